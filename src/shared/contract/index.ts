@@ -1,0 +1,16 @@
+import type { ContractRouterClient, InferContractRouterOutputs } from '@orpc/contract'
+import { settingsContract } from './settings'
+import { systemContract } from './system'
+
+/** The one contract. Served over MessagePort (Electron), WebSocket /rpc and REST /api/v1. */
+export const contract = {
+  system: systemContract,
+  settings: settingsContract,
+}
+
+export type Contract = typeof contract
+export type ApiClient = ContractRouterClient<Contract>
+export type ApiOutputs = InferContractRouterOutputs<Contract>
+
+export const API_PREFIX = '/api/v1'
+export const RPC_PATH = '/rpc'

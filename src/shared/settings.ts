@@ -1,0 +1,85 @@
+import { z } from 'zod'
+
+/** One model store location: a Hugging Face hub cache directory. */
+export const StoreLocation = z
+  .object({
+    path: z.string().min(1, 'path must not be empty').refine((p) => p.startsWith('/') || p.startsWith('~'), {
+      message: 'use an absolute path (starting with / or ~)',
+    }),
+    label: z.string().max(60).default(''),
+  })
+  .strict()
+export type StoreLocation = z.infer<typeof StoreLocation>
+
+const hostname = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9.:\-[\]]+$/, 'must be an IP address or host name, e.g. 0.0.0.0 or 127.0.0.1')
+
+/** Persisted settings (everything but secrets). Unknown fields are rejected, never dropped silently. */
+export const SettingsFields = z
+  .object({
+    modelStores: z.array(StoreLocation).min(1, 'at least one model store location is needed'),
+    /** Index into modelStores for new downloads. */
+    defaultStore: z.number().int().min(0),
+    /** Interface user-facing endpoints (vLLM, Open WebUI, gateway) bind to. */
+    listenInterface: hostname,
+    /** Interface of the management API in headless mode; loopback unless the user opts out. */
+    apiHost: hostname,
+    gpuRefreshMs: z.number().int().min(250, 'at least 250 ms').max(60_000, 'at most 60000 ms'),
+    containerRefreshMs: z.number().int().min(1000, 'at least 1000 ms').max(600_000, 'at most 600000 ms'),
+    /** Worker threads for CPU work (hashing, parsing). 0 = automatic (cores - 1). */
+    cpuPoolSize: z.number().int().min(0).max(64),
+    /** Parallel I/O operations (file transfers, Docker calls). */
+    ioConcurrency: z.number().int().min(1).max(64),
+    /** Docker endpoint: empty = DOCKER_HOST or /var/run/docker.sock; unix:///path or tcp://host:port. */
+    dockerSocket: z
+      .string()
+      .refine((s) => s === '' || /^(unix|tcp|npipe):\/\//.test(s) || s.startsWith('/'), {
+        message: 'use unix:///path/docker.sock, tcp://host:port or leave empty',
+      }),
+    vllmImageRepository: z
+      .string()
+      .min(1)
+      .regex(/^[a-z0-9]+([._\-/:][a-z0-9]+)*$/, 'must be an image repository such as vllm/vllm-openai'),
+    /** Hugging Face endpoint; empty = HF_ENDPOINT or https://huggingface.co. */
+    hubEndpoint: z.string().refine((s) => s === '' || /^https?:\/\/[^\s]+$/.test(s), {
+      message: 'must be an http(s) URL or empty',
+    }),
+    theme: z.enum(['system', 'light', 'dark']),
+  })
+  .strict()
+
+export function checkDefaultStore(s: { defaultStore: number; modelStores: unknown[] }): string | undefined {
+  return s.defaultStore >= s.modelStores.length ? 'must point at one of the model store locations' : undefined
+}
+
+export const Settings = SettingsFields.superRefine((s, ctx) => {
+  const problem = checkDefaultStore(s)
+  if (problem) ctx.addIssue({ code: 'custom', path: ['defaultStore'], message: problem })
+})
+export type Settings = z.infer<typeof Settings>
+
+/** What clients see: settings plus whether secrets are set. Secret values never leave the backend. */
+export const SettingsView = z.object({
+  settings: Settings,
+  hfToken: z.object({ set: z.boolean() }),
+  /** Problems found when loading the settings file (the file was backed up and defaults used). */
+  loadProblems: z.array(z.object({ field: z.string(), message: z.string() })),
+  /** Where settings live, for the user's information. */
+  configPath: z.string(),
+})
+export type SettingsView = z.infer<typeof SettingsView>
+
+/** A partial update. `hfToken`: a string sets it, null clears it, absent leaves it. */
+export const SettingsUpdate = SettingsFields.partial()
+  .extend({
+    hfToken: z
+      .string()
+      .trim()
+      .regex(/^hf_[A-Za-z0-9]{6,}$/, 'a Hugging Face token starts with hf_ followed by letters and digits')
+      .nullable()
+      .optional(),
+  })
+  .strict()
+export type SettingsUpdate = z.infer<typeof SettingsUpdate>
