@@ -1,0 +1,87 @@
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import type { AppInfo } from '../../shared/contract/system'
+import { createLogger } from './logging/logger'
+import type { AppPaths } from './paths'
+import { createRouter, type AppRouter } from './router'
+import type { KeyValueFileFactory, SecretCodec } from './settings/backend'
+import { defaultSettings } from './settings/defaults'
+import { SecretStore } from './settings/secrets'
+import { SettingsService } from './settings/settings-service'
+import { CpuPool } from './workers/cpu-pool'
+import { IoLimiter } from './workers/io-limiter'
+
+export interface CoreOptions {
+  mode: 'desktop' | 'headless'
+  version: string
+  paths: AppPaths
+  openSettingsFile: KeyValueFileFactory
+  secretCodec: SecretCodec
+  /** Built piscina worker entry; defaults to pool-worker.js next to the entry file. */
+  workerFile?: string
+  env?: NodeJS.ProcessEnv
+  logger?: Logger
+}
+
+export interface Core {
+  router: AppRouter
+  logger: Logger
+  settings: SettingsService
+  cpu: CpuPool
+  io: IoLimiter
+  /** Drains pools and closes services; safe to call twice. */
+  dispose(): Promise<void>
+}
+
+/** The one composition root: builds every service and the router; the shells only add transports. */
+export async function createCore(opts: CoreOptions): Promise<Core> {
+  const env = opts.env ?? process.env
+  const logger = opts.logger ?? (await createLogger({ dataDir: opts.paths.dataDir, stderr: opts.mode === 'headless' }))
+  const secrets = new SecretStore(opts.paths.configDir, opts.secretCodec, logger)
+  const settings = new SettingsService({
+    openFile: opts.openSettingsFile,
+    filePath: join(opts.paths.configDir, 'settings.json'),
+    secrets,
+    defaults: defaultSettings(opts.paths, env),
+    logger,
+  })
+  const initial = settings.get()
+  const cpu = new CpuPool({
+    workerFile: opts.workerFile ?? new URL('./pool-worker.js', import.meta.url).pathname,
+    size: initial.cpuPoolSize,
+    logger,
+  })
+  const io = new IoLimiter(initial.ioConcurrency)
+  const disposables = [
+    settings.onChange((next, prev) => {
+      if (next.cpuPoolSize !== prev.cpuPoolSize) cpu.resize(next.cpuPoolSize)
+      if (next.ioConcurrency !== prev.ioConcurrency) io.resize(next.ioConcurrency)
+    }),
+  ]
+
+  const info: AppInfo = {
+    version: opts.version,
+    mode: opts.mode,
+    platform: process.platform,
+    node: process.versions.node,
+    dataDir: opts.paths.dataDir,
+    configDir: opts.paths.configDir,
+  }
+  const router = createRouter({
+    info,
+    settings,
+    pools: () => ({ at: new Date().toISOString(), pools: [cpu.stats(), io.stats()] }),
+  })
+
+  let disposed: Promise<void> | undefined
+  const dispose = (): Promise<void> =>
+    (disposed ??= (async () => {
+      for (const d of disposables) d.dispose()
+      const [ioResult] = await Promise.all([io.close(4000), cpu.close(4000)])
+      logger.info({ io: ioResult }, 'core disposed')
+      logger.flush()
+    })())
+
+  logger.info({ mode: opts.mode, version: opts.version, paths: opts.paths }, 'core started')
+  return { router, logger, settings, cpu, io, dispose }
+}

@@ -1,0 +1,28 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import type { Settings } from '../../../shared/settings'
+import type { AppPaths } from '../paths'
+
+/**
+ * Defaults. The model store defaults to Hugging Face's own hub cache so vLLM, transformers and the
+ * `hf` CLI share it; with INFERADMIN_HOME (tests, portable installs) it lives inside that directory.
+ */
+export function defaultSettings(paths: AppPaths, env: NodeJS.ProcessEnv = process.env): Settings {
+  const hfHub =
+    env.HF_HUB_CACHE || (env.HF_HOME ? join(env.HF_HOME, 'hub') : join(env.HOME || homedir(), '.cache', 'huggingface', 'hub'))
+  const store = env.INFERADMIN_HOME ? join(paths.dataDir, 'models') : hfHub
+  return {
+    modelStores: [{ path: store, label: 'Default' }],
+    defaultStore: 0,
+    listenInterface: '0.0.0.0',
+    apiHost: '127.0.0.1',
+    gpuRefreshMs: 1000,
+    containerRefreshMs: 5000,
+    cpuPoolSize: 0,
+    ioConcurrency: 8,
+    dockerSocket: '',
+    vllmImageRepository: 'vllm/vllm-openai',
+    hubEndpoint: '',
+    theme: 'system',
+  }
+}

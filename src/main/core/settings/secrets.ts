@@ -1,0 +1,65 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import type { Logger } from 'pino'
+import type { SecretCodec } from './backend'
+
+export type SecretName = 'hfToken'
+
+/**
+ * Secrets at rest: `<configDir>/secrets.json` (mode 0600), each value encrypted by the codec and
+ * base64-encoded. Values are only handed to backend services, never to a client or a log.
+ */
+export class SecretStore {
+  private readonly file: string
+  private cache: Partial<Record<SecretName, string>> = {}
+
+  constructor(
+    configDir: string,
+    private readonly codec: SecretCodec,
+    private readonly logger: Logger,
+  ) {
+    this.file = join(configDir, 'secrets.json')
+    this.load()
+  }
+
+  has(name: SecretName): boolean {
+    return typeof this.cache[name] === 'string' && this.cache[name] !== ''
+  }
+
+  get(name: SecretName): string | undefined {
+    return this.cache[name]
+  }
+
+  set(name: SecretName, value: string | null): void {
+    if (value === null) delete this.cache[name]
+    else this.cache[name] = value
+    this.persist()
+    this.logger.info({ secret: name, set: value !== null }, 'secret updated')
+  }
+
+  private load(): void {
+    if (!existsSync(this.file)) return
+    try {
+      const raw = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>
+      for (const [k, v] of Object.entries(raw)) {
+        if (k === 'hfToken' && typeof v === 'string') this.cache[k] = this.codec.decrypt(Buffer.from(v, 'base64'))
+      }
+    } catch (err) {
+      const backup = `${this.file}.unreadable-${Date.now()}`
+      renameSync(this.file, backup)
+      this.logger.warn({ backup, err: (err as Error).message }, 'secrets file unreadable; moved aside, secrets must be entered again')
+    }
+  }
+
+  private persist(): void {
+    mkdirSync(dirname(this.file), { recursive: true })
+    const out: Record<string, string> = {}
+    for (const [k, v] of Object.entries(this.cache)) {
+      if (typeof v === 'string') out[k] = this.codec.encrypt(v).toString('base64')
+    }
+    const tmp = `${this.file}.tmp`
+    writeFileSync(tmp, JSON.stringify(out), { mode: 0o600 })
+    chmodSync(tmp, 0o600)
+    renameSync(tmp, this.file)
+  }
+}

@@ -1,0 +1,125 @@
+import { copyFileSync, existsSync, renameSync } from 'node:fs'
+import type { Logger } from 'pino'
+import { checkDefaultStore, Settings, type SettingsUpdate, type SettingsView } from '../../../shared/settings'
+import { AppError } from '../errors'
+import type { KeyValueFile, KeyValueFileFactory } from './backend'
+import { fieldErrors, summarizeFields } from './issues'
+import type { SecretStore } from './secrets'
+
+export type SettingsListener = (next: Settings, prev: Settings) => void
+
+export interface SettingsServiceDeps {
+  openFile: KeyValueFileFactory
+  /** Where the file lives (to back it up when it cannot even be opened). */
+  filePath: string
+  secrets: SecretStore
+  defaults: Settings
+  logger: Logger
+}
+
+/**
+ * Owns the settings file. A corrupt or invalid file never crashes the app: it is backed up, the wrong
+ * fields fall back to their defaults (the rest is kept), and the problems are reported to the UI.
+ */
+export class SettingsService {
+  private file!: KeyValueFile
+  private current!: Settings
+  private problems: { field: string; message: string }[] = []
+  private readonly listeners = new Set<SettingsListener>()
+
+  constructor(private readonly deps: SettingsServiceDeps) {
+    this.load()
+  }
+
+  get(): Settings {
+    return structuredClone(this.current)
+  }
+
+  view(): SettingsView {
+    return {
+      settings: this.get(),
+      hfToken: { set: this.deps.secrets.has('hfToken') },
+      loadProblems: [...this.problems],
+      configPath: this.file.path,
+    }
+  }
+
+  /** Validates the whole result first; on any invalid field nothing is saved. */
+  update(patch: SettingsUpdate): SettingsView {
+    const { hfToken, ...rest } = patch
+    const candidate = { ...this.current, ...rest }
+    const parsed = Settings.safeParse(candidate)
+    if (!parsed.success) {
+      const fields = fieldErrors(parsed.error.issues)
+      throw new AppError('BAD_REQUEST', `Invalid settings — ${summarizeFields(fields)}`, {
+        fix: 'Correct the named field(s) and save again; nothing was saved.',
+        fields,
+      })
+    }
+    const prev = this.current
+    this.current = parsed.data
+    this.file.store = { ...parsed.data }
+    if (hfToken !== undefined) this.deps.secrets.set('hfToken', hfToken)
+    this.problems = []
+    this.deps.logger.info({ changed: Object.keys(rest) }, 'settings saved')
+    for (const l of this.listeners) {
+      try {
+        l(this.get(), prev)
+      } catch (err) {
+        this.deps.logger.error({ err }, 'settings listener failed')
+      }
+    }
+    return this.view()
+  }
+
+  /** Called with (next, prev) after every successful save. */
+  onChange(listener: SettingsListener): { dispose(): void } {
+    this.listeners.add(listener)
+    return { dispose: () => this.listeners.delete(listener) }
+  }
+
+  private load(): void {
+    const { logger, defaults } = this.deps
+    try {
+      this.file = this.deps.openFile()
+    } catch (err) {
+      const backup = backupFile(this.deps.filePath, 'corrupt', true)
+      this.problems.push({ field: '(file)', message: `the settings file could not be read (${(err as Error).message}); ${backup ? `it was moved to ${backup} and ` : ''}defaults are used` })
+      logger.warn({ err: (err as Error).message, backup }, 'settings file unreadable, using defaults')
+      this.file = this.deps.openFile()
+    }
+    const raw = this.file.store
+    if (Object.keys(raw).length === 0) {
+      this.current = structuredClone(defaults)
+      this.file.store = { ...this.current }
+      return
+    }
+    const parsed = Settings.safeParse(raw)
+    if (parsed.success) {
+      this.current = parsed.data
+      return
+    }
+    const fields = fieldErrors(parsed.error.issues)
+    const backup = backupFile(this.file.path, 'invalid', false)
+    const repaired: Record<string, unknown> = { ...defaults }
+    for (const [k, v] of Object.entries(raw)) {
+      if (k in defaults && !Object.keys(fields).some((f) => f === k || f.startsWith(`${k}.`))) repaired[k] = v
+    }
+    const second = Settings.safeParse(repaired)
+    this.current = second.success ? second.data : structuredClone(defaults)
+    if (checkDefaultStore(this.current)) this.current.defaultStore = 0
+    for (const [field, message] of Object.entries(fields)) {
+      this.problems.push({ field, message: `${message} — backed up to ${backup}; the default is used` })
+    }
+    logger.warn({ fields, backup }, 'invalid settings fields replaced by defaults')
+    this.file.store = { ...this.current }
+  }
+}
+
+function backupFile(path: string, tag: string, move: boolean): string | undefined {
+  if (!existsSync(path)) return undefined
+  const backup = `${path}.${tag}-${new Date().toISOString().replace(/[:.]/g, '-')}`
+  if (move) renameSync(path, backup)
+  else copyFileSync(path, backup)
+  return backup
+}
