@@ -16,7 +16,7 @@ export default defineConfig({
         input: {
           index: resolve('src/main/index.ts'),
           server: resolve('src/main/server/cli.ts'),
-          'pool-worker': resolve('src/main/core/workers/pool-worker.ts'),
+          'pool-worker': resolve('src/main/core/workers/pool-worker.js'),
         },
       },
     },
