@@ -65,16 +65,13 @@ export class IoLimiter {
   }
 
   private isIdle(): boolean {
-    return this.limit.activeCount === 0 && this.limit.pendingCount === 0
+    return this.counters.active === 0 && this.limit.pendingCount === 0
   }
 
   private notifyIdle(): void {
-    // p-limit decrements activeCount after our function settles; check on the next tick.
-    queueMicrotask(() => {
-      if (!this.isIdle()) return
-      const waiters = this.idleWaiters
-      this.idleWaiters = []
-      for (const w of waiters) w()
-    })
+    if (!this.isIdle()) return
+    const waiters = this.idleWaiters
+    this.idleWaiters = []
+    for (const w of waiters) w()
   }
 }

@@ -1,0 +1,97 @@
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Conf from 'conf'
+import { describe, expect, it } from 'vitest'
+import { silentLogger } from '../logging/logger'
+import { fileModeCodec } from './backend'
+import { defaultSettings } from './defaults'
+import { SecretStore } from './secrets'
+import { SettingsService } from './settings-service'
+
+function setup(initialFile?: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'inferadmin-settings-'))
+  if (initialFile !== undefined) writeFileSync(join(dir, 'settings.json'), initialFile)
+  const paths = { configDir: dir, dataDir: dir }
+  const logger = silentLogger()
+  const make = () =>
+    new SettingsService({
+      openFile: () => new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
+      filePath: join(dir, 'settings.json'),
+      secrets: new SecretStore(dir, fileModeCodec, logger),
+      defaults: defaultSettings(paths, { INFERADMIN_HOME: dir }),
+      logger,
+    })
+  return { dir, make }
+}
+
+describe('SettingsService', () => {
+  it('starts with defaults and persists a valid update across a restart', () => {
+    const { make } = setup()
+    const first = make()
+    expect(first.get().gpuRefreshMs).toBe(1000)
+    first.update({ gpuRefreshMs: 2500, theme: 'dark' })
+    const again = make()
+    expect(again.get()).toMatchObject({ gpuRefreshMs: 2500, theme: 'dark' })
+  })
+
+  it('rejects an invalid update as a whole, naming the field, and saves nothing', () => {
+    const { dir, make } = setup()
+    const s = make()
+    const before = readFileSync(join(dir, 'settings.json'), 'utf8')
+    expect(() => s.update({ gpuRefreshMs: 10, theme: 'dark' })).toThrowError(/gpuRefreshMs/)
+    try {
+      s.update({ defaultStore: 3 })
+    } catch (err) {
+      expect((err as { data: { fields: Record<string, string> } }).data.fields).toHaveProperty('defaultStore')
+    }
+    expect(readFileSync(join(dir, 'settings.json'), 'utf8')).toBe(before)
+    expect(s.get().theme).toBe('system')
+  })
+
+  it('backs up a corrupt file, uses defaults and tells the user', () => {
+    const { dir, make } = setup('{ this is not json')
+    const s = make()
+    expect(s.get().gpuRefreshMs).toBe(1000)
+    const view = s.view()
+    expect(view.loadProblems[0]?.message).toMatch(/could not be read/)
+    const backups = readdirSync(dir).filter((f) => f.startsWith('settings.json.corrupt-'))
+    expect(backups).toHaveLength(1)
+    expect(readFileSync(join(dir, backups[0] as string), 'utf8')).toBe('{ this is not json')
+  })
+
+  it('replaces only the wrong field by its default, keeps the rest, and names the field', () => {
+    const { dir, make } = setup(JSON.stringify({ ...defaultSettings({ configDir: '/x', dataDir: '/x' }, { INFERADMIN_HOME: '/x' }), gpuRefreshMs: 'often', theme: 'dark', mystery: 1 }))
+    const s = make()
+    expect(s.get().theme).toBe('dark')
+    expect(s.get().gpuRefreshMs).toBe(1000)
+    const fields = s.view().loadProblems.map((p) => p.field)
+    expect(fields).toEqual(expect.arrayContaining(['gpuRefreshMs', 'mystery']))
+    expect(readdirSync(dir).some((f) => f.startsWith('settings.json.invalid-'))).toBe(true)
+    expect(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8'))).not.toHaveProperty('mystery')
+  })
+
+  it('keeps the HF token out of every view and stores it in a 0600 file', () => {
+    const { dir, make } = setup()
+    const s = make()
+    const view = s.update({ hfToken: 'hf_secretvalue123' })
+    expect(view.hfToken).toEqual({ set: true })
+    expect(JSON.stringify(view)).not.toContain('hf_secretvalue123')
+    expect(readFileSync(join(dir, 'settings.json'), 'utf8')).not.toContain('hf_secretvalue123')
+    expect(statSync(join(dir, 'secrets.json')).mode & 0o777).toBe(0o600)
+    expect(make().view().hfToken.set).toBe(true)
+    s.update({ hfToken: null })
+    expect(make().view().hfToken.set).toBe(false)
+  })
+
+  it('notifies listeners with the new and previous values', () => {
+    const { make } = setup()
+    const s = make()
+    const seen: number[][] = []
+    const sub = s.onChange((next, prev) => seen.push([prev.ioConcurrency, next.ioConcurrency]))
+    s.update({ ioConcurrency: 3 })
+    sub.dispose()
+    s.update({ ioConcurrency: 4 })
+    expect(seen).toEqual([[8, 3]])
+  })
+})

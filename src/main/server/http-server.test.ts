@@ -1,0 +1,152 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createORPCClient } from '@orpc/client'
+import { RPCLink } from '@orpc/client/websocket'
+import Conf from 'conf'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import type { ApiClient } from '../../shared/contract'
+import { createCore, type Core } from '../core/create-core'
+import { silentLogger } from '../core/logging/logger'
+import { fileModeCodec } from '../core/settings/backend'
+import { SOURCE_WORKER_FILE } from '../core/workers/worker-file'
+import { COOKIE_NAME } from './auth'
+import { startHeadlessServer, type HeadlessServer } from './http-server'
+
+const TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuv'
+let core: Core
+let server: HeadlessServer
+let dir: string
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'inferadmin-server-'))
+  const renderer = join(dir, 'renderer')
+  mkdirSync(renderer)
+  writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>InferAdmin</title><div id="app"></div>')
+  core = await createCore({
+    mode: 'headless',
+    version: '9.9.9',
+    paths: { configDir: dir, dataDir: dir },
+    openSettingsFile: () => new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
+    secretCodec: fileModeCodec,
+    workerFile: SOURCE_WORKER_FILE,
+    env: { INFERADMIN_HOME: dir },
+    logger: silentLogger(),
+  })
+  server = await startHeadlessServer({ router: core.router, logger: core.logger, version: '9.9.9', token: TOKEN, host: '127.0.0.1', port: 0, rendererDir: renderer })
+})
+
+afterAll(async () => {
+  await server?.close()
+  await core?.dispose()
+})
+
+const auth = { authorization: `Bearer ${TOKEN}` }
+
+describe('headless server auth', () => {
+  it('answers 401 and nothing else without a valid token', async () => {
+    for (const path of ['/api/v1/health', '/api/v1/settings', '/', '/settings', '/api/v1/openapi.json']) {
+      const res = await fetch(server.url + path)
+      expect(res.status, path).toBe(401)
+      expect(await res.text()).not.toContain('InferAdmin</title><div')
+    }
+    const wrong = await fetch(server.url + '/api/v1/health', { headers: { authorization: 'Bearer nope' } })
+    expect(wrong.status).toBe(401)
+  })
+
+  it('serves health with the bearer token', async () => {
+    const res = await fetch(server.url + '/api/v1/health', { headers: auth })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ status: 'ok', version: '9.9.9' })
+  })
+
+  it('trades ?token= for an HttpOnly SameSite=Strict cookie and drops the token from the address', async () => {
+    const res = await fetch(`${server.url}/settings?token=${TOKEN}&x=1`, { redirect: 'manual' })
+    expect(res.status).toBe(302)
+    expect(res.headers.get('location')).toBe('/settings?x=1')
+    const cookie = res.headers.get('set-cookie') ?? ''
+    expect(cookie).toMatch(new RegExp(`^${COOKIE_NAME}=`))
+    expect(cookie).toMatch(/HttpOnly/)
+    expect(cookie).toMatch(/SameSite=Strict/)
+    const page = await fetch(`${server.url}/settings`, { headers: { cookie: cookie.split(';')[0] as string } })
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'")
+    expect(await page.text()).toContain('<div id="app">')
+    const bad = await fetch(`${server.url}/?token=wrong`, { redirect: 'manual' })
+    expect(bad.status).toBe(401)
+  })
+})
+
+describe('REST + OpenAPI', () => {
+  it('lists the settings routes in openapi.json', async () => {
+    const doc = (await (await fetch(server.url + '/api/v1/openapi.json', { headers: auth })).json()) as { paths: Record<string, Record<string, unknown>> }
+    expect(Object.keys(doc.paths['/settings'] ?? {})).toEqual(expect.arrayContaining(['get', 'put']))
+    expect(doc.paths).toHaveProperty('/health')
+  })
+
+  it('rejects a wrong type with 400 naming the field, and saves nothing', async () => {
+    const res = await fetch(server.url + '/api/v1/settings', {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ gpuRefreshMs: 'fast', theme: 'dark' }),
+    })
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { message: string; data: { fields: Record<string, string>; fix: string } }
+    expect(body.message).toContain('gpuRefreshMs')
+    expect(body.data.fields).toHaveProperty('gpuRefreshMs')
+    expect(body.data.fix).toBeTruthy()
+    const after = (await (await fetch(server.url + '/api/v1/settings', { headers: auth })).json()) as { settings: { theme: string } }
+    expect(after.settings.theme).toBe('system')
+  })
+
+  it('never returns the HF token value', async () => {
+    const put = await fetch(server.url + '/api/v1/settings', {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ hfToken: 'hf_topsecret42' }),
+    })
+    const putText = await put.text()
+    expect(put.status).toBe(200)
+    expect(putText).not.toContain('hf_topsecret42')
+    const get = await (await fetch(server.url + '/api/v1/settings', { headers: auth })).text()
+    expect(get).not.toContain('hf_topsecret42')
+    expect(JSON.parse(get).hfToken).toEqual({ set: true })
+  })
+})
+
+describe('WebSocket RPC', () => {
+  const open = (headers: Record<string, string>) =>
+    new Promise<{ ok: boolean; status?: number; ws?: WebSocket }>((resolve) => {
+      const ws = new WebSocket(server.url.replace('http', 'ws') + '/rpc', { headers })
+      ws.once('open', () => resolve({ ok: true, ws }))
+      ws.once('unexpected-response', (_req, res) => resolve({ ok: false, status: res.statusCode }))
+      ws.once('error', () => resolve({ ok: false }))
+    })
+  const host = () => new URL(server.url).host
+
+  it('refuses a foreign Origin even with a valid cookie', async () => {
+    const r = await open({ cookie: `${COOKIE_NAME}=${TOKEN}`, origin: 'http://evil.example' })
+    expect(r).toMatchObject({ ok: false, status: 403 })
+  })
+
+  it('refuses a missing token', async () => {
+    const r = await open({ origin: `http://${host()}` })
+    expect(r).toMatchObject({ ok: false, status: 401 })
+  })
+
+  it('serves calls and event-iterator streams to our own origin', async () => {
+    const r = await open({ cookie: `${COOKIE_NAME}=${TOKEN}`, origin: `http://${host()}` })
+    expect(r.ok).toBe(true)
+    const client: ApiClient = createORPCClient(new RPCLink({ websocket: r.ws as unknown as globalThis.WebSocket }))
+    expect(await client.system.health()).toEqual({ status: 'ok', version: '9.9.9' })
+    const bad = await client.settings.update({ ioConcurrency: 0 }).catch((e: unknown) => e as { code: string; data: { fields: Record<string, string> } })
+    expect(bad).toMatchObject({ code: 'BAD_REQUEST' })
+    expect((bad as { data: { fields: Record<string, string> } }).data.fields).toHaveProperty('ioConcurrency')
+    const stream = await client.system.watchPools()
+    const first = await stream.next()
+    expect(first.value?.pools.map((p) => p.kind)).toEqual(['cpu', 'io'])
+    await stream.return?.(undefined)
+    r.ws?.close()
+  })
+})
