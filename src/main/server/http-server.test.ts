@@ -7,6 +7,7 @@ import Conf from 'conf'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import type { ApiClient } from '../../shared/contract'
+import type { PoolsSnapshot } from '../../shared/contract/system'
 import { createCore, type Core } from '../core/create-core'
 import { silentLogger } from '../core/logging/logger'
 import { fileModeCodec } from '../core/settings/backend'
@@ -144,8 +145,8 @@ describe('WebSocket RPC', () => {
     expect(bad).toMatchObject({ code: 'BAD_REQUEST' })
     expect((bad as { data: { fields: Record<string, string> } }).data.fields).toHaveProperty('ioConcurrency')
     const stream = await client.system.watchPools()
-    const first = await stream.next()
-    expect(first.value?.pools.map((p) => p.kind)).toEqual(['cpu', 'io'])
+    const first = (await stream.next()).value as PoolsSnapshot
+    expect(first.pools.map((p) => p.kind)).toEqual(['cpu', 'io'])
     await stream.return?.(undefined)
     r.ws?.close()
   })
