@@ -1,0 +1,145 @@
+import { join } from 'node:path'
+import { app, dialog, session, type BrowserWindow } from 'electron'
+import type { Core, CoreOptions } from '../core/create-core'
+import { resolvePaths, type AppPaths } from '../core/paths'
+import type { ShellLogger } from './logger'
+import { createAppOrigin } from './origin'
+import { handleAppProtocol, registerAppScheme } from './protocol'
+import { installRpcBridge, type RpcBridge } from './rpc-bridge'
+import { denyAllPermissions, installWebContentsGuards } from './security'
+import { createSafeStorageCodec, electronSettingsFile } from './settings-store'
+import { createMainWindow, focusWindow } from './window'
+
+/** What the shell needs from the core: the router to serve and a way to shut it down. */
+export type ShellCore = Pick<Core, 'router' | 'logger' | 'dispose'>
+
+export interface DesktopDeps {
+  createCore(opts: CoreOptions): Promise<ShellCore>
+  createLogger(paths: AppPaths): Promise<Core['logger']>
+  files: {
+    /** out/preload/index.cjs */
+    preload: string
+    /** out/renderer */
+    renderer: string
+    /** out/main/pool-worker.js */
+    worker: string
+    icon: string
+  }
+  env: NodeJS.ProcessEnv
+  /** How long quitting waits for the core to drain before exiting anyway. */
+  quitTimeoutMs?: number
+  /** Where SIGINT/SIGTERM come from (the process; an emitter in tests). */
+  signals?: { once(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown }
+}
+
+export interface DesktopApp {
+  /** Settles once the core runs and the window is loading (false if startup failed). */
+  readonly ready: Promise<boolean>
+  /** Once quitting started: settles after the core drained (or timed out) and app.exit was called. */
+  whenShutDown(): Promise<void> | undefined
+}
+
+const QUIT_TIMEOUT_MS = 5000
+
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms)
+  })
+  try {
+    return await Promise.race([promise.then(() => 'done' as const), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * The desktop app: one instance per data directory, a hardened window over the core's router, and a
+ * quit that waits (bounded) for the core to drain. Returns null in a second instance, which hands over
+ * to the first (focusing its window) and quits.
+ */
+export function startDesktop(deps: DesktopDeps): DesktopApp | null {
+  const paths = resolvePaths(deps.env)
+  // Chromium's profile and the single-instance lock live with our data: one app per INFERADMIN_HOME.
+  app.setPath('userData', join(paths.dataDir, 'electron'))
+  registerAppScheme()
+  if (!app.requestSingleInstanceLock()) {
+    app.quit()
+    return null
+  }
+  app.enableSandbox()
+
+  const origin = createAppOrigin(app.isPackaged ? undefined : deps.env.ELECTRON_RENDERER_URL)
+  let logger: ShellLogger | undefined
+  let window: BrowserWindow | null = null
+  let bridge: RpcBridge | undefined
+
+  app.on('second-instance', () => {
+    if (window) focusWindow(window)
+  })
+  app.on('window-all-closed', () => app.quit())
+
+  const corePromise = app.whenReady().then(async () => {
+    const log = await deps.createLogger(paths)
+    logger = log
+    installWebContentsGuards(origin, log)
+    denyAllPermissions(session.defaultSession, log)
+    handleAppProtocol(deps.files.renderer)
+    const core = await deps.createCore({
+      mode: 'desktop',
+      version: app.getVersion(),
+      paths,
+      openSettingsFile: electronSettingsFile(paths.configDir),
+      secretCodec: createSafeStorageCodec(log),
+      workerFile: deps.files.worker,
+      env: deps.env,
+      logger: log,
+    })
+    bridge = installRpcBridge({ router: core.router, origin, logger: log })
+    const win = createMainWindow({ preload: deps.files.preload, icon: deps.files.icon })
+    window = win
+    win.on('closed', () => {
+      window = null
+    })
+    win.webContents.on('render-process-gone', (_event, details) => log.error({ ...details }, 'renderer process gone'))
+    win.loadURL(origin.startUrl).catch((err: unknown) => log.error({ url: origin.startUrl, err: String(err) }, 'could not load the UI'))
+    return core
+  })
+
+  const ready = corePromise.then(
+    () => true,
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err)
+      logger?.error({ err: message }, 'desktop startup failed')
+      dialog.showErrorBox('InferAdmin could not start', message)
+      app.exit(1)
+      return false
+    },
+  )
+
+  let shutdown: Promise<void> | undefined
+  const quit = (): Promise<void> =>
+    (shutdown ??= (async () => {
+      const drained = settleWithin(
+        corePromise.then(async (core) => {
+          bridge?.dispose()
+          await core.dispose()
+        }),
+        deps.quitTimeoutMs ?? QUIT_TIMEOUT_MS,
+      )
+      const outcome = await drained.catch(() => 'failed' as const)
+      if (outcome !== 'done') logger?.warn({ outcome }, 'core did not shut down cleanly')
+      app.exit(outcome === 'done' ? 0 : 1)
+    })())
+
+  app.on('before-quit', (event) => {
+    // app.exit() does not emit before-quit, so this holds every quit until the core has drained.
+    event.preventDefault()
+    void quit()
+  })
+  const signals = deps.signals ?? process
+  signals.once('SIGINT', () => app.quit())
+  signals.once('SIGTERM', () => app.quit())
+
+  return { ready, whenShutDown: () => shutdown }
+}
