@@ -1,0 +1,1 @@
+export { default as Skeleton } from './Skeleton.vue'

@@ -1,0 +1,107 @@
+import type { Draft } from './form-model'
+
+type TextKey = {
+  [K in keyof Draft]: Draft[K] extends string ? (K extends 'theme' ? never : K) : never
+}[keyof Draft]
+
+export interface FieldSpec {
+  key: TextKey
+  label: string
+  description: string
+  numeric?: boolean
+  placeholder?: string
+  mono?: boolean
+}
+
+export interface SectionSpec {
+  title: string
+  description: string
+  fields: FieldSpec[]
+}
+
+/** The plain text/number settings, grouped as on the page (stores, token and theme have their own UI). */
+export const sections: SectionSpec[] = [
+  {
+    title: 'Network',
+    description: 'Where InferAdmin and the services it starts can be reached.',
+    fields: [
+      {
+        key: 'listenInterface',
+        label: 'Listen interface',
+        description: 'Address vLLM and Open WebUI bind to. 0.0.0.0 means every interface.',
+        placeholder: '0.0.0.0',
+        mono: true,
+      },
+      {
+        key: 'apiHost',
+        label: 'Management API host',
+        description: 'Address of the headless management API. Keep 127.0.0.1 unless you need remote access.',
+        placeholder: '127.0.0.1',
+        mono: true,
+      },
+    ],
+  },
+  {
+    title: 'Monitoring',
+    description: 'How often InferAdmin samples the GPUs and the Docker containers.',
+    fields: [
+      {
+        key: 'gpuRefreshMs',
+        label: 'GPU refresh interval (ms)',
+        description: '250 to 60000 milliseconds.',
+        numeric: true,
+      },
+      {
+        key: 'containerRefreshMs',
+        label: 'Container refresh interval (ms)',
+        description: '1000 to 600000 milliseconds.',
+        numeric: true,
+      },
+    ],
+  },
+  {
+    title: 'Performance',
+    description: 'Worker threads for CPU work and parallel I/O. See their load on the System page.',
+    fields: [
+      {
+        key: 'cpuPoolSize',
+        label: 'CPU pool size',
+        description: 'Worker threads for hashing and parsing. 0 = automatic (CPU cores − 1).',
+        numeric: true,
+      },
+      {
+        key: 'ioConcurrency',
+        label: 'I/O concurrency',
+        description: 'File transfers and Docker calls running at once (1 to 64).',
+        numeric: true,
+      },
+    ],
+  },
+  {
+    title: 'Docker and images',
+    description: 'The container engine and where images and models come from.',
+    fields: [
+      {
+        key: 'dockerSocket',
+        label: 'Docker socket',
+        description: 'unix:///path/docker.sock or tcp://host:port. Empty = DOCKER_HOST or /var/run/docker.sock.',
+        placeholder: 'unix:///var/run/docker.sock',
+        mono: true,
+      },
+      {
+        key: 'vllmImageRepository',
+        label: 'vLLM image repository',
+        description: 'Docker image repository of the vLLM OpenAI-compatible server.',
+        placeholder: 'vllm/vllm-openai',
+        mono: true,
+      },
+      {
+        key: 'hubEndpoint',
+        label: 'Hugging Face endpoint',
+        description: 'A mirror of the Hugging Face Hub. Empty = HF_ENDPOINT or https://huggingface.co.',
+        placeholder: 'https://huggingface.co',
+        mono: true,
+      },
+    ],
+  },
+]
