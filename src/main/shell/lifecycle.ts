@@ -29,7 +29,7 @@ export interface DesktopDeps {
   /** How long quitting waits for the core to drain before exiting anyway. */
   quitTimeoutMs?: number
   /** Where SIGINT/SIGTERM come from (the process; an emitter in tests). */
-  signals?: { once(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown }
+  signals?: { on(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown }
 }
 
 export interface DesktopApp {
@@ -138,8 +138,10 @@ export function startDesktop(deps: DesktopDeps): DesktopApp | null {
     void quit()
   })
   const signals = deps.signals ?? process
-  signals.once('SIGINT', () => app.quit())
-  signals.once('SIGTERM', () => app.quit())
+  // `on`, not `once`: a repeated signal (terminal Ctrl+C plus the launcher forwarding it) must not fall
+  // through to Node's default handler and kill the process mid-drain; the quit timeout bounds the wait.
+  signals.on('SIGINT', () => app.quit())
+  signals.on('SIGTERM', () => app.quit())
 
   return { ready, whenShutDown: () => shutdown }
 }
