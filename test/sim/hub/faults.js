@@ -1,0 +1,90 @@
+// @ts-check
+/**
+ * Injectable faults of the Hub stand-in (hf-hub-protocol.md §7.5). A fault applies to requests whose
+ * route (api | resolve | cdn) and "path file" text match, `count` times (default once; Infinity
+ * for throttling). Body faults act while the body is written.
+ */
+
+/**
+ * @typedef {object} Fault
+ * @property {'rateLimit'|'status'|'stall'|'truncate'|'drop'|'corrupt'|'throttle'|'ignoreRange'} kind
+ * @property {'api'|'resolve'|'cdn'} [route]  which kind of request it hits (any when absent)
+ * @property {string} [match]   substring of "<pathname> <file>" (file = repo path the body belongs to)
+ * @property {number} [count]   how many requests it hits (default 1)
+ * @property {number} [t]            rateLimit: seconds until the window resets (default 1)
+ * @property {number} [retryAfter]   rateLimit: Retry-After seconds
+ * @property {number} [code]         status: 500 | 502 | 503 | 504
+ * @property {number} [afterBytes]   stall/truncate/drop: body bytes sent before the fault
+ * @property {number} [ms]           stall: how long to hang before closing the socket (default 60000)
+ * @property {number} [at]           corrupt: file offset of the byte to flip
+ * @property {number} [bytesPerSec]  throttle
+ * @property {number} [hits]         filled in: how many requests it has hit
+ */
+
+export class Faults {
+  constructor() {
+    /** @type {Fault[]} */
+    this.active = []
+  }
+
+  /** @param {Fault} f @returns {Fault} */
+  add(f) {
+    const fault = { count: f.kind === 'throttle' ? Infinity : 1, ...f, hits: 0 }
+    this.active.push(fault)
+    return fault
+  }
+  /** @param {Omit<Fault, 'kind'>} [o] */
+  rateLimit(o = {}) {
+    return this.add({ kind: 'rateLimit', ...o })
+  }
+  /** @param {Omit<Fault, 'kind'>} [o] */
+  status(o = {}) {
+    return this.add({ kind: 'status', code: 503, ...o })
+  }
+  /** @param {Omit<Fault, 'kind'>} [o] */
+  stall(o = {}) {
+    return this.add({ kind: 'stall', afterBytes: 0, ms: 60_000, ...o })
+  }
+  /** @param {Omit<Fault, 'kind'>} [o] */
+  truncate(o = {}) {
+    return this.add({ kind: 'truncate', afterBytes: 0, ...o })
+  }
+  /** @param {Omit<Fault, 'kind'>} [o] */
+  drop(o = {}) {
+    return this.add({ kind: 'drop', afterBytes: 0, ...o })
+  }
+  /** @param {Omit<Fault, 'kind'>} [o] */
+  corrupt(o = {}) {
+    return this.add({ kind: 'corrupt', at: 0, ...o })
+  }
+  /** @param {Omit<Fault, 'kind'>} [o] */
+  throttle(o = {}) {
+    return this.add({ kind: 'throttle', bytesPerSec: 1 << 20, ...o })
+  }
+  /** @param {Omit<Fault, 'kind'>} [o] */
+  ignoreRange(o = {}) {
+    return this.add({ kind: 'ignoreRange', ...o })
+  }
+  /** Removes one fault, or all. @param {Fault} [f] */
+  clear(f) {
+    this.active = f ? this.active.filter((x) => x !== f) : []
+  }
+
+  /**
+   * Faults of the given kinds that apply to this request; each returned fault is counted as a hit.
+   * @param {'api'|'resolve'|'cdn'} route @param {string} text @param {Fault['kind'][]} kinds
+   */
+  take(route, text, kinds) {
+    /** @type {Fault[]} */
+    const out = []
+    for (const f of this.active) {
+      if (!kinds.includes(f.kind)) continue
+      if (f.route && f.route !== route) continue
+      if (f.match && !text.includes(f.match)) continue
+      if ((f.hits ?? 0) >= (f.count ?? 1)) continue
+      f.hits = (f.hits ?? 0) + 1
+      out.push(f)
+    }
+    return out
+  }
+}
