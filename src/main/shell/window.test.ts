@@ -23,6 +23,7 @@ describe('main window', () => {
       webSecurity: true,
       allowRunningInsecureContent: false,
       experimentalFeatures: false,
+      disableBlinkFeatures: 'Auxclick',
     })
   })
 

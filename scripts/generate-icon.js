@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * Draws the app icon (resources/icon.png, 512x512 RGBA) in code: a dark rounded tile with a green GPU
+ * chip. No image tools or downloads; rerun after changing the drawing: `node scripts/generate-icon.js`.
+ */
+import { writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { deflateSync } from 'node:zlib'
+
+const SIZE = 512
+const SAMPLES = 4 // per axis, for anti-aliased edges
+
+/** Signed distance to a rounded rectangle centred at (cx, cy) with half-size (hw, hh) and radius r. */
+function roundedRect(x, y, cx, cy, hw, hh, r) {
+  const qx = Math.abs(x - cx) - hw + r
+  const qy = Math.abs(y - cy) - hh + r
+  return Math.hypot(Math.max(qx, 0), Math.max(qy, 0)) + Math.min(Math.max(qx, qy), 0) - r
+}
+
+/** @returns {[number, number, number, number]} straight RGBA, 0..255 */
+function shade(x, y) {
+  const c = SIZE / 2
+  if (roundedRect(x, y, c, c, 240, 240, 96) > 0) return [0, 0, 0, 0]
+  // Background: slate gradient, top-left lighter.
+  const t = (x + y) / (2 * SIZE)
+  let rgb = [30 - 18 * t, 41 - 24 * t, 59 - 30 * t]
+  const green = [118, 185, 0]
+  const chip = roundedRect(x, y, c, c, 120, 120, 28)
+  // Pins: five on each side of the chip.
+  const along = (v) => {
+    const k = Math.round((v - c) / 44)
+    return Math.abs(k) <= 2 && Math.abs(v - c - k * 44) < 11
+  }
+  const pinH = along(x) && Math.abs(y - c) > 120 && Math.abs(y - c) < 176
+  const pinV = along(y) && Math.abs(x - c) > 120 && Math.abs(x - c) < 176
+  if (pinH || pinV) rgb = [green[0] * 0.8, green[1] * 0.8, green[2]]
+  if (chip <= 0) rgb = chip > -14 ? green : [22, 30, 40]
+  // Die: a bright square with a notch of light, reading as "compute".
+  const die = roundedRect(x, y, c, c, 62, 62, 14)
+  if (die <= 0) rgb = green
+  if (roundedRect(x, y, c - 18, c - 18, 18, 18, 6) <= 0) rgb = [235, 255, 200]
+  return [rgb[0], rgb[1], rgb[2], 255]
+}
+
+function render() {
+  const raw = Buffer.alloc(SIZE * (SIZE * 4 + 1))
+  for (let y = 0; y < SIZE; y++) {
+    const row = y * (SIZE * 4 + 1)
+    raw[row] = 0 // filter: none
+    for (let x = 0; x < SIZE; x++) {
+      const acc = [0, 0, 0, 0]
+      for (let sy = 0; sy < SAMPLES; sy++) {
+        for (let sx = 0; sx < SAMPLES; sx++) {
+          const [r, g, b, a] = shade(x + (sx + 0.5) / SAMPLES, y + (sy + 0.5) / SAMPLES)
+          acc[0] += r * a
+          acc[1] += g * a
+          acc[2] += b * a
+          acc[3] += a
+        }
+      }
+      const o = row + 1 + x * 4
+      const alpha = acc[3] / (SAMPLES * SAMPLES)
+      for (let i = 0; i < 3; i++) raw[o + i] = acc[3] ? Math.round(acc[i] / acc[3]) : 0
+      raw[o + 3] = Math.round(alpha)
+    }
+  }
+  return raw
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+  return c >>> 0
+})
+
+function crc32(buf) {
+  let c = 0xffffffff
+  for (const byte of buf) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8)
+  return (c ^ 0xffffffff) >>> 0
+}
+
+function chunk(type, data) {
+  const len = Buffer.alloc(4)
+  len.writeUInt32BE(data.length)
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data])
+  const crc = Buffer.alloc(4)
+  crc.writeUInt32BE(crc32(body))
+  return Buffer.concat([len, body, crc])
+}
+
+const header = Buffer.alloc(13)
+header.writeUInt32BE(SIZE, 0)
+header.writeUInt32BE(SIZE, 4)
+header[8] = 8 // bit depth
+header[9] = 6 // RGBA
+const png = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  chunk('IHDR', header),
+  chunk('IDAT', deflateSync(render(), { level: 9 })),
+  chunk('IEND', Buffer.alloc(0)),
+])
+const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'resources', 'icon.png')
+writeFileSync(out, png)
+process.stdout.write(`wrote ${out} (${png.length} bytes)\n`)
