@@ -43,7 +43,7 @@ export function validateDraft(d: Draft): Validation {
   const errors: FieldErrors = {}
   const numbers: Partial<Record<NumericKey, number>> = {}
   for (const key of numericKeys) {
-    const text = d[key].trim()
+    const text = String(d[key]).trim()
     const n = text === '' ? Number.NaN : Number(text)
     if (!Number.isFinite(n)) errors[key] = 'enter a whole number'
     else numbers[key] = n

@@ -1,0 +1,97 @@
+import { createORPCClient } from '@orpc/client'
+import { RPCLink } from '@orpc/client/websocket'
+import WebSocket from 'ws'
+import type { ApiClient } from '../../src/shared/contract'
+import { expect, test } from './support/fixtures'
+
+type Handshake = { opened: true } | { opened: false; status?: number; error?: string }
+
+/** Tries a WebSocket handshake to /rpc with the given headers (Node `ws`, so any Origin can be sent). */
+function handshake(url: string, headers: Record<string, string>): Promise<Handshake> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers })
+    ws.once('open', () => {
+      ws.close()
+      resolve({ opened: true })
+    })
+    ws.once('unexpected-response', (req, res) => {
+      resolve({ opened: false, status: res.statusCode })
+      res.resume()
+      req.destroy()
+    })
+    ws.once('error', (err) => resolve({ opened: false, error: err.message }))
+  })
+}
+
+function rpcUrl(url: string): string {
+  return `${url.replace(/^http/, 'ws')}/rpc`
+}
+
+test.describe('access control', () => {
+  test('a browser without the token link is refused', async ({ browser, server }) => {
+    const context = await browser.newContext() // fresh: no session cookie
+    const page = await context.newPage()
+    const response = await page.goto(`${server.url}/`)
+    expect(response?.status()).toBe(401)
+    await expect(page.locator('body')).toContainText(/token/i)
+    await expect(page.getByRole('navigation', { name: 'Main' })).toHaveCount(0)
+
+    const wrong = await page.goto(`${server.url}/?token=not-the-token`)
+    expect(wrong?.status()).toBe(401)
+    expect((await context.cookies()).filter((c) => c.name === 'inferadmin_token')).toHaveLength(0)
+    await context.close()
+  })
+
+  test('the token link sets an HttpOnly, SameSite=Strict session cookie', async ({ app }) => {
+    const cookies = await app.page.context().cookies()
+    const session = cookies.find((c) => c.name === 'inferadmin_token')
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' })
+    expect(await app.page.evaluate<string>('document.cookie')).not.toContain('inferadmin_token')
+  })
+
+  test('the REST API needs the token', async ({ playwright, server }) => {
+    const anonymous = await playwright.request.newContext()
+    expect((await anonymous.get(`${server.url}/api/v1/health`)).status()).toBe(401)
+    expect((await anonymous.get(`${server.url}/api/v1/settings`)).status()).toBe(401)
+    const wrong = await anonymous.get(`${server.url}/api/v1/health`, { headers: { authorization: 'Bearer nope' } })
+    expect(wrong.status()).toBe(401)
+    const ok = await anonymous.get(`${server.url}/api/v1/health`, {
+      headers: { authorization: `Bearer ${server.token}` },
+    })
+    expect(ok.status()).toBe(200)
+    expect(await ok.json()).toMatchObject({ status: 'ok' })
+    await anonymous.dispose()
+  })
+
+  test('the RPC WebSocket refuses a foreign Origin even with valid credentials', async ({ server }) => {
+    const url = rpcUrl(server.url)
+    const cookie = `inferadmin_token=${encodeURIComponent(server.token)}`
+    const evil = 'http://evil.example'
+
+    const credentialSets: Record<string, string>[] = [{ cookie }, { authorization: `Bearer ${server.token}` }]
+    for (const credentials of credentialSets) {
+      const refused = await handshake(url, { ...credentials, origin: evil })
+      expect(refused.opened).toBe(false)
+      if (!refused.opened) expect([401, 403]).toContain(refused.status)
+    }
+    const noCredentials = await handshake(url, { origin: server.url })
+    expect(noCredentials).toEqual({ opened: false, status: 401 })
+
+    expect(await handshake(url, { cookie, origin: server.url })).toEqual({ opened: true })
+  })
+
+  test('an accepted WebSocket serves the typed RPC contract', async ({ server }) => {
+    const ws = new WebSocket(rpcUrl(server.url), {
+      headers: { cookie: `inferadmin_token=${encodeURIComponent(server.token)}`, origin: server.url },
+    })
+    const api: ApiClient = createORPCClient(new RPCLink({ websocket: ws as unknown as globalThis.WebSocket }))
+    try {
+      expect(await api.system.health()).toMatchObject({ status: 'ok' })
+      const info = await api.system.info()
+      expect(info.mode).toBe('headless')
+      expect(info.dataDir).toContain(server.home)
+    } finally {
+      ws.close()
+    }
+  })
+})
