@@ -17,7 +17,8 @@ function sources(dir: string): { file: string; text: string }[] {
   const out: { file: string; text: string }[] = []
   for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })) {
     const path = join(entry.parentPath, entry.name)
-    if (!entry.isFile() || !/\.(ts|js|cjs|mjs)$/.test(entry.name) || /\.test\.ts$/.test(entry.name) || entry.name === 'fake-electron.ts') continue
+    const testSupport = /\.test\.ts$/.test(entry.name) || entry.name === 'fake-electron.ts' || path.includes('/fixtures/')
+    if (!entry.isFile() || !/\.(ts|js|cjs|mjs)$/.test(entry.name) || testSupport) continue
     out.push({ file: relative(ROOT, path), text: readFileSync(path, 'utf8') })
   }
   return out
