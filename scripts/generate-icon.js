@@ -12,14 +12,17 @@ import { deflateSync } from 'node:zlib'
 const SIZE = 512
 const SAMPLES = 4 // per axis, for anti-aliased edges
 
-/** Signed distance to a rounded rectangle centred at (cx, cy) with half-size (hw, hh) and radius r. */
+/**
+ * Signed distance to a rounded rectangle centred at (cx, cy) with half-size (hw, hh) and radius r.
+ * @param {number} x @param {number} y @param {number} cx @param {number} cy @param {number} hw @param {number} hh @param {number} r
+ */
 function roundedRect(x, y, cx, cy, hw, hh, r) {
   const qx = Math.abs(x - cx) - hw + r
   const qy = Math.abs(y - cy) - hh + r
   return Math.hypot(Math.max(qx, 0), Math.max(qy, 0)) + Math.min(Math.max(qx, qy), 0) - r
 }
 
-/** @returns {[number, number, number, number]} straight RGBA, 0..255 */
+/** @param {number} x @param {number} y @returns {[number, number, number, number]} straight RGBA, 0..255 */
 function shade(x, y) {
   const c = SIZE / 2
   if (roundedRect(x, y, c, c, 240, 240, 96) > 0) return [0, 0, 0, 0]
@@ -29,7 +32,7 @@ function shade(x, y) {
   const green = [118, 185, 0]
   const chip = roundedRect(x, y, c, c, 120, 120, 28)
   // Pins: five on each side of the chip.
-  const along = (v) => {
+  const along = (/** @type {number} */ v) => {
     const k = Math.round((v - c) / 44)
     return Math.abs(k) <= 2 && Math.abs(v - c - k * 44) < 11
   }
@@ -75,12 +78,14 @@ const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   return c >>> 0
 })
 
+/** @param {Buffer} buf */
 function crc32(buf) {
   let c = 0xffffffff
   for (const byte of buf) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8)
   return (c ^ 0xffffffff) >>> 0
 }
 
+/** @param {string} type @param {Buffer} data */
 function chunk(type, data) {
   const len = Buffer.alloc(4)
   len.writeUInt32BE(data.length)
