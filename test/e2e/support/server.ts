@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -21,13 +21,17 @@ function delay(ms: number): Promise<void> {
 
 /**
  * Starts the real headless server (`node bin/inferadmin.js serve --port 0`) in a fresh INFERADMIN_HOME
- * and resolves once it has written server.json ({url, token}). Needs `npm run build` first.
+ * (or `opts.home`, removed on stop) and resolves once it has written server.json ({url, token}).
+ * Needs `npm run build` first.
  */
-export async function startServer(opts: { timeoutMs?: number; log?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(
+  opts: { timeoutMs?: number; log?: boolean; home?: string } = {},
+): Promise<RunningServer> {
   if (!existsSync(join(repoRoot, 'out/main/server.js'))) {
     throw new Error('out/main/server.js is missing: run `npm run build` first (npm test does).')
   }
-  const home = mkdtempSync(join(tmpdir(), 'inferadmin-e2e-'))
+  const home = opts.home ?? mkdtempSync(join(tmpdir(), 'inferadmin-e2e-'))
+  mkdirSync(home, { recursive: true, mode: 0o700 })
   const child: ChildProcess = spawn(process.execPath, ['bin/inferadmin.js', 'serve', '--port', '0'], {
     cwd: repoRoot,
     env: { ...process.env, INFERADMIN_HOME: home },
