@@ -17,6 +17,7 @@ export default defineConfig({
           index: resolve('src/main/index.ts'),
           server: resolve('src/main/server/cli.ts'),
           'pool-worker': resolve('src/main/core/workers/pool-worker.js'),
+          'gpu-worker': resolve('src/main/core/gpu/gpu-worker.js'),
         },
       },
     },

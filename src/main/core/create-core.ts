@@ -1,6 +1,12 @@
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { AppInfo } from '../../shared/contract/system'
+import { createGpuMetrics } from './gpu/metrics'
+import { GpuService, type GpuTuning } from './gpu/gpu-service'
+import { createDockerPidResolver } from './gpu/pid-resolver'
+import { GPU_WORKER_FILE, nvidiaSmiPath } from './gpu/worker-file'
+import { DockerEndpoint } from './host/docker-endpoint'
+import { HostService } from './host/host-service'
 import { createLogger } from './logging/logger'
 import type { AppPaths } from './paths'
 import { createRouter, type AppRouter } from './router'
@@ -19,6 +25,10 @@ export interface CoreOptions {
   secretCodec: SecretCodec
   /** Built piscina worker entry; defaults to pool-worker.js next to the entry file. */
   workerFile?: string
+  /** Built GPU sampler worker entry; defaults to gpu-worker.js next to the entry file. */
+  gpuWorkerFile?: string
+  /** GPU sampler backoff / cadence overrides (tests). */
+  gpuTuning?: Partial<GpuTuning>
   env?: NodeJS.ProcessEnv
   logger?: Logger
 }
@@ -29,6 +39,9 @@ export interface Core {
   settings: SettingsService
   cpu: CpuPool
   io: IoLimiter
+  gpu: GpuService
+  /** Prometheus text for GET /metrics. */
+  metrics: { contentType: string; render(): Promise<string> }
   /** Drains pools and closes services; safe to call twice. */
   dispose(): Promise<void>
 }
@@ -52,6 +65,20 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     logger,
   })
   const io = new IoLimiter(initial.ioConcurrency)
+  const docker = new DockerEndpoint(settings, env)
+  const smiPath = nvidiaSmiPath(env)
+  const gpu = new GpuService({
+    settings,
+    logger,
+    workerFile: opts.gpuWorkerFile ?? GPU_WORKER_FILE,
+    smiPath,
+    resolvePids: createDockerPidResolver({ docker: () => docker.client(), logger }),
+    tuning: opts.gpuTuning,
+  })
+  gpu.start()
+  const host = new HostService({ settings, secrets, logger, docker, gpu, smiPath, env })
+  const registry = createGpuMetrics(() => gpu.snapshot())
+  const metrics = { contentType: registry.contentType, render: () => registry.metrics() }
   const disposables = [
     settings.onChange((next, prev) => {
       if (next.cpuPoolSize !== prev.cpuPoolSize) cpu.resize(next.cpuPoolSize)
@@ -71,17 +98,19 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     info,
     settings,
     pools: () => ({ at: new Date().toISOString(), pools: [cpu.stats(), io.stats()] }),
+    gpu,
+    host,
   })
 
   let disposed: Promise<void> | undefined
   const dispose = (): Promise<void> =>
     (disposed ??= (async () => {
       for (const d of disposables) d.dispose()
-      const [ioResult] = await Promise.all([io.close(4000), cpu.close(4000)])
+      const [ioResult] = await Promise.all([io.close(4000), cpu.close(4000), gpu.dispose()])
       logger.info({ io: ioResult }, 'core disposed')
       logger.flush()
     })())
 
   logger.info({ mode: opts.mode, version: opts.version, paths: opts.paths }, 'core started')
-  return { router, logger, settings, cpu, io, dispose }
+  return { router, logger, settings, cpu, io, gpu, metrics, dispose }
 }

@@ -1,4 +1,8 @@
 import type { AppInfo, PoolsSnapshot } from '../../shared/contract/system'
+import { gpuRouter } from './gpu/gpu-router'
+import type { GpuService } from './gpu/gpu-service'
+import { hostRouter } from './host/host-router'
+import type { HostService } from './host/host-service'
 import { base } from './rpc/base'
 import { settingsRouter } from './settings/settings-router'
 import type { SettingsService } from './settings/settings-service'
@@ -11,6 +15,8 @@ export interface RouterDeps {
   info: AppInfo
   settings: SettingsService
   pools: () => PoolsSnapshot
+  gpu: GpuService
+  host: HostService
 }
 
 /** The one router: one entry per domain, each domain's handlers in its own folder. */
@@ -18,6 +24,8 @@ export function createRouter(deps: RouterDeps) {
   return base.router({
     system: systemRouter(deps),
     settings: settingsRouter(deps.settings),
+    gpu: gpuRouter(deps.gpu),
+    host: hostRouter(deps.host),
   })
 }
 

@@ -55,6 +55,7 @@ export async function main(argv: string[]): Promise<void> {
     openSettingsFile: () => new Conf<Record<string, unknown>>({ cwd: paths.configDir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
     secretCodec: fileModeCodec,
     workerFile: fileURLToPath(new URL('./pool-worker.js', import.meta.url)),
+    gpuWorkerFile: fileURLToPath(new URL('./gpu-worker.js', import.meta.url)),
   })
   const host = values.host ?? core.settings.get().apiHost
   const token = (!values['new-token'] && (await previousToken(paths.configDir))) || newToken()
@@ -68,6 +69,7 @@ export async function main(argv: string[]): Promise<void> {
       host,
       port,
       rendererDir: fileURLToPath(new URL('../renderer/', import.meta.url)),
+      metrics: core.metrics,
     })
   } catch (err) {
     const e = err as NodeJS.ErrnoException

@@ -18,6 +18,8 @@ export interface HeadlessServerOptions {
   host: string
   port: number
   rendererDir: string
+  /** Prometheus text at GET /metrics (behind the same token). */
+  metrics?: { contentType: string; render(): Promise<string> }
 }
 
 export interface HeadlessServer {
@@ -66,6 +68,10 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
     }
     if (!auth.isAuthorized(req)) return unauthorized(req, res)
 
+    if (url.pathname === '/metrics' && opts.metrics && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': opts.metrics.contentType, 'cache-control': 'no-store' }).end(await opts.metrics.render())
+      return
+    }
     if (url.pathname === `${API_PREFIX}/openapi.json`) {
       openApiJson ??= JSON.stringify(await createOpenApiDocument(opts.router, opts.version))
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(openApiJson)

@@ -1,4 +1,6 @@
 import type { ContractRouterClient, InferContractRouterOutputs } from '@orpc/contract'
+import { gpuContract } from './gpu'
+import { hostContract } from './host'
 import { settingsContract } from './settings'
 import { systemContract } from './system'
 
@@ -6,6 +8,8 @@ import { systemContract } from './system'
 export const contract = {
   system: systemContract,
   settings: settingsContract,
+  gpu: gpuContract,
+  host: hostContract,
 }
 
 export type Contract = typeof contract

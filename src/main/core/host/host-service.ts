@@ -1,0 +1,72 @@
+import { homedir } from 'node:os'
+import type { Logger } from 'pino'
+import type { DoctorCheck, DoctorReport, GpuDryRunResult, HostInventory } from '../../../shared/contract/host'
+import type { GpuService } from '../gpu/gpu-service'
+import type { SecretStore } from '../settings/secrets'
+import type { SettingsService } from '../settings/settings-service'
+import { checkDocker, checkGpuSupport } from './checks-docker'
+import { checkDisks, checkDriver, checkHfToken, cudaVersion } from './checks-local'
+import type { DockerEndpoint } from './docker-endpoint'
+import { gpuDryRun } from './gpu-dry-run'
+import { InventoryProbe } from './inventory'
+
+export interface HostServiceDeps {
+  settings: SettingsService
+  secrets: SecretStore
+  logger: Logger
+  docker: DockerEndpoint
+  gpu: GpuService
+  smiPath: string
+  env?: NodeJS.ProcessEnv
+}
+
+const RANK = { ok: 0, warn: 1, fail: 2 } as const
+
+/** Host inventory and the doctor (each check: ok / warn / fail, detail, exact fix). */
+export class HostService {
+  private readonly inventoryProbe = new InventoryProbe()
+  private cuda: { driver: string; value: string | null } | undefined
+
+  constructor(private readonly deps: HostServiceDeps) {}
+
+  private get env(): NodeJS.ProcessEnv {
+    return this.deps.env ?? process.env
+  }
+
+  inventory(): Promise<HostInventory> {
+    return this.inventoryProbe.read()
+  }
+
+  hubUrl(): string {
+    return (this.deps.settings.get().hubEndpoint || this.env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '')
+  }
+
+  private async cudaFor(driver: string | null, signal?: AbortSignal): Promise<string | null> {
+    if (!driver) return null
+    if (this.cuda?.driver !== driver) this.cuda = { driver, value: await cudaVersion(this.deps.smiPath, signal) }
+    return this.cuda.value
+  }
+
+  async doctor(signal?: AbortSignal): Promise<DoctorReport> {
+    const settings = this.deps.settings.get()
+    const snap = this.deps.gpu.snapshot()
+    const [docker, disks, hf, cuda] = await Promise.all([
+      checkDocker(this.deps.docker.client(), this.deps.docker.endpoint(), signal),
+      checkDisks(settings.modelStores, this.env.HOME || homedir()),
+      checkHfToken(this.deps.secrets.get('hfToken'), this.hubUrl()),
+      this.cudaFor(snap.gpus.find((g) => g.driverVersion)?.driverVersion ?? null, signal),
+    ])
+    const checks: DoctorCheck[] = [docker.check, await checkGpuSupport(docker.facts, this.env), checkDriver(snap, cuda), ...disks, hf]
+    const status = checks.reduce<DoctorCheck['status']>((w, c) => (RANK[c.status] > RANK[w] ? c.status : w), 'ok')
+    this.deps.logger.info({ status, failing: checks.filter((c) => c.status !== 'ok').map((c) => c.id) }, 'doctor ran')
+    return { at: new Date().toISOString(), status, checks }
+  }
+
+  /** The opt-in end-to-end proof: a tiny container with a GPU request. */
+  async gpuDryRun(signal?: AbortSignal): Promise<GpuDryRunResult> {
+    const candidates = [this.env.INFERADMIN_SIM_VLLM_IMAGE ?? '', this.deps.settings.get().vllmImageRepository]
+    const r = await gpuDryRun(this.deps.docker.client(), candidates, signal)
+    this.deps.logger.info({ status: r.status, image: r.image, exitCode: r.exitCode }, 'GPU dry run')
+    return r
+  }
+}
