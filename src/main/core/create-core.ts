@@ -4,7 +4,7 @@ import type { AppInfo } from '../../shared/contract/system'
 import { createGpuMetrics } from './gpu/metrics'
 import { GpuService, type GpuTuning } from './gpu/gpu-service'
 import { createDockerPidResolver } from './gpu/pid-resolver'
-import { GPU_WORKER_FILE, nvidiaSmiPath } from './gpu/worker-file'
+import { gpuWorkerBeside, nvidiaSmiPath } from './gpu/worker-file'
 import { DockerEndpoint } from './host/docker-endpoint'
 import { HostService } from './host/host-service'
 import { createLogger } from './logging/logger'
@@ -70,7 +70,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const gpu = new GpuService({
     settings,
     logger,
-    workerFile: opts.gpuWorkerFile ?? GPU_WORKER_FILE,
+    workerFile: opts.gpuWorkerFile ?? gpuWorkerBeside(opts.workerFile),
     smiPath,
     resolvePids: createDockerPidResolver({ docker: () => docker.client(), logger }),
     tuning: opts.gpuTuning,
