@@ -1,5 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AppShell } from './pages/app-shell'
 import { FIELD, SettingsPage } from './pages/settings-page'
 import { expect, test } from './support/fixtures'
+import { startServer } from './support/server'
 
 interface View {
   settings: { gpuRefreshMs: number; containerRefreshMs: number; theme: string; modelStores: { path: string }[]; defaultStore: number }
@@ -116,4 +121,56 @@ test.describe('Settings', () => {
     await expect(settings.fieldError('New token')).toContainText('starts with hf_')
     expect((await rest.get<View>('/settings')).hfToken.set).toBe(wasSet)
   })
+
+  test('field errors from the server land on the field (settings changed behind the page)', async ({ app, rest, server }) => {
+    const settings = new SettingsPage(app)
+    const stores = [
+      { path: `${server.home}/a`, label: 'A' },
+      { path: `${server.home}/b`, label: 'B' },
+    ]
+    await rest.put('/settings', { modelStores: stores, defaultStore: 0 })
+    await app.page.reload()
+    await app.expectConnected()
+    await settings.open()
+    await expect(settings.storePath(2)).toHaveValue(stores[1]!.path)
+
+    // Another client removes store B; this page still shows it and makes it the default.
+    await rest.put('/settings', { modelStores: [stores[0]], defaultStore: 0 })
+    await settings.storeDefault(2).click()
+    await settings.save()
+    await expect(app.page.getByRole('alert').filter({ hasText: 'Default store: must point at one of' })).toBeVisible()
+    await expect(app.page.getByText(/^Invalid settings/)).toBeVisible() // the server's message, as a toast
+    expect((await rest.get<View>('/settings')).settings.defaultStore).toBe(0)
+
+    await rest.put('/settings', { modelStores: [stores[0]], defaultStore: 0 }) // leave one store behind
+  })
+})
+
+test('an invalid settings file is reported and defaults are used', async ({ page }) => {
+  const home = mkdtempSync(join(tmpdir(), 'inferadmin-e2e-invalid-'))
+  writeFileSync(join(home, 'settings.json'), JSON.stringify({ gpuRefreshMs: 5, theme: 'neon' }))
+  const server = await startServer({ home })
+  try {
+    const app = new AppShell(page)
+    await app.open(server)
+    const settings = new SettingsPage(app)
+    await settings.open()
+    await expect(settings.loadProblems).toBeVisible()
+    const more = settings.loadProblems.getByRole('button', { name: /^Show \d+ more$/ })
+    if (await more.isVisible()) await more.click()
+    await expect(settings.loadProblems).toContainText('gpuRefreshMs')
+    await expect(settings.loadProblems).toContainText('theme')
+    await expect(settings.configPath).toHaveText(join(home, 'settings.json'))
+    await expect(settings.field(FIELD.gpuRefresh)).toHaveValue('1000')
+
+    // Saving writes a valid file and the warning goes away.
+    await settings.field(FIELD.gpuRefresh).fill('2000')
+    await settings.save()
+    await settings.expectSaved()
+    await settings.reload()
+    await expect(settings.loadProblems).toBeHidden()
+    await expect(settings.field(FIELD.gpuRefresh)).toHaveValue('2000')
+  } finally {
+    await server.stop()
+  }
 })

@@ -27,6 +27,7 @@ export class SettingsPage {
   readonly clearTokenButton: Locator
   readonly addStoreButton: Locator
   readonly loadProblems: Locator
+  readonly configPath: Locator
 
   constructor(readonly app: AppShell) {
     const page = (this.page = app.page)
@@ -41,6 +42,7 @@ export class SettingsPage {
     this.clearTokenButton = page.getByRole('button', { name: 'Clear token' })
     this.addStoreButton = page.getByRole('button', { name: 'Add location' })
     this.loadProblems = page.getByTestId('load-problems')
+    this.configPath = page.getByTestId('config-path')
   }
 
   async open(): Promise<void> {
