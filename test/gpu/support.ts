@@ -1,0 +1,119 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import Conf from 'conf'
+import { createCore, type Core, type CoreOptions } from '../../src/main/core/create-core'
+import { silentLogger } from '../../src/main/core/logging/logger'
+import { fileModeCodec } from '../../src/main/core/settings/backend'
+import { SOURCE_WORKER_FILE } from '../../src/main/core/workers/worker-file'
+import { startHeadlessServer, type HeadlessServer } from '../../src/main/server/http-server'
+// The simulated GPUs (test/sim, plain JS): state directory + the stand-in nvidia-smi.
+import { initGpuState, setExternalUsage, setFaultState } from '../sim/gpus/state.js'
+
+export const repoRoot = resolve(import.meta.dirname, '../..')
+const STAND_IN = join(repoRoot, 'test/sim/gpus/nvidia-smi.js')
+
+export type SimFault = Parameters<typeof setFaultState>[1]
+
+export interface SimGpus {
+  dir: string
+  gpuDir: string
+  /** Executable to put in INFERADMIN_NVIDIA_SMI (runs the stand-in on this state directory). */
+  smiPath: string
+  setExternal(gpu: number, mib: number): void
+  setFault(kind: SimFault, gpu?: number): void
+  remove(): void
+}
+
+/** A fresh simulated GPU state (default profile: 2 × RTX 4090) and a launcher for the stand-in nvidia-smi. */
+export function simGpus(): SimGpus {
+  const dir = mkdtempSync(join(tmpdir(), 'inferadmin-gpu-'))
+  const gpuDir = join(dir, 'gpus')
+  initGpuState(gpuDir)
+  mkdirSync(join(dir, 'bin'))
+  const smiPath = join(dir, 'bin', 'nvidia-smi')
+  writeFileSync(smiPath, `#!/bin/sh\nINFERADMIN_SIM_GPU_DIR='${gpuDir}' exec '${process.execPath}' '${STAND_IN}' "$@"\n`)
+  chmodSync(smiPath, 0o755)
+  return {
+    dir,
+    gpuDir,
+    smiPath,
+    setExternal: (gpu, mib) => void setExternalUsage(gpuDir, gpu, mib),
+    setFault: (kind, gpu) => void setFaultState(gpuDir, kind, gpu ?? null),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
+export const TOKEN = 'gpu-test-token-0123456789abcdefghijklmnop'
+
+export interface App {
+  core: Core
+  server: HeadlessServer
+  home: string
+  get<T>(path: string): Promise<{ status: number; body: T }>
+  send<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
+  text(path: string): Promise<{ status: number; text: string; type: string | null }>
+  stop(): Promise<void>
+}
+
+/** The real core + headless HTTP server (REST, /metrics) in this process, in a fresh home. */
+export async function startApp(opts: { env?: NodeJS.ProcessEnv; gpuTuning?: CoreOptions['gpuTuning']; settings?: Record<string, unknown> } = {}): Promise<App> {
+  const home = mkdtempSync(join(tmpdir(), 'inferadmin-gpu-home-'))
+  const renderer = join(home, 'renderer')
+  mkdirSync(renderer)
+  writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>InferAdmin</title>')
+  if (opts.settings) writeFileSync(join(home, 'settings.json'), JSON.stringify(opts.settings))
+  const core = await createCore({
+    mode: 'headless',
+    version: '0.0.0-test',
+    paths: { configDir: home, dataDir: home },
+    openSettingsFile: () => new Conf<Record<string, unknown>>({ cwd: home, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
+    secretCodec: fileModeCodec,
+    workerFile: SOURCE_WORKER_FILE,
+    env: { INFERADMIN_HOME: home, PATH: process.env.PATH, HOME: home, ...opts.env },
+    logger: silentLogger(),
+    gpuTuning: opts.gpuTuning,
+  })
+  const server = await startHeadlessServer({ router: core.router, logger: core.logger, version: '0.0.0-test', token: TOKEN, host: '127.0.0.1', port: 0, rendererDir: renderer, metrics: core.metrics })
+  const auth = { authorization: `Bearer ${TOKEN}` }
+  const send = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const res = await fetch(server.url + path, {
+      method,
+      headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    return { status: res.status, body: (await res.json()) as T }
+  }
+  return {
+    core,
+    server,
+    home,
+    get: (path) => send('GET', path),
+    send,
+    text: async (path) => {
+      const res = await fetch(server.url + path, { headers: auth })
+      return { status: res.status, text: await res.text(), type: res.headers.get('content-type') }
+    },
+    stop: async () => {
+      await server.close()
+      await core.dispose()
+      rmSync(home, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Polls `probe` until it returns a value (not undefined) or the deadline passes; the error names `what`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await probe()
+      if (v !== undefined) return v
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+}
