@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DoctorReport, GpuDryRunResult, HostInventory } from '../../src/shared/contract/host'
+import { startHubSim } from '../sim/hub/server.js'
 import { type App, type SimGpus, simGpus, startApp, waitFor } from './support'
 
 // The doctor with the Docker socket pointed at nothing: Docker fails with a fix line, the GPU-in-Docker
@@ -70,5 +71,24 @@ describe('inventory', () => {
     expect(body.memory.totalBytes).toBeGreaterThan(0)
     expect(body.os.platform).toBe('linux')
     expect(body.disks.length).toBeGreaterThan(0)
+  })
+})
+
+describe('Hugging Face token', () => {
+  it('is valid against the Hub stand-in, and only a warning when the Hub is unreachable', async () => {
+    const hub = await startHubSim()
+    try {
+      expect((await app.send('PUT', '/api/v1/settings', { hfToken: 'hf_simtoken', hubEndpoint: hub.url })).status).toBe(200)
+      let hf = (await app.get<DoctorReport>('/api/v1/system/doctor')).body.checks.find((c) => c.id === 'hf-token')
+      expect(hf).toMatchObject({ status: 'ok', detail: `Valid token of sim-user at ${hub.url}.`, fix: null })
+
+      await app.send('PUT', '/api/v1/settings', { hubEndpoint: 'http://127.0.0.1:9' })
+      hf = (await app.get<DoctorReport>('/api/v1/system/doctor')).body.checks.find((c) => c.id === 'hf-token')
+      expect(hf?.status).toBe('warn')
+      expect(hf?.detail).toMatch(/could not be verified: the Hub at http:\/\/127\.0\.0\.1:9 is unreachable/)
+    } finally {
+      await app.send('PUT', '/api/v1/settings', { hfToken: null, hubEndpoint: '' })
+      await hub.close()
+    }
   })
 })
