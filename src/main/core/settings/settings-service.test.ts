@@ -95,3 +95,12 @@ describe('SettingsService', () => {
     expect(seen).toEqual([[8, 3]])
   })
 })
+
+describe('SettingsService with an older file', () => {
+  it('fills missing keys with defaults without reporting problems', () => {
+    const { make } = setup(JSON.stringify({ theme: 'dark' }))
+    const s = make()
+    expect(s.get()).toMatchObject({ theme: 'dark', gpuRefreshMs: 1000 })
+    expect(s.view().loadProblems).toEqual([])
+  })
+})

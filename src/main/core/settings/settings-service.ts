@@ -88,8 +88,9 @@ export class SettingsService {
       logger.warn({ err: (err as Error).message, backup }, 'settings file unreadable, using defaults')
       this.file = this.deps.openFile()
     }
-    const raw = this.file.store
-    if (Object.keys(raw).length === 0) {
+    // Keys missing from the file (older versions, hand edits) quietly take their defaults.
+    const raw: Record<string, unknown> = { ...defaults, ...this.file.store }
+    if (Object.keys(this.file.store).length === 0) {
       this.current = structuredClone(defaults)
       this.file.store = { ...this.current }
       return
