@@ -14,6 +14,8 @@ export type ErrorData = z.infer<typeof ErrorData>
 
 export const commonErrors = {
   BAD_REQUEST: { status: 400, message: 'The request is invalid.', data: ErrorData },
+  /** No access (gated or private repository, token missing, invalid or not approved). */
+  FORBIDDEN: { status: 403, message: 'Access denied.', data: ErrorData },
   NOT_FOUND: { status: 404, message: 'Not found.', data: ErrorData },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.', data: ErrorData },
   UNAVAILABLE: { status: 503, message: 'A service this needs is not available.', data: ErrorData },

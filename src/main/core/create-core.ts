@@ -7,6 +7,8 @@ import { createDockerPidResolver } from './gpu/pid-resolver'
 import { gpuWorkerBeside, nvidiaSmiPath } from './gpu/worker-file'
 import { DockerEndpoint } from './host/docker-endpoint'
 import { HostService } from './host/host-service'
+import { JobService } from './jobs/job-service'
+import { ModelService, type ModelServiceOptions } from './models/model-service'
 import { createLogger } from './logging/logger'
 import type { AppPaths } from './paths'
 import { createRouter, type AppRouter } from './router'
@@ -29,6 +31,8 @@ export interface CoreOptions {
   gpuWorkerFile?: string
   /** GPU sampler backoff / cadence overrides (tests). */
   gpuTuning?: Partial<GpuTuning>
+  /** Model download tuning (tests): retry backoff, stall timeout, chunk size. */
+  modelTuning?: Pick<ModelServiceOptions, 'retry' | 'stallMs' | 'chunkSize'>
   env?: NodeJS.ProcessEnv
   logger?: Logger
 }
@@ -40,6 +44,8 @@ export interface Core {
   cpu: CpuPool
   io: IoLimiter
   gpu: GpuService
+  jobs: JobService
+  models: ModelService
   /** Prometheus text for GET /metrics. */
   metrics: { contentType: string; render(): Promise<string> }
   /** Drains pools and closes services; safe to call twice. */
@@ -77,6 +83,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   })
   gpu.start()
   const host = new HostService({ settings, secrets, logger, docker, gpu, smiPath, env })
+  const jobs = new JobService({ dir: join(opts.paths.dataDir, 'jobs'), logger })
+  const models = new ModelService({ settings, secrets, jobs, io, cpu, logger, dataDir: opts.paths.dataDir, env, ...opts.modelTuning })
+  await jobs.restore()
+  void models.collectGarbage().catch((err: unknown) => logger.warn({ err }, 'model store cleanup failed'))
   const registry = createGpuMetrics(() => gpu.snapshot())
   const metrics = { contentType: registry.contentType, render: () => registry.metrics() }
   const disposables = [
@@ -100,17 +110,20 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     pools: () => ({ at: new Date().toISOString(), pools: [cpu.stats(), io.stats()] }),
     gpu,
     host,
+    jobs,
+    models,
   })
 
   let disposed: Promise<void> | undefined
   const dispose = (): Promise<void> =>
     (disposed ??= (async () => {
       for (const d of disposables) d.dispose()
+      await jobs.dispose()
       const [ioResult] = await Promise.all([io.close(4000), cpu.close(4000), gpu.dispose()])
       logger.info({ io: ioResult }, 'core disposed')
       logger.flush()
     })())
 
   logger.info({ mode: opts.mode, version: opts.version, paths: opts.paths }, 'core started')
-  return { router, logger, settings, cpu, io, gpu, metrics, dispose }
+  return { router, logger, settings, cpu, io, gpu, jobs, models, metrics, dispose }
 }

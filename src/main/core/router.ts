@@ -2,6 +2,10 @@ import type { AppInfo, PoolsSnapshot } from '../../shared/contract/system'
 import { gpuRouter } from './gpu/gpu-router'
 import type { GpuService } from './gpu/gpu-service'
 import { hostRouter } from './host/host-router'
+import type { JobService } from './jobs/job-service'
+import { jobsRouter } from './jobs/jobs-router'
+import type { ModelService } from './models/model-service'
+import { modelsRouter } from './models/models-router'
 import type { HostService } from './host/host-service'
 import { base } from './rpc/base'
 import { settingsRouter } from './settings/settings-router'
@@ -17,6 +21,8 @@ export interface RouterDeps {
   pools: () => PoolsSnapshot
   gpu: GpuService
   host: HostService
+  jobs: JobService
+  models: ModelService
 }
 
 /** The one router: one entry per domain, each domain's handlers in its own folder. */
@@ -26,6 +32,8 @@ export function createRouter(deps: RouterDeps) {
     settings: settingsRouter(deps.settings),
     gpu: gpuRouter(deps.gpu),
     host: hostRouter(deps.host),
+    jobs: jobsRouter(deps.jobs),
+    models: modelsRouter(deps.models),
   })
 }
 

@@ -1,6 +1,8 @@
 import type { ContractRouterClient, InferContractRouterOutputs } from '@orpc/contract'
 import { gpuContract } from './gpu'
 import { hostContract } from './host'
+import { jobsContract } from './jobs'
+import { modelsContract } from './models'
 import { settingsContract } from './settings'
 import { systemContract } from './system'
 
@@ -10,6 +12,8 @@ export const contract = {
   settings: settingsContract,
   gpu: gpuContract,
   host: hostContract,
+  jobs: jobsContract,
+  models: modelsContract,
 }
 
 export type Contract = typeof contract

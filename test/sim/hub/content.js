@@ -124,7 +124,6 @@ export function isLfsPath(path, size) {
  * A valid safetensors file: 8-byte little-endian header length, JSON header (dtype, shape,
  * data_offsets; padded with spaces to 8 bytes), then the tensor data.
  * @param {{ name: string, dtype: 'F32'|'F16'|'BF16'|'U8', shape: number[] }[]} tensors
- * @param {number} seed
  */
 export function safetensorsHeader(tensors) {
   const width = { F32: 4, F16: 2, BF16: 2, U8: 1 }

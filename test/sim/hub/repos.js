@@ -168,7 +168,7 @@ function layerTensors(first, count, rows) {
   return Array.from({ length: count }, (_, i) => ({ name: `model.layers.${first + i}.mlp.weight`, dtype: /** @type {const} */ ('F32'), shape: [rows, 64] }))
 }
 
-/** @param {Record<string, number[]>} shards name → layer indexes */
+/** @param {Record<string, number[]>} shards name → layer indexes @param {number} totalSize */
 function indexJson(shards, totalSize) {
   /** @type {Record<string, string>} */
   const weight_map = {}

@@ -197,7 +197,7 @@ export async function search(ctx, repos) {
       filters.every((f) => r.tags.includes(f) || r.library_name === f),
   )
   /** @param {Repo} r */
-  const head = (r) => /** @type {Commit} */ (r.commits.get(r.refs.main))
+  const head = (r) => /** @type {Commit} */ (r.commits.get(r.refs.main ?? ''))
   /** @param {Repo} r @returns {string | number} */
   const key = (r) => (sort === 'id' ? r.id : sort === 'lastModified' ? head(r).date : sort === 'createdAt' ? r.createdAt : /** @type {number} */ (r[/** @type {'downloads'} */ (sort)]))
   list.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0))

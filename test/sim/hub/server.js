@@ -117,15 +117,15 @@ export async function startHubSim(opts = {}) {
     if (origin === 'cdn') {
       entry.route = 'cdn'
       entry.file = url.searchParams.get('file') ?? undefined
-      const m = /^\/cdn\/([0-9a-f]{64})$/.exec(path)
-      const content = m ? blobs.get(m[1]) : undefined
-      if (!m || !content || !checkSignature(url, m[1])) {
+      const sha = /^\/cdn\/([0-9a-f]{64})$/.exec(path)?.[1] ?? ''
+      const content = blobs.get(sha)
+      if (!content || !checkSignature(url, sha)) {
         entry.status = 403
         res.writeHead(403, { 'Content-Type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Request has expired or signature is invalid</Message></Error>')
         return
       }
       if (!bodyStatusFault('cdn', `${path} ${entry.file}`, res, entry)) return
-      const r = await serveContent(req, res, content, { ETag: `"${m[1]}"`, 'Content-Type': 'application/octet-stream' }, faults.take('cdn', `${path} ${entry.file}`, ['stall', 'truncate', 'drop', 'corrupt', 'throttle', 'ignoreRange']))
+      const r = await serveContent(req, res, content, { ETag: `"${sha}"`, 'Content-Type': 'application/octet-stream' }, faults.take('cdn', `${path} ${entry.file}`, ['stall', 'truncate', 'drop', 'corrupt', 'throttle', 'ignoreRange']))
       entry.status = r.status
       entry.bytes = r.bytes
       return
@@ -143,12 +143,12 @@ export async function startHubSim(opts = {}) {
     if (!bodyStatusFault(routeKind, path, res, entry)) return
 
     if (resolve) {
-      const id = decodeURIComponent(resolve[1])
-      const file = decodeURIComponent(resolve[3])
+      const id = decodeURIComponent(resolve[1] ?? '')
+      const file = decodeURIComponent(resolve[3] ?? '')
       entry.file = file
       const repo = repos.get(id)
       if (!checkAccess(ctx, repo, id, { gate: true })) return
-      const commit = resolveRev(ctx, repo, decodeURIComponent(resolve[2]))
+      const commit = resolveRev(ctx, repo, decodeURIComponent(resolve[2] ?? ''))
       if (!commit) return
       const content = commit.files.get(file)
       if (!content) return ctx.error(404, 'EntryNotFound', `${file} does not exist on "${commit.sha}"`, { 'X-Repo-Commit': commit.sha })
@@ -161,7 +161,7 @@ export async function startHubSim(opts = {}) {
     if (path === '/api/models' && req.method === 'GET') return search(ctx, repos)
     const m = /^\/api\/models\/([^/]+\/[^/]+)(?:\/(revision|tree|paths-info|auth-check)(?:\/([^/]+)(?:\/(.*))?)?)?$/.exec(url.pathname)
     if (!m) return ctx.error(404, undefined, `Sorry, we can't find the page you are looking for: ${path}`)
-    const id = decodeURIComponent(m[1])
+    const id = decodeURIComponent(m[1] ?? '')
     const repo = repos.get(id)
     const kind = m[2]
     if (!checkAccess(ctx, repo, id, { gate: kind === 'tree' || kind === 'paths-info' || kind === 'auth-check' })) return

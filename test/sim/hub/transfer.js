@@ -72,7 +72,7 @@ export async function writeBody(res, content, start, end, faults) {
       const at = f.at ?? 0
       if (at >= pos && at < pos + buf.length) {
         buf = Buffer.from(buf)
-        buf[at - pos] ^= 0xff
+        buf[at - pos] = (buf[at - pos] ?? 0) ^ 0xff
       }
     }
     if (cut && sent + buf.length > (cut.afterBytes ?? 0)) {

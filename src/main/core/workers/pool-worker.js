@@ -3,7 +3,7 @@
 // from source (tests) and from the build (electron-vite bundles it as out/main/pool-worker.js).
 // Task and result types: ./tasks.ts.
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { createReadStream, statSync } from 'node:fs'
 
 /**
  * @param {import('./tasks').CpuTask} task
@@ -21,6 +21,16 @@ export default async function run(task) {
         bytes += chunk.length
       }
       return { value: { sha256: hash.digest('hex'), bytes }, startedAt }
+    }
+    case 'gitSha1File': {
+      const size = statSync(task.path).size
+      const hash = createHash('sha1').update(`blob ${size}\0`)
+      let bytes = 0
+      for await (const chunk of createReadStream(task.path, { highWaterMark: 1 << 20 })) {
+        hash.update(chunk)
+        bytes += chunk.length
+      }
+      return { value: { sha1: hash.digest('hex'), bytes }, startedAt }
     }
     case 'parseJson':
       return { value: JSON.parse(task.text), startedAt }
