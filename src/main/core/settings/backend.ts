@@ -28,5 +28,13 @@ export interface SecretCodec {
 export const fileModeCodec: SecretCodec = {
   kind: 'file (mode 0600)',
   encrypt: (plain) => Buffer.from(plain, 'utf8'),
-  decrypt: (data) => data.toString('utf8'),
+  decrypt: (data) => {
+    const text = data.toString('utf8')
+    // Written by the desktop app with the OS keychain (see shell/settings-store.ts): unreadable here.
+    if (text.startsWith(KEYCHAIN_PREFIX)) throw new Error('encrypted with the desktop keychain; not readable headless')
+    return text
+  },
 }
+
+/** Prefix the desktop codec puts on keychain-encrypted values. */
+export const KEYCHAIN_PREFIX = 'ia-ss1:'

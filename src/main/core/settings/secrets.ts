@@ -12,6 +12,8 @@ export type SecretName = 'hfToken'
 export class SecretStore {
   private readonly file: string
   private cache: Partial<Record<SecretName, string>> = {}
+  /** Encoded values this codec cannot read, written back unchanged unless the user replaces them. */
+  private opaque: Partial<Record<SecretName, string>> = {}
 
   constructor(
     configDir: string,
@@ -31,6 +33,7 @@ export class SecretStore {
   }
 
   set(name: SecretName, value: string | null): void {
+    delete this.opaque[name]
     if (value === null) delete this.cache[name]
     else this.cache[name] = value
     this.persist()
@@ -42,7 +45,14 @@ export class SecretStore {
     try {
       const raw = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>
       for (const [k, v] of Object.entries(raw)) {
-        if (k === 'hfToken' && typeof v === 'string') this.cache[k] = this.codec.decrypt(Buffer.from(v, 'base64'))
+        if (k !== 'hfToken' || typeof v !== 'string') continue
+        try {
+          this.cache[k] = this.codec.decrypt(Buffer.from(v, 'base64'))
+        } catch (err) {
+          // Keep the stored value untouched (another mode of the app can read it); treat it as unset here.
+          this.opaque[k] = v
+          this.logger.warn({ secret: k, reason: (err as Error).message }, 'secret not readable with this codec; treated as not set')
+        }
       }
     } catch (err) {
       const backup = `${this.file}.unreadable-${Date.now()}`
@@ -53,7 +63,7 @@ export class SecretStore {
 
   private persist(): void {
     mkdirSync(dirname(this.file), { recursive: true })
-    const out: Record<string, string> = {}
+    const out: Record<string, string> = { ...(this.opaque as Record<string, string>) }
     for (const [k, v] of Object.entries(this.cache)) {
       if (typeof v === 'string') out[k] = this.codec.encrypt(v).toString('base64')
     }

@@ -104,3 +104,18 @@ describe('SettingsService with an older file', () => {
     expect(s.view().loadProblems).toEqual([])
   })
 })
+
+describe('SecretStore across codecs', () => {
+  it('keeps a desktop-keychain secret intact when the headless codec cannot read it', async () => {
+    const { writeFileSync: write, readFileSync: read, mkdtempSync: mk } = await import('node:fs')
+    const dir = mk(join(tmpdir(), 'inferadmin-secrets-'))
+    const stored = Buffer.from('ia-ss1:opaque-bytes').toString('base64')
+    write(join(dir, 'secrets.json'), JSON.stringify({ hfToken: stored }))
+    const store = new SecretStore(dir, fileModeCodec, silentLogger())
+    expect(store.has('hfToken')).toBe(false)
+    expect(store.get('hfToken')).toBeUndefined()
+    store.set('hfToken', null)
+    store.set('hfToken', 'hf_newvalue123')
+    expect(JSON.parse(read(join(dir, 'secrets.json'), 'utf8')).hfToken).not.toBe(stored)
+  })
+})
