@@ -50,6 +50,19 @@ export function parseRange(h, size) {
   return end <= start ? 'unsatisfiable' : { start, end }
 }
 
+/** @param {ServerResponse} res @returns {Promise<void>} */
+function drainOrClose(res) {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
+}
+
 /**
  * Writes bytes [start, end) of `content` honouring backpressure and body faults.
  * @param {ServerResponse} res @param {FileContent} content @param {number} start @param {number} end
@@ -94,7 +107,7 @@ export async function writeBody(res, content, start, end, faults) {
     const slices = throttle ? Math.ceil(buf.length / 65536) : 1
     for (let i = 0; i < slices; i++) {
       const part = slices === 1 ? buf : buf.subarray(i * 65536, (i + 1) * 65536)
-      if (!res.write(part)) await Promise.race([once(res, 'drain'), once(res, 'close')])
+      if (!res.write(part)) await drainOrClose(res)
       if (closed) return sent
       sent += part.length
       if (throttle) {
