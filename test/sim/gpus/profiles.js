@@ -1,0 +1,136 @@
+// @ts-check
+/**
+ * GPU profiles of the simulated workstation. Numbers come from shared/reference/vllm-facts.md §5
+ * (fixture lines, memory totals, TDPs) and §3 (usable total as torch sees it).
+ */
+
+/**
+ * @typedef {object} GpuSpec
+ * @property {number} index
+ * @property {string} uuid
+ * @property {string} name
+ * @property {string} busId            e.g. 00000000:01:00.0
+ * @property {string} subDeviceId      pci.sub_device_id, e.g. 0x167C10DE
+ * @property {number} memoryTotalMiB   what nvidia-smi reports as memory.total
+ * @property {number} reservedMiB      driver-reserved; torch's total = memoryTotalMiB - reservedMiB
+ * @property {number} baseUsedMiB      used while idle (display, driver), part of memory.used
+ * @property {number} powerLimitW
+ * @property {number} powerIdleW
+ * @property {number} powerMaxW        draw at 100 % utilization
+ * @property {number} tempIdleC
+ * @property {number} tempMaxC
+ * @property {number | null} fanIdlePct  null → [N/A] (datacenter cards have no fan)
+ * @property {number} clockGrMHz
+ * @property {number} clockMemMHz
+ * @property {number} clockMaxGrMHz
+ * @property {boolean} memoryTempSupported
+ * @property {string} computeCapability
+ * @property {string | null} serial    null → [N/A] (GeForce)
+ * @property {string} vbios
+ */
+
+/**
+ * @typedef {object} GpuProfile
+ * @property {string} name
+ * @property {string} driverVersion
+ * @property {string} cudaVersion
+ * @property {GpuSpec[]} gpus
+ */
+
+/** @param {Partial<GpuSpec> & {index: number, uuid: string}} g @returns {GpuSpec} */
+function rtx4090(g) {
+  return {
+    name: 'NVIDIA GeForce RTX 4090',
+    busId: `00000000:0${g.index + 1}:00.0`,
+    subDeviceId: '0x167C10DE',
+    memoryTotalMiB: 24564,
+    // torch sees 23.5–23.6 GiB on a 24 GB card (vllm-facts §3): 24564 - 400 MiB = 23.60 GiB.
+    reservedMiB: 400,
+    baseUsedMiB: 2,
+    powerLimitW: 450,
+    powerIdleW: 11.87,
+    powerMaxW: 438.5,
+    tempIdleC: 35,
+    tempMaxC: 71,
+    fanIdlePct: 30,
+    clockGrMHz: 210,
+    clockMemMHz: 405,
+    clockMaxGrMHz: 3120,
+    memoryTempSupported: false,
+    computeCapability: '8.9',
+    serial: null,
+    vbios: '95.02.18.80.5F',
+    ...g,
+  }
+}
+
+/** @type {Record<string, GpuProfile>} */
+export const PROFILES = {
+  // 2 × RTX 4090 desktop, GPU0 drives the display (vllm-facts §5 fixture: 812 MiB, 3 %, 28.40 W, 41 °C).
+  default: {
+    name: 'default',
+    driverVersion: '570.124.06',
+    cudaVersion: '12.8',
+    gpus: [
+      rtx4090({ index: 0, uuid: 'GPU-5d1b9c8a-3e2f-4a6b-8c7d-0e1f2a3b4c5d', baseUsedMiB: 812, powerIdleW: 28.4, tempIdleC: 41 }),
+      rtx4090({ index: 1, uuid: 'GPU-c0ffee00-1111-2222-3333-444455556666' }),
+    ],
+  },
+  // 1 × H100 SXM5 80GB (vllm-facts §5 fixture: 81559 MiB, 69.87 W idle, 700 W limit, 31 °C).
+  h100: {
+    name: 'h100',
+    driverVersion: '570.124.06',
+    cudaVersion: '12.8',
+    gpus: [
+      {
+        index: 0,
+        uuid: 'GPU-8f3c1d2e-5b7a-4c1e-9f0a-1d2e3f4a5b6c',
+        name: 'NVIDIA H100 80GB HBM3',
+        busId: '00000000:18:00.0',
+        subDeviceId: '0x16C110DE',
+        memoryTotalMiB: 81559,
+        // torch total 79.22 GiB on an 80 GB card (vllm PR #10511, vllm-facts §5): 81559 - 438 MiB.
+        reservedMiB: 438,
+        baseUsedMiB: 0,
+        powerLimitW: 700,
+        powerIdleW: 69.87,
+        powerMaxW: 630,
+        tempIdleC: 31,
+        tempMaxC: 62,
+        fanIdlePct: null,
+        clockGrMHz: 345,
+        clockMemMHz: 2619,
+        clockMaxGrMHz: 1980,
+        memoryTempSupported: true,
+        computeCapability: '9.0',
+        serial: '1654922001234',
+        vbios: '96.00.74.00.0D',
+      },
+    ],
+  },
+}
+
+/**
+ * A custom profile from JSON: `{"name"?, "driverVersion"?, "gpus": [{"name", "memoryTotalMiB", ...}]}`;
+ * missing fields are filled from the RTX 4090 defaults and UUIDs are derived from the index when absent.
+ * @param {unknown} json
+ * @returns {GpuProfile}
+ */
+export function profileFromJson(json) {
+  if (!json || typeof json !== 'object' || !Array.isArray(/** @type {any} */ (json).gpus)) {
+    throw new Error('a GPU profile needs a "gpus" array')
+  }
+  const j = /** @type {{name?: string, driverVersion?: string, cudaVersion?: string, gpus: Partial<GpuSpec>[]}} */ (json)
+  return {
+    name: j.name ?? 'custom',
+    driverVersion: j.driverVersion ?? '570.124.06',
+    cudaVersion: j.cudaVersion ?? '12.8',
+    gpus: j.gpus.map((g, index) =>
+      rtx4090({
+        ...g,
+        index,
+        uuid: g.uuid ?? `GPU-00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+      }),
+    ),
+  }
+}
