@@ -1,4 +1,5 @@
 import type { FullConfig } from '@playwright/test'
+import { simGpus } from '../gpu/sim-gpus'
 import { startServer } from './support/server'
 
 /**
@@ -6,9 +7,16 @@ import { startServer } from './support/server'
  * environment (workers inherit what global setup sets); the returned function is the teardown.
  */
 export default async function globalSetup(_config: FullConfig): Promise<() => Promise<void>> {
+  // The simulated GPUs (2 × RTX 4090): every server started in the run uses the stand-in nvidia-smi.
+  const gpus = simGpus()
+  process.env.INFERADMIN_NVIDIA_SMI = gpus.smiPath
+  process.env.INFERADMIN_E2E_GPU_DIR = gpus.gpuDir
   const server = await startServer({ log: process.env.INFERADMIN_E2E_LOG === '1' })
   process.env.INFERADMIN_E2E_URL = server.url
   process.env.INFERADMIN_E2E_TOKEN = server.token
   process.env.INFERADMIN_E2E_HOME = server.home
-  return server.stop
+  return async () => {
+    await server.stop()
+    gpus.remove()
+  }
 }

@@ -1,48 +1,15 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import Conf from 'conf'
 import { createCore, type Core, type CoreOptions } from '../../src/main/core/create-core'
 import { silentLogger } from '../../src/main/core/logging/logger'
 import { fileModeCodec } from '../../src/main/core/settings/backend'
 import { SOURCE_WORKER_FILE } from '../../src/main/core/workers/worker-file'
 import { startHeadlessServer, type HeadlessServer } from '../../src/main/server/http-server'
-// The simulated GPUs (test/sim, plain JS): state directory + the stand-in nvidia-smi.
-import { initGpuState, setExternalUsage, setFaultState } from '../sim/gpus/state.js'
+import { simGpus, type SimGpus, type SimFault } from './sim-gpus'
 
-export const repoRoot = resolve(import.meta.dirname, '../..')
-const STAND_IN = join(repoRoot, 'test/sim/gpus/nvidia-smi.js')
-
-export type SimFault = Parameters<typeof setFaultState>[1]
-
-export interface SimGpus {
-  dir: string
-  gpuDir: string
-  /** Executable to put in INFERADMIN_NVIDIA_SMI (runs the stand-in on this state directory). */
-  smiPath: string
-  setExternal(gpu: number, mib: number): void
-  setFault(kind: SimFault, gpu?: number): void
-  remove(): void
-}
-
-/** A fresh simulated GPU state (default profile: 2 × RTX 4090) and a launcher for the stand-in nvidia-smi. */
-export function simGpus(): SimGpus {
-  const dir = mkdtempSync(join(tmpdir(), 'inferadmin-gpu-'))
-  const gpuDir = join(dir, 'gpus')
-  initGpuState(gpuDir)
-  mkdirSync(join(dir, 'bin'))
-  const smiPath = join(dir, 'bin', 'nvidia-smi')
-  writeFileSync(smiPath, `#!/bin/sh\nINFERADMIN_SIM_GPU_DIR='${gpuDir}' exec '${process.execPath}' '${STAND_IN}' "$@"\n`)
-  chmodSync(smiPath, 0o755)
-  return {
-    dir,
-    gpuDir,
-    smiPath,
-    setExternal: (gpu, mib) => void setExternalUsage(gpuDir, gpu, mib),
-    setFault: (kind, gpu) => void setFaultState(gpuDir, kind, gpu ?? null),
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  }
-}
+export { simGpus, type SimGpus, type SimFault }
 
 export const TOKEN = 'gpu-test-token-0123456789abcdefghijklmnop'
 
