@@ -97,7 +97,7 @@ describe('model store', () => {
 
     sim.faults.throttle({ route: 'cdn', match: 'model-00002', bytesPerSec: 2 << 20 })
     const job = await s.models.pull({ repo: TINY })
-    await until(() => s?.jobs.get(job.id).items?.length !== 0 && (s?.jobs.get(job.id).progress.items?.find((i) => i.name.startsWith('model-00002'))?.bytesDone ?? 0) > 1_000_000, 20_000, 'shard 2 started')
+    await until(() => (s?.jobs.get(job.id).progress.items?.find((i) => i.name.startsWith('model-00002'))?.bytesDone ?? 0) > 1_000_000, 20_000, 'shard 2 started')
     // something else fills the disk while we download
     writeFileSync(filler, Buffer.alloc(Math.max(0, free(disk) - (256 << 10))))
     const paused = await s.waitJob(job.id, ['paused', 'failed', 'done'], 30_000)

@@ -50,6 +50,7 @@ class RetryableStatus extends Error {
 }
 
 const locks = new Map<string, Promise<void>>()
+const WRITE_BATCH = 4 * 1024 * 1024
 
 /** Downloads one blob into the store (no-op when it is there). One download per blob at a time. */
 export async function fetchBlob(p: RepoPaths, spec: BlobSpec, o: TransferOptions): Promise<void> {
@@ -237,6 +238,26 @@ async function fetchChunk(
           throw new RetryableStatus(res) // wrong range: never append it
       }
       const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+      // coalesce network reads into few large writes (≤ 4 MiB or 250 ms of data)
+      let pending: Uint8Array[] = []
+      let pendingBytes = 0
+      let lastFlush = Date.now()
+      const flush = async (): Promise<void> => {
+        if (pendingBytes === 0) return
+        const bufs = pending
+        const n = pendingBytes
+        pending = []
+        pendingBytes = 0
+        lastFlush = Date.now()
+        try {
+          await fd.writev(bufs, start + doneOf())
+        } catch (err) {
+          throw diskError(err, o)
+        }
+        state.rec.done[i] = doneOf() + n
+        o.onBytes(n)
+        state.mark()
+      }
       try {
         for (;;) {
           const { done, value } = await reader.read()
@@ -249,18 +270,20 @@ async function fetchChunk(
             buf = buf.subarray(s)
             if (buf.length === 0) continue
           }
-          const left = end - start - doneOf()
+          const left = end - start - doneOf() - pendingBytes
           if (buf.length > left) buf = buf.subarray(0, left)
-          try {
-            await fd.write(buf, 0, buf.length, start + doneOf())
-          } catch (err) {
-            throw diskError(err, o)
-          }
-          state.rec.done[i] = doneOf() + buf.length
-          o.onBytes(buf.length)
-          state.mark()
-          if (doneOf() >= end - start) break
+          pending.push(buf)
+          pendingBytes += buf.length
+          if (pendingBytes >= WRITE_BATCH || Date.now() - lastFlush >= 250) await flush()
+          if (doneOf() + pendingBytes >= end - start) break
         }
+        await flush()
+      } catch (err) {
+        // keep what arrived before the failure (unless the disk is the failure)
+        await flush().catch((fe: unknown) => {
+          if (fe instanceof DiskFullError) throw fe
+        })
+        throw err
       } finally {
         await reader.cancel().catch(() => undefined)
       }
