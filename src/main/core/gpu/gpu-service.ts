@@ -166,8 +166,8 @@ export class GpuService {
     try {
       const pids = [...new Set(list.map((a) => a.pid))]
       this.owners = await this.deps.resolvePids(pids, this.resolveAbort.signal)
+      // Published with the next sample, so memory.used is never older than the per-process numbers.
       this.apps = { at, list }
-      this.publish()
     } catch (err) {
       this.deps.logger.debug({ err }, 'PID → container mapping failed')
     } finally {

@@ -1,0 +1,160 @@
+import { join } from 'node:path'
+import Docker from 'dockerode'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import type { GpusSnapshot } from '../../src/shared/contract/gpu'
+import type { DoctorReport, GpuDryRunResult } from '../../src/shared/contract/host'
+import { simPaths } from '../sim/config.js'
+import { setExternalGpuUsage, setGpuFault } from '../sim/gpu-control.js'
+import { PROFILES } from '../sim/gpus/profiles.js'
+import { down, up } from '../sim/sim.js'
+import { seededHub } from '../sim/support'
+import { type App, startApp, waitFor } from './support'
+
+// Against the simulated workstation: a real (private) dockerd with the stand-in GPU hook, the stand-in
+// nvidia-smi, and a simulated vLLM container that registers its GPU allocation.
+const [gpu0, gpu1] = PROFILES.default!.gpus
+const TEST_LABEL = 'inferadmin.gpu.test'
+let env: Record<string, string>
+let startedEngine = false
+let docker: Docker
+let app: App
+let hub: Awaited<ReturnType<typeof seededHub>>
+
+const gpus = async (): Promise<GpusSnapshot> => (await app.get<GpusSnapshot>('/api/v1/gpus')).body
+
+beforeAll(async () => {
+  // The sim's vitest globalSetup provides its environment; without it, bring the sim up here.
+  const provided = inject('simEnv') as Record<string, string> | undefined
+  if (provided) env = provided
+  else {
+    const r = await up({ engine: 'private', log: (s) => process.stderr.write(`[sim] ${s}\n`) })
+    env = r.env
+    startedEngine = r.startedEngine
+  }
+  docker = new Docker({ socketPath: env.DOCKER_HOST!.replace(/^unix:\/\//, '') })
+  hub = await seededHub()
+  app = await startApp({
+    env: {
+      DOCKER_HOST: env.DOCKER_HOST,
+      INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI,
+      INFERADMIN_SIM_VLLM_IMAGE: env.INFERADMIN_SIM_VLLM_IMAGE,
+      // As on a real host, the toolkit's hook is on the PATH the app and dockerd share.
+      PATH: `${simPaths(env.INFERADMIN_SIM_DIR).hookBinDir}:${process.env.PATH}`,
+    },
+    gpuTuning: { backoff: { initialMs: 200, maxMs: 1000, jitter: 0 }, appsEveryMs: 500 },
+  })
+  await waitFor('the first GPU sample', async () => ((await gpus()).status === 'ok' ? true : undefined), 15_000)
+}, 180_000)
+
+afterEach(async () => {
+  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [TEST_LABEL] }) })
+  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true })))
+  setExternalGpuUsage(0, 0, { simDir: env.INFERADMIN_SIM_DIR })
+  setGpuFault('none', { simDir: env.INFERADMIN_SIM_DIR })
+})
+
+afterAll(async () => {
+  await app?.stop()
+  hub?.remove()
+  if (startedEngine) await down({ log: (s) => process.stderr.write(`[sim] ${s}\n`) })
+})
+
+/** A simulated vLLM on one GPU (by UUID), labelled like a deployment of ours. */
+async function startVllm(uuid: string, deployment: string): Promise<Docker.Container> {
+  const c = await docker.createContainer({
+    Image: `${env.INFERADMIN_SIM_VLLM_IMAGE}:latest`,
+    Cmd: [hub.chat, '--gpu-memory-utilization', '0.5'],
+    Env: ['HF_HUB_OFFLINE=1'],
+    Labels: { [TEST_LABEL]: '1', 'inferadmin.managed': 'true', 'inferadmin.kind': 'vllm', 'inferadmin.deployment': deployment },
+    HostConfig: {
+      Binds: [`${hub.dir}:/root/.cache/huggingface/hub:ro`],
+      DeviceRequests: [{ Driver: '', Count: 0, DeviceIDs: [uuid], Capabilities: [['gpu']], Options: {} }],
+    },
+  })
+  await c.start()
+  return c
+}
+
+describe('per-container VRAM on the simulated workstation', () => {
+  it('attributes the vLLM container on GPU 1 to its deployment and 3000 MiB external on GPU 0 to other use; changes show within two intervals', async () => {
+    const before = await gpus()
+    const other0 = before.gpus[0]!.memory.otherMiB
+    const other1 = before.gpus[1]!.memory.otherMiB
+    setExternalGpuUsage(0, 3000, { simDir: env.INFERADMIN_SIM_DIR })
+    const c = await startVllm(gpu1!.uuid, 'dep-gpu-test')
+
+    const s = await waitFor('the container on GPU 1 in /api/v1/gpus', async () => {
+      const x = await gpus()
+      const mine = x.gpus[1]?.memory.containers.find((u) => u.containerId === c.id)
+      // vLLM allocates in phases (weights, then KV cache): wait until compute apps and memory.used agree
+      return mine && x.gpus[1]?.memoryUsedMiB === other1 + mine.usedMiB && x.gpus[0]?.memory.otherMiB === other0 + 3000 ? x : undefined
+    }, 20_000)
+    const g1 = s.gpus[1]!
+    const use = g1.memory.containers.find((u) => u.containerId === c.id)!
+    expect(g1.uuid).toBe(gpu1!.uuid)
+    expect(use).toMatchObject({ deploymentId: 'dep-gpu-test', labels: expect.objectContaining({ 'inferadmin.managed': 'true' }) })
+    expect(use.containerName).toMatch(/^[a-z]+_[a-z]+$/)
+    expect(use.pids.length).toBeGreaterThan(0)
+    // ≈ 0.5 × total, and everything else on GPU 1 is what was there before
+    expect(use.usedMiB / gpu1!.memoryTotalMiB).toBeGreaterThan(0.45)
+    expect(use.usedMiB / gpu1!.memoryTotalMiB).toBeLessThan(0.55)
+    expect(g1.memory.otherMiB).toBe(other1)
+    expect(g1.memoryUsedMiB).toBe(other1 + use.usedMiB)
+    // GPU 0: no container, the 3000 MiB external show as other use
+    expect(s.gpus[0]!.memory.containers).toEqual([])
+    expect(s.gpus[0]!.memory.otherMiB - other0).toBe(3000)
+
+    const changed = Date.now()
+    setExternalGpuUsage(0, 4500, { simDir: env.INFERADMIN_SIM_DIR })
+    await waitFor('the new external amount', async () => ((await gpus()).gpus[0]?.memory.otherMiB === other0 + 4500 ? true : undefined), 5000)
+    expect(Date.now() - changed).toBeLessThanOrEqual(2 * s.intervalMs)
+
+    const metrics = (await app.text('/metrics')).text
+    expect(metrics).toContain(`inferadmin_gpu_container_memory_bytes{gpu="1",uuid="${gpu1!.uuid}",container_id="${c.id.slice(0, 12)}",container_name="${use.containerName}",deployment="dep-gpu-test"}`)
+
+    await c.stop({ t: 5 })
+    await waitFor('the container gone from GPU 1', async () => ((await gpus()).gpus[1]?.memory.containers.length === 0 ? true : undefined), 10_000)
+  })
+})
+
+describe('doctor on the simulated workstation', () => {
+  it('Docker ok with version and API, GPU support ok through the stand-in hook, driver ok', async () => {
+    const { body } = await app.get<DoctorReport>('/api/v1/system/doctor')
+    const byId = Object.fromEntries(body.checks.map((c) => [c.id, c]))
+    expect(byId.docker).toMatchObject({ status: 'ok', fix: null })
+    expect(byId.docker?.detail).toMatch(new RegExp(`^Docker \\S+ \\(API \\d+\\.\\d+\\) at ${env.DOCKER_HOST!.replace(/[/.]/g, '\\$&')}$`))
+    expect(byId['gpu-docker']).toMatchObject({ status: 'ok', fix: null })
+    expect(byId['gpu-docker']?.detail).toContain(join(simPaths(env.INFERADMIN_SIM_DIR).hookBinDir, 'nvidia-container-runtime-hook'))
+    expect(byId.driver?.status).toBe('ok')
+  })
+
+  it('the GPU dry run starts a container with a GPU request and sees both GPUs', async () => {
+    const { status, body } = await app.send<GpuDryRunResult>('POST', '/api/v1/system/doctor/gpu-dry-run')
+    expect(status).toBe(200)
+    expect(body.image).toMatch(new RegExp(`^${env.INFERADMIN_SIM_VLLM_IMAGE}:`))
+    expect(body).toMatchObject({ status: 'ok', exitCode: 0, fix: null })
+    expect(body.output).toBe(`GPU 0: ${gpu0!.name} (UUID: ${gpu0!.uuid})\nGPU 1: ${gpu1!.name} (UUID: ${gpu1!.uuid})`)
+    const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['inferadmin.kind=doctor'] }) })
+    expect(left).toEqual([])
+  })
+
+  it('the dry run fails with the toolkit\'s message and a driver fix when the driver is not loaded', async () => {
+    setGpuFault('driver-not-loaded', { simDir: env.INFERADMIN_SIM_DIR })
+    const { body } = await app.send<GpuDryRunResult>('POST', '/api/v1/system/doctor/gpu-dry-run')
+    expect(body.status).toBe('fail')
+    expect(body.detail).toMatch(/nvidia-container-cli: initialization error: nvml error: driver not loaded/)
+    expect(body.fix).toMatch(/driver/)
+  })
+
+  it('says clearly when no image is available for the dry run', async () => {
+    const other = await startApp({ env: { DOCKER_HOST: env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI }, settings: { vllmImageRepository: 'example/not-pulled' } })
+    try {
+      const { body } = await other.send<GpuDryRunResult>('POST', '/api/v1/system/doctor/gpu-dry-run')
+      expect(body).toMatchObject({ status: 'warn', image: null })
+      expect(body.detail).toMatch(/No local image to test with \(looked for example\/not-pulled\); nothing was started/)
+      expect(body.fix).toMatch(/Pull a vLLM image first/)
+    } finally {
+      await other.stop()
+    }
+  })
+})
