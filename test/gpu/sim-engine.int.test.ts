@@ -6,7 +6,6 @@ import type { DoctorReport, GpuDryRunResult } from '../../src/shared/contract/ho
 import { simPaths } from '../sim/config.js'
 import { setExternalGpuUsage, setGpuFault } from '../sim/gpu-control.js'
 import { PROFILES } from '../sim/gpus/profiles.js'
-import { down, up } from '../sim/sim.js'
 import { seededHub } from '../sim/support'
 import { type App, startApp, waitFor } from './support'
 
@@ -15,7 +14,6 @@ import { type App, startApp, waitFor } from './support'
 const [gpu0, gpu1] = PROFILES.default!.gpus
 const TEST_LABEL = 'inferadmin.gpu.test'
 let env: Record<string, string>
-let startedEngine = false
 let docker: Docker
 let app: App
 let hub: Awaited<ReturnType<typeof seededHub>>
@@ -23,14 +21,8 @@ let hub: Awaited<ReturnType<typeof seededHub>>
 const gpus = async (): Promise<GpusSnapshot> => (await app.get<GpusSnapshot>('/api/v1/gpus')).body
 
 beforeAll(async () => {
-  // The sim's vitest globalSetup provides its environment; without it, bring the sim up here.
-  const provided = inject('simEnv') as Record<string, string> | undefined
-  if (provided) env = provided
-  else {
-    const r = await up({ engine: 'private', log: (s) => process.stderr.write(`[sim] ${s}\n`) })
-    env = r.env
-    startedEngine = r.startedEngine
-  }
+  // `sim up` ran in the sim project's globalSetup (test/sim/global-setup.ts).
+  env = inject('simEnv')
   docker = new Docker({ socketPath: env.DOCKER_HOST!.replace(/^unix:\/\//, '') })
   hub = await seededHub()
   app = await startApp({
@@ -56,7 +48,6 @@ afterEach(async () => {
 afterAll(async () => {
   await app?.stop()
   hub?.remove()
-  if (startedEngine) await down({ log: (s) => process.stderr.write(`[sim] ${s}\n`) })
 })
 
 /** A simulated vLLM on one GPU (by UUID), labelled like a deployment of ours. */
@@ -93,7 +84,7 @@ describe('per-container VRAM on the simulated workstation', () => {
     const use = g1.memory.containers.find((u) => u.containerId === c.id)!
     expect(g1.uuid).toBe(gpu1!.uuid)
     expect(use).toMatchObject({ deploymentId: 'dep-gpu-test', labels: expect.objectContaining({ 'inferadmin.managed': 'true' }) })
-    expect(use.containerName).toMatch(/^[a-z]+_[a-z]+$/)
+    expect(use.containerName).toMatch(/^[a-z0-9_]+$/)
     expect(use.pids.length).toBeGreaterThan(0)
     // ≈ 0.5 × total, and everything else on GPU 1 is what was there before
     expect(use.usedMiB / gpu1!.memoryTotalMiB).toBeGreaterThan(0.45)
