@@ -23,6 +23,7 @@ const gpus = async (): Promise<GpusSnapshot> => (await app.get<GpusSnapshot>('/a
 beforeAll(async () => {
   // `sim up` ran in the sim project's globalSetup (test/sim/global-setup.ts).
   env = inject('simEnv')
+  if (!env) throw new Error('no simEnv: run this file in the vitest "sim" project (vitest.config.ts includes test/**/*.int.test.ts there)')
   docker = new Docker({ socketPath: env.DOCKER_HOST!.replace(/^unix:\/\//, '') })
   hub = await seededHub()
   app = await startApp({
