@@ -1,7 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { GpusSnapshot } from '../../src/shared/contract/gpu'
 import { setExternalUsage, setFaultState } from '../sim/gpus/state.js'
+import { AppShell } from './pages/app-shell'
 import { DashboardPage } from './pages/dashboard-page'
 import { expect, test } from './support/fixtures'
+import { startServer } from './support/server'
 
 function gpuDir(): string {
   const dir = process.env.INFERADMIN_E2E_GPU_DIR
@@ -91,4 +96,33 @@ test.describe('System page: doctor and inventory', () => {
     await expect(result).toBeVisible({ timeout: 60_000 })
     await expect(result).toHaveAttribute('data-status', /^(ok|warn|fail)$/)
   })
+})
+
+test('first start with a failing check shows the setup steps with their fixes; dismissed, they stay away', async ({ page }) => {
+  const home = mkdtempSync(join(tmpdir(), 'inferadmin-e2e-onboarding-'))
+  writeFileSync(join(home, 'settings.json'), JSON.stringify({ dockerSocket: `unix://${home}/no-docker.sock` }))
+  const server = await startServer({ home })
+  try {
+    const app = new AppShell(page)
+    await app.open(server)
+    const dash = new DashboardPage(page)
+    await expect(dash.onboarding).toBeVisible()
+    const steps = dash.onboarding.getByRole('list', { name: 'Setup steps' })
+    const docker = steps.locator('[data-check="docker"]')
+    await expect(docker).toContainText(`no Docker socket at unix://${home}/no-docker.sock`)
+    await expect(docker).toContainText('Fix: Start Docker')
+    await expect(steps.locator('[data-check="gpu-docker"]')).toContainText('Fix:')
+    // the GPUs themselves are fine (stand-in nvidia-smi): not a setup step
+    await expect(steps.locator('[data-check="driver"]')).toHaveCount(0)
+    await dash.expectGpuCount(2)
+
+    await dash.onboarding.getByRole('button', { name: 'Dismiss setup steps' }).click()
+    await expect(dash.onboarding).toBeHidden()
+    await page.reload()
+    await app.expectConnected()
+    await dash.expectGpuCount(2)
+    await expect(dash.onboarding).toBeHidden()
+  } finally {
+    await server.stop()
+  }
 })
