@@ -23,7 +23,7 @@ test.describe('app frame', () => {
 
   test('placeholder pages describe what will appear there', async ({ app }) => {
     await app.goTo('Models')
-    await expect(app.page.getByRole('region', { name: 'Your model library will appear here' })).toBeVisible()
+    await expect(app.page.getByRole('button', { name: 'Pull a model' })).toBeVisible() // the Models page is live now (models.spec.ts)
     await app.goTo('Deployments')
     await expect(app.page.getByRole('region', { name: 'No deployments yet' })).toBeVisible()
     await app.goTo('Open WebUI')

@@ -1,0 +1,71 @@
+import { expect, test } from './support/fixtures'
+import { ModelsPage } from './pages/models-page'
+
+const REPO = 'inferadmin-sim/tiny-chat'
+
+interface Job {
+  id: string
+  state: string
+  target: string
+}
+
+test.describe('Models', () => {
+  test('search the Hub, pull with progress visible, the model appears with its size; delete it', async ({ app, rest }) => {
+    const hub = process.env.HF_ENDPOINT
+    if (!hub) throw new Error('global setup did not start the Hub stand-in')
+    // slow the big shard down so the download is visibly in progress
+    const fault = await fetch(`${hub}/__admin/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ kind: 'throttle', route: 'cdn', match: 'model-00002', bytesPerSec: 2 * 1024 * 1024 }),
+    })
+    expect(fault.ok).toBe(true)
+    try {
+      const models = new ModelsPage(app)
+      await models.open()
+      await expect(models.page.getByText('No models yet')).toBeVisible()
+
+      await models.search('tiny')
+      const row = models.result(REPO)
+      await expect(row).toBeVisible()
+      await expect(row).toContainText('1.8M') // parameters from the safetensors headers
+      await expect(row).toContainText('7.0 MiB') // size of the default selection
+      await expect(models.result('inferadmin-sim/tiny-gated')).toContainText('Gated')
+
+      await models.select(REPO)
+      // vLLM-like default selection: safetensors + configs + tokenizer, no *.bin / original/
+      await expect(models.files.getByRole('checkbox', { name: 'model-00002-of-00002.safetensors' })).toBeChecked()
+      await expect(models.files.getByRole('checkbox', { name: 'pytorch_model.bin' })).not.toBeChecked()
+      await expect(models.files.getByRole('checkbox', { name: 'original/consolidated.00.pth' })).not.toBeChecked()
+      await expect(models.dialog.getByTestId('pull-summary')).toContainText('7.0 MiB to download')
+      await models.downloadButton.click()
+      await expect(models.dialog).toBeHidden()
+
+      // progress while it runs
+      const download = models.download(REPO)
+      await expect(download).toBeVisible()
+      await expect(download.getByRole('progressbar')).toBeVisible()
+      await expect(download.getByTestId('download-stats')).toContainText(/of 7\.0 MiB/)
+      await expect(download.getByRole('button', { name: 'Pause' })).toBeVisible()
+
+      // done: the model is listed with its size and revision; the download card goes
+      const model = models.model(REPO)
+      await expect(model).toBeVisible({ timeout: 20_000 })
+      await expect(model.getByTestId('model-size')).toHaveText('7.0 MiB')
+      await expect(model).toContainText('main ·')
+      await expect(download).toBeHidden()
+      await expect(models.page.getByRole('region', { name: /^Storage / })).toContainText('1 model')
+
+      // delete it (two-step confirm)
+      await model.getByRole('button', { name: `Delete ${REPO}` }).click()
+      await model.getByRole('button', { name: /^Delete 7\.0 MiB$/ }).click()
+      await expect(model).toBeHidden()
+      await expect(models.page.getByText('No models yet')).toBeVisible()
+      const local = await rest.get<unknown[]>('/models')
+      expect(local).toEqual([])
+      const jobs = await rest.get<Job[]>('/jobs')
+      expect(jobs.find((j) => j.target === REPO && j.state === 'done')).toBeTruthy()
+    } finally {
+      await fetch(`${hub}/__admin/faults`, { method: 'DELETE' })
+    }
+  })
+})
