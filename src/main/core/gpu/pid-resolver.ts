@@ -17,13 +17,16 @@ function refOf(c: Dockerode.ContainerInfo): ContainerRef {
 }
 
 /**
- * PID → container: first /proc/<pid>/cgroup (cheap, works for host PIDs), then for PIDs still
- * unplaced `GET /containers/{id}/top` on each running container (works when cgroup paths don't
- * carry the id, e.g. inside nested containers).
+ * PID → container: first /proc/<pid>/cgroup (cheap, works for host PIDs); for PIDs this process
+ * cannot see (another PID namespace), `GET /containers/{id}/top` on each running container, once
+ * per PID and set of running containers.
  */
 export function createDockerPidResolver(opts: { docker: () => Dockerode; logger: Logger; procRoot?: string }): PidResolver {
   const procRoot = opts.procRoot ?? '/proc'
   let warned = false
+  // PIDs no running container's top listed, with the container set they were checked against:
+  // host processes (a desktop app on the GPU) must not cost a `top` per container every cadence.
+  const notInContainers = new Map<number, string>()
   return async (pids, signal) => {
     const out = new Map<number, ContainerRef>()
     if (pids.length === 0) return out
@@ -37,6 +40,8 @@ export function createDockerPidResolver(opts: { docker: () => Dockerode; logger:
       return out
     }
     const byId = new Map(running.map((c) => [c.Id, c]))
+    const setKey = running.map((c) => c.Id).sort().join(',')
+    const unreadable: number[] = []
     await Promise.all(
       pids.map(async (pid) => {
         try {
@@ -45,11 +50,14 @@ export function createDockerPidResolver(opts: { docker: () => Dockerode; logger:
           const info = hit ? byId.get(hit) : undefined
           if (info) out.set(pid, refOf(info))
         } catch {
-          // not visible from here (other PID namespace, or gone): try top below
+          // not visible from here (another PID namespace, or gone): ask Docker below
+          unreadable.push(pid)
         }
       }),
     )
-    const left = new Set(pids.filter((p) => !out.has(p)))
+    const left = new Set(unreadable.filter((p) => notInContainers.get(p) !== setKey))
+    for (const [pid] of notInContainers) if (!pids.includes(pid)) notInContainers.delete(pid)
+    const asked = [...left]
     for (const info of running) {
       if (left.size === 0 || signal?.aborted) break
       try {
@@ -67,6 +75,7 @@ export function createDockerPidResolver(opts: { docker: () => Dockerode; logger:
         opts.logger.debug({ err: (err as Error).message, container: info.Id }, 'container top failed')
       }
     }
+    for (const pid of asked) if (!out.has(pid)) notInContainers.set(pid, setKey)
     return out
   }
 }
