@@ -2,7 +2,7 @@
 // @ts-check
 /**
  * CPU cost of GPU telemetry at 1 Hz: our sampler (one long-lived `nvidia-smi -lms` child parsed in a
- * worker thread, plus the compute-apps query every 3 s) versus polling systeminformation's graphics()
+ * worker thread, plus the compute-apps query every 3 s; also reported without it) versus polling systeminformation's graphics()
  * once a second (it runs lspci, then `nvidia-smi --query-gpu=…` synchronously, plus clinfo/xrandr).
  * Both talk to the same stand-in nvidia-smi (test/sim/gpus). Each variant runs in its own process;
  * CPU = its user+system time plus that of every child it spawned and reaped (/proc/self/stat).
@@ -35,8 +35,8 @@ function cpuNow() {
 /** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-/** @param {string} smiPath @returns {Promise<number>} samples */
-async function runOurs(smiPath) {
+/** @param {string} smiPath @param {boolean} apps @returns {Promise<number>} samples */
+async function runOurs(smiPath, apps) {
   const worker = new Worker(join(root, 'src/main/core/gpu/gpu-worker.js'))
   let samples = 0
   let stopped = () => {}
@@ -44,7 +44,7 @@ async function runOurs(smiPath) {
     if (m.type === 'sample') samples++
     if (m.type === 'stopped') stopped()
   })
-  worker.postMessage({ type: 'config', smiPath, intervalMs, appsEveryMs: Math.max(2000, 3 * intervalMs), backoff: { initialMs: 1000, maxMs: 15000 }, stallMs: 10_000 })
+  worker.postMessage({ type: 'config', smiPath, intervalMs, appsEveryMs: apps ? Math.max(2000, 3 * intervalMs) : 24 * 3600_000, backoff: { initialMs: 1000, maxMs: 15000 }, stallMs: 10_000 })
   await sleep(seconds * 1000)
   await new Promise((r) => {
     stopped = () => r(undefined)
@@ -73,7 +73,7 @@ async function child(mode, smiPath) {
   const h = monitorEventLoopDelay({ resolution: 10 })
   h.enable()
   const before = cpuNow()
-  const samples = mode === 'ours' ? await runOurs(smiPath) : mode === 'systeminformation' ? await runSi() : (await sleep(seconds * 1000), 0)
+  const samples = mode === 'ours' || mode === 'oursLoopOnly' ? await runOurs(smiPath, mode === 'ours') : mode === 'systeminformation' ? await runSi() : (await sleep(seconds * 1000), 0)
   h.disable()
   const after = cpuNow()
   const selfMs = after.selfMs - before.selfMs
@@ -122,7 +122,9 @@ if (process.argv[2] === '--child') {
 } else {
   const env = await setup()
   try {
-    const [ours, sys, idle] = /** @type {{cpuMs: number}[]} */ (await Promise.all(['ours', 'systeminformation', 'idle'].map((m) => runChild(m, env))))
+    const [ours, sys, idle, loopOnly] = /** @type {{cpuMs: number}[]} */ (
+      await Promise.all(['ours', 'systeminformation', 'idle', 'oursLoopOnly'].map((m) => runChild(m, env)))
+    )
     const net = (/** @type {{cpuMs: number}} */ r) => Math.max(1, r.cpuMs - idle.cpuMs)
     process.stdout.write(
       JSON.stringify({
@@ -132,6 +134,8 @@ if (process.argv[2] === '--child') {
         ours,
         systeminformation: sys,
         idleNode: idle,
+        // the same sampler without the compute-apps query (which spawns nvidia-smi every 3 s)
+        oursLoopOnly: loopOnly,
         ratio: Math.round((sys.cpuMs / Math.max(1, ours.cpuMs)) * 10) / 10,
         ratioNetOfIdle: Math.round((net(sys) / net(ours)) * 10) / 10,
       }) + '\n',
