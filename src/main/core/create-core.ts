@@ -86,7 +86,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const jobs = new JobService({ dir: join(opts.paths.dataDir, 'jobs'), logger })
   const models = new ModelService({ settings, secrets, jobs, io, cpu, logger, dataDir: opts.paths.dataDir, env, ...opts.modelTuning })
   await jobs.restore()
-  void models.collectGarbage().catch((err: unknown) => logger.warn({ err }, 'model store cleanup failed'))
+  models.start()
   const registry = createGpuMetrics(() => gpu.snapshot())
   const metrics = { contentType: registry.contentType, render: () => registry.metrics() }
   const disposables = [
@@ -118,6 +118,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const dispose = (): Promise<void> =>
     (disposed ??= (async () => {
       for (const d of disposables) d.dispose()
+      models.dispose()
       await jobs.dispose()
       const [ioResult] = await Promise.all([io.close(4000), cpu.close(4000), gpu.dispose()])
       logger.info({ io: ioResult }, 'core disposed')

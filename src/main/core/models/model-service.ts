@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { mkdir, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
@@ -20,6 +20,7 @@ import { diskShortMessage, pullJobKind, spaceCheck, type PullParams } from './pu
 import { DEFAULT_RETRY, type RetryOptions } from './retry'
 import { scanLocation, scanModel, type ScannedModel } from './scan'
 import { defaultSelection } from './selection'
+import { SupersededList } from './superseded'
 
 /** Deployments tell which of them use a snapshot (names); empty = not in use. */
 export type InUseCheck = (repo: string, commit: string) => string[]
@@ -41,7 +42,6 @@ export interface ModelServiceOptions {
 }
 
 const DeleteParams = z.object({ repo: z.string(), location: z.string(), commit: z.string().optional() })
-const Superseded = z.array(z.object({ repo: z.string(), location: z.string(), commit: z.string() }))
 
 /**
  * The model store: locations from Settings (HF hub caches, scanned in place), downloads/updates/
@@ -52,7 +52,7 @@ export class ModelService {
   private inUse: InUseCheck = () => []
   private readonly updates = new Map<string, UpdateStatus>()
   private readonly listeners = new Set<() => void>()
-  private readonly supersededFile: string
+  private readonly superseded: SupersededList
 
   constructor(private readonly o: ModelServiceOptions) {
     const env = o.env ?? process.env
@@ -63,7 +63,7 @@ export class ModelService {
       retry,
       logger: o.logger,
     })
-    this.supersededFile = join(o.dataDir, 'models-superseded.json')
+    this.superseded = new SupersededList(join(o.dataDir, 'models-superseded.json'))
     const pullDeps = {
       hub: this.hub,
       token: () => o.secrets.get('hfToken') || undefined,
@@ -93,6 +93,26 @@ export class ModelService {
         return { bytesFreed }
       },
     })
+  }
+
+  private updateTimer?: NodeJS.Timeout
+
+  /**
+   * Background work: removes replaced snapshots nobody uses, then checks the Hub for newer commits
+   * of local models now and every `updateCheckMs` (the resolver bucket: one HEAD per model).
+   */
+  start(updateCheckMs = 6 * 3600_000): void {
+    const check = (): void =>
+      void this.checkUpdates().catch((err: unknown) => this.o.logger.warn({ err }, 'model update check failed'))
+    void this.collectGarbage()
+      .catch((err: unknown) => this.o.logger.warn({ err }, 'model store cleanup failed'))
+      .then(check)
+    this.updateTimer = setInterval(check, updateCheckMs)
+    this.updateTimer.unref()
+  }
+
+  dispose(): void {
+    clearInterval(this.updateTimer)
   }
 
   /** Deployments provide this: who uses (repo, commit). Default: nobody. */
@@ -349,15 +369,15 @@ export class ModelService {
 
   /** After an update: the old snapshot goes now if unused, else when `collectGarbage` finds it unused. */
   private async retire(repo: string, location: string, commit: string): Promise<void> {
-    const list = await this.loadSuperseded()
+    const list = await this.superseded.load()
     list.push({ repo, location, commit })
-    await this.saveSuperseded(list)
+    await this.superseded.save(list)
     await this.collectGarbage()
   }
 
   /** Removes replaced snapshots no deployment uses any more. Deployments call this when one stops. */
   async collectGarbage(): Promise<number> {
-    const list = await this.loadSuperseded()
+    const list = await this.superseded.load()
     const keep: typeof list = []
     let freed = 0
     for (const s of list) {
@@ -371,23 +391,8 @@ export class ModelService {
       freed += await deleteSnapshot(s.location, s.repo, s.commit)
       this.o.logger.info({ repo: s.repo, commit: s.commit }, 'old snapshot removed')
     }
-    await this.saveSuperseded(keep)
+    await this.superseded.save(keep)
     if (freed > 0 || keep.length !== list.length) this.changed()
     return freed
-  }
-
-  private async loadSuperseded(): Promise<z.infer<typeof Superseded>> {
-    try {
-      return Superseded.parse(JSON.parse(await readFile(this.supersededFile, 'utf8')))
-    } catch {
-      return []
-    }
-  }
-
-  private async saveSuperseded(list: z.infer<typeof Superseded>): Promise<void> {
-    await mkdir(this.o.dataDir, { recursive: true })
-    const tmp = `${this.supersededFile}.tmp`
-    await writeFile(tmp, JSON.stringify(list))
-    await rename(tmp, this.supersededFile)
   }
 }

@@ -1,0 +1,109 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import type { Job, JobState } from '../../../shared/contract/jobs'
+import { AppError } from '../errors'
+import { silentLogger } from '../logging/logger'
+import { JobPaused, JobService, type JobContext } from './job-service'
+
+const Params = z.object({ n: z.number() })
+type P = z.infer<typeof Params>
+
+function service(dir = mkdtempSync(join(tmpdir(), 'jobs-')), run: (ctx: JobContext<P>) => Promise<void>) {
+  const jobs = new JobService({ dir, logger: silentLogger() })
+  const cleaned: P[] = []
+  jobs.register<P>({ kind: 'model.pull', params: Params, persistent: true, pausable: true, run, cancelled: async (p) => void cleaned.push(p) })
+  return { jobs, dir, cleaned }
+}
+
+function waitState(jobs: JobService, id: string, states: JobState[]): Promise<Job> {
+  return new Promise((resolve) => {
+    const sub = jobs.onUpdate((j) => {
+      if (j.id === id && states.includes(j.state)) {
+        sub.dispose()
+        resolve(j)
+      }
+    })
+  })
+}
+
+/** A job that reports progress until aborted. */
+const busy = async (ctx: JobContext<P>): Promise<void> => {
+  for (let i = 0; ; i++) {
+    ctx.progress({ bytesDone: i * 1000, bytesTotal: 1e9 })
+    await sleep(5, undefined, { signal: ctx.signal })
+  }
+}
+
+describe('JobService', () => {
+  it('publishes progress at most ~4 times a second per job, state changes at once', async () => {
+    const { jobs } = service(undefined, busy)
+    const seen: Job[] = []
+    jobs.onUpdate((j) => seen.push(j))
+    const job = jobs.start('model.pull', { title: 't', target: 'a/b', params: { n: 1 } })
+    await sleep(1100)
+    const progressEvents = seen.filter((j) => j.state === 'running').length
+    expect(progressEvents).toBeGreaterThanOrEqual(3)
+    expect(progressEvents).toBeLessThanOrEqual(6) // 1 state change + ≤ 4/s
+    expect(jobs.get(job.id).progress.rate).toBeGreaterThan(0)
+    await jobs.cancel(job.id)
+    expect(seen.at(-1)?.state).toBe('cancelled')
+  })
+
+  it('pause keeps the job, resume runs it again; cancel calls the cleanup', async () => {
+    let runs = 0
+    const { jobs, cleaned } = service(undefined, async (ctx) => {
+      runs++
+      await busy(ctx)
+    })
+    const job = jobs.start('model.pull', { title: 't', target: 'a/b', params: { n: 2 } })
+    await waitState(jobs, job.id, ['running'])
+    expect((await jobs.pause(job.id)).state).toBe('paused')
+    expect(cleaned).toEqual([])
+    jobs.resume(job.id)
+    await waitState(jobs, job.id, ['running'])
+    expect(runs).toBe(2)
+    expect((await jobs.cancel(job.id)).state).toBe('cancelled')
+    expect(cleaned).toEqual([{ n: 2 }])
+    await expect(jobs.cancel(job.id)).rejects.toMatchObject({ code: 'CONFLICT' })
+    expect(() => jobs.get('nope')).toThrow(AppError)
+  })
+
+  it('a JobPaused error pauses with the message and fix; other errors fail with the AppError fix', async () => {
+    const { jobs } = service(undefined, async (ctx) => {
+      if (ctx.params.n === 1) throw new JobPaused('Disk full', 'Free 1 GiB')
+      throw new AppError('FORBIDDEN', 'gated', { fix: 'request access' })
+    })
+    const a = jobs.start('model.pull', { title: 't', target: 'a/b', params: { n: 1 } })
+    expect((await waitState(jobs, a.id, ['paused'])).error).toEqual({ message: 'Disk full', fix: 'Free 1 GiB' })
+    const b = jobs.start('model.pull', { title: 't', target: 'a/c', params: { n: 2 } })
+    expect((await waitState(jobs, b.id, ['failed'])).error).toEqual({ message: 'gated', fix: 'request access' })
+  })
+
+  it('persists jobs atomically; after a restart running persistent jobs run again, paused stay paused', async () => {
+    const first = service(undefined, busy)
+    const running = first.jobs.start('model.pull', { title: 'run', target: 'a/b', params: { n: 7 } })
+    const paused = first.jobs.start('model.pull', { title: 'pause', target: 'a/c', params: { n: 8 } })
+    await waitState(first.jobs, paused.id, ['running'])
+    await first.jobs.pause(paused.id)
+    await first.jobs.dispose() // like a shutdown: state stays "running" on disk
+    const files = readdirSync(first.dir)
+    expect(files.sort()).toEqual([`${running.id}.json`, `${paused.id}.json`].sort())
+    expect(JSON.parse(readFileSync(join(first.dir, `${running.id}.json`), 'utf8'))).toMatchObject({ job: { state: 'running' }, params: { n: 7 } })
+
+    const seenParams: number[] = []
+    const second = service(first.dir, async (ctx) => {
+      seenParams.push(ctx.params.n)
+      ctx.progress({ bytesDone: 1, bytesTotal: 1 })
+    })
+    const done = waitState(second.jobs, running.id, ['done'])
+    await second.jobs.restore()
+    expect((await done).state).toBe('done')
+    expect(seenParams).toEqual([7])
+    expect(second.jobs.get(paused.id).state).toBe('paused')
+    await second.jobs.dispose()
+  })
+})
