@@ -1,0 +1,229 @@
+import { eventIterator, oc } from '@orpc/contract'
+import { z } from 'zod'
+import { commonErrors } from '../errors'
+import { Job } from './jobs'
+import { RepoId, Revision } from './models'
+
+/** One vLLM argument value as the form holds it: a number, a string, a bool (store_true / --no-x) or a list (nargs=+). */
+export const ArgValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])
+export type ArgValue = z.infer<typeof ArgValue>
+
+export const RestartPolicy = z.enum(['no', 'on-failure', 'unless-stopped', 'always'])
+export type RestartPolicy = z.infer<typeof RestartPolicy>
+
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, _)')
+
+/** What the user saves: a deployment exists without a container (config as code). */
+export const DeploymentSpec = z.object({
+  name: z.string().trim().min(1, 'give the deployment a name').max(64).regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'letters, digits, space, . _ -'),
+  model: z.object({
+    repo: RepoId,
+    /** Branch, tag or commit of the local snapshot (default main). */
+    revision: Revision.default('main'),
+  }),
+  /** repository:tag, e.g. vllm/vllm-openai:v0.21.0 */
+  image: z.string().trim().min(1).regex(/^[a-z0-9]+([._\-/][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, 'an image reference such as vllm/vllm-openai:v0.21.0'),
+  /** GPU UUIDs (GPU-…); empty = no GPU requested. */
+  gpus: z.array(z.string().regex(/^GPU-[0-9a-fA-F-]+$/, 'a GPU UUID such as GPU-c0ffee00-…')).default([]),
+  /** Defaults to the number of GPUs. */
+  tensorParallelSize: z.number().int().min(1).max(64).optional(),
+  /** Host port; absent = a free one chosen at deploy time. */
+  hostPort: z.number().int().min(1).max(65535).optional(),
+  restartPolicy: RestartPolicy.default('no'),
+  env: z.record(EnvName, z.string()).default({}),
+  /** vLLM flags by long name ("--max-model-len") → value; checked against the image's own flags. */
+  args: z.record(z.string().regex(/^--[a-z0-9][a-z0-9-]*(\.[A-Za-z0-9_.+-]+)?$/, 'a long flag such as --max-model-len'), ArgValue).default({}),
+  /** Free-form expert arguments (shell-like words), checked against the same flags. */
+  extraArgs: z.string().max(4000).default(''),
+})
+export type DeploymentSpec = z.infer<typeof DeploymentSpec>
+export type DeploymentSpecInput = z.input<typeof DeploymentSpec>
+
+export const DeploymentDefinition = DeploymentSpec.extend({
+  id: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+export type DeploymentDefinition = z.infer<typeof DeploymentDefinition>
+
+export const DeploymentState = z.enum(['stopped', 'creating', 'starting', 'loading', 'ready', 'stopping', 'failed'])
+export type DeploymentState = z.infer<typeof DeploymentState>
+
+export const LoadPhase = z.enum(['weights', 'kv-cache', 'graph-capture', 'server-start'])
+export type LoadPhase = z.infer<typeof LoadPhase>
+export const LOAD_PHASES = LoadPhase.options
+
+/** A one-click change of the definition that addresses a diagnosed failure. */
+export const DiagnosisFix = z.object({
+  label: z.string(),
+  /** Set these args (value) or remove them (null). */
+  setArgs: z.record(z.string(), ArgValue.nullable()).default({}),
+  /** Remove these words from extra args. */
+  removeExtra: z.array(z.string()).default([]),
+})
+export type DiagnosisFix = z.infer<typeof DiagnosisFix>
+
+export const DiagnosisKind = z.enum([
+  'gpu-memory-utilization',
+  'kv-cache-too-small',
+  'no-kv-cache-memory',
+  'cuda-oom',
+  'unrecognized-arguments',
+  'invalid-argument',
+  'gated-model',
+  'model-missing-offline',
+  'tensor-parallel',
+  'gpu-unavailable',
+  'port-in-use',
+  'exited',
+])
+export type DiagnosisKind = z.infer<typeof DiagnosisKind>
+
+export const Diagnosis = z.object({
+  kind: DiagnosisKind,
+  /** One sentence, in words a user understands. */
+  reason: z.string(),
+  /** vLLM's own line(s) that say so. */
+  lines: z.array(z.string()),
+  /** What to do, when there is no one-click fix or in addition to it. */
+  hint: z.string(),
+  fix: DiagnosisFix.optional(),
+  exitCode: z.number().int().nullable(),
+})
+export type Diagnosis = z.infer<typeof Diagnosis>
+
+export const PhaseTiming = z.object({ phase: z.union([LoadPhase, z.literal('starting')]), seconds: z.number() })
+
+export const DeploymentStatus = z.object({
+  state: DeploymentState,
+  phase: LoadPhase.nullable(),
+  /** 0..1 over the expected load (from the previous load's phase timings when known). */
+  progress: z.number().nullable(),
+  /** Seconds until ready, from the last successful load of this definition; null when unknown. */
+  etaSeconds: z.number().nullable(),
+  containerId: z.string().nullable(),
+  /** Bound host port and the OpenAI base URL when a container exists. */
+  hostPort: z.number().int().nullable(),
+  endpoint: z.string().nullable(),
+  /** When the current state began (ISO). */
+  since: z.string(),
+  startedAt: z.string().nullable(),
+  readyAt: z.string().nullable(),
+  /** Phase timings of the current (or last) load. */
+  timings: z.array(PhaseTiming),
+  diagnosis: Diagnosis.nullable(),
+  /** Set after ready when the container's processes are not on the requested GPUs. */
+  gpuWarning: z.string().nullable(),
+  /** The model commit the container serves. */
+  commit: z.string().nullable(),
+  /** VRAM the container holds per GPU (MiB), from GPU attribution. */
+  vramMiB: z.number().nullable(),
+})
+export type DeploymentStatus = z.infer<typeof DeploymentStatus>
+
+export const Deployment = z.object({ definition: DeploymentDefinition, status: DeploymentStatus })
+export type Deployment = z.infer<typeof Deployment>
+
+/** A container with our labels whose definition no longer exists. */
+export const OrphanContainer = z.object({
+  containerId: z.string(),
+  name: z.string(),
+  deploymentId: z.string(),
+  model: z.string(),
+  image: z.string(),
+  state: z.string(),
+})
+export type OrphanContainer = z.infer<typeof OrphanContainer>
+
+export const DeploymentEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('snapshot'), deployments: z.array(Deployment), orphans: z.array(OrphanContainer) }),
+  z.object({ type: z.literal('update'), deployment: Deployment }),
+  z.object({ type: z.literal('removed'), id: z.string() }),
+  z.object({ type: z.literal('orphans'), orphans: z.array(OrphanContainer) }),
+])
+export type DeploymentEvent = z.infer<typeof DeploymentEvent>
+
+export const LogLine = z.object({ at: z.string().nullable(), stream: z.enum(['stdout', 'stderr']), text: z.string() })
+export type LogLine = z.infer<typeof LogLine>
+
+export const LogsResult = z.object({ lines: z.array(LogLine), containerId: z.string().nullable() })
+
+/** One flag of a vLLM image, parsed from its `--help=all` (or the bundled list). */
+export const FlagInfo = z.object({
+  flag: z.string(),
+  aliases: z.array(z.string()),
+  type: z.enum(['int', 'float', 'str', 'bool', 'json', 'list']),
+  /** store_true flags take no value; BooleanOptionalAction flags have a --no- form. */
+  action: z.enum(['value', 'store_true', 'boolean_optional']),
+  default: z.unknown(),
+  choices: z.array(z.string()).nullable(),
+  /** Numeric bounds when known (bundled list). */
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  minExclusive: z.boolean(),
+  group: z.string(),
+  help: z.string(),
+  deprecated: z.boolean(),
+})
+export type FlagInfo = z.infer<typeof FlagInfo>
+
+export const FlagCatalogView = z.object({
+  image: z.string(),
+  /** Image id (content digest) when the image is present locally. */
+  digest: z.string().nullable(),
+  source: z.enum(['image', 'bundled']),
+  /** Why the bundled list is used, when it is. */
+  note: z.string().nullable(),
+  flags: z.array(FlagInfo),
+})
+export type FlagCatalogView = z.infer<typeof FlagCatalogView>
+
+export const ArgProblem = z.object({ flag: z.string(), message: z.string(), successor: z.string().nullable() })
+export type ArgProblem = z.infer<typeof ArgProblem>
+
+const Id = z.object({ id: z.string().min(1) })
+const tags = ['deployments']
+
+export const deploymentsContract = {
+  list: oc.route({ method: 'GET', path: '/deployments', summary: 'Deployments with their live status', tags }).errors(commonErrors).output(z.array(Deployment)),
+  create: oc
+    .route({ method: 'POST', path: '/deployments', summary: 'Save a new deployment definition (arguments checked against the image)', tags })
+    .errors(commonErrors)
+    .input(DeploymentSpec)
+    .output(Deployment),
+  get: oc.route({ method: 'GET', path: '/deployments/{id}', summary: 'One deployment', tags }).errors(commonErrors).input(Id).output(Deployment),
+  update: oc
+    .route({ method: 'PUT', path: '/deployments/{id}', summary: 'Change a definition (applies at the next start)', tags })
+    .errors(commonErrors)
+    .input(DeploymentSpec.extend({ id: z.string().min(1) }))
+    .output(Deployment),
+  delete: oc
+    .route({ method: 'DELETE', path: '/deployments/{id}', summary: 'Stop and remove the container, then delete the definition', tags })
+    .errors(commonErrors)
+    .input(Id)
+    .output(Job),
+  start: oc.route({ method: 'POST', path: '/deployments/{id}/start', summary: 'Deploy: create and start the container (a job)', tags }).errors(commonErrors).input(Id).output(Job),
+  stop: oc.route({ method: 'POST', path: '/deployments/{id}/stop', summary: 'Stop: SIGTERM, grace period, then kill (a job)', tags }).errors(commonErrors).input(Id).output(Job),
+  restart: oc.route({ method: 'POST', path: '/deployments/{id}/restart', summary: 'Stop then deploy again (a job)', tags }).errors(commonErrors).input(Id).output(Job),
+  logs: oc
+    .route({ method: 'GET', path: '/deployments/{id}/logs', summary: 'Container log lines (last `tail`, optionally only lines containing `search`)', tags })
+    .errors(commonErrors)
+    .input(z.object({ id: z.string().min(1), tail: z.coerce.number().int().min(1).max(100_000).default(1000), search: z.string().optional() }))
+    .output(LogsResult),
+  /** Apply the one-click fix of the current diagnosis to the definition (then start it again). */
+  applyFix: oc.errors(commonErrors).input(z.object({ id: z.string().min(1), start: z.boolean().default(true) })).output(Deployment),
+  exportYaml: oc.errors(commonErrors).input(Id).output(z.object({ yaml: z.string(), fileName: z.string() })),
+  importYaml: oc.errors(commonErrors).input(z.object({ yaml: z.string().min(1).max(200_000) })).output(Deployment),
+  removeOrphan: oc.errors(commonErrors).input(z.object({ containerId: z.string().min(1) })).output(z.object({ removed: z.boolean() })),
+  /** The image's flags (from its --help=all, cached per digest; bundled list as a fallback). */
+  flags: oc.errors(commonErrors).input(z.object({ image: z.string().min(1) })).output(FlagCatalogView),
+  /** Check arguments against an image's flags without saving anything. */
+  validateArgs: oc
+    .errors(commonErrors)
+    .input(z.object({ image: z.string().min(1), args: DeploymentSpec.shape.args, extraArgs: z.string().default('') }))
+    .output(z.object({ problems: z.array(ArgProblem), source: z.enum(['image', 'bundled']) })),
+  /** Snapshot, then every status change. */
+  watch: oc.errors(commonErrors).output(eventIterator(DeploymentEvent)),
+  /** The last `tail` lines, then new lines as they are written (until the container stops). */
+  followLogs: oc.errors(commonErrors).input(z.object({ id: z.string().min(1), tail: z.number().int().min(0).max(10_000).default(500) })).output(eventIterator(LogLine)),
+}
