@@ -29,6 +29,7 @@ beforeAll(async () => {
   env = inject('simEnv')
   if (!env) throw new Error('no simEnv: run this file in the vitest "sim" project (vitest.config.ts includes test/**/*.int.test.ts there)')
   docker = new Docker({ socketPath: env.DOCKER_HOST!.replace(/^unix:\/\//, '') })
+  await cleanSim()
   hub = await seededHub()
   app = await startApp({
     env: {
@@ -43,12 +44,16 @@ beforeAll(async () => {
   await waitFor('the first GPU sample', async () => ((await gpus()).status === 'ok' ? true : undefined), 15_000)
 }, 180_000)
 
-afterEach(async () => {
+/** No containers of ours, no external use, no fault. */
+async function cleanSim(): Promise<void> {
   const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [TEST_LABEL] }) })
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true })))
   setExternalGpuUsage(0, 0, { simDir: env.INFERADMIN_SIM_DIR })
+  setExternalGpuUsage(1, 0, { simDir: env.INFERADMIN_SIM_DIR })
   setGpuFault('none', { simDir: env.INFERADMIN_SIM_DIR })
-})
+}
+
+afterEach(cleanSim)
 
 afterAll(async () => {
   await app?.stop()
@@ -138,6 +143,24 @@ describe('doctor on the simulated workstation', () => {
     expect(body.status).toBe('fail')
     expect(body.detail).toMatch(/nvidia-container-cli: initialization error: nvml error: driver not loaded/)
     expect(body.fix).toMatch(/driver/)
+  })
+
+  it('without the hook on this app\'s PATH, GPU support fails with the toolkit fix until a GPU dry run proves it', async () => {
+    const other = await startApp({
+      env: { DOCKER_HOST: env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI, INFERADMIN_SIM_VLLM_IMAGE: env.INFERADMIN_SIM_VLLM_IMAGE, PATH: '/usr/bin:/bin' },
+    })
+    try {
+      const gpuCheck = async () => (await other.get<DoctorReport>('/api/v1/system/doctor')).body.checks.find((c) => c.id === 'gpu-docker')
+      const before = await gpuCheck()
+      expect(before).toMatchObject({ status: 'fail' })
+      expect(before?.fix).toMatch(/nvidia-container-toolkit/)
+      expect((await other.send<GpuDryRunResult>('POST', '/api/v1/system/doctor/gpu-dry-run')).body.status).toBe('ok')
+      const after = await gpuCheck()
+      expect(after).toMatchObject({ status: 'ok', fix: null })
+      expect(after?.detail).toMatch(/^The GPU dry run at .* started a container with a GPU/)
+    } finally {
+      await other.stop()
+    }
   })
 
   it('says clearly when no image is available for the dry run', async () => {

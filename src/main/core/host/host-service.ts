@@ -26,6 +26,8 @@ const RANK = { ok: 0, warn: 1, fail: 2 } as const
 export class HostService {
   private readonly inventoryProbe = new InventoryProbe()
   private cuda: { driver: string; value: string | null } | undefined
+  /** Last successful GPU dry run per Docker endpoint (proof of GPU support where the hook is not on our PATH). */
+  private readonly dryRunOk = new Map<string, string>()
 
   constructor(private readonly deps: HostServiceDeps) {}
 
@@ -56,7 +58,8 @@ export class HostService {
       checkHfToken(this.deps.secrets.get('hfToken'), this.hubUrl()),
       this.cudaFor(snap.gpus.find((g) => g.driverVersion)?.driverVersion ?? null, signal),
     ])
-    const checks: DoctorCheck[] = [docker.check, await checkGpuSupport(docker.facts, this.env), checkDriver(snap, cuda), ...disks, hf]
+    const proven = this.dryRunOk.get(this.deps.docker.endpoint())
+    const checks: DoctorCheck[] = [docker.check, await checkGpuSupport(docker.facts, this.env, proven), checkDriver(snap, cuda), ...disks, hf]
     const status = checks.reduce<DoctorCheck['status']>((w, c) => (RANK[c.status] > RANK[w] ? c.status : w), 'ok')
     this.deps.logger.info({ status, failing: checks.filter((c) => c.status !== 'ok').map((c) => c.id) }, 'doctor ran')
     return { at: new Date().toISOString(), status, checks }
@@ -65,7 +68,10 @@ export class HostService {
   /** The opt-in end-to-end proof: a tiny container with a GPU request. */
   async gpuDryRun(signal?: AbortSignal): Promise<GpuDryRunResult> {
     const candidates = [this.env.INFERADMIN_SIM_VLLM_IMAGE ?? '', this.deps.settings.get().vllmImageRepository]
+    const endpoint = this.deps.docker.endpoint()
     const r = await gpuDryRun(this.deps.docker.client(), candidates, signal)
+    if (r.status === 'ok') this.dryRunOk.set(endpoint, new Date().toLocaleTimeString())
+    else if (r.status === 'fail') this.dryRunOk.delete(endpoint)
     this.deps.logger.info({ status: r.status, image: r.image, exitCode: r.exitCode }, 'GPU dry run')
     return r
   }
