@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import Dockerode from 'dockerode'
 import type { SettingsService } from '../settings/settings-service'
 
@@ -14,9 +16,15 @@ export function dockerOptions(socket: string, env: NodeJS.ProcessEnv = process.e
   }
   if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
     const https = url.protocol === 'https:' || env.DOCKER_TLS_VERIFY === '1'
-    return { host: url.hostname, port: Number(url.port || (https ? 2376 : 2375)), protocol: https ? 'https' : 'http', endpoint: value }
+    const certs = https && env.DOCKER_CERT_PATH ? tlsFiles(env.DOCKER_CERT_PATH) : {}
+    return { host: url.hostname, port: Number(url.port || (https ? 2376 : 2375)), protocol: https ? 'https' : 'http', ...certs, endpoint: value }
   }
   throw new Error(`unsupported Docker endpoint "${value}": use unix:///path/docker.sock or tcp://host:port`)
+}
+
+/** DOCKER_CERT_PATH's ca.pem / cert.pem / key.pem, as the docker CLI reads them. */
+function tlsFiles(dir: string): { ca: Buffer; cert: Buffer; key: Buffer } {
+  return { ca: readFileSync(join(dir, 'ca.pem')), cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) }
 }
 
 /** One dockerode client per configured endpoint, rebuilt when the setting changes. */

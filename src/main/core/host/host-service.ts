@@ -53,7 +53,7 @@ export class HostService {
     const settings = this.deps.settings.get()
     const snap = this.deps.gpu.snapshot()
     const [docker, disks, hf, cuda] = await Promise.all([
-      checkDocker(this.deps.docker.client(), this.deps.docker.endpoint(), signal),
+      this.checkDockerSafely(signal),
       checkDisks(settings.modelStores, this.env.HOME || homedir()),
       checkHfToken(this.deps.secrets.get('hfToken'), this.hubUrl()),
       this.cudaFor(snap.gpus.find((g) => g.driverVersion)?.driverVersion ?? null, signal),
@@ -65,11 +65,29 @@ export class HostService {
     return { at: new Date().toISOString(), status, checks }
   }
 
+  private async checkDockerSafely(signal?: AbortSignal): ReturnType<typeof checkDocker> {
+    try {
+      return await checkDocker(this.deps.docker.client(), this.deps.docker.endpoint(), signal)
+    } catch (err) {
+      // an endpoint dockerode cannot even be built for (e.g. DOCKER_HOST=ssh://…)
+      const detail = `Docker is not reachable: ${(err as Error).message}.`
+      return { check: { id: 'docker', title: 'Docker', status: 'fail', detail, fix: 'Set Settings → Docker socket to unix:///var/run/docker.sock or tcp://host:port.' }, facts: {} }
+    }
+  }
+
   /** The opt-in end-to-end proof: a tiny container with a GPU request. */
   async gpuDryRun(signal?: AbortSignal): Promise<GpuDryRunResult> {
     const candidates = [this.env.INFERADMIN_SIM_VLLM_IMAGE ?? '', this.deps.settings.get().vllmImageRepository]
-    const endpoint = this.deps.docker.endpoint()
-    const r = await gpuDryRun(this.deps.docker.client(), candidates, signal)
+    let endpoint: string
+    let client: ReturnType<DockerEndpoint['client']>
+    try {
+      endpoint = this.deps.docker.endpoint()
+      client = this.deps.docker.client()
+    } catch (err) {
+      const fix = 'Set Settings → Docker socket to unix:///var/run/docker.sock or tcp://host:port.'
+      return { id: 'gpu-dry-run', title: 'GPU dry run', status: 'fail', detail: `Docker is not reachable: ${(err as Error).message}`, fix, image: null, exitCode: null, output: '', durationMs: 0 }
+    }
+    const r = await gpuDryRun(client, candidates, signal)
     if (r.status === 'ok') this.dryRunOk.set(endpoint, new Date().toLocaleTimeString())
     else if (r.status === 'fail') this.dryRunOk.delete(endpoint)
     this.deps.logger.info({ status: r.status, image: r.image, exitCode: r.exitCode }, 'GPU dry run')
