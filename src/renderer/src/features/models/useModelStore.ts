@@ -70,7 +70,13 @@ export function useModelStore(): ModelStore {
 
   const downloads = computed(() =>
     [...jobs.value.values()]
-      .filter((j) => DOWNLOAD_KINDS.has(j.kind) && ['queued', 'running', 'paused', 'failed'].includes(j.state))
+      .filter(
+        (j) =>
+          DOWNLOAD_KINDS.has(j.kind) &&
+          (['queued', 'running', 'paused'].includes(j.state) ||
+            // failures stay visible for a day (the reason and the fix), then only in GET /jobs
+            (j.state === 'failed' && Date.now() - Date.parse(j.endedAt ?? j.createdAt) < 86_400_000)),
+      )
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
   )
   return { models, storage, jobs, downloads, error, refresh }
