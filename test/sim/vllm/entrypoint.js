@@ -43,7 +43,16 @@ export async function cli(kind, argv = process.argv.slice(2)) {
   exit(undefined, code)
 }
 
-/** @param {unknown} _ @param {number} code */
+/**
+ * Exit once stdout and stderr are flushed (they are pipes to the container runtime, written asynchronously;
+ * exiting at once would cut `--help=all` at the 64 KiB pipe buffer).
+ * @param {unknown} _ @param {number} code
+ */
 function exit(_, code) {
-  process.exit(code)
+  let pending = 2
+  const done = () => {
+    if (--pending === 0) process.exit(code)
+  }
+  process.stdout.write('', done)
+  process.stderr.write('', done)
 }

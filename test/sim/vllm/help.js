@@ -131,7 +131,11 @@ function wrapText(text, width) {
   /** @type {string[]} */
   const lines = []
   let line = ''
-  for (const word of text.split(/\s+/).filter(Boolean)) {
+  /** @type {string[]} */
+  const words = []
+  // textwrap (argparse) breaks words longer than the width
+  for (const w of text.split(/\s+/).filter(Boolean)) for (let i = 0; i < w.length; i += width) words.push(w.slice(i, i + width))
+  for (const word of words) {
     if (line && line.length + 1 + word.length > width) {
       lines.push(line)
       line = word

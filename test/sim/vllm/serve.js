@@ -218,7 +218,7 @@ async function run(v, c) {
           srv.close()
           srv.closeAllConnections()
           finish?.(1)
-        }, 500 / sim.speed)
+        }, 1000 / sim.speed)
       }, num(env.INFERADMIN_SIM_CRASH_AFTER_S, 2) * 1000 / sim.speed)
     }
     return await done
