@@ -12,6 +12,7 @@ import { dockerFor, ping, privateDockerdPid, startPrivateDockerd, stopPrivateDoc
 import { installExecutables, setGpuProfile } from './gpu-control.js'
 import { initGpuState, listAllocations } from './gpus/state.js'
 import { buildVllmImages } from './images.js'
+import { hubDown, hubUp } from './hub/daemon.js'
 
 /**
  * @typedef {object} EngineRecord
@@ -116,8 +117,11 @@ export async function up(o = {}) {
     writeFileSync(p.engineFile, JSON.stringify(engine, null, 2) + '\n')
 
     const images = o.build === false ? null : await buildVllmImages(dockerFor(engine.dockerHost), { repository, buildDir: p.buildDir, log })
+    const hub = await hubUp(simDir)
+    log(`${hub.reused ? 'reusing' : 'started'} the Hub stand-in at ${hub.url} (pid ${hub.pid})`)
     const env = {
       DOCKER_HOST: engine.dockerHost,
+      HF_ENDPOINT: hub.url,
       INFERADMIN_NVIDIA_SMI: join(p.binDir, 'nvidia-smi'),
       INFERADMIN_NVIDIA_HOOK: join(p.hookBinDir, 'nvidia-container-runtime-hook'),
       INFERADMIN_SIM_VLLM_IMAGE: repository,
@@ -150,6 +154,7 @@ export async function down(o = {}) {
       stopped = await stopPrivateDockerd(p)
       if (stopped) log(`stopped the private dockerd`)
     } else log(`left the engine at ${engine.dockerHost} running (not started by up)`)
+    if (await hubDown(simDir)) log('stopped the Hub stand-in')
     rmSync(p.engineFile, { force: true })
     rmSync(p.envFile, { force: true })
     rmSync(p.containersDir, { recursive: true, force: true })
