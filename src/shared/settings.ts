@@ -42,6 +42,8 @@ export const SettingsFields = z
       .string()
       .min(1)
       .regex(/^[a-z0-9]+([._\-/:][a-z0-9]+)*$/, 'must be an image repository such as vllm/vllm-openai'),
+    /** Local time "HH:MM" of the nightly vLLM tag-list refresh. */
+    tagRefreshTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use a 24-hour time such as 03:00'),
     /** Hugging Face endpoint; empty = HF_ENDPOINT or https://huggingface.co. */
     hubEndpoint: z.string().refine((s) => s === '' || /^https?:\/\/[^\s]+$/.test(s), {
       message: 'must be an http(s) URL or empty',

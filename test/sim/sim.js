@@ -13,6 +13,7 @@ import { installExecutables, setGpuProfile } from './gpu-control.js'
 import { initGpuState, listAllocations } from './gpus/state.js'
 import { buildVllmImages } from './images.js'
 import { hubDown, hubUp } from './hub/daemon.js'
+import { registryUp, stopRegistry } from './registry/registry.js'
 
 /**
  * @typedef {object} EngineRecord
@@ -119,7 +120,9 @@ export async function up(o = {}) {
     const images = o.build === false ? null : await buildVllmImages(dockerFor(engine.dockerHost), { repository, buildDir: p.buildDir, log })
     const hub = await hubUp(simDir)
     log(`${hub.reused ? 'reusing' : 'started'} the Hub stand-in at ${hub.url} (pid ${hub.pid})`)
+    const registry = o.build === false ? null : await registryUp(dockerFor(engine.dockerHost), { simDir, repository, log })
     const env = {
+      ...registry?.env,
       DOCKER_HOST: engine.dockerHost,
       HF_ENDPOINT: hub.url,
       INFERADMIN_NVIDIA_SMI: join(p.binDir, 'nvidia-smi'),
@@ -155,6 +158,7 @@ export async function down(o = {}) {
       if (stopped) log(`stopped the private dockerd`)
     } else log(`left the engine at ${engine.dockerHost} running (not started by up)`)
     if (await hubDown(simDir)) log('stopped the Hub stand-in')
+    if (stopRegistry({ simDir })) log('stopped the registry and the Docker Hub API stand-in')
     rmSync(p.engineFile, { force: true })
     rmSync(p.envFile, { force: true })
     rmSync(p.containersDir, { recursive: true, force: true })

@@ -5,6 +5,7 @@ import { createGpuMetrics } from './gpu/metrics'
 import { GpuService, type GpuTuning } from './gpu/gpu-service'
 import { createDockerPidResolver } from './gpu/pid-resolver'
 import { gpuWorkerBeside, nvidiaSmiPath } from './gpu/worker-file'
+import { EngineVersionsService } from './engine/versions-service'
 import { DockerEndpoint } from './host/docker-endpoint'
 import { HostService } from './host/host-service'
 import { JobService } from './jobs/job-service'
@@ -46,6 +47,7 @@ export interface Core {
   gpu: GpuService
   jobs: JobService
   models: ModelService
+  engine: EngineVersionsService
   /** Prometheus text for GET /metrics. */
   metrics: { contentType: string; render(): Promise<string> }
   /** Drains pools and closes services; safe to call twice. */
@@ -85,7 +87,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const host = new HostService({ settings, secrets, logger, docker, gpu, smiPath, env })
   const jobs = new JobService({ dir: join(opts.paths.dataDir, 'jobs'), logger })
   const models = new ModelService({ settings, secrets, jobs, io, cpu, logger, dataDir: opts.paths.dataDir, env, ...opts.modelTuning })
+  const engine = new EngineVersionsService({ settings, docker, jobs, logger, dataDir: opts.paths.dataDir, env })
   await jobs.restore()
+  await engine.start()
   models.start()
   const registry = createGpuMetrics(() => gpu.snapshot())
   const metrics = { contentType: registry.contentType, render: () => registry.metrics() }
@@ -112,12 +116,14 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     host,
     jobs,
     models,
+    engine,
   })
 
   let disposed: Promise<void> | undefined
   const dispose = (): Promise<void> =>
     (disposed ??= (async () => {
       for (const d of disposables) d.dispose()
+      engine.dispose()
       models.dispose()
       await jobs.dispose()
       const [ioResult] = await Promise.all([io.close(4000), cpu.close(4000), gpu.dispose()])
@@ -126,5 +132,5 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     })())
 
   logger.info({ mode: opts.mode, version: opts.version, paths: opts.paths }, 'core started')
-  return { router, logger, settings, cpu, io, gpu, jobs, models, metrics, dispose }
+  return { router, logger, settings, cpu, io, gpu, jobs, models, engine, metrics, dispose }
 }

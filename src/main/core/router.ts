@@ -1,4 +1,6 @@
 import type { AppInfo, PoolsSnapshot } from '../../shared/contract/system'
+import { engineRouter } from './engine/versions-router'
+import type { EngineVersionsService } from './engine/versions-service'
 import { gpuRouter } from './gpu/gpu-router'
 import type { GpuService } from './gpu/gpu-service'
 import { hostRouter } from './host/host-router'
@@ -23,6 +25,7 @@ export interface RouterDeps {
   host: HostService
   jobs: JobService
   models: ModelService
+  engine: EngineVersionsService
 }
 
 /** The one router: one entry per domain, each domain's handlers in its own folder. */
@@ -34,6 +37,7 @@ export function createRouter(deps: RouterDeps) {
     host: hostRouter(deps.host),
     jobs: jobsRouter(deps.jobs),
     models: modelsRouter(deps.models),
+    engine: engineRouter(deps.engine),
   })
 }
 

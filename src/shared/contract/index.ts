@@ -1,4 +1,5 @@
 import type { ContractRouterClient, InferContractRouterOutputs } from '@orpc/contract'
+import { engineContract } from './engine'
 import { gpuContract } from './gpu'
 import { hostContract } from './host'
 import { jobsContract } from './jobs'
@@ -14,6 +15,7 @@ export const contract = {
   host: hostContract,
   jobs: jobsContract,
   models: modelsContract,
+  engine: engineContract,
 }
 
 export type Contract = typeof contract

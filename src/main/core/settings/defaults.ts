@@ -22,6 +22,7 @@ export function defaultSettings(paths: AppPaths, env: NodeJS.ProcessEnv = proces
     ioConcurrency: 8,
     dockerSocket: '',
     vllmImageRepository: 'vllm/vllm-openai',
+    tagRefreshTime: '03:00',
     hubEndpoint: '',
     theme: 'system',
   }

@@ -96,6 +96,13 @@ export const sections: SectionSpec[] = [
         mono: true,
       },
       {
+        key: 'tagRefreshTime',
+        label: 'vLLM tag refresh time',
+        description: 'Local time (HH:MM, 24-hour) of the nightly refresh of the vLLM version list. Missed while the app was off → refreshed at start.',
+        placeholder: '03:00',
+        mono: true,
+      },
+      {
         key: 'hubEndpoint',
         label: 'Hugging Face endpoint',
         description: 'A mirror of the Hugging Face Hub. Empty = HF_ENDPOINT or https://huggingface.co.',

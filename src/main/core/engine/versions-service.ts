@@ -1,0 +1,361 @@
+/**
+ * vLLM versions: the tag list of Settings.vllmImageRepository (Docker Hub API or registry v2), cached in
+ * dataDir/engine/tags.json and refreshed nightly at Settings.tagRefreshTime (local, default 03:00), on demand, and
+ * once at start when the last scheduled run was missed; local images, pulls and prunes as jobs; flag diffs.
+ *
+ * For the deployment service (issue 7) — a deployment holds `image` (repository:tag), `alwaysLatest` and the
+ * `imageDigest` it runs:
+ *  - `resolveLatestRelease(repository?)` → {tag, digest, ref}: the newest release (refreshes when no list is
+ *    cached; throws UNAVAILABLE when none can be had). Call it at each (re)deploy of an always-latest deployment,
+ *    pull `ref` (startPull / waitForJob) and record the local digest (`localDigest(ref)`).
+ *  - `onNewRelease(listener)` → {dispose}: fired after a refresh finds a newer release (or the newest release's
+ *    digest moved); redeploy always-latest deployments from there, or show "newer release available".
+ *  - `setImageUsage(fn)`: the image refs deployments use, so prune and DELETE keep them.
+ *  - `flagDiff(from, to, args)`: flags added/removed/renamed and the args the target would refuse.
+ */
+import { join } from 'node:path'
+import { existsSync } from 'node:fs'
+import type Dockerode from 'dockerode'
+import type { Logger } from 'pino'
+import type { EngineEvent, FlagDiff, LocalImage, NewRelease, PruneResult, TagList } from '../../../shared/contract/engine'
+import type { Job } from '../../../shared/contract/jobs'
+import { AppError } from '../errors'
+import type { DockerEndpoint } from '../host/docker-endpoint'
+import type { JobService } from '../jobs/job-service'
+import { diskSpace, formatBytes, spaceMargin } from '../models/disk'
+import type { SettingsService } from '../settings/settings-service'
+import { dockerHubApi, listHubTags } from './dockerhub'
+import { enginePruneJobKind, localImages, removeOne, type ImageUsage } from './prune'
+import { enginePullJobKind } from './pull'
+import { parseRepository, RegistryClient, RegistryError, registryBaseUrl, type RepoRef } from './registry'
+import { classify, type LocalInfo } from './tags'
+import { lastSlot, missedRun, nextSlot, TagCache, type CachedList } from './versions-cache'
+import { flagDiff } from './versions-diff'
+
+export interface EngineVersionsOptions {
+  settings: SettingsService
+  docker: DockerEndpoint
+  jobs: JobService
+  logger: Logger
+  dataDir: string
+  env?: NodeJS.ProcessEnv
+  now?: () => Date
+}
+
+type Listener<T> = (v: T) => void
+
+/** Extracted size relative to the compressed download, for the disk check (download + unpacked layers). */
+const UNPACK_FACTOR = 3
+
+/** Disk problem for a pull of `compressed` bytes with `free` of `total` left, or null. */
+export function pullSpaceProblem(compressed: number, free: number, total: number, root: string): { message: string; fix: string } | null {
+  const needed = compressed * UNPACK_FACTOR + spaceMargin(compressed * UNPACK_FACTOR, total)
+  if (free >= needed) return null
+  return {
+    message: `Pulling needs about ${formatBytes(needed)} free in Docker's data root ${root} (${formatBytes(compressed)} download, unpacked about ${UNPACK_FACTOR}×); only ${formatBytes(free)} is free.`,
+    fix: `Free at least ${formatBytes(needed - free)} there (e.g. prune unused vLLM images), then pull again.`,
+  }
+}
+
+export class EngineVersionsService {
+  private readonly cache: TagCache
+  private readonly env: NodeJS.ProcessEnv
+  private readonly now: () => Date
+  private readonly listeners = { tags: new Set<Listener<TagList>>(), images: new Set<Listener<LocalImage[]>>(), release: new Set<Listener<NewRelease>>() }
+  private usage: ImageUsage = async () => []
+  private timer: NodeJS.Timeout | undefined
+  private refreshing: Promise<TagList> | undefined
+  private disposed = false
+  private readonly stop = new AbortController()
+  private readonly subs: { dispose(): void }[] = []
+
+  constructor(private readonly o: EngineVersionsOptions) {
+    this.env = o.env ?? process.env
+    this.now = o.now ?? (() => new Date())
+    this.cache = new TagCache(join(o.dataDir, 'engine', 'tags.json'))
+    const docker = (): Dockerode => o.docker.client()
+    o.jobs.register(enginePullJobKind({ docker, logger: o.logger, changed: () => this.imagesChanged() }))
+    o.jobs.register(enginePruneJobKind({ docker, usage: () => this.usage(), changed: () => this.imagesChanged() }))
+  }
+
+  /** Loads the cache, schedules the nightly refresh, and refreshes now when the last scheduled run was missed. */
+  async start(): Promise<void> {
+    await this.cache.load()
+    this.schedule()
+    this.subs.push(
+      this.o.settings.onChange((next, prev) => {
+        if (next.tagRefreshTime !== prev.tagRefreshTime) this.schedule()
+        if (next.vllmImageRepository !== prev.vllmImageRepository) void this.refresh().catch(() => undefined)
+      }),
+    )
+    const repo = this.repository()
+    const cached = this.cache.get(repo.display)
+    if (missedRun(cached?.fetchedAt ?? null, this.cache.attempt(repo.display), this.now(), this.refreshTime())) {
+      this.o.logger.info({ repository: repo.display }, 'tag list: the last scheduled refresh was missed, refreshing now')
+      void this.refresh().catch((err: unknown) => this.o.logger.warn({ err }, 'tag refresh at start failed'))
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true
+    this.stop.abort()
+    clearTimeout(this.timer)
+    for (const s of this.subs) s.dispose()
+  }
+
+  setImageUsage(fn: ImageUsage): void {
+    this.usage = fn
+  }
+
+  private refreshTime(): string {
+    return this.o.settings.get().tagRefreshTime
+  }
+
+  private repository(): RepoRef {
+    return parseRepository(this.o.settings.get().vllmImageRepository)
+  }
+
+  private docker(): Dockerode {
+    return this.o.docker.client()
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer)
+    if (this.disposed) return
+    const wait = Math.min(nextSlot(this.now(), this.refreshTime()).getTime() - this.now().getTime(), 2 ** 31 - 1)
+    this.timer = setTimeout(() => {
+      // A timer can fire early or late (sleep); refresh only when a slot has passed since the last attempt.
+      const repo = this.repository().display
+      if (missedRun(this.cache.get(repo)?.fetchedAt ?? null, this.cache.attempt(repo), this.now(), this.refreshTime()))
+        void this.refresh().catch((err: unknown) => this.o.logger.warn({ err }, 'scheduled tag refresh failed'))
+      this.schedule()
+    }, Math.max(1000, wait))
+    this.timer.unref()
+  }
+
+  private registryClient(repo: RepoRef): RegistryClient {
+    return new RegistryClient({ baseUrl: registryBaseUrl(repo.host, this.env) })
+  }
+
+  /** Fetch the tag list now. Failures keep the cached list and come back as `error` (never thrown). */
+  refresh(): Promise<TagList> {
+    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = undefined))
+    return this.refreshing
+  }
+
+  private async doRefresh(): Promise<TagList> {
+    const repo = this.repository()
+    const attemptAt = this.now().toISOString()
+    const endpoint = repo.hub ? dockerHubApi(this.env) : registryBaseUrl(repo.host, this.env)
+    this.emitTags(await this.tags())
+    try {
+      const raw = repo.hub ? await listHubTags(endpoint, repo.name, this.stop.signal) : await this.registryClient(repo).listDetailed(repo.name, this.stop.signal)
+      const c = classify(raw)
+      const newest = c.releases.find((r) => r.tag?.name === c.newestRelease)?.tag ?? null
+      const prev = this.cache.get(repo.display)
+      const list: CachedList = { repository: repo.display, source: repo.hub ? 'dockerhub' : 'registry', endpoint, fetchedAt: attemptAt, tags: raw, newestRelease: c.newestRelease, newestDigest: newest?.digest ?? null }
+      await this.cache.save(repo.display, { list, attemptAt, error: null })
+      if (prev && newest && (prev.newestRelease !== newest.name || (prev.newestDigest && newest.digest && prev.newestDigest !== newest.digest))) {
+        const release: NewRelease = { repository: repo.display, tag: newest.name, digest: newest.digest, previous: prev.newestRelease, at: attemptAt }
+        this.o.logger.info(release, 'newer vLLM release available')
+        for (const l of this.listeners.release) l(release)
+      }
+    } catch (err) {
+      if (this.disposed) return this.tags()
+      const e = registryProblem(err, repo, endpoint)
+      this.o.logger.warn({ err, repository: repo.display }, 'tag refresh failed')
+      await this.cache.save(repo.display, { attemptAt, error: { ...e, at: attemptAt } })
+    }
+    const out = await this.tags()
+    this.emitTags(out)
+    return out
+  }
+
+  /** The cached list merged with the local images; says how old it is and why a refresh failed. */
+  async tags(): Promise<TagList> {
+    const repo = this.repository()
+    const cached = this.cache.get(repo.display)
+    const err = this.cache.error(repo.display)
+    const local = new Map<string, LocalInfo>()
+    let dockerProblem: string | null = null
+    try {
+      for (const i of await localImages(this.docker(), repo.display, this.usage)) local.set(i.tag, { sizeBytes: i.sizeBytes, digest: i.digest })
+    } catch (e) {
+      dockerProblem = `Docker at ${this.o.docker.endpoint()} is not reachable (${e instanceof Error ? e.message : String(e)}), so pulled tags are not marked.`
+    }
+    const raw = cached?.tags ?? []
+    // Tags pulled locally but not (or no longer) listed remotely still show, without a date.
+    for (const t of local.keys()) if (!raw.some((r) => r.name === t)) raw.push({ name: t, date: null, digest: null, sizeBytes: null })
+    const c = classify(raw, local)
+    const now = this.now()
+    const age = cached ? Math.max(0, Math.round((now.getTime() - Date.parse(cached.fetchedAt)) / 1000)) : null
+    const error = err
+      ? { message: `${err.message} ${cached ? `Showing the list from ${ageText(age ?? 0)} ago (${cached.fetchedAt}).` : 'No tag list has been fetched yet.'}`, fix: err.fix }
+      : dockerProblem
+        ? { message: dockerProblem, fix: 'Start Docker or fix Settings → Docker endpoint.' }
+        : null
+    return {
+      repository: repo.display,
+      source: cached?.source ?? (repo.hub ? 'dockerhub' : 'registry'),
+      endpoint: cached?.endpoint ?? (repo.hub ? dockerHubApi(this.env) : registryBaseUrl(repo.host, this.env)),
+      fetchedAt: cached?.fetchedAt ?? null,
+      ageSeconds: age,
+      ...c,
+      error,
+      refreshing: !!this.refreshing,
+      nextRefreshAt: nextSlot(now, this.refreshTime()).toISOString(),
+    }
+  }
+
+  async images(): Promise<LocalImage[]> {
+    return localImages(this.docker(), this.repository().display, this.usage)
+  }
+
+  /** Digest of a local image ref (repository@sha256 of the configured repository), for deployments to record. */
+  async localDigest(ref: string): Promise<string | null> {
+    const repo = ref.replace(/:[^/:]+$/, '')
+    const info = await this.docker().getImage(ref).inspect()
+    return (info.RepoDigests ?? []).find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? null
+  }
+
+  async resolveLatestRelease(repository?: string): Promise<{ tag: string; digest: string | null; ref: string }> {
+    const repo = repository ? parseRepository(repository) : this.repository()
+    if (repo.display !== this.repository().display)
+      throw new AppError('BAD_REQUEST', `${repository} is not the configured vLLM repository (${this.repository().display}).`, { fix: 'Use the repository from Settings.' })
+    let list = await this.tags()
+    if (!list.newestRelease) list = await this.refresh()
+    const newest = list.releases.find((r) => r.tag?.name === list.newestRelease)?.tag
+    if (!newest) throw new AppError('UNAVAILABLE', `No release of ${repo.display} is known.`, { fix: list.error?.fix ?? 'Refresh the tag list once the registry is reachable.' })
+    return { tag: newest.name, digest: newest.digest, ref: `${repo.display}:${newest.name}` }
+  }
+
+  /** Checks the tag and disk space, then starts the pull job. */
+  async pull(tag: string): Promise<Job> {
+    const repo = this.repository()
+    const ref = `${repo.display}:${tag}`
+    const active = this.o.jobs.active(ref).find((j) => j.kind === 'engine.pull')
+    if (active) return active
+    let manifest
+    try {
+      manifest = await this.registryClient(repo).manifest(repo.name, tag)
+    } catch (err) {
+      const e = registryProblem(err, repo, registryBaseUrl(repo.host, this.env), tag)
+      throw new AppError(err instanceof RegistryError ? ERROR_CODE[err.kind] : 'UNAVAILABLE', e.message, { fix: e.fix }, { cause: err })
+    }
+    const docker = this.docker()
+    const info = (await docker.info()) as { DockerRootDir?: string }
+    const root = info.DockerRootDir
+    if (root && existsSync(root)) {
+      const space = await diskSpace(root)
+      const problem = pullSpaceProblem(manifest.sizeBytes, space.freeBytes, space.totalBytes, root)
+      if (problem) throw new AppError('CONFLICT', problem.message, { fix: problem.fix })
+    }
+    const existed = await docker.getImage(ref).inspect().then(() => true, () => false)
+    return this.o.jobs.start('engine.pull', { title: `Pull ${ref}`, target: ref, params: { repository: repo.display, tag, layers: manifest.layers, existed } })
+  }
+
+  async removeImage(tag: string): Promise<PruneResult> {
+    const r = await removeOne(this.docker(), await this.images(), tag)
+    this.imagesChanged()
+    return r
+  }
+
+  /** Unused pulled images; with dryRun=false a prune job removes them (result bytesFreed). */
+  async prune(dryRun: boolean): Promise<{ job: Job | null; candidates: LocalImage[] }> {
+    const candidates = (await this.images()).filter((i) => i.inUseBy.length === 0)
+    if (dryRun || candidates.length === 0) return { job: null, candidates }
+    const repo = this.repository().display
+    const job = this.o.jobs.start('engine.prune', { title: `Prune unused ${repo} images`, target: repo, params: { repository: repo, refs: candidates.map((c) => c.ref) } })
+    return { job, candidates }
+  }
+
+  flagDiff(from: string, to: string, args: Record<string, unknown>): FlagDiff {
+    return flagDiff(from, to, args)
+  }
+
+  onTags(l: Listener<TagList>): { dispose(): void } {
+    this.listeners.tags.add(l)
+    return { dispose: () => this.listeners.tags.delete(l) }
+  }
+
+  onImages(l: Listener<LocalImage[]>): { dispose(): void } {
+    this.listeners.images.add(l)
+    return { dispose: () => this.listeners.images.delete(l) }
+  }
+
+  onNewRelease(l: Listener<NewRelease>): { dispose(): void } {
+    this.listeners.release.add(l)
+    return { dispose: () => this.listeners.release.delete(l) }
+  }
+
+  /** Current tag list and images, then each change, until `signal` aborts. */
+  async *watch(signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+    const queue: EngineEvent[] = []
+    let wake: (() => void) | undefined
+    const push = (e: EngineEvent): void => {
+      const i = e.type === 'newRelease' ? -1 : queue.findIndex((q) => q.type === e.type)
+      if (i >= 0) queue[i] = e
+      else queue.push(e)
+      wake?.()
+    }
+    const subs = [this.onTags((tags) => push({ type: 'tags', tags })), this.onImages((images) => push({ type: 'images', images })), this.onNewRelease((release) => push({ type: 'newRelease', release }))]
+    const onAbort = (): void => wake?.()
+    signal?.addEventListener('abort', onAbort)
+    try {
+      yield { type: 'tags', tags: await this.tags() }
+      yield { type: 'images', images: await this.images().catch(() => []) }
+      while (!signal?.aborted) {
+        if (queue.length === 0) await new Promise<void>((r) => (wake = r))
+        wake = undefined
+        while (queue.length > 0 && !signal?.aborted) yield queue.shift() as EngineEvent
+      }
+    } finally {
+      for (const s of subs) s.dispose()
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  private emitTags(list: TagList): void {
+    for (const l of this.listeners.tags) l(list)
+  }
+
+  private imagesChanged(): void {
+    void (async () => {
+      const images = await this.images()
+      for (const l of this.listeners.images) l(images)
+      this.emitTags(await this.tags())
+    })().catch((err: unknown) => this.o.logger.warn({ err }, 'listing local images failed'))
+  }
+
+  /** For tests and the UI: when the last scheduled slot was. */
+  lastScheduledSlot(): Date {
+    return lastSlot(this.now(), this.refreshTime())
+  }
+}
+
+const ERROR_CODE = { not_found: 'NOT_FOUND', unauthorized: 'FORBIDDEN', unreachable: 'UNAVAILABLE', bad_response: 'UNAVAILABLE' } as const
+
+function ageText(s: number): string {
+  if (s < 90) return `${s} s`
+  if (s < 90 * 60) return `${Math.round(s / 60)} min`
+  if (s < 36 * 3600) return `${Math.round(s / 3600)} h`
+  return `${Math.round(s / 86400)} days`
+}
+
+/** A registry/Hub failure in words, with the fix. */
+export function registryProblem(err: unknown, repo: RepoRef, endpoint: string, tag?: string): { message: string; fix: string } {
+  const what = tag ? `${repo.display}:${tag}` : repo.display
+  if (err instanceof RegistryError) {
+    switch (err.kind) {
+      case 'not_found':
+        return { message: tag ? `The tag ${tag} does not exist in ${repo.display} (manifest unknown).` : err.message, fix: tag ? 'Refresh the tag list and pick a tag it shows.' : 'Check Settings → vLLM image repository.' }
+      case 'unauthorized':
+        return { message: `${err.message}`, fix: `Check that ${repo.display} is public, or that the registry accepts anonymous pulls.` }
+      case 'unreachable':
+        return { message: `Could not reach ${endpoint} for ${what}: ${err.message}`, fix: 'Check the network connection (or the registry address in Settings); the list refreshes again at the next scheduled time or with Refresh.' }
+      default:
+        return { message: err.message, fix: 'Try again later; the log has details.' }
+    }
+  }
+  return { message: `Fetching ${what} failed: ${err instanceof Error ? err.message : String(err)}`, fix: 'Try again later; the log has details.' }
+}
