@@ -126,6 +126,25 @@ describe('faults of the stand-in nvidia-smi', () => {
   })
 })
 
+describe('the snapshot stream', () => {
+  it('gives a consumer that stopped reading the newest snapshot, not a backlog', async () => {
+    const ac = new AbortController()
+    const it = app.core.gpu.watch(ac.signal)
+    const first = (await it.next()).value as GpusSnapshot
+    // don't read for three samples
+    await waitFor('three newer samples', async () => {
+      const s = await gpus()
+      return s.at && first.at && Date.parse(s.at) - Date.parse(first.at) >= 3 * s.intervalMs - 100 ? true : undefined
+    }, 10_000)
+    const next = (await it.next()).value as GpusSnapshot
+    const latest = await gpus()
+    expect(Date.parse(next.at ?? '')).toBeGreaterThanOrEqual(Date.parse(latest.at ?? '') - latest.intervalMs)
+    expect(Date.parse(next.at ?? '') - Date.parse(first.at ?? '')).toBeGreaterThanOrEqual(3 * latest.intervalMs - 100)
+    ac.abort()
+    expect((await it.next()).done).toBe(true)
+  })
+})
+
 describe('refresh interval', () => {
   it('changing Settings.gpuRefreshMs changes the sample spacing without a restart', async () => {
     const spacing = async (sinceMs: number): Promise<number> => {
