@@ -18,8 +18,8 @@ export default defineConfig({
         },
       },
       {
-        // Integration tests against the simulated workstation (test/sim/README.md): a real dockerd (private,
-        // started as root by `sim up` in the global setup, stopped by `down` if it started it).
+        // Integration tests (*.int.test.ts) against the simulated workstation (test/sim/README.md): a real
+        // dockerd (private, started as root by `sim up` in the global setup, stopped by `down` if it started it).
         resolve: { alias },
         test: {
           name: 'sim',
