@@ -118,7 +118,7 @@ describe('faults of the stand-in nvidia-smi', () => {
         const x = await gpus()
         return x.fault?.kind === 'nvidia-smi-missing' ? x : undefined
       }, 15_000)
-      expect(s.fault?.message).toBe(`nvidia-smi was not found (${sim.smiPath}).`)
+      expect(s.fault?.message).toBe(`nvidia-smi was not found at ${sim.smiPath}.`)
     } finally {
       renameSync(hidden, sim.smiPath)
     }

@@ -137,7 +137,7 @@ export function classifyFault(run) {
   if (run.spawnError === 'ENOENT' || run.exitCode === 127) {
     return {
       kind: 'nvidia-smi-missing',
-      message: text && run.spawnError !== 'ENOENT' ? firstLines(text) : `nvidia-smi was not found (${run.path}).`,
+      message: text && run.spawnError !== 'ENOENT' ? firstLines(text) : run.path.includes('/') ? `nvidia-smi was not found at ${run.path}.` : `${run.path} was not found on PATH.`,
       fix: MISSING_FIX,
       exitCode: run.exitCode,
     }

@@ -85,7 +85,8 @@ describe('fault classification', () => {
 
   it('reports a missing executable (spawn ENOENT, or a shell saying 127)', () => {
     const missing = classifyFault({ output: '', exitCode: null, spawnError: 'ENOENT', path })
-    expect(missing).toMatchObject({ kind: 'nvidia-smi-missing', message: `nvidia-smi was not found (${path}).` })
+    expect(missing).toMatchObject({ kind: 'nvidia-smi-missing', message: `nvidia-smi was not found at ${path}.` })
+    expect(classifyFault({ output: '', exitCode: null, spawnError: 'ENOENT', path: 'nvidia-smi' }).message).toBe('nvidia-smi was not found on PATH.')
     expect(missing.fix).toMatch(/INFERADMIN_NVIDIA_SMI/)
     expect(classifyFault({ output: 'nvidia-smi: command not found\n', exitCode: 127, path })).toMatchObject({ kind: 'nvidia-smi-missing', message: 'nvidia-smi: command not found' })
   })
