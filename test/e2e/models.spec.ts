@@ -43,7 +43,7 @@ test.describe('Models', () => {
       // progress while it runs
       const download = models.download(REPO)
       await expect(download).toBeVisible()
-      await expect(download.getByRole('progressbar')).toBeVisible()
+      await expect(download.getByRole('progressbar', { name: `Progress of ${REPO}` })).toBeVisible()
       await expect(download.getByTestId('download-stats')).toContainText(/of 7\.0 MiB/)
       await expect(download.getByRole('button', { name: 'Pause' })).toBeVisible()
 
