@@ -47,6 +47,7 @@ function throttle(bps) {
   const t0 = Date.now()
   return new Transform({
     transform(chunk, _enc, cb) {
+      /** @type {Buffer[]} */
       const parts = []
       for (let i = 0; i < chunk.length; i += 16 * 1024) parts.push(chunk.subarray(i, i + 16 * 1024))
       const next = () => {
@@ -131,11 +132,9 @@ async function reg(path, headers = {}) {
 async function tagInfo(name, tag) {
   const r = await reg(`/v2/${name}/manifests/${tag}`, { accept: MANIFEST_ACCEPT })
   const digest = r.headers.get('docker-content-digest') ?? ''
-  /** @type {{config?: {digest: string, size: number}, layers?: {size: number}[]}} */
-  const m = await r.json()
+  const m = /** @type {{config?: {digest: string, size: number}, layers?: {size: number}[]}} */ (await r.json())
   const size = (m.layers ?? []).reduce((a, l) => a + l.size, 0) + (m.config?.size ?? 0)
-  /** @type {{created?: string, architecture?: string, os?: string}} */
-  const config = m.config ? await (await reg(`/v2/${name}/blobs/${m.config.digest}`)).json() : {}
+  const config = /** @type {{created?: string, architecture?: string, os?: string}} */ (m.config ? await (await reg(`/v2/${name}/blobs/${m.config.digest}`)).json() : {})
   const date = RELEASE_DATES[tag] ?? config.created ?? new Date().toISOString()
   return {
     creator: 1,
