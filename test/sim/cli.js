@@ -123,10 +123,11 @@ async function main(argv) {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code },
-  (e) => {
-    err(e instanceof Error ? e.message : String(e))
-    process.exitCode = 1
-  },
-)
+/** Exit once stdout is flushed (idle keep-alive sockets to the engine would hold the process for seconds). */
+/** @param {number} code */
+const exit = (code) => process.stdout.write('', () => process.exit(code))
+
+main(process.argv.slice(2)).then(exit, (e) => {
+  err(e instanceof Error ? e.message : String(e))
+  exit(1)
+})

@@ -43,7 +43,7 @@ function writeSmi(p) {
   const smi = pathToFileURL(join(SIM_ROOT, 'gpus', 'nvidia-smi.js')).href
   writeExecutable(join(p.binDir, 'nvidia-smi'),
     `#!${process.execPath}\n// Stand-in nvidia-smi of the InferAdmin simulation (test/sim/gpus/nvidia-smi.js).\n` +
-      `process.env.INFERADMIN_SIM_GPU_DIR = process.env.INFERADMIN_SIM_GPU_DIR || ${JSON.stringify(p.gpuDir)}\n` +
+      `process.env.INFERADMIN_SIM_GPU_DIR = ${JSON.stringify(p.gpuDir)}\n` +
       `import(${JSON.stringify(smi)}).then((m) => m.runAsCommand())\n`)
 }
 
