@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { AppInfo } from '../../shared/contract/system'
+import { DeploymentService } from './deployments/deployment-service'
 import { createGpuMetrics } from './gpu/metrics'
 import { GpuService, type GpuTuning } from './gpu/gpu-service'
 import { createDockerPidResolver } from './gpu/pid-resolver'
@@ -36,6 +37,8 @@ export interface CoreOptions {
   modelTuning?: Pick<ModelServiceOptions, 'retry' | 'stallMs' | 'chunkSize'>
   env?: NodeJS.ProcessEnv
   logger?: Logger
+  /** Seconds between SIGTERM and SIGKILL when a deployment stops (default 30). */
+  deploymentStopGraceSeconds?: number
 }
 
 export interface Core {
@@ -48,6 +51,7 @@ export interface Core {
   jobs: JobService
   models: ModelService
   engine: EngineVersionsService
+  deployments: DeploymentService
   /** Prometheus text for GET /metrics. */
   metrics: { contentType: string; render(): Promise<string> }
   /** Drains pools and closes services; safe to call twice. */
@@ -88,7 +92,9 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const jobs = new JobService({ dir: join(opts.paths.dataDir, 'jobs'), logger })
   const models = new ModelService({ settings, secrets, jobs, io, cpu, logger, dataDir: opts.paths.dataDir, env, ...opts.modelTuning })
   const engine = new EngineVersionsService({ settings, docker, jobs, logger, dataDir: opts.paths.dataDir, env })
+  const deployments = new DeploymentService({ docker: () => docker.client(), settings, gpu, jobs, models, logger, dataDir: opts.paths.dataDir, stopGraceSeconds: opts.deploymentStopGraceSeconds })
   await jobs.restore()
+  await deployments.init()
   await engine.start()
   models.start()
   const registry = createGpuMetrics(() => gpu.snapshot())
@@ -117,6 +123,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     jobs,
     models,
     engine,
+    deployments,
   })
 
   let disposed: Promise<void> | undefined
@@ -126,11 +133,12 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
       engine.dispose()
       models.dispose()
       await jobs.dispose()
+      await deployments.dispose()
       const [ioResult] = await Promise.all([io.close(4000), cpu.close(4000), gpu.dispose()])
       logger.info({ io: ioResult }, 'core disposed')
       logger.flush()
     })())
 
   logger.info({ mode: opts.mode, version: opts.version, paths: opts.paths }, 'core started')
-  return { router, logger, settings, cpu, io, gpu, jobs, models, engine, metrics, dispose }
+  return { router, logger, settings, cpu, io, gpu, jobs, models, engine, deployments, metrics, dispose }
 }

@@ -1,4 +1,6 @@
 import type { AppInfo, PoolsSnapshot } from '../../shared/contract/system'
+import type { DeploymentService } from './deployments/deployment-service'
+import { deploymentsRouter } from './deployments/deployments-router'
 import { engineRouter } from './engine/versions-router'
 import type { EngineVersionsService } from './engine/versions-service'
 import { gpuRouter } from './gpu/gpu-router'
@@ -26,6 +28,7 @@ export interface RouterDeps {
   jobs: JobService
   models: ModelService
   engine: EngineVersionsService
+  deployments: DeploymentService
 }
 
 /** The one router: one entry per domain, each domain's handlers in its own folder. */
@@ -38,6 +41,7 @@ export function createRouter(deps: RouterDeps) {
     jobs: jobsRouter(deps.jobs),
     models: modelsRouter(deps.models),
     engine: engineRouter(deps.engine),
+    deployments: deploymentsRouter(deps.deployments),
   })
 }
 

@@ -1,5 +1,6 @@
 import type { ContractRouterClient, InferContractRouterOutputs } from '@orpc/contract'
 import { engineContract } from './engine'
+import { deploymentsContract } from './deployments'
 import { gpuContract } from './gpu'
 import { hostContract } from './host'
 import { jobsContract } from './jobs'
@@ -15,6 +16,7 @@ export const contract = {
   host: hostContract,
   jobs: jobsContract,
   models: modelsContract,
+  deployments: deploymentsContract,
   engine: engineContract,
 }
 

@@ -138,6 +138,27 @@ export async function startPrivateDockerd(p, o = {}) {
 }
 
 /**
+ * Restart the private dockerd the way `systemctl restart docker` does: SIGTERM (the daemon stops its
+ * containers; restart policies bring them back when it starts), then start it again with the same socket,
+ * data root and bridge. Containers and images stay.
+ * @param {SimPaths} p
+ * @param {{timeoutMs?: number}} [o]
+ * @returns {Promise<{pid: number, downMs: number}>} the new pid and how long the engine was away
+ */
+export async function restartPrivateDockerd(p, o = {}) {
+  const pid = privateDockerdPid(p)
+  if (!pid) throw new Error(`no private dockerd runs at unix://${p.socket}`)
+  const t0 = Date.now()
+  process.kill(pid, 'SIGTERM')
+  const deadline = Date.now() + (o.timeoutMs ?? 30_000)
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL')
+  while (isAlive(pid)) await new Promise((r) => setTimeout(r, 50))
+  const r = await startPrivateDockerd(p, o)
+  return { pid: r.pid, downMs: Date.now() - t0 }
+}
+
+/**
  * Stop the private dockerd: remove its containers, SIGTERM (SIGKILL after the deadline), remove the bridge
  * and the socket directory. Images stay in the data root for the next `up`.
  * @param {SimPaths} p

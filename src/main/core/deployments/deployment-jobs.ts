@@ -1,0 +1,173 @@
+import { z } from 'zod'
+import type { Diagnosis } from '../../../shared/contract/deployments'
+import { AppError } from '../errors'
+import { toArgv, validateArgs } from '../engine/flags-validate'
+import type { JobContext } from '../jobs/job-service'
+import { containerSpec, freePort, portFree } from './container-spec'
+import type { DeploymentService } from './deployment-service'
+import { endpointOf, reachHost } from './deployment-monitor'
+import { diagnose } from './log-analysis'
+import type { Runtime } from './runtime'
+
+const Params = z.object({ id: z.string(), restart: z.boolean().optional() })
+type Params = z.infer<typeof Params>
+
+const failure = (reason: string, hint: string): Diagnosis => ({ kind: 'exited', reason, hint, lines: [], exitCode: null })
+
+/** Stop every running container of the deployment: SIGTERM, the grace period, then SIGKILL (docker stop). */
+async function stopContainers(svc: DeploymentService, rt: Runtime, id: string): Promise<void> {
+  const grace = svc.o.stopGraceSeconds ?? 30
+  for (const c of await svc.containersOf(id)) {
+    if (c.State !== 'running' && c.State !== 'restarting' && c.State !== 'paused') continue
+    rt.expectStop = true
+    await svc.o
+      .docker()
+      .getContainer(c.Id)
+      .stop({ t: grace })
+      .catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 304 && err.statusCode !== 404) throw err
+      })
+  }
+}
+
+/** Resolve the model in the store: which location, which commit. */
+async function resolveModel(svc: DeploymentService, repo: string, revision: string): Promise<{ location: string; commit: string }> {
+  const m = (await svc.o.models.list()).find((x) => x.repo === repo)
+  if (!m) throw new AppError('NOT_FOUND', `${repo} is not in the model store.`, { fix: 'Pull it on the Models page, then deploy.' })
+  const rev = m.revisions.find((r) => r.commit === revision || r.refs.includes(revision))
+  if (!rev) throw new AppError('NOT_FOUND', `${repo} has no local revision "${revision}".`, { fix: `Pull ${repo} at ${revision}, or choose one of: ${m.revisions.flatMap((r) => r.refs.length ? r.refs : [r.commit.slice(0, 12)]).join(', ')}.` })
+  return { location: m.location, commit: rev.commit }
+}
+
+async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<{ state: string; endpoint: string }> {
+  const { id } = ctx.params
+  const rt = svc.monitor.runtime(id)
+  const docker = svc.o.docker()
+  rt.busy++
+  let cid: string | null = null
+  try {
+    if (ctx.params.restart) {
+      ctx.progress({ message: 'Stopping' })
+      rt.setState('stopping')
+      await stopContainers(svc, rt, id)
+    }
+    const existing = await svc.containersOf(id)
+    const running = existing.find((c) => c.State === 'running' || c.State === 'restarting')
+    if (running) throw new AppError('CONFLICT', `Its container ${running.Names[0]?.slice(1) ?? running.Id.slice(0, 12)} is already running.`, { fix: 'Stop it first, or use restart.' })
+    const def = svc.definition(id)
+    rt.expectStop = false
+    rt.setState('creating', { containerId: null, hostPort: null, endpoint: null })
+    ctx.progress({ message: 'Checking the image and arguments' })
+    let image
+    try {
+      image = await docker.getImage(def.image).inspect()
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('NOT_FOUND', `The image ${def.image} is not pulled.`, { fix: 'Pull it on the vLLM versions page (or pick a pulled one), then deploy.' })
+      throw new AppError('UNAVAILABLE', `Docker is not reachable: ${(err as Error).message}`, { fix: 'Start Docker, or check the Docker endpoint in Settings.' })
+    }
+    const catalog = await svc.flags.forImage(def.image, ctx.signal)
+    const problems = validateArgs(catalog.flags, def.args, def.extraArgs, def.image)
+    if (problems.length) throw new AppError('BAD_REQUEST', `Arguments rejected by ${def.image}: ${problems.map((p) => p.message).join(' ')}`, { fix: 'Edit the deployment: remove or correct the named flags.' })
+    const model = await resolveModel(svc, def.model.repo, def.model.revision)
+    for (const c of existing) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)
+    const iface = svc.o.settings.get().listenInterface
+    let hostPort = def.hostPort
+    if (hostPort && !(await portFree(iface, hostPort))) throw new AppError('CONFLICT', `Port ${hostPort} is in use on ${iface}.`, { fix: 'Choose another host port, or leave it empty for a free one.' })
+    hostPort ??= await freePort(iface)
+    ctx.progress({ message: 'Creating the container' })
+    const spec = containerSpec({ def, argv: toArgv(catalog.flags, def.args, def.extraArgs), storePath: model.location, commit: model.commit, hostPort, listenInterface: iface, imageHasHealthcheck: !!image.Config?.Healthcheck?.Test?.length })
+    const container = await docker.createContainer(spec)
+    cid = container.id
+    rt.patch({ containerId: cid, hostPort, endpoint: endpointOf(iface, hostPort), commit: model.commit })
+    rt.lines = []
+    rt.setState('starting')
+    svc.monitor.follow(rt, cid)
+    ctx.progress({ message: 'Starting' })
+    try {
+      await container.start()
+    } catch (err) {
+      const msg = (err as { json?: { message?: string } }).json?.message ?? (err as Error).message
+      rt.fail(diagnose([msg], null, { args: def.args, extraArgs: def.extraArgs }))
+      throw new AppError('UNAVAILABLE', `Docker could not start the container: ${msg}`, { fix: rt.status.diagnosis?.hint ?? 'Check the GPU setup on the System page.' })
+    }
+  } catch (err) {
+    if (rt.state === 'creating' || rt.state === 'stopping') {
+      const e = err as AppError
+      rt.fail(failure(e.message, (e.data as { fix?: string } | undefined)?.fix ?? 'Read the log.'))
+    }
+    throw err
+  } finally {
+    rt.busy--
+  }
+  // The container runs: follow the state machine until ready, failed or stopped.
+  const host = reachHost(svc.o.settings.get().listenInterface)
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      const st = rt.status
+      if (st.containerId !== cid && st.state !== 'failed') return finish(() => reject(new AppError('CONFLICT', 'Another operation replaced the container.', { fix: 'See the deployment status.' })))
+      if (st.state === 'ready') return finish(() => resolve({ state: 'ready', endpoint: st.endpoint ?? `http://${host}:${st.hostPort}/v1` }))
+      if (st.state === 'failed') return finish(() => reject(new AppError('UNAVAILABLE', st.diagnosis?.reason ?? 'The deployment failed.', { fix: st.diagnosis?.fix ? `${st.diagnosis.hint} (one-click fix: ${st.diagnosis.fix.label})` : (st.diagnosis?.hint ?? 'Read the log.') })))
+      if (st.state === 'stopped') return finish(() => reject(new AppError('CONFLICT', 'It was stopped before it became ready.', { fix: 'Start it again.' })))
+      ctx.progress({ message: st.phase ? `Loading: ${st.phase}` : st.state, bytesDone: Math.round((st.progress ?? 0) * 100), bytesTotal: 100 })
+      return false
+    }
+    const sub = svc.onEvent((e) => e.type === 'update' && e.deployment.definition.id === id && check())
+    const onAbort = (): void => {
+      finish(() => reject(ctx.signal.reason))
+      // Cancelling a deploy stops what it started.
+      rt.expectStop = true
+      rt.setState('stopping')
+      void stopContainers(svc, rt, id).then(() => rt.state === 'stopping' && rt.setState('stopped'), () => undefined)
+    }
+    ctx.signal.addEventListener('abort', onAbort)
+    function finish(fn: () => void): true {
+      sub.dispose()
+      ctx.signal.removeEventListener('abort', onAbort)
+      fn()
+      return true
+    }
+    check()
+  })
+}
+
+async function stop(svc: DeploymentService, ctx: JobContext<Params>): Promise<{ state: string }> {
+  const { id } = ctx.params
+  svc.definition(id)
+  const rt = svc.monitor.runtime(id)
+  rt.busy++
+  try {
+    ctx.progress({ message: 'Stopping (SIGTERM, then SIGKILL after the grace period)' })
+    rt.expectStop = true
+    rt.setState('stopping')
+    await stopContainers(svc, rt, id)
+    rt.expectStop = false
+    rt.setState('stopped')
+    return { state: 'stopped' }
+  } finally {
+    rt.busy--
+  }
+}
+
+async function remove(svc: DeploymentService, ctx: JobContext<Params>): Promise<{ state: string }> {
+  const { id } = ctx.params
+  svc.definition(id)
+  const rt = svc.monitor.runtime(id)
+  rt.busy++
+  try {
+    ctx.progress({ message: 'Stopping and removing the container' })
+    rt.expectStop = true
+    if (rt.state !== 'stopped' && rt.state !== 'failed') rt.setState('stopping')
+    await stopContainers(svc, rt, id)
+    for (const c of await svc.containersOf(id)) await svc.o.docker().getContainer(c.Id).remove({ force: true }).catch(() => undefined)
+  } finally {
+    rt.busy--
+  }
+  await svc.forget(id)
+  return { state: 'deleted' }
+}
+
+export function registerDeploymentJobs(svc: DeploymentService): void {
+  svc.o.jobs.register({ kind: 'deployment.deploy', params: Params, persistent: false, pausable: false, run: (ctx) => deploy(svc, ctx) })
+  svc.o.jobs.register({ kind: 'deployment.stop', params: Params, persistent: false, pausable: false, run: (ctx) => stop(svc, ctx) })
+  svc.o.jobs.register({ kind: 'deployment.delete', params: Params, persistent: false, pausable: false, run: (ctx) => remove(svc, ctx) })
+}

@@ -1,0 +1,351 @@
+import type Dockerode from 'dockerode'
+import type { Logger } from 'pino'
+import type { DeploymentDefinition, OrphanContainer } from '../../../shared/contract/deployments'
+import type { GpusSnapshot } from '../../../shared/contract/gpu'
+import type { GpuService } from '../gpu/gpu-service'
+import type { SettingsService } from '../settings/settings-service'
+import { LABEL } from './container-spec'
+import { DockerEvents, type ContainerEvent } from './docker-events'
+import { diagnose, phaseOf, READY_LINE } from './log-analysis'
+import { LogFollower, parseLogBuffer } from './log-follower'
+import { Runtime } from './runtime'
+import type { PhaseTimings } from './store'
+
+export interface MonitorDeps {
+  docker: () => Dockerode
+  gpu: GpuService
+  settings: SettingsService
+  logger: Logger
+  definition: (id: string) => DeploymentDefinition | undefined
+  definitionIds: () => string[]
+  timings: (id: string) => PhaseTimings | undefined
+  saveTimings: (id: string, t: PhaseTimings) => void
+  changed: (r: Runtime) => void
+  orphansChanged: (o: OrphanContainer[]) => void
+}
+
+/** Where the app reaches a container's published port. */
+export function reachHost(iface: string): string {
+  return iface === '0.0.0.0' || iface === '' ? '127.0.0.1' : iface === '::' ? '::1' : iface
+}
+
+export function endpointOf(iface: string, port: number): string {
+  const h = reachHost(iface)
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}/v1`
+}
+
+/**
+ * Keeps every deployment's status true to Docker: the event stream (reconnecting after dockerd
+ * restarts), a reconcile on (re)connect and at the container refresh interval as a fallback, log
+ * followers that move the load phases, /health probes and Docker health for readiness, failure
+ * diagnosis on exit, GPU placement checks and VRAM from the GPU attribution.
+ */
+export class DeploymentMonitor {
+  readonly runtimes = new Map<string, Runtime>()
+  orphans: OrphanContainer[] = []
+  private readonly events: DockerEvents
+  private timer: NodeJS.Timeout | undefined
+  private reconciling: Promise<void> | undefined
+  private again = false
+  private closed = false
+  private readonly gpuSub: { dispose(): void }
+  private readonly adopted = new Set<string>()
+
+  constructor(private readonly d: MonitorDeps) {
+    this.events = new DockerEvents({
+      docker: d.docker,
+      logger: d.logger,
+      labels: [`${LABEL.kind}=vllm`],
+      onEvent: (e) => this.onEvent(e),
+      onConnect: () => void this.reconcile(),
+      onDisconnect: () => undefined,
+    })
+    this.gpuSub = d.gpu.onSnapshot((s) => this.onGpus(s))
+  }
+
+  runtime(id: string): Runtime {
+    let r = this.runtimes.get(id)
+    if (!r) {
+      r = new Runtime(id, (x) => this.d.changed(x), this.d.timings(id))
+      this.runtimes.set(id, r)
+    }
+    return r
+  }
+
+  start(): void {
+    this.events.start()
+    const tick = (): void => {
+      this.timer = setTimeout(() => {
+        void this.reconcile().finally(() => !this.closed && tick())
+      }, this.d.settings.get().containerRefreshMs)
+      this.timer.unref()
+    }
+    tick()
+  }
+
+  /** Bring every runtime in line with the containers Docker has (coalesced: one at a time, one queued). */
+  reconcile(): Promise<void> {
+    if (this.reconciling) {
+      this.again = true
+      return this.reconciling
+    }
+    this.reconciling = (async () => {
+      do {
+        this.again = false
+        try {
+          await this.reconcileOnce()
+        } catch (err) {
+          this.d.logger.debug({ err }, 'reconcile failed (Docker unreachable?)')
+        }
+      } while (this.again && !this.closed)
+    })().finally(() => (this.reconciling = undefined))
+    return this.reconciling
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    const docker = this.d.docker()
+    const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL.kind}=vllm`, `${LABEL.managed}=true`] }) })
+    const byDeployment = new Map<string, Dockerode.ContainerInfo>()
+    const orphans: OrphanContainer[] = []
+    for (const c of list.sort((a, b) => a.Created - b.Created)) {
+      const id = c.Labels[LABEL.deployment]
+      if (!id) continue
+      if (!this.d.definition(id)) {
+        orphans.push({ containerId: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), deploymentId: id, model: c.Labels[LABEL.model] ?? '', image: c.Image, state: c.State })
+        continue
+      }
+      byDeployment.set(id, c)
+    }
+    if (JSON.stringify(orphans) !== JSON.stringify(this.orphans)) {
+      this.orphans = orphans
+      this.d.orphansChanged(orphans)
+    }
+    for (const id of this.d.definitionIds()) {
+      const rt = this.runtime(id)
+      if (rt.busy) continue
+      const c = byDeployment.get(id)
+      if (!c) {
+        if (rt.status.containerId) rt.stopFollowing()
+        if (rt.state !== 'stopped' && rt.state !== 'failed') rt.setState('stopped', { containerId: null, hostPort: null, endpoint: null })
+        else if (rt.status.containerId) rt.patch({ containerId: null, hostPort: null, endpoint: null })
+        continue
+      }
+      await this.syncContainer(rt, c.Id)
+    }
+  }
+
+  /** One deployment's container as Docker sees it now. */
+  private async syncContainer(rt: Runtime, containerId: string): Promise<void> {
+    const info = await this.d.docker().getContainer(containerId).inspect()
+    if (rt.busy) return
+    const fresh = !this.adopted.has(rt.id)
+    this.adopted.add(rt.id)
+    const port = Number(info.HostConfig.PortBindings?.['8000/tcp']?.[0]?.HostPort || info.Config.Labels[LABEL.port] || 0) || null
+    const iface = this.d.settings.get().listenInterface
+    const base = { containerId, hostPort: port, endpoint: port ? endpointOf(iface, port) : null, commit: info.Config.Labels[LABEL.revision] ?? null }
+    if (rt.status.containerId !== containerId || rt.status.hostPort !== port) rt.patch(base)
+    if (info.State.Running) {
+      if (rt.followedContainer !== containerId) this.follow(rt, containerId)
+      const healthy = info.State.Health?.Status === 'healthy'
+      if (healthy && rt.state !== 'ready' && rt.state !== 'stopping') {
+        if (rt.state === 'stopped' || rt.state === 'failed') {
+          // Adopted (app restart) or restarted by Docker while we were not looking: ready as it is.
+          rt.patch({ state: 'ready', since: new Date().toISOString(), startedAt: info.State.StartedAt, readyAt: new Date().toISOString(), phase: null, progress: 1, etaSeconds: 0, diagnosis: null })
+          this.verifyGpus(rt)
+        } else this.markReady(rt, false)
+      } else if (!healthy && (rt.state === 'stopped' || rt.state === 'failed')) {
+        rt.adoptedLoad = true
+        rt.setState('starting', { startedAt: info.State.StartedAt })
+      }
+      return
+    }
+    if (info.State.Restarting) return
+    if (rt.followedContainer === containerId) rt.stopFollowing()
+    if (rt.state === 'stopped' || rt.state === 'failed') {
+      if (fresh && info.State.ExitCode !== 0 && rt.state === 'stopped' && info.State.Status !== 'created') await this.exited(rt, containerId, info.State.ExitCode)
+      return
+    }
+    await this.exited(rt, containerId, info.State.Status === 'created' ? null : info.State.ExitCode)
+  }
+
+  /** The container stopped: stopped when asked (or exit 0), else failed with the diagnosis. */
+  async exited(rt: Runtime, containerId: string, exitCode: number | null): Promise<void> {
+    if (rt.status.containerId && rt.status.containerId !== containerId) return
+    let lines = rt.lines
+    try {
+      const raw = (await this.d.docker().getContainer(containerId).logs({ stdout: true, stderr: true, timestamps: true, tail: 400, follow: false })) as unknown as Buffer
+      const parsed = parseLogBuffer(raw)
+      if (parsed.length) {
+        lines = parsed
+        if (rt.lines.length < parsed.length) rt.lines = parsed
+      }
+    } catch {
+      /* container gone: use what the follower kept */
+    }
+    if (rt.busy && !rt.expectStop) return
+    if (rt.expectStop || rt.state === 'stopping' || exitCode === 0) {
+      rt.expectStop = false
+      rt.setState('stopped')
+      return
+    }
+    const def = this.d.definition(rt.id)
+    rt.fail(diagnose(lines.map((l) => l.text), exitCode, { args: def?.args ?? {}, extraArgs: def?.extraArgs ?? '' }))
+  }
+
+  follow(rt: Runtime, containerId: string): void {
+    rt.stopFollowing()
+    const container = this.d.docker().getContainer(containerId)
+    const f = new LogFollower(
+      container,
+      (l) => {
+        rt.addLine(l)
+        const phase = phaseOf(l.text)
+        if (phase) rt.enterPhase(phase)
+        if (READY_LINE.test(l.text)) void this.probeHealth(rt)
+      },
+      () => {
+        if (rt.follower === f) {
+          rt.follower = undefined
+          rt.followedContainer = null
+        }
+      },
+    )
+    rt.follower = f
+    rt.followedContainer = containerId
+    f.start().catch((err: unknown) => {
+      this.d.logger.debug({ err, containerId }, 'log follow failed')
+      if (rt.follower === f) rt.stopFollowing()
+    })
+  }
+
+  /** Poll GET /health on the published port until 200 (or the load ends another way). */
+  async probeHealth(rt: Runtime): Promise<void> {
+    if (rt.probing) return
+    rt.probing = true
+    try {
+      const deadline = Date.now() + 120_000
+      while (Date.now() < deadline && (rt.state === 'starting' || rt.state === 'loading') && !this.closed) {
+        const port = rt.status.hostPort
+        if (port) {
+          try {
+            const host = reachHost(this.d.settings.get().listenInterface)
+            const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/health`, { signal: AbortSignal.timeout(2000) })
+            if (res.ok) {
+              this.markReady(rt, true)
+              return
+            }
+          } catch {
+            /* not listening yet */
+          }
+        }
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    } finally {
+      rt.probing = false
+    }
+  }
+
+  markReady(rt: Runtime, _fromProbe: boolean): void {
+    if (rt.state !== 'starting' && rt.state !== 'loading') return
+    rt.setState('ready')
+    if (!rt.adoptedLoad && rt.status.timings.length) {
+      rt.previous = rt.status.timings
+      this.d.saveTimings(rt.id, rt.status.timings)
+    }
+    rt.adoptedLoad = false
+    this.verifyGpus(rt)
+  }
+
+  private onEvent(e: ContainerEvent): void {
+    const id = e.attributes[LABEL.deployment]
+    const rt = id ? this.runtimes.get(id) : undefined
+    const action = e.action
+    if (!rt || !this.d.definition(rt.id)) {
+      if (action === 'create' || action === 'destroy' || action === 'start' || action === 'die') void this.reconcile()
+      return
+    }
+    if (action === 'health_status: healthy' || action === 'health_status:healthy') {
+      if (rt.status.containerId === e.id) this.markReady(rt, false)
+      return
+    }
+    if (rt.busy) return
+    if (action === 'start') {
+      if (rt.state === 'stopped' || rt.state === 'failed' || rt.status.containerId !== e.id) {
+        rt.patch({ containerId: e.id })
+        rt.setState('starting')
+        this.follow(rt, e.id)
+      }
+      return
+    }
+    if (action === 'die') {
+      const code = Number(e.attributes.exitCode ?? 'NaN')
+      void this.exited(rt, e.id, Number.isFinite(code) ? code : null)
+      return
+    }
+    if (action === 'destroy' || action === 'create') void this.reconcile()
+  }
+
+  /** After ready: the container's processes must be on the requested GPUs (compute apps); else a warning. */
+  verifyGpus(rt: Runtime): void {
+    const def = this.d.definition(rt.id)
+    if (!def?.gpus.length) return
+    const readyAt = Date.parse(rt.status.readyAt ?? new Date().toISOString())
+    const deadline = Date.now() + Math.max(8000, 4 * this.d.settings.get().gpuRefreshMs)
+    const check = (s: GpusSnapshot): boolean => {
+      if (rt.state !== 'ready') return true
+      const fresh = s.gpus.some((g) => g.memory.appsAt && Date.parse(g.memory.appsAt) > readyAt)
+      const on = s.gpus.filter((g) => g.memory.containers.some((c) => c.containerId === rt.status.containerId)).map((g) => g.uuid)
+      const missing = def.gpus.filter((u) => !on.includes(u))
+      const extra = on.filter((u) => !def.gpus.includes(u))
+      if (fresh && !missing.length && !extra.length) {
+        if (rt.status.gpuWarning) rt.patch({ gpuWarning: null })
+        return true
+      }
+      if (Date.now() < deadline) return false
+      const names = (uuids: string[]): string => uuids.map((u) => { const g = s.gpus.find((x) => x.uuid === u); return g ? `GPU ${g.index} (${u})` : u }).join(', ')
+      rt.patch({
+        gpuWarning: s.status === 'fault' || s.status === 'starting'
+          ? 'Could not check the GPUs: there is no GPU telemetry (see the Dashboard).'
+          : `The model is not on the GPU it was meant for: no process of the container on ${names(missing) || 'the requested GPUs'}${extra.length ? `; it runs on ${names(extra)}` : ''}.`,
+      })
+      return true
+    }
+    if (check(this.d.gpu.snapshot())) return
+    const sub = this.d.gpu.onSnapshot((s) => {
+      if (check(s)) {
+        sub.dispose()
+        clearTimeout(t)
+      }
+    })
+    const t = setTimeout(() => {
+      sub.dispose()
+      check(this.d.gpu.snapshot())
+    }, deadline - Date.now() + 100)
+    t.unref()
+  }
+
+  private onGpus(s: GpusSnapshot): void {
+    for (const rt of this.runtimes.values()) {
+      const cid = rt.status.containerId
+      if (!cid || rt.state === 'stopped' || rt.state === 'failed') continue
+      let sum = 0
+      let seen = false
+      for (const g of s.gpus) for (const c of g.memory.containers) if (c.containerId === cid) { sum += c.usedMiB; seen = true }
+      const v = seen ? Math.round(sum) : null
+      if (v !== rt.status.vramMiB) rt.patch({ vramMiB: v })
+    }
+  }
+
+  /** A container id that belongs to no definition. */
+  isOrphan(containerId: string): boolean {
+    return this.orphans.some((o) => o.containerId === containerId)
+  }
+
+  dispose(): void {
+    this.closed = true
+    clearTimeout(this.timer)
+    this.events.close()
+    this.gpuSub.dispose()
+    for (const rt of this.runtimes.values()) rt.stopFollowing()
+  }
+}

@@ -1,0 +1,209 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Docker from 'dockerode'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import type { Deployment, DeploymentSpecInput } from '../../src/shared/contract/deployments'
+import type { GpusSnapshot } from '../../src/shared/contract/gpu'
+import type { Job } from '../../src/shared/contract/jobs'
+import { simPaths } from '../sim/config.js'
+import { restartPrivateDockerd } from '../sim/engine/dockerd.js'
+import { setExternalGpuUsage } from '../sim/gpu-control.js'
+import { PROFILES } from '../sim/gpus/profiles.js'
+import { seedModel } from '../sim/seed.js'
+import { action, createDeployment, getDeployment, makeHome, ourContainers, serve, streamChat, waitFor, waitState, type Server } from './support'
+
+// The deployments of the app (the real headless server as a child process) against the simulated
+// workstation: private dockerd with the stand-in GPU hook, simulated vLLM images, stand-in nvidia-smi.
+const [gpu0, gpu1] = PROFILES.default!.gpus
+let env: Record<string, string>
+let docker: Docker
+let home: string
+let server: Server
+let model: string
+const ids: Record<string, string> = {}
+
+const appEnv = (): Record<string, string> => ({ DOCKER_HOST: env.DOCKER_HOST!, INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI! })
+const spec = (name: string, gpu: string, util: number, extra: Partial<DeploymentSpecInput> = {}): DeploymentSpecInput => ({
+  name,
+  model: { repo: model, revision: 'main' },
+  image: `${env.INFERADMIN_SIM_VLLM_IMAGE}:latest`,
+  gpus: [gpu],
+  args: { '--gpu-memory-utilization': util },
+  // The simulated vLLM loads 4× faster than its default timeline.
+  env: { INFERADMIN_SIM_SPEED: '4' },
+  ...extra,
+})
+const gpus = async (): Promise<GpusSnapshot> => (await server.api<GpusSnapshot>('GET', '/gpus')).body
+const onGpu = (s: GpusSnapshot, index: number, deploymentId: string) => s.gpus[index]?.memory.containers.find((c) => c.deploymentId === deploymentId)
+
+beforeAll(async () => {
+  env = inject('simEnv')
+  if (!env) throw new Error('no simEnv: run this file in the vitest "sim" project')
+  docker = new Docker({ socketPath: env.DOCKER_HOST!.replace(/^unix:\/\//, '') })
+  for (const c of await ourContainers(docker)) await docker.getContainer(c.Id).remove({ force: true })
+  setExternalGpuUsage(1, 0, { simDir: env.INFERADMIN_SIM_DIR })
+  home = mkdtempSync(join(tmpdir(), 'inferadmin-deploy-'))
+  makeHome(home)
+  model = (await seedModel(join(home, 'models'), { kind: 'chat' })).repo
+  server = await serve(home, appEnv())
+}, 120_000)
+
+afterAll(async () => {
+  await server?.kill('SIGKILL')
+  if (docker) for (const c of await ourContainers(docker)) await docker.getContainer(c.Id).remove({ force: true })
+  if (env) setExternalGpuUsage(1, 0, { simDir: env.INFERADMIN_SIM_DIR })
+  if (home) rmSync(home, { recursive: true, force: true })
+})
+
+describe('vLLM deployments on the simulated workstation', () => {
+  it('rejects a flag the image does not know before any container is created, naming it (and the successor of a removed one)', async () => {
+    const before = (await ourContainers(docker)).length
+    const r = await server.api<{ message: string; data: { fields: Record<string, string> } }>('POST', '/deployments', spec('bad', gpu1!.uuid, 0.5, { args: { '--bogus-flag': true }, extraArgs: '--disable-log-requests' }))
+    expect(r.status).toBe(400)
+    expect(r.body.message).toMatch(/Arguments rejected by inferadmin-sim\/vllm-openai:latest/)
+    expect(r.body.message).toMatch(/--bogus-flag is not a flag/)
+    expect(r.body.message).toMatch(/--disable-log-requests was removed .* use --no-enable-log-requests/)
+    expect(r.body.data.fields).toHaveProperty(['args.--bogus-flag'])
+    expect((await ourContainers(docker)).length).toBe(before)
+    expect((await server.api<Deployment[]>('GET', '/deployments')).body).toEqual([])
+  })
+
+  it('deploys on GPU 1 with --gpu-memory-utilization 0.5: phases in order, ready, a streaming chat completion, VRAM on GPU 1 attributed', async () => {
+    const a = await createDeployment(server, spec('alpha', gpu1!.uuid, 0.5))
+    ids.a = a.definition.id
+    expect(a.status.state).toBe('stopped')
+    const job = await action(server, ids.a, 'start')
+    expect(job.kind).toBe('deployment.deploy')
+    const seen: string[] = []
+    const ready = await waitState(server, ids.a, 'ready', 30_000, seen)
+    expect(seen).toContain('starting')
+    expect(ready.status.timings.map((t) => t.phase)).toEqual(['starting', 'weights', 'kv-cache', 'graph-capture', 'server-start'])
+    const c = await docker.getContainer(ready.status.containerId!).inspect()
+    expect(c.Config.Labels).toMatchObject({ 'inferadmin.managed': 'true', 'inferadmin.kind': 'vllm', 'inferadmin.deployment': ids.a, 'inferadmin.model': model })
+    expect(c.Config.Env).toContain('HF_HUB_OFFLINE=1')
+    expect(c.Config.Cmd?.slice(0, 2)).toEqual(['--model', model])
+    expect(c.HostConfig.Binds?.[0]).toMatch(/:\/root\/\.cache\/huggingface\/hub:ro$/)
+    expect(c.HostConfig.DeviceRequests?.[0]?.DeviceIDs).toEqual([gpu1!.uuid])
+    expect(c.HostConfig.PortBindings?.['8000/tcp']?.[0]).toMatchObject({ HostIp: '127.0.0.1', HostPort: String(ready.status.hostPort) })
+    const chat = await streamChat(ready.status.endpoint!, model, 'Say hello')
+    expect(chat.chunks).toBeGreaterThan(1)
+    const s = await waitFor('VRAM of alpha on GPU 1', async () => { const x = await gpus(); return (onGpu(x, 1, ids.a!)?.usedMiB ?? 0) > 0 ? x : undefined }, 15_000)
+    expect(onGpu(s, 0, ids.a!)).toBeUndefined()
+    const placed = await waitFor('vramMiB and the GPU check', async () => { const d = await getDeployment(server, ids.a!); return (d.status.vramMiB ?? 0) > 0 ? d : undefined }, 15_000)
+    expect(placed.status.gpuWarning).toBeNull()
+    const done = await waitFor('the deploy job done', async () => { const j = (await server.api<Job>('GET', `/jobs/${job.id}`)).body; return j.state === 'done' ? j : undefined })
+    expect(done.result).toMatchObject({ state: 'ready' })
+  })
+
+  it('shows an ETA from the previous load on restart, and logs with search', async () => {
+    await action(server, ids.a!, 'restart')
+    let eta: number | null = null
+    await waitFor('alpha ready again', async () => {
+      const d = await getDeployment(server, ids.a!)
+      if ((d.status.state === 'starting' || d.status.state === 'loading') && d.status.etaSeconds !== null) eta = d.status.etaSeconds
+      return d.status.state === 'ready' && eta !== null ? d : undefined
+    }, 30_000, 20)
+    expect(eta).toBeGreaterThanOrEqual(0)
+    const logs = await server.api<{ lines: { text: string }[] }>('GET', `/deployments/${ids.a}/logs?tail=500&search=KV%20cache`)
+    expect(logs.status).toBe(200)
+    expect(logs.body.lines.length).toBeGreaterThan(0)
+    expect(logs.body.lines.every((l) => l.text.toLowerCase().includes('kv cache'))).toBe(true)
+  })
+
+  it('runs two deployments on two GPUs; stopping one frees its VRAM and the other keeps serving', async () => {
+    const b = await createDeployment(server, spec('bravo', gpu0!.uuid, 0.4, { restartPolicy: 'unless-stopped' }))
+    ids.b = b.definition.id
+    await action(server, ids.b, 'start')
+    const bReady = await waitState(server, ids.b, 'ready')
+    await waitFor('both attributed', async () => { const x = await gpus(); return onGpu(x, 0, ids.b!) && onGpu(x, 1, ids.a!) ? x : undefined }, 15_000)
+    const usedBefore = (await gpus()).gpus[1]!.memoryUsedMiB!
+    await action(server, ids.a!, 'stop')
+    await waitState(server, ids.a!, 'stopped')
+    const freed = await waitFor('GPU 1 freed', async () => { const x = await gpus(); return !onGpu(x, 1, ids.a!) && x.gpus[1]!.memoryUsedMiB! < usedBefore - 5000 ? x : undefined }, 15_000)
+    expect(freed.gpus[1]!.memory.containers).toEqual([])
+    const chat = await streamChat(bReady.status.endpoint!, model, 'Still there?')
+    expect(chat.chunks).toBeGreaterThan(1)
+    expect((await getDeployment(server, ids.b)).status.state).toBe('ready')
+  })
+
+  it('fails with vLLM’s reason at 0.95 on a GPU with external use, and the one-click fix makes it start', async () => {
+    setExternalGpuUsage(1, 3000, { simDir: env.INFERADMIN_SIM_DIR })
+    const c = await createDeployment(server, spec('charlie', gpu1!.uuid, 0.95))
+    ids.c = c.definition.id
+    const job = await action(server, ids.c, 'start')
+    const failed = await waitState(server, ids.c, 'failed')
+    const d = failed.status.diagnosis!
+    expect(d.kind).toBe('gpu-memory-utilization')
+    expect(d.reason).toMatch(/GiB free of .* GiB/)
+    expect(d.lines.join('\n')).toMatch(/Free memory on device cuda:0 \([\d.]+\/[\d.]+ GiB\) on startup is less than desired GPU memory utilization \(0\.95/)
+    const fixed = d.fix!.setArgs['--gpu-memory-utilization'] as number
+    expect(fixed).toBeLessThan(0.95)
+    expect(fixed).toBeGreaterThan(0.5)
+    const j = await waitFor('the deploy job failed', async () => { const x = (await server.api<Job>('GET', `/jobs/${job.id}`)).body; return x.state === 'failed' ? x : undefined })
+    expect(j.error?.message).toMatch(/GiB free/)
+    // The last lines stay readable after the failure.
+    const logs = await server.api<{ lines: { text: string }[] }>('GET', `/deployments/${ids.c}/logs?search=Free%20memory`)
+    expect(logs.body.lines.length).toBeGreaterThan(0)
+    const rpc = await server.rpc()
+    try {
+      const after = await rpc.client.deployments.applyFix({ id: ids.c, start: true })
+      expect(after.definition.args['--gpu-memory-utilization']).toBe(fixed)
+    } finally {
+      rpc.close()
+    }
+    await waitState(server, ids.c, 'ready')
+  })
+
+  it('adopts both running deployments after kill -9 of the app: ready, no new container, no second start', async () => {
+    const before = (await ourContainers(docker)).filter((c) => c.State === 'running').map((c) => c.Id).sort()
+    expect(before).toHaveLength(2)
+    await server.kill('SIGKILL')
+    server = await serve(home, appEnv())
+    const t0 = Date.now()
+    for (const id of [ids.b!, ids.c!]) await waitState(server, id, 'ready', 10_000)
+    expect(Date.now() - t0).toBeLessThan(10_000)
+    const after = await ourContainers(docker)
+    expect(after.filter((c) => c.State === 'running').map((c) => c.Id).sort()).toEqual(before)
+    expect(after).toHaveLength(3) // bravo, charlie and alpha's stopped container: nothing created
+    const jobs = (await server.api<Job[]>('GET', '/jobs')).body
+    expect(jobs.filter((j) => j.kind === 'deployment.deploy' && j.state === 'running')).toEqual([])
+    expect((await getDeployment(server, ids.a!)).status.state).toBe('stopped')
+  })
+
+  it('is correct again within 10 s after dockerd restarts under it (restart policy brings bravo back; charlie stays stopped)', async () => {
+    const { downMs } = await restartPrivateDockerd(simPaths(env.INFERADMIN_SIM_DIR))
+    const back = Date.now()
+    await waitFor('states after the dockerd restart', async () => {
+      const b = await getDeployment(server, ids.b!)
+      const c = await getDeployment(server, ids.c!)
+      return b.status.state === 'ready' && c.status.state === 'stopped' ? true : undefined
+    }, 10_000, 50)
+    expect(Date.now() - back).toBeLessThan(10_000)
+    const b = await getDeployment(server, ids.b!)
+    const running = await docker.getContainer(b.status.containerId!).inspect()
+    expect(running.State.Running).toBe(true)
+    expect((await fetch(b.status.endpoint!.replace(/\/v1$/, '/health'))).status).toBe(200)
+    expect(downMs).toBeGreaterThan(0)
+  })
+
+  it('lists a container whose definition is gone as an orphan and removes it; delete removes container and definition', async () => {
+    const stray = await docker.createContainer({ Image: `${env.INFERADMIN_SIM_VLLM_IMAGE}:latest`, Cmd: ['--help'], Labels: { 'inferadmin.managed': 'true', 'inferadmin.kind': 'vllm', 'inferadmin.deployment': 'gone-0000' } })
+    const rpc = await server.rpc()
+    try {
+      const it = await rpc.client.deployments.watch()
+      await waitFor('the orphan listed', async () => {
+        const r = await rpc.client.deployments.removeOrphan({ containerId: stray.id }).catch(() => undefined)
+        return r?.removed
+      }, 10_000, 200)
+      await it.return?.(undefined)
+    } finally {
+      rpc.close()
+    }
+    await expect(stray.inspect()).rejects.toMatchObject({ statusCode: 404 })
+    const del = await server.api<Job>('DELETE', `/deployments/${ids.b}`)
+    expect(del.body.kind).toBe('deployment.delete')
+    await waitFor('bravo gone', async () => (await server.api('GET', `/deployments/${ids.b}`)).status === 404)
+    expect((await ourContainers(docker)).filter((c) => c.Labels['inferadmin.deployment'] === ids.b)).toEqual([])
+  })
+})
