@@ -95,6 +95,8 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const deployments = new DeploymentService({ docker: () => docker.client(), settings, gpu, jobs, models, logger, dataDir: opts.paths.dataDir, stopGraceSeconds: opts.deploymentStopGraceSeconds })
   await jobs.restore()
   await deployments.init()
+  // Prune/DELETE keep images a deployment definition names, even with no container.
+  engine.setImageUsage(async () => deployments.list().map((d) => ({ ref: /:[^/]+$/.test(d.definition.image.split('@')[0] ?? '') ? d.definition.image : `${d.definition.image}:latest`, by: d.definition.name })))
   await engine.start()
   models.start()
   const registry = createGpuMetrics(() => gpu.snapshot())
