@@ -74,7 +74,7 @@ async function main(argv) {
         return 0
       }
       process.stdout.write(`state dir: ${s.simDir}\n`)
-      process.stdout.write(s.engine ? `engine: ${s.engine.mode} at ${s.engine.dockerHost}${s.engine.pid ? ` (pid ${s.engine.pid})` : ''} — ${s.reachable ? 'reachable' : 'NOT reachable'}\n` : 'engine: none (run: npm run sim -- up)\n')
+      process.stdout.write(s.engine ? `engine: ${s.engine.mode} at ${s.engine.dockerHost}${s.privatePid ?? s.engine.pid ? ` (pid ${s.privatePid ?? s.engine.pid})` : ''} — ${s.reachable ? 'reachable' : 'NOT reachable'}\n` : 'engine: none (run: npm run sim -- up)\n')
       if (s.images.length) process.stdout.write(`images: ${s.images.join(', ')}\n`)
       return s.engine && s.reachable ? 0 : 1
     }
