@@ -6,6 +6,7 @@ import { createGpuMetrics } from './gpu/metrics'
 import { GpuService, type GpuTuning } from './gpu/gpu-service'
 import { createDockerPidResolver } from './gpu/pid-resolver'
 import { gpuWorkerBeside, nvidiaSmiPath } from './gpu/worker-file'
+import { AlwaysLatestRedeployer } from './engine/versions-redeploy'
 import { EngineVersionsService } from './engine/versions-service'
 import { DockerEndpoint } from './host/docker-endpoint'
 import { HostService } from './host/host-service'
@@ -97,6 +98,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   await deployments.init()
   // Prune/DELETE keep images a deployment definition names, even with no container.
   engine.setImageUsage(async () => deployments.list().map((d) => ({ ref: /:[^/]+$/.test(d.definition.image.split('@')[0] ?? '') ? d.definition.image : `${d.definition.image}:latest`, by: d.definition.name })))
+  const alwaysLatest = new AlwaysLatestRedeployer({ engine, deployments, jobs, logger })
   await engine.start()
   models.start()
   const registry = createGpuMetrics(() => gpu.snapshot())
@@ -132,6 +134,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const dispose = (): Promise<void> =>
     (disposed ??= (async () => {
       for (const d of disposables) d.dispose()
+      alwaysLatest.dispose()
       engine.dispose()
       models.dispose()
       await jobs.dispose()

@@ -1,0 +1,73 @@
+import type { Logger } from 'pino'
+import type { Job } from '../../../shared/contract/jobs'
+import type { NewRelease } from '../../../shared/contract/engine'
+import type { JobService } from '../jobs/job-service'
+import type { EngineVersionsService } from './versions-service'
+
+/**
+ * "Always use the latest release": when a refresh finds a newer release, pull it once, point every always-latest
+ * deployment of the configured repository at it (recording the pulled digest), and restart the ones that run.
+ * Works through the deployment service's public API (list / update / restart); a definition takes part when it
+ * carries `alwaysLatest: true` (and keeps `imageDigest`) — fields of DeploymentSpec (issue 7).
+ */
+export interface RedeployTarget {
+  list(): { definition: { id: string; name: string; image: string } & Record<string, unknown>; status: { state: string } }[]
+  update(id: string, spec: never): Promise<unknown>
+  restart(id: string): Job
+}
+
+const RUNNING = new Set(['creating', 'starting', 'loading', 'ready'])
+
+export class AlwaysLatestRedeployer {
+  private readonly sub: { dispose(): void }
+  private chain: Promise<void> = Promise.resolve()
+
+  constructor(private readonly o: { engine: EngineVersionsService; deployments: RedeployTarget; jobs: JobService; logger: Logger }) {
+    this.sub = o.engine.onNewRelease((r) => {
+      this.chain = this.chain
+        .then(async () => {
+          await this.apply(r)
+        })
+        .catch((err: unknown) => o.logger.warn({ err, release: r }, 'always-latest redeploy failed'))
+    })
+  }
+
+  dispose(): void {
+    this.sub.dispose()
+  }
+
+  /** Pull `release` and move the always-latest deployments onto it. Returns the ids moved. */
+  async apply(release: NewRelease): Promise<string[]> {
+    const ref = `${release.repository}:${release.tag}`
+    const targets = this.o.deployments
+      .list()
+      .filter((d) => d.definition.alwaysLatest === true && d.definition.image.replace(/:[^/:@]+(@.*)?$/, '') === release.repository && d.definition.image !== ref)
+    if (targets.length === 0) return []
+    const pull = await this.o.engine.pull(release.tag)
+    const done = await this.waitJob(pull.id)
+    if (done.state !== 'done') throw new Error(`pulling ${ref} for always-latest deployments ${done.state}: ${done.error?.message ?? ''}`)
+    const digest = (await this.o.engine.localDigest(ref)) ?? release.digest
+    const moved: string[] = []
+    for (const d of targets) {
+      const { id, createdAt: _c, updatedAt: _u, ...spec } = d.definition
+      await this.o.deployments.update(id, { ...spec, image: ref, imageDigest: digest } as never)
+      if (RUNNING.has(d.status.state)) this.o.deployments.restart(id)
+      this.o.logger.info({ deployment: d.definition.name, image: ref, digest }, 'always-latest deployment moved to the newer release')
+      moved.push(id)
+    }
+    return moved
+  }
+
+  private waitJob(id: string): Promise<Job> {
+    return new Promise((resolve) => {
+      const check = (j: Job): void => {
+        if (j.id === id && (j.state === 'done' || j.state === 'failed' || j.state === 'cancelled')) {
+          sub.dispose()
+          resolve(j)
+        }
+      }
+      const sub = this.o.jobs.onUpdate(check)
+      check(this.o.jobs.get(id))
+    })
+  }
+}
