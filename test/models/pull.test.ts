@@ -5,6 +5,7 @@ import { startHubSim } from '../sim/hub/server.js'
 import { errorOf, GATED, makeStore, sha256, TINY, walk, type Store } from './support'
 
 type Sim = Awaited<ReturnType<typeof startHubSim>>
+type LogEntry = Sim['log'][number]
 let sim: Sim
 let s: Store
 
@@ -101,6 +102,17 @@ describe('model pull against the Hub stand-in', () => {
     const done = await s.waitJob(job.id, ['done', 'failed'])
     expect(done.state).toBe('done')
     expect(sim.log.some((e: { file?: string; range?: string }) => e.file === 'model-00002-of-00002.safetensors' && e.range?.startsWith('bytes=1000000-'))).toBe(true)
+    expectValidCache(s.store, TINY)
+  })
+
+  it('an expired signed CDN URL is resolved again and the transfer continues', async () => {
+    s = await makeStore(sim.url)
+    sim.faults.expire({ match: 'model-00002', count: 2 })
+    const job = await s.models.pull({ repo: TINY })
+    expect((await s.waitJob(job.id, ['done', 'failed'])).state).toBe('done')
+    const shard = sim.log.filter((e: LogEntry) => e.file === 'model-00002-of-00002.safetensors')
+    expect(shard.filter((e: LogEntry) => e.origin === 'cdn' && e.status === 403)).toHaveLength(2)
+    expect(shard.filter((e: LogEntry) => e.route === 'resolve').length).toBeGreaterThanOrEqual(3)
     expectValidCache(s.store, TINY)
   })
 

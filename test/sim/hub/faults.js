@@ -7,7 +7,7 @@
 
 /**
  * @typedef {object} Fault
- * @property {'rateLimit'|'status'|'stall'|'truncate'|'drop'|'corrupt'|'throttle'|'ignoreRange'} kind
+ * @property {'rateLimit'|'status'|'stall'|'truncate'|'drop'|'corrupt'|'throttle'|'ignoreRange'|'expire'} kind  (expire: the CDN refuses the signed URL as expired, 403)
  * @property {'api'|'resolve'|'cdn'} [route]  which kind of request it hits (any when absent)
  * @property {string} [match]   substring of "<pathname> <file>" (file = repo path the body belongs to)
  * @property {number} [count]   how many requests it hits (default 1)
@@ -64,6 +64,10 @@ export class Faults {
   /** @param {Omit<Fault, 'kind'>} [o] */
   ignoreRange(o = {}) {
     return this.add({ kind: 'ignoreRange', ...o })
+  }
+  /** The CDN answers 403 AccessDenied as for an expired signature (clients must resolve again). @param {Omit<Fault, 'kind'>} [o] */
+  expire(o = {}) {
+    return this.add({ kind: 'expire', route: 'cdn', ...o })
   }
   /** Removes one fault, or all. @param {Fault} [f] */
   clear(f) {

@@ -119,7 +119,8 @@ export async function startHubSim(opts = {}) {
       entry.file = url.searchParams.get('file') ?? undefined
       const sha = /^\/cdn\/([0-9a-f]{64})$/.exec(path)?.[1] ?? ''
       const content = blobs.get(sha)
-      if (!content || !checkSignature(url, sha)) {
+      const expired = faults.take('cdn', `${path} ${entry.file}`, ['expire']).length > 0
+      if (!content || expired || !checkSignature(url, sha)) {
         entry.status = 403
         res.writeHead(403, { 'Content-Type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Request has expired or signature is invalid</Message></Error>')
         return
