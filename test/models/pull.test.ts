@@ -116,6 +116,18 @@ describe('model pull against the Hub stand-in', () => {
     expectValidCache(s.store, TINY)
   })
 
+  it('survives 5xx, a reset connection and a server that ignores Range (never appends a whole body)', async () => {
+    s = await makeStore(sim.url)
+    sim.faults.status({ route: 'resolve', match: 'tokenizer.json', code: 503, count: 2 })
+    sim.faults.drop({ route: 'cdn', match: 'model-00002', afterBytes: 2_000_000 })
+    sim.faults.ignoreRange({ route: 'cdn', match: 'model-00002', count: 5 })
+    const job = await s.models.pull({ repo: TINY })
+    expect((await s.waitJob(job.id, ['done', 'failed'])).state).toBe('done')
+    expect(sim.log.filter((e: LogEntry) => e.status === 503)).toHaveLength(2)
+    expect(sim.log.filter((e: LogEntry) => e.file === 'model-00002-of-00002.safetensors' && e.origin === 'cdn').length).toBeGreaterThanOrEqual(2)
+    expectValidCache(s.store, TINY)
+  })
+
   it('gated repo: without a token a clear error with the access link; with hf_simtoken it downloads', async () => {
     s = await makeStore(sim.url)
     const err = await errorOf(s.models.pull({ repo: GATED }))
