@@ -87,9 +87,12 @@ describe('per-container VRAM on the simulated workstation', () => {
     const s = await waitFor('the container on GPU 1 in /api/v1/gpus', async () => {
       const x = await gpus()
       const g = x.gpus[1]
+      const mine = g?.memory.containers.find((u) => u.containerId === c.id)
       const inContainers = (g?.memory.containers ?? []).reduce((n, u) => n + u.usedMiB, 0)
-      // vLLM allocates in phases (weights, then KV cache): wait until compute apps and memory.used agree
-      return g?.memory.containers.some((u) => u.containerId === c.id) && g.memoryUsedMiB === other1 + inContainers && x.gpus[0]?.memory.otherMiB === other0 + 3000 ? x : undefined
+      // vLLM allocates in phases (weights, then KV cache): wait for the KV cache, and for compute apps
+      // and memory.used to agree
+      const loaded = mine !== undefined && mine.usedMiB > 0.4 * gpu1!.memoryTotalMiB
+      return loaded && g?.memoryUsedMiB === other1 + inContainers && x.gpus[0]?.memory.otherMiB === other0 + 3000 ? x : undefined
     }, 20_000)
     const g1 = s.gpus[1]!
     const use = g1.memory.containers.find((u) => u.containerId === c.id)!
