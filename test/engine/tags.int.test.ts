@@ -82,6 +82,7 @@ describe('flag changes between versions', () => {
   it('v0.21.0 → v0.10.0 lists added/removed/renamed flags and the args v0.10.0 would refuse', async () => {
     const args = { '--enable-log-requests': true, '--runner': 'generate', '--max-model-len': 4096, '--gpu-memory-utilization': 0.9, '--kv-cache-memory-bytes': '8G' }
     const r = await app.send<FlagDiff>('POST', '/api/v1/engine/flag-diff', { from: 'v0.21.0', to: 'v0.10.0', args })
+    if (r.status !== 200) throw new Error(JSON.stringify(r.body))
     expect(r.status).toBe(200)
     const d = r.body
     expect(d.renamed).toEqual(expect.arrayContaining([{ from: '--enable-log-requests', to: '--disable-log-requests' }, { from: '--runner', to: '--task' }]))
@@ -90,6 +91,8 @@ describe('flag changes between versions', () => {
     expect(d.rejected.map((x) => x.flag).sort()).toEqual(['--enable-log-requests', '--kv-cache-memory-bytes', '--runner'])
     expect(d.rejected.find((x) => x.flag === '--enable-log-requests')).toMatchObject({ successor: '--disable-log-requests' })
     expect(d.rejected.find((x) => x.flag === '--runner')?.reason).toMatch(/v0\.10\.0 does not know --runner/)
+    // both simulated images are pulled: their own --help=all was compared, not the bundled history
+    expect(d.basis).toMatch(/images' own flag lists/)
     // the same args are fine for the version they came from
     const same = (await app.send<FlagDiff>('POST', '/api/v1/engine/flag-diff', { from: 'v0.10.0', to: 'v0.21.0', args: { '--max-model-len': 4096 } })).body
     expect(same.rejected).toEqual([])

@@ -6,6 +6,7 @@ import { createGpuMetrics } from './gpu/metrics'
 import { GpuService, type GpuTuning } from './gpu/gpu-service'
 import { createDockerPidResolver } from './gpu/pid-resolver'
 import { gpuWorkerBeside, nvidiaSmiPath } from './gpu/worker-file'
+import { catalogFlagSet } from './engine/versions-diff'
 import { AlwaysLatestRedeployer } from './engine/versions-redeploy'
 import { EngineVersionsService } from './engine/versions-service'
 import { DockerEndpoint } from './host/docker-endpoint'
@@ -98,6 +99,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   await deployments.init()
   // Prune/DELETE keep images a deployment definition names, even with no container.
   engine.setImageUsage(async () => deployments.list().map((d) => ({ ref: /:[^/]+$/.test(d.definition.image.split('@')[0] ?? '') ? d.definition.image : `${d.definition.image}:latest`, by: d.definition.name })))
+  engine.setFlagSource(async (ref) => catalogFlagSet(await deployments.flags.forImage(ref)))
   const alwaysLatest = new AlwaysLatestRedeployer({ engine, deployments, jobs, logger })
   await engine.start()
   models.start()

@@ -4,6 +4,7 @@ import { PullProgress, pullError } from './pull'
 import { nextLink, parseChallenge, parseRepository, registryBaseUrl } from './registry'
 import { classify, compareVersions, parseTag, type RawTag } from './tags'
 import { lastSlot, missedRun, nextSlot } from './versions-cache'
+import { flagDiff, snapshotFor } from './versions-diff'
 import { pullSpaceProblem } from './versions-service'
 
 const raw = (name: string, date: string | null = null): RawTag => ({ name, date, digest: null, sizeBytes: null })
@@ -132,5 +133,28 @@ describe('pull', () => {
     const p = pullSpaceProblem(10 * 1024 **3, 20 * 1024 ** 3, 500 * 1024 ** 3, '/var/lib/docker')
     expect(p?.message).toMatch(/needs about 31\.0 GiB free in Docker's data root \/var\/lib\/docker .* only 20\.0 GiB is free/)
     expect(p?.fix).toMatch(/Free at least 11\.0 GiB/)
+  })
+})
+
+describe('flag diff from the bundled history', () => {
+  it('maps versions to the newest snapshot not newer than them', () => {
+    expect(snapshotFor('v0.10.0').label).toBe('approx v0.10.0')
+    expect(snapshotFor('v0.11.2').label).toBe('approx v0.11.0')
+    expect(snapshotFor('v0.21.0-cu129').label).toMatch(/v0\.20\.2/)
+    expect(snapshotFor('nightly').label).toMatch(/v0\.20\.2/)
+  })
+  it('v0.21.0 → v0.10.0: renamed flags both ways, refused args with their successor', () => {
+    const d = flagDiff('v0.21.0', 'v0.10.0', { '--enable-log-requests': true, '--runner': 'generate', '--max-model-len': 4096, '--enable-prefix-caching': false })
+    expect(d.basis).toMatch(/bundled flag snapshots/)
+    expect(d.renamed).toEqual(expect.arrayContaining([{ from: '--enable-log-requests', to: '--disable-log-requests' }]))
+    expect(d.rejected.map((x) => [x.flag, x.successor])).toEqual([['--enable-log-requests', '--disable-log-requests'], ['--runner', '--task']])
+    const up = flagDiff('v0.10.0', 'v0.21.0', { '--disable-log-requests': true, '--swap-space': 4 })
+    expect(up.renamed).toEqual(expect.arrayContaining([{ from: '--disable-log-requests', to: '--enable-log-requests' }]))
+    expect(up.rejected.map((x) => x.flag)).toEqual(['--disable-log-requests', '--swap-space'])
+    expect(up.rejected[1]!.reason).toMatch(/no longer has --swap-space/)
+  })
+  it('refuses a value outside the target version\'s choices', () => {
+    const d = flagDiff('v0.21.0', 'v0.10.0', { '--uvicorn-log-level': 'nonsense' })
+    expect(d.rejected[0]?.reason).toMatch(/accepts only .*critical/)
   })
 })

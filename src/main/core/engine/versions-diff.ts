@@ -1,3 +1,4 @@
+import type { FlagCatalogView } from '../../../shared/contract/deployments'
 import type { FlagDiff, FlagRejection } from '../../../shared/contract/engine'
 import history from './data/vllm-serve-args-history.json'
 import successorTable from './data/flag-successors.json'
@@ -17,6 +18,14 @@ interface Snapshot {
   label: string
   version: string
   flags: Record<string, SnapFlag>
+}
+
+/** A version's flags from any source (a bundled snapshot, or the image's own --help=all). */
+export interface FlagSet {
+  label: string
+  flags: Record<string, SnapFlag>
+  /** Other spellings the parser accepts (aliases, --no-x of boolean-optional flags); not part of the diff. */
+  accepts?: Set<string>
 }
 
 const SNAPSHOTS: Snapshot[] = (history as unknown as { snapshots: { label: string; flags: Record<string, SnapFlag> }[] }).snapshots
@@ -39,17 +48,19 @@ export function snapshotFor(tagOrVersion: string): Snapshot {
   return pick
 }
 
-const flagNames = (s: Snapshot): Set<string> => new Set(Object.keys(s.flags).filter((f) => f.startsWith('-')))
+const flagNames = (s: FlagSet): Set<string> => new Set(Object.keys(s.flags).filter((f) => f.startsWith('-')))
 
-/** Where a flag went: the version snapshot that dropped it (between two snapshots), if any. */
-function removedIn(flag: string, after: Snapshot): string | null {
+/** The snapshot (at or before `target`) by which a flag was dropped, if it was. */
+function removedIn(flag: string, target: Snapshot): string | null {
   let prevHad = false
+  let out: string | null = null
   for (const s of SNAPSHOTS) {
+    if (compareVersions(s.version, target.version) > 0) break
     const has = flag in s.flags
-    if (prevHad && !has && compareVersions(s.version, after.version) > 0) return s.label
+    if (prevHad && !has) out = s.label
     prevHad = has
   }
-  return null
+  return out
 }
 
 function addedIn(flag: string): string | null {
@@ -66,8 +77,8 @@ function successorIn(flag: string, target: Set<string>): string | null {
 }
 
 /** Which of `args` (flag → value) the target snapshot would refuse, with the reason and successor. */
-export function rejectedArgs(args: Record<string, unknown>, to: string): FlagRejection[] {
-  const snap = snapshotFor(to)
+export function rejectedArgs(args: Record<string, unknown>, to: string, set: FlagSet = snapshotFor(to)): FlagRejection[] {
+  const snap = set
   const names = flagNames(snap)
   const out: FlagRejection[] = []
   for (const [raw, value] of Object.entries(args)) {
@@ -76,13 +87,14 @@ export function rejectedArgs(args: Record<string, unknown>, to: string): FlagRej
       const f = snap.flags[raw]
       if (!f || f.type === 'bool') continue
     }
+    if (set.accepts?.has(raw)) continue
     const flag = raw.startsWith('--no-') && !names.has(raw) ? `--${raw.slice(5)}` : raw
     const f = snap.flags[flag]
     if (!f) {
       const successor = successorIn(flag, names)
       const gone = removedIn(flag, snapshotFor(to))
       const born = addedIn(flag)
-      const why = born && compareVersions(snapshotFor(born.replace(/^.*?(v\d+\.\d+\.\d+).*$/, '$1')).version, snap.version) > 0
+      const why = born && compareVersions(snapshotFor(born.replace(/^.*?(v\d+\.\d+\.\d+).*$/, '$1')).version, snapshotFor(to).version) > 0
         ? `${to} does not know ${flag} yet (it appears in ${born})`
         : gone
           ? `${to} no longer has ${flag} (removed by ${gone})`
@@ -98,9 +110,10 @@ export function rejectedArgs(args: Record<string, unknown>, to: string): FlagRej
   return out
 }
 
-export function flagDiff(from: string, to: string, args: Record<string, unknown> = {}): FlagDiff {
-  const a = snapshotFor(from)
-  const b = snapshotFor(to)
+/** Diff of two versions: from `sets` (e.g. the images' own flags) when given, else the bundled snapshots. */
+export function flagDiff(from: string, to: string, args: Record<string, unknown> = {}, sets?: { a: FlagSet; b: FlagSet; basis: string }): FlagDiff {
+  const a: FlagSet = sets?.a ?? snapshotFor(from)
+  const b: FlagSet = sets?.b ?? snapshotFor(to)
   const fa = flagNames(a)
   const fb = flagNames(b)
   const renamed: { from: string; to: string }[] = []
@@ -114,11 +127,21 @@ export function flagDiff(from: string, to: string, args: Record<string, unknown>
   return {
     from,
     to,
-    basis: a === b ? `both map to the bundled flag snapshot "${a.label}"` : `bundled flag snapshots "${a.label}" → "${b.label}" (vLLM parser at upstream commits near each release)`,
+    basis: sets ? sets.basis : a === b ? `both map to the bundled flag snapshot "${a.label}"` : `bundled flag snapshots "${a.label}" → "${b.label}" (vLLM parser at upstream commits near each release)`,
     added: [...fb].filter((f) => !fa.has(f) && !renamedTo.has(f)).sort(),
     removed: [...fa].filter((f) => !fb.has(f) && !renamedFrom.has(f)).sort(),
     renamed: renamed.sort((x, y) => x.from.localeCompare(y.from)),
     deprecated: [...fb].filter((f) => b.flags[f]?.deprecated && !(a.flags[f]?.deprecated ?? false) && fa.has(f)).sort(),
-    rejected: rejectedArgs(args, to),
+    rejected: rejectedArgs(args, to, b),
+  }
+}
+
+/** An image's own flag catalog (FlagCatalogService, --help=all) as a FlagSet; null when it fell back to the bundled list. */
+export function catalogFlagSet(c: FlagCatalogView): FlagSet | null {
+  if (c.source !== 'image') return null
+  return {
+    label: c.image,
+    flags: Object.fromEntries(c.flags.map((f) => [f.flag, { type: f.type, choices: f.choices, deprecated: f.deprecated }])),
+    accepts: new Set(c.flags.flatMap((f) => [...f.aliases, ...(f.action === 'boolean_optional' ? [`--no-${f.flag.slice(2)}`] : [])])),
   }
 }

@@ -30,7 +30,7 @@ import { enginePullJobKind } from './pull'
 import { parseRepository, RegistryClient, RegistryError, registryBaseUrl, type RepoRef } from './registry'
 import { classify, type LocalInfo } from './tags'
 import { lastSlot, missedRun, nextSlot, TagCache, type CachedList } from './versions-cache'
-import { flagDiff } from './versions-diff'
+import { flagDiff, type FlagSet } from './versions-diff'
 
 export interface EngineVersionsOptions {
   settings: SettingsService
@@ -43,6 +43,9 @@ export interface EngineVersionsOptions {
 }
 
 type Listener<T> = (v: T) => void
+
+/** An image's flags, or null when they cannot be read from the image (then the bundled history is used). */
+export type FlagSource = (ref: string) => Promise<FlagSet | null>
 
 /** Extracted size relative to the compressed download, for the disk check (download + unpacked layers). */
 const UNPACK_FACTOR = 3
@@ -63,6 +66,7 @@ export class EngineVersionsService {
   private readonly now: () => Date
   private readonly listeners = { tags: new Set<Listener<TagList>>(), images: new Set<Listener<LocalImage[]>>(), release: new Set<Listener<NewRelease>>() }
   private usage: ImageUsage = async () => []
+  private flagSource: FlagSource | undefined
   private timer: NodeJS.Timeout | undefined
   private refreshing: Promise<TagList> | undefined
   private disposed = false
@@ -105,6 +109,11 @@ export class EngineVersionsService {
 
   setImageUsage(fn: ImageUsage): void {
     this.usage = fn
+  }
+
+  /** The images' own flag lists (the deployment service's FlagCatalogService); flag diffs use them when both images are pulled. */
+  setFlagSource(fn: FlagSource): void {
+    this.flagSource = fn
   }
 
   private refreshTime(): string {
@@ -269,7 +278,13 @@ export class EngineVersionsService {
     return { job, candidates }
   }
 
-  flagDiff(from: string, to: string, args: Record<string, unknown>): FlagDiff {
+  async flagDiff(from: string, to: string, args: Record<string, unknown>): Promise<FlagDiff> {
+    const repo = this.repository().display
+    const local = this.flagSource ? new Set((await this.images().catch(() => [])).map((i) => i.tag)) : new Set<string>()
+    if (this.flagSource && local.has(from) && local.has(to)) {
+      const [a, b] = await Promise.all([this.flagSource(`${repo}:${from}`), this.flagSource(`${repo}:${to}`)])
+      if (a && b) return flagDiff(from, to, args, { a, b, basis: `the images' own flag lists (--help=all of ${repo}:${from} and :${to})` })
+    }
     return flagDiff(from, to, args)
   }
 
