@@ -222,6 +222,11 @@ export const deploymentsContract = {
     .errors(commonErrors)
     .input(z.object({ image: z.string().min(1), args: DeploymentSpec.shape.args, extraArgs: z.string().default('') }))
     .output(z.object({ problems: z.array(ArgProblem), source: z.enum(['image', 'bundled']) })),
+  /** "Try it": a streamed chat completion from a ready deployment, relayed by the backend (no CORS/CSP issues). */
+  chat: oc
+    .errors(commonErrors)
+    .input(z.object({ id: z.string().min(1), messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string().max(20_000) })).min(1).max(50), maxTokens: z.number().int().min(1).max(4096).default(256) }))
+    .output(eventIterator(z.object({ delta: z.string() }))),
   /** Snapshot, then every status change. */
   watch: oc.errors(commonErrors).output(eventIterator(DeploymentEvent)),
   /** The last `tail` lines, then new lines as they are written (until the container stops). */

@@ -25,7 +25,7 @@ function delay(ms: number): Promise<void> {
  * Needs `npm run build` first.
  */
 export async function startServer(
-  opts: { timeoutMs?: number; log?: boolean; home?: string } = {},
+  opts: { timeoutMs?: number; log?: boolean; home?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningServer> {
   if (!existsSync(join(repoRoot, 'out/main/server.js'))) {
     throw new Error('out/main/server.js is missing: run `npm run build` first (npm test does).')
@@ -34,7 +34,7 @@ export async function startServer(
   mkdirSync(home, { recursive: true, mode: 0o700 })
   const child: ChildProcess = spawn(process.execPath, ['bin/inferadmin.js', 'serve', '--port', '0'], {
     cwd: repoRoot,
-    env: { ...process.env, INFERADMIN_HOME: home },
+    env: { ...process.env, ...opts.env, INFERADMIN_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

@@ -24,6 +24,9 @@ export function deploymentsRouter(svc: DeploymentService) {
       const r = await svc.flags.validate(input.image, input.args, input.extraArgs)
       return { problems: r.problems, source: r.catalog.source }
     }),
+    chat: base.deployments.chat.handler(async function* ({ input, signal }) {
+      yield* svc.chat(input.id, input.messages, input.maxTokens, signal)
+    }),
     watch: base.deployments.watch.handler(async function* ({ signal }) {
       yield* svc.watch(signal)
     }),

@@ -1,0 +1,52 @@
+import type { Deployment, DeploymentState, LoadPhase } from '@shared/contract/deployments'
+
+export const STATE_LABEL: Record<DeploymentState, string> = {
+  stopped: 'Stopped',
+  creating: 'Creating',
+  starting: 'Starting',
+  loading: 'Loading',
+  ready: 'Ready',
+  stopping: 'Stopping',
+  failed: 'Failed',
+}
+
+export const PHASE_LABEL: Record<LoadPhase, string> = {
+  weights: 'Loading weights',
+  'kv-cache': 'Sizing the KV cache',
+  'graph-capture': 'Capturing CUDA graphs',
+  'server-start': 'Starting the server',
+}
+
+export function stateVariant(s: DeploymentState): 'success' | 'destructive' | 'warning' | 'secondary' | 'outline' {
+  if (s === 'ready') return 'success'
+  if (s === 'failed') return 'destructive'
+  if (s === 'stopped') return 'outline'
+  return 'warning'
+}
+
+/** The endpoint as the user can reach it: 127.0.0.1 becomes the page's host when the UI is remote. */
+export function publicEndpoint(d: Deployment): string | null {
+  const e = d.status.endpoint
+  if (!e) return null
+  if (typeof location !== 'undefined' && /^https?:$/.test(location.protocol) && !['127.0.0.1', 'localhost'].includes(location.hostname)) {
+    return e.replace('//127.0.0.1:', `//${location.hostname}:`)
+  }
+  return e
+}
+
+export function servedModel(d: Deployment): string {
+  const v = d.definition.args['--served-model-name']
+  return (Array.isArray(v) ? v[0] : typeof v === 'string' ? v.split(/\s+/)[0] : undefined) ?? d.definition.model.repo
+}
+
+export function curlExample(d: Deployment): string {
+  const url = publicEndpoint(d) ?? 'http://HOST:PORT/v1'
+  const body = JSON.stringify({ model: servedModel(d), messages: [{ role: 'user', content: 'Hello!' }], stream: true })
+  return `curl ${url}/chat/completions -H 'Content-Type: application/json' -d '${body}'`
+}
+
+export function formatSeconds(s: number | null): string {
+  if (s === null) return ''
+  if (s < 60) return `${Math.max(0, Math.round(s))} s`
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`
+}

@@ -1,0 +1,68 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Docker from 'dockerode'
+import { PROFILES } from '../sim/gpus/profiles.js'
+import { seedModel } from '../sim/seed.js'
+import { down, up } from '../sim/sim.js'
+import { AppShell } from './pages/app-shell'
+import { DeploymentsPage } from './pages/deployments-page'
+import { expect, test } from './support/fixtures'
+import { type RunningServer, startServer } from './support/server'
+
+// Against the simulated workstation (test/sim): a private dockerd with the stand-in GPU hook and the
+// simulated vLLM images; this spec's own server uses that engine and its stand-in nvidia-smi.
+let sim: Awaited<ReturnType<typeof up>>
+let server: RunningServer
+let model: string
+
+test.describe('Deployments', () => {
+  test.describe.configure({ timeout: 240_000 })
+
+  test.beforeAll(async () => {
+    sim = await up({ engine: 'private' })
+    const home = mkdtempSync(join(tmpdir(), 'inferadmin-e2e-deploy-'))
+    mkdirSync(home, { recursive: true })
+    writeFileSync(join(home, 'settings.json'), JSON.stringify({ gpuRefreshMs: 500, listenInterface: '127.0.0.1' }))
+    model = (await seedModel(join(home, 'models'), { kind: 'chat' })).repo
+    server = await startServer({ home, env: { DOCKER_HOST: sim.env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: sim.env.INFERADMIN_NVIDIA_SMI } })
+  })
+
+  test.afterAll(async () => {
+    await server?.stop()
+    if (sim) {
+      const docker = new Docker({ socketPath: sim.env.DOCKER_HOST!.replace(/^unix:\/\//, '') })
+      for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['inferadmin.kind=vllm'] }) })) await docker.getContainer(c.Id).remove({ force: true })
+      if (sim.startedEngine) await down()
+    }
+  })
+
+  test('create a deployment in the UI, watch it become ready, prompt it in Try it, stop it', async ({ page }) => {
+    test.setTimeout(120_000)
+    const app = new AppShell(page)
+    await app.open(server)
+    const deployments = new DeploymentsPage(app)
+    await deployments.open()
+    const image = `${sim.env.INFERADMIN_SIM_VLLM_IMAGE}:latest`
+    await deployments.create({ name: 'e2e-chat', image, gpu: /^GPU 1 /, env: 'INFERADMIN_SIM_SPEED=4', flags: { '--gpu-memory-utilization': '0.5' } })
+
+    const card = deployments.card('e2e-chat')
+    await expect(card).toBeVisible()
+    await expect(deployments.state('e2e-chat')).toHaveText('Stopped')
+    await card.getByRole('button', { name: 'Start' }).click()
+    await expect(deployments.state('e2e-chat')).toHaveText('Ready', { timeout: 60_000 })
+    await expect(card.getByTestId('endpoint')).toHaveText(/^http:\/\/127\.0\.0\.1:\d+\/v1$/)
+    await expect(card).toContainText(`GPU 1 · ${PROFILES.default!.gpus[1]!.name}`)
+    await expect(card.getByLabel('curl example', { exact: true })).toContainText(`"model":"${model}"`)
+
+    const tryIt = card.getByRole('region', { name: 'Try it' })
+    await tryIt.getByLabel('Try it', { exact: true }).fill('Say something')
+    await tryIt.getByRole('button', { name: 'Send' }).click()
+    await expect(tryIt.getByRole('log', { name: 'Reply' })).toHaveText(/\S{3,}/, { timeout: 20_000 })
+    await expect(tryIt.getByRole('button', { name: 'Send' })).toBeEnabled({ timeout: 20_000 })
+
+    await card.getByRole('button', { name: 'Stop' }).click()
+    await expect(deployments.state('e2e-chat')).toHaveText('Stopped', { timeout: 60_000 })
+    await expect(card.getByRole('button', { name: 'Start' })).toBeVisible()
+  })
+})
