@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Docker from 'dockerode'
@@ -67,6 +67,30 @@ describe('vLLM deployments on the simulated workstation', () => {
     expect(r.body.data.fields).toHaveProperty(['args.--bogus-flag'])
     expect((await ourContainers(docker)).length).toBe(before)
     expect((await server.api<Deployment[]>('GET', '/deployments')).body).toEqual([])
+  })
+
+  it('reads each image’s own flags once per digest (--help for the ≤ v0.11 api_server image), cached under dataDir', async () => {
+    const rpc = await server.rpc()
+    try {
+      const old = await rpc.client.deployments.flags({ image: `${env.INFERADMIN_SIM_VLLM_IMAGE}:v0.10.0` })
+      expect(old).toMatchObject({ source: 'image', note: null })
+      const names = new Set(old.flags.map((f) => f.flag))
+      expect(names.has('--disable-log-requests')).toBe(true)
+      expect(names.has('--enable-log-requests')).toBe(false)
+      const latest = await rpc.client.deployments.flags({ image: `${env.INFERADMIN_SIM_VLLM_IMAGE}:latest` })
+      expect(latest.flags.find((f) => f.flag === '--gpu-memory-utilization')).toMatchObject({ type: 'float', min: 0, minExclusive: true, max: 1 })
+      expect(readdirSync(join(home, 'engine-flags')).filter((f) => f.endsWith('.json'))).toHaveLength(2)
+      const missing = await rpc.client.deployments.flags({ image: 'inferadmin-sim/not-pulled:v9' })
+      expect(missing.source).toBe('bundled')
+      expect(missing.note).toMatch(/not pulled/)
+      // The same removed flag is fine for the old image.
+      const ok = await rpc.client.deployments.validateArgs({ image: `${env.INFERADMIN_SIM_VLLM_IMAGE}:v0.10.0`, args: { '--disable-log-requests': true }, extraArgs: '' })
+      expect(ok.problems).toEqual([])
+    } finally {
+      rpc.close()
+    }
+    // No flag-reading container is left behind.
+    expect(await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['inferadmin.kind=flags'] }) })).toEqual([])
   })
 
   it('deploys on GPU 1 with --gpu-memory-utilization 0.5: phases in order, ready, a streaming chat completion, VRAM on GPU 1 attributed', async () => {
@@ -153,6 +177,29 @@ describe('vLLM deployments on the simulated workstation', () => {
       rpc.close()
     }
     await waitState(server, ids.c, 'ready')
+    // While charlie serves the model, the store refuses to delete it.
+    const del = await server.api<{ message: string }>('DELETE', `/models/${model}`)
+    expect(del.status).toBe(409)
+    expect(del.body.message).toMatch(/charlie/)
+  })
+
+  it('exports a definition as YAML and imports it as a new one', async () => {
+    const rpc = await server.rpc()
+    try {
+      const { yaml, fileName } = await rpc.client.deployments.exportYaml({ id: ids.c! })
+      expect(fileName).toBe('charlie.deployment.yaml')
+      expect(yaml).toMatch(/^apiVersion: inferadmin\/v1\nkind: Deployment\nspec:/)
+      expect(yaml).toContain('--gpu-memory-utilization')
+      const copy = await rpc.client.deployments.importYaml({ yaml: yaml.replace('name: charlie', 'name: charlie-copy') })
+      expect(copy.definition).toMatchObject({ name: 'charlie-copy', gpus: [gpu1!.uuid], args: (await getDeployment(server, ids.c!)).definition.args })
+      expect(copy.status.state).toBe('stopped')
+      const dup = await rpc.client.deployments.importYaml({ yaml }).catch((e: { code: string; message: string }) => e)
+      expect(dup).toMatchObject({ code: 'CONFLICT' })
+      await rpc.client.deployments.delete({ id: copy.definition.id })
+      await waitFor('copy deleted', async () => (await server.api('GET', `/deployments/${copy.definition.id}`)).status === 404)
+    } finally {
+      rpc.close()
+    }
   })
 
   it('adopts both running deployments after kill -9 of the app: ready, no new container, no second start', async () => {

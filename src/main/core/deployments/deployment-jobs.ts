@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { Diagnosis } from '../../../shared/contract/deployments'
 import { AppError } from '../errors'
 import { toArgv, validateArgs } from '../engine/flags-validate'
-import type { JobContext } from '../jobs/job-service'
+import { JobStop, type JobContext } from '../jobs/job-service'
 import { containerSpec, freePort, portFree } from './container-spec'
 import type { DeploymentService } from './deployment-service'
 import { endpointOf, reachHost } from './deployment-monitor'
@@ -114,6 +114,8 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
     const sub = svc.onEvent((e) => e.type === 'update' && e.deployment.definition.id === id && check())
     const onAbort = (): void => {
       finish(() => reject(ctx.signal.reason))
+      // The app shutting down leaves the container running (it is adopted at the next start).
+      if (ctx.signal.reason instanceof JobStop && ctx.signal.reason.why === 'shutdown') return
       // Cancelling a deploy stops what it started.
       rt.expectStop = true
       rt.setState('stopping')
