@@ -71,6 +71,8 @@ export const TagList = z.object({
   newestRelease: z.string().nullable(),
   /** The last refresh failed: this is the cached list; message says why and how old it is. */
   error: z.object({ message: z.string(), fix: z.string() }).nullable(),
+  /** Docker could not be asked for local images: pulled tags are not marked. */
+  dockerError: z.string().nullable(),
   refreshing: z.boolean(),
   /** Next scheduled refresh (local time from Settings.tagRefreshTime). */
   nextRefreshAt: z.string(),

@@ -190,7 +190,7 @@ export class EngineVersionsService {
     try {
       for (const i of await localImages(this.docker(), repo.display, this.usage)) local.set(i.tag, { sizeBytes: i.sizeBytes, digest: i.digest })
     } catch (e) {
-      dockerProblem = `Docker at ${this.o.docker.endpoint()} is not reachable (${e instanceof Error ? e.message : String(e)}), so pulled tags are not marked.`
+      dockerProblem = `Docker at ${this.o.docker.endpoint()} is not reachable (${e instanceof Error ? e.message : String(e)}), so pulled tags are not marked. Start Docker or fix Settings → Docker socket.`
     }
     const raw = cached?.tags ?? []
     // Tags pulled locally but not (or no longer) listed remotely still show, without a date.
@@ -198,11 +198,7 @@ export class EngineVersionsService {
     const c = classify(raw, local)
     const now = this.now()
     const age = cached ? Math.max(0, Math.round((now.getTime() - Date.parse(cached.fetchedAt)) / 1000)) : null
-    const error = err
-      ? { message: `${err.message} ${cached ? `Showing the list from ${ageText(age ?? 0)} ago (${cached.fetchedAt}).` : 'No tag list has been fetched yet.'}`, fix: err.fix }
-      : dockerProblem
-        ? { message: dockerProblem, fix: 'Start Docker or fix Settings → Docker endpoint.' }
-        : null
+    const error = err ? { message: `${err.message} ${cached ? `Showing the list from ${ageText(age ?? 0)} ago (${cached.fetchedAt}).` : 'No tag list has been fetched yet.'}`, fix: err.fix } : null
     return {
       repository: repo.display,
       source: cached?.source ?? (repo.hub ? 'dockerhub' : 'registry'),
@@ -211,6 +207,7 @@ export class EngineVersionsService {
       ageSeconds: age,
       ...c,
       error,
+      dockerError: dockerProblem,
       refreshing: !!this.refreshing,
       nextRefreshAt: nextSlot(now, this.refreshTime()).toISOString(),
     }
