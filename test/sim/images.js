@@ -21,7 +21,7 @@ import { versionInfo } from './vllm/versions.js'
  * @param {string} dockerfile name inside the context
  * @param {string} tag
  */
-async function build(docker, context, dockerfile, tag) {
+export async function build(docker, context, dockerfile, tag) {
   const stream = await docker.buildImage({ context, src: readdirSync(context) }, { t: tag, dockerfile, rm: true, forcerm: true })
   /** @type {any[]} */
   const events = await new Promise((res, rej) => docker.modem.followProgress(stream, (err, out) => (err ? rej(err) : res(out))))
@@ -30,7 +30,7 @@ async function build(docker, context, dockerfile, tag) {
 }
 
 /** @param {Docker} docker @param {string} ref */
-async function imageLabels(docker, ref) {
+export async function imageLabels(docker, ref) {
   try {
     const info = await docker.getImage(ref).inspect()
     return /** @type {Record<string, string>} */ (info.Config?.Labels ?? {})

@@ -12,6 +12,7 @@ import { dockerFor, ping, privateDockerdPid, startPrivateDockerd, stopPrivateDoc
 import { installExecutables, setGpuProfile } from './gpu-control.js'
 import { initGpuState, listAllocations } from './gpus/state.js'
 import { buildVllmImages } from './images.js'
+import { REAL_WEBUI_REPOSITORY, SIM_WEBUI_REPOSITORY, buildWebuiImages } from './webui/image.js'
 import { hubDown, hubUp } from './hub/daemon.js'
 import { registryUp, stopRegistry } from './registry/registry.js'
 
@@ -118,6 +119,9 @@ export async function up(o = {}) {
     writeFileSync(p.engineFile, JSON.stringify(engine, null, 2) + '\n')
 
     const images = o.build === false ? null : await buildVllmImages(dockerFor(engine.dockerHost), { repository, buildDir: p.buildDir, log })
+    // Simulated Open WebUI under the real repository name only on our own engine (never overwrite a real image).
+    const webuiRepository = engine.mode === 'private' ? REAL_WEBUI_REPOSITORY : SIM_WEBUI_REPOSITORY
+    if (o.build !== false) await buildWebuiImages(dockerFor(engine.dockerHost), { repository: webuiRepository, buildDir: p.buildDir, log })
     const hub = await hubUp(simDir)
     log(`${hub.reused ? 'reusing' : 'started'} the Hub stand-in at ${hub.url} (pid ${hub.pid})`)
     const registry = o.build === false ? null : await registryUp(dockerFor(engine.dockerHost), { simDir, repository, log })
@@ -128,6 +132,7 @@ export async function up(o = {}) {
       INFERADMIN_NVIDIA_SMI: join(p.binDir, 'nvidia-smi'),
       INFERADMIN_NVIDIA_HOOK: join(p.hookBinDir, 'nvidia-container-runtime-hook'),
       INFERADMIN_SIM_VLLM_IMAGE: repository,
+      INFERADMIN_SIM_WEBUI_IMAGE: webuiRepository,
       INFERADMIN_SIM_DIR: simDir,
       INFERADMIN_SIM_GPU_DIR: p.gpuDir,
       INFERADMIN_SIM_BIN: p.binDir,
