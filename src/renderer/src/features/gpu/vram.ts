@@ -21,7 +21,7 @@ export function vramSegments(gpu: GpuState): VramSegment[] {
   const segs: VramSegment[] = gpu.memory.containers.map((c, i) => ({
     key: `c:${c.containerId}`,
     kind: 'container',
-    label: c.deploymentId ? `${c.deploymentId}` : c.containerName,
+    label: c.deploymentId ? (c.labels['inferadmin.deployment.name'] ?? c.deploymentId) : c.containerName,
     title: `container ${c.containerName} (${c.containerId.slice(0, 12)}), PIDs ${c.pids.join(', ')}`,
     mib: c.usedMiB,
     pct: pct(c.usedMiB),
