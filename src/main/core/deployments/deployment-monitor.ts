@@ -145,7 +145,7 @@ export class DeploymentMonitor {
     const base = { containerId, hostPort: port, endpoint: port ? endpointOf(iface, port) : null, commit: info.Config.Labels[LABEL.revision] ?? null }
     if (rt.status.containerId !== containerId || rt.status.hostPort !== port) rt.patch(base)
     if (info.State.Running) {
-      if (rt.followedContainer !== containerId) this.follow(rt, containerId)
+      if (rt.followedContainer !== containerId) this.follow(rt, containerId, Math.floor(Date.parse(info.State.StartedAt) / 1000) || 0)
       const healthy = info.State.Health?.Status === 'healthy'
       if (healthy && rt.state !== 'ready' && rt.state !== 'stopping') {
         if (rt.state === 'stopped' || rt.state === 'failed') {
@@ -192,7 +192,8 @@ export class DeploymentMonitor {
     rt.fail(diagnose(lines.map((l) => l.text), exitCode, { args: def?.args ?? {}, extraArgs: def?.extraArgs ?? '' }))
   }
 
-  follow(rt: Runtime, containerId: string): void {
+  /** Follow a container's log from `since` (unix seconds; 0 = from the first line). */
+  follow(rt: Runtime, containerId: string, since = 0): void {
     rt.stopFollowing()
     const container = this.d.docker().getContainer(containerId)
     const f = new LogFollower(
@@ -212,7 +213,7 @@ export class DeploymentMonitor {
     )
     rt.follower = f
     rt.followedContainer = containerId
-    f.start().catch((err: unknown) => {
+    f.start(since).catch((err: unknown) => {
       this.d.logger.debug({ err, containerId }, 'log follow failed')
       if (rt.follower === f) rt.stopFollowing()
     })
@@ -273,7 +274,8 @@ export class DeploymentMonitor {
       if (rt.state === 'stopped' || rt.state === 'failed' || rt.status.containerId !== e.id) {
         rt.patch({ containerId: e.id })
         rt.setState('starting')
-        this.follow(rt, e.id)
+        // Only this run's lines: a container restarted in place keeps the previous run's log.
+        this.follow(rt, e.id, Math.floor(Date.now() / 1000) - 1)
       }
       return
     }
