@@ -25,6 +25,25 @@ export class EngineVersionsCard {
     return (await this.table.locator('tbody tr td:first-child').allTextContents()).map((s) => s.trim())
   }
 
+  /** Opens "Compare flags between versions". */
+  async openCompare(): Promise<{ from: Locator; to: Locator; args: Locator; diff: (from: string, to: string) => Locator }> {
+    await this.card.getByText('Compare flags between versions').click()
+    const tool = this.card.getByTestId('flag-compare')
+    await expect(tool).toBeVisible()
+    return {
+      from: tool.getByRole('combobox', { name: 'Compare flags from' }),
+      to: tool.getByRole('combobox', { name: 'Compare flags to' }),
+      args: tool.getByLabel('Arguments to check'),
+      diff: (from, to) => tool.getByRole('region', { name: `Flag changes ${from} to ${to}` }),
+    }
+  }
+
+  async choose(select: Locator, option: string): Promise<void> {
+    await select.click()
+    await this.app.page.getByRole('option', { name: option, exact: true }).click()
+    await expect(select).toHaveText(option)
+  }
+
   row(tag: string): Locator {
     return this.table.getByTestId(`tag-${tag}`)
   }
