@@ -109,12 +109,19 @@ describe('registry v2 source', () => {
     expect(denied.status).toBe(403)
     expect(denied.body.message).toMatch(/refused/)
     await sim.faults({ down: true })
-    const down = await app.send<{ message: string; data: { fix: string } }>('POST', '/api/v1/engine/pull', { tag: 'v0.12.1' })
-    const list = (await app.send<TagList>('POST', '/api/v1/engine/tags/refresh')).body
-    await sim.faults({ down: false })
-    expect(down.status).toBe(503)
-    expect(down.body.message).toMatch(/unreachable/)
-    expect(down.body.data.fix).toMatch(/network/i)
+    let list: TagList
+    try {
+      // unreachable from the app too: Docker (which may have its own proxy) tries, and its error ends the job
+      const down = await app.send<Job>('POST', '/api/v1/engine/pull', { tag: 'v0.12.1' })
+      expect(down.status).toBe(200)
+      const failed = await waitJob(app, down.body.id, ['failed'])
+      expect(failed.error?.message).toMatch(/unreachable from Docker/)
+      expect(failed.error?.fix).toMatch(/network/i)
+      expect(await imagePresent(sim.docker, `${remote}:v0.12.1`)).toBe(false)
+    } finally {
+      list = (await app.send<TagList>('POST', '/api/v1/engine/tags/refresh')).body
+      await sim.faults({ down: false })
+    }
     expect(list.error?.message).toMatch(/unreachable.*Showing the list from/)
     expect(list.releases.map((r) => r.version)).toEqual(['v0.12.1', 'v0.12.0', 'v0.10.0'])
   })

@@ -139,7 +139,15 @@ export function enginePullJobKind(deps: EnginePullDeps): JobKindDef<EnginePullPa
       const docker = deps.docker()
       const progress = new PullProgress(p.layers)
       ctx.progress({ ...progress.snapshot(), message: `Pulling ${ref}` })
-      const stream = (await docker.pull(ref, { abortSignal: ctx.signal })) as NodeJS.ReadableStream
+      let stream: NodeJS.ReadableStream
+      try {
+        stream = (await docker.pull(ref, { abortSignal: ctx.signal })) as NodeJS.ReadableStream
+      } catch (err) {
+        // Docker answers 4xx/5xx before streaming when the registry cannot be reached or refuses
+        if (ctx.signal.aborted) throw err
+        const e = err as { json?: { message?: string }; message?: string }
+        throw pullError(ref, e.json?.message ?? e.message ?? String(err))
+      }
       const failure = await new Promise<string | undefined>((resolve, reject) => {
         let failed: string | undefined
         docker.modem.followProgress(

@@ -241,23 +241,28 @@ export class EngineVersionsService {
     const ref = `${repo.display}:${tag}`
     const active = this.o.jobs.active(ref).find((j) => j.kind === 'engine.pull')
     if (active) return active
-    let manifest
+    let manifest: { sizeBytes: number; layers: { digest: string; size: number }[] } | null = null
     try {
       manifest = await this.registryClient(repo).manifest(repo.name, tag)
     } catch (err) {
       const e = registryProblem(err, repo, registryBaseUrl(repo.host, this.env), tag)
-      throw new AppError(err instanceof RegistryError ? ERROR_CODE[err.kind] : 'UNAVAILABLE', e.message, { fix: e.fix }, { cause: err })
+      // Unknown tag and refused access are the registry's own answers. Unreachable from here may still be
+      // reachable for Docker (a daemon proxy or mirror): then the pull runs without the size check, and Docker's
+      // own error (mapped by pullError) ends the job if it cannot reach the registry either.
+      if (!(err instanceof RegistryError && err.kind === 'unreachable'))
+        throw new AppError(err instanceof RegistryError ? ERROR_CODE[err.kind] : 'UNAVAILABLE', e.message, { fix: e.fix }, { cause: err })
+      this.o.logger.warn({ err, ref }, 'registry unreachable from the app; pulling without the disk check')
     }
     const docker = this.docker()
     const info = (await docker.info()) as { DockerRootDir?: string }
     const root = info.DockerRootDir
-    if (root && existsSync(root)) {
+    if (manifest && root && existsSync(root)) {
       const space = await diskSpace(root)
       const problem = pullSpaceProblem(manifest.sizeBytes, space.freeBytes, space.totalBytes, root)
       if (problem) throw new AppError('CONFLICT', problem.message, { fix: problem.fix })
     }
     const existed = await docker.getImage(ref).inspect().then(() => true, () => false)
-    return this.o.jobs.start('engine.pull', { title: `Pull ${ref}`, target: ref, params: { repository: repo.display, tag, layers: manifest.layers, existed } })
+    return this.o.jobs.start('engine.pull', { title: `Pull ${ref}`, target: ref, params: { repository: repo.display, tag, layers: manifest?.layers ?? [], existed } })
   }
 
   async removeImage(tag: string): Promise<PruneResult> {
