@@ -49,6 +49,7 @@ export class DeploymentMonitor {
   private again = false
   private closed = false
   private readonly gpuSub: { dispose(): void }
+  private readonly settingsSub: { dispose(): void }
   private readonly adopted = new Set<string>()
 
   constructor(private readonly d: MonitorDeps) {
@@ -61,6 +62,12 @@ export class DeploymentMonitor {
       onDisconnect: () => undefined,
     })
     this.gpuSub = d.gpu.onSnapshot((s) => this.onGpus(s))
+    this.settingsSub = d.settings.onChange((next, prev) => {
+      if (next.dockerSocket !== prev.dockerSocket) {
+        this.events.reconnect()
+        void this.reconcile()
+      }
+    })
   }
 
   runtime(id: string): Runtime {
@@ -162,15 +169,20 @@ export class DeploymentMonitor {
     if (info.State.Restarting) return
     if (rt.followedContainer === containerId) rt.stopFollowing()
     if (rt.state === 'stopped' || rt.state === 'failed') {
-      if (fresh && info.State.ExitCode !== 0 && rt.state === 'stopped' && info.State.Status !== 'created') await this.exited(rt, containerId, info.State.ExitCode)
+      if (fresh && info.State.ExitCode !== 0 && rt.state === 'stopped' && info.State.Status !== 'created') await this.exited(rt, containerId, info.State.ExitCode, true)
       return
     }
     await this.exited(rt, containerId, info.State.Status === 'created' ? null : info.State.ExitCode)
   }
 
-  /** The container stopped: stopped when asked (or exit 0), else failed with the diagnosis. */
-  async exited(rt: Runtime, containerId: string, exitCode: number | null): Promise<void> {
+  /**
+   * The container stopped: stopped when asked (or exit 0), else failed with the diagnosis. `adopting`: a
+   * container found exited at app start (its non-zero exit is reported as the failure it was).
+   */
+  async exited(rt: Runtime, containerId: string, exitCode: number | null, adopting = false): Promise<void> {
     if (rt.status.containerId && rt.status.containerId !== containerId) return
+    // Already stopped by a stop job (a SIGKILL after the grace period exits 137: still a stop).
+    if (!adopting && rt.state === 'stopped') return
     let lines = rt.lines
     try {
       const raw = (await this.d.docker().getContainer(containerId).logs({ stdout: true, stderr: true, timestamps: true, tail: 400, follow: false })) as unknown as Buffer
@@ -183,6 +195,7 @@ export class DeploymentMonitor {
       /* container gone: use what the follower kept */
     }
     if (rt.busy && !rt.expectStop) return
+    if (!adopting && rt.state === 'stopped') return
     if (rt.expectStop || rt.state === 'stopping' || exitCode === 0) {
       rt.expectStop = false
       rt.setState('stopped')
@@ -348,6 +361,7 @@ export class DeploymentMonitor {
     clearTimeout(this.timer)
     this.events.close()
     this.gpuSub.dispose()
+    this.settingsSub.dispose()
     for (const rt of this.runtimes.values()) rt.stopFollowing()
   }
 }

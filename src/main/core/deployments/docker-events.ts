@@ -15,6 +15,8 @@ export class DockerEvents {
   private req: NodeJS.ReadableStream | undefined
   private timer: NodeJS.Timeout | undefined
   private closed = false
+  /** Streams dropped on purpose: their end does not schedule a reconnect. */
+  private readonly ignore = new WeakSet<object>()
   private delay = 500
   connected = false
 
@@ -63,6 +65,7 @@ export class DockerEvents {
       const lost = (): void => {
         if (done) return
         done = true
+        if (this.ignore.has(stream)) return
         this.connected = false
         if (!this.closed) {
           this.o.logger.warn('docker event stream ended; reconnecting')
@@ -86,6 +89,19 @@ export class DockerEvents {
     clearTimeout(this.timer)
     this.timer = setTimeout(() => void this.connect(), this.delay)
     this.delay = Math.min(this.delay * 2, 2000)
+  }
+
+  /** Drop the current stream and connect again (e.g. the Docker endpoint setting changed). */
+  reconnect(): void {
+    if (this.closed) return
+    const old = this.req
+    this.req = undefined
+    this.connected = false
+    clearTimeout(this.timer)
+    this.delay = 500
+    if (old) this.ignore.add(old)
+    ;(old as unknown as { destroy?: () => void } | undefined)?.destroy?.()
+    void this.connect()
   }
 
   close(): void {
