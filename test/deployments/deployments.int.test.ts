@@ -151,6 +151,17 @@ describe('vLLM deployments on the simulated workstation', () => {
     expect((await getDeployment(server, ids.b)).status.state).toBe('ready')
   })
 
+  it('warns when the container’s processes are not on a requested GPU (CUDA_VISIBLE_DEVICES narrows it to GPU 1 of 0 and 1)', async () => {
+    const d = await createDeployment(server, spec('delta', gpu0!.uuid, 0.3, { gpus: [gpu0!.uuid, gpu1!.uuid], tensorParallelSize: 1, env: { INFERADMIN_SIM_SPEED: '4', CUDA_VISIBLE_DEVICES: '1' } }))
+    await action(server, d.definition.id, 'start')
+    await waitState(server, d.definition.id, 'ready')
+    const warned = await waitFor('the GPU placement warning', async () => { const x = await getDeployment(server, d.definition.id); return x.status.gpuWarning ?? undefined }, 15_000, 200)
+    expect(warned).toMatch(new RegExp(`not on the GPU it was meant for: no process of the container on GPU 0 \\(${gpu0!.uuid}\\)`))
+    await server.api('DELETE', `/deployments/${d.definition.id}`)
+    await waitFor('delta deleted', async () => (await server.api('GET', `/deployments/${d.definition.id}`)).status === 404)
+    await waitFor('GPU 1 free of delta', async () => !onGpu(await gpus(), 1, d.definition.id))
+  })
+
   it('fails with vLLM’s reason at 0.95 on a GPU with external use, and the one-click fix makes it start', async () => {
     setExternalGpuUsage(1, 3000, { simDir: env.INFERADMIN_SIM_DIR })
     const c = await createDeployment(server, spec('charlie', gpu1!.uuid, 0.95))

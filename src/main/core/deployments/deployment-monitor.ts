@@ -305,7 +305,8 @@ export class DeploymentMonitor {
     const def = this.d.definition(rt.id)
     if (!def?.gpus.length) return
     const readyAt = Date.parse(rt.status.readyAt ?? new Date().toISOString())
-    const deadline = Date.now() + Math.max(8000, 4 * this.d.settings.get().gpuRefreshMs)
+    // Compute apps are sampled every ~3 GPU intervals (≥ 2 s): two rounds after ready, with margin.
+    const deadline = Date.now() + Math.max(5000, 7 * this.d.settings.get().gpuRefreshMs)
     const check = (s: GpusSnapshot): boolean => {
       if (rt.state !== 'ready') return true
       const fresh = s.gpus.some((g) => g.memory.appsAt && Date.parse(g.memory.appsAt) > readyAt)
