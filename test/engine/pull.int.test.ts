@@ -133,7 +133,13 @@ describe('registry v2 source', () => {
       await buildUniqueImage(sim.docker, LOCAL, 'd', 1)
       await pushTagsAs(LOCAL, { 'v0.13.0': 'd' })
       await removeLocal(sim.docker, [LOCAL])
+      // a tag built or tagged locally shows (pulled, no date) but is never "the newest release"
+      await sim.docker.getImage(`${remote}:v0.12.0`).tag({ repo: remote, tag: 'v9.0.0' })
       const l = (await app.send<TagList>('POST', '/api/v1/engine/tags/refresh')).body
+      await sim.docker.getImage(`${remote}:v9.0.0`).remove({ noprune: true })
+      expect(l.releases[0]!.tag).toMatchObject({ name: 'v9.0.0', date: null, digest: null })
+      expect(l.releases[0]!.tag!.local).not.toBeNull()
+      l.releases.shift()
       expect(l.releases[0]!.version).toBe('v0.13.0')
       expect(l.newestRelease).toBe('v0.13.0')
       expect(events).toEqual([expect.objectContaining({ tag: 'v0.13.0', previous: 'v0.12.1', digest: l.releases[0]!.tag!.digest })])

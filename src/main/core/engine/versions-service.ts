@@ -192,7 +192,7 @@ export class EngineVersionsService {
     } catch (e) {
       dockerProblem = `Docker at ${this.o.docker.endpoint()} is not reachable (${e instanceof Error ? e.message : String(e)}), so pulled tags are not marked. Start Docker or fix Settings → Docker socket.`
     }
-    const raw = cached?.tags ?? []
+    const raw = [...(cached?.tags ?? [])]
     // Tags pulled locally but not (or no longer) listed remotely still show, without a date.
     for (const t of local.keys()) if (!raw.some((r) => r.name === t)) raw.push({ name: t, date: null, digest: null, sizeBytes: null })
     const c = classify(raw, local)
@@ -206,6 +206,8 @@ export class EngineVersionsService {
       fetchedAt: cached?.fetchedAt ?? null,
       ageSeconds: age,
       ...c,
+      // Only what the registry lists counts as the newest release (a locally built tag does not).
+      newestRelease: cached?.newestRelease ?? null,
       error,
       dockerError: dockerProblem,
       refreshing: !!this.refreshing,
