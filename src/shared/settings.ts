@@ -42,6 +42,13 @@ export const SettingsFields = z
       .string()
       .min(1)
       .regex(/^[a-z0-9]+([._\-/:][a-z0-9]+)*$/, 'must be an image repository such as vllm/vllm-openai'),
+    /** Open WebUI image repository (the tag is chosen at deploy/update). */
+    webuiImage: z
+      .string()
+      .min(1)
+      .regex(/^[a-z0-9]+([._\-/:][a-z0-9]+)*$/, 'must be an image repository such as ghcr.io/open-webui/open-webui'),
+    /** Host port Open WebUI is published on (on listenInterface). */
+    webuiPort: z.number().int().min(1, 'a port from 1 to 65535').max(65535, 'a port from 1 to 65535'),
     /** Local time "HH:MM" of the nightly vLLM tag-list refresh. */
     tagRefreshTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use a 24-hour time such as 03:00'),
     /** Hugging Face endpoint; empty = HF_ENDPOINT or https://huggingface.co. */

@@ -22,6 +22,8 @@ import { SecretStore } from './settings/secrets'
 import { SettingsService } from './settings/settings-service'
 import { CpuPool } from './workers/cpu-pool'
 import { IoLimiter } from './workers/io-limiter'
+import { deploymentEndpoints } from './webui/deployment-endpoints'
+import { WebuiService } from './webui/webui-service'
 
 export interface CoreOptions {
   mode: 'desktop' | 'headless'
@@ -54,6 +56,7 @@ export interface Core {
   models: ModelService
   engine: EngineVersionsService
   deployments: DeploymentService
+  webui: WebuiService
   /** Prometheus text for GET /metrics. */
   metrics: { contentType: string; render(): Promise<string> }
   /** Drains pools and closes services; safe to call twice. */
@@ -95,8 +98,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const models = new ModelService({ settings, secrets, jobs, io, cpu, logger, dataDir: opts.paths.dataDir, env, ...opts.modelTuning })
   const engine = new EngineVersionsService({ settings, docker, jobs, logger, dataDir: opts.paths.dataDir, env })
   const deployments = new DeploymentService({ docker: () => docker.client(), settings, gpu, jobs, models, logger, dataDir: opts.paths.dataDir, stopGraceSeconds: opts.deploymentStopGraceSeconds })
+  const webui = new WebuiService({ docker: () => docker.client(), settings, secrets, jobs, endpoints: deploymentEndpoints(deployments), logger, dataDir: opts.paths.dataDir })
   await jobs.restore()
   await deployments.init()
+  await webui.init()
   // Prune/DELETE keep images a deployment definition names, even with no container.
   engine.setImageUsage(async () => deployments.list().map((d) => ({ ref: /:[^/]+$/.test(d.definition.image.split('@')[0] ?? '') ? d.definition.image : `${d.definition.image}:latest`, by: d.definition.name })))
   engine.setFlagSource(async (ref) => catalogFlagSet(await deployments.flags.forImage(ref)))
@@ -130,6 +135,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     models,
     engine,
     deployments,
+    webui,
   })
 
   let disposed: Promise<void> | undefined
@@ -137,6 +143,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     (disposed ??= (async () => {
       for (const d of disposables) d.dispose()
       alwaysLatest.dispose()
+      webui.dispose()
       engine.dispose()
       models.dispose()
       await jobs.dispose()
@@ -147,5 +154,5 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     })())
 
   logger.info({ mode: opts.mode, version: opts.version, paths: opts.paths }, 'core started')
-  return { router, logger, settings, cpu, io, gpu, jobs, models, engine, deployments, metrics, dispose }
+  return { router, logger, settings, cpu, io, gpu, jobs, models, engine, deployments, webui, metrics, dispose }
 }

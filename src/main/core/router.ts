@@ -15,6 +15,8 @@ import { base } from './rpc/base'
 import { settingsRouter } from './settings/settings-router'
 import type { SettingsService } from './settings/settings-service'
 import { systemRouter } from './system/system-router'
+import { webuiRouter } from './webui/webui-router'
+import type { WebuiService } from './webui/webui-service'
 
 export type { RpcContext } from './rpc/base'
 
@@ -29,6 +31,7 @@ export interface RouterDeps {
   models: ModelService
   engine: EngineVersionsService
   deployments: DeploymentService
+  webui: WebuiService
 }
 
 /** The one router: one entry per domain, each domain's handlers in its own folder. */
@@ -42,6 +45,7 @@ export function createRouter(deps: RouterDeps) {
     models: modelsRouter(deps.models),
     engine: engineRouter(deps.engine),
     deployments: deploymentsRouter(deps.deployments),
+    webui: webuiRouter(deps.webui),
   })
 }
 

@@ -7,6 +7,7 @@ import { jobsContract } from './jobs'
 import { modelsContract } from './models'
 import { settingsContract } from './settings'
 import { systemContract } from './system'
+import { webuiContract } from './webui'
 
 /** The one contract. Served over MessagePort (Electron), WebSocket /rpc and REST /api/v1. */
 export const contract = {
@@ -18,6 +19,7 @@ export const contract = {
   models: modelsContract,
   deployments: deploymentsContract,
   engine: engineContract,
+  webui: webuiContract,
 }
 
 export type Contract = typeof contract

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { commonErrors } from '../errors'
 
 /** Every long operation is a job. Kinds grow with features (deployments, image pulls …). */
-export const JobKind = z.enum(['model.pull', 'model.update', 'model.delete', 'engine.pull', 'engine.prune', 'deployment.deploy', 'deployment.stop', 'deployment.delete'])
+export const JobKind = z.enum(['model.pull', 'model.update', 'model.delete', 'engine.pull', 'engine.prune', 'deployment.deploy', 'deployment.stop', 'deployment.delete', 'webui.deploy', 'webui.start', 'webui.stop', 'webui.update', 'webui.delete'])
 export type JobKind = z.infer<typeof JobKind>
 
 export const JobState = z.enum(['queued', 'running', 'paused', 'done', 'failed', 'cancelled'])

@@ -22,6 +22,8 @@ export function defaultSettings(paths: AppPaths, env: NodeJS.ProcessEnv = proces
     ioConcurrency: 8,
     dockerSocket: '',
     vllmImageRepository: 'vllm/vllm-openai',
+    webuiImage: 'ghcr.io/open-webui/open-webui',
+    webuiPort: 3000,
     tagRefreshTime: '03:00',
     hubEndpoint: '',
     theme: 'system',

@@ -3,7 +3,9 @@ import { dirname, join } from 'node:path'
 import type { Logger } from 'pino'
 import type { SecretCodec } from './backend'
 
-export type SecretName = 'hfToken'
+/** hfToken: the user's; webui*: Open WebUI's session key and InferAdmin's admin password there (generated, kept). */
+export const SECRET_NAMES = ['hfToken', 'webuiSecretKey', 'webuiAdminPassword'] as const
+export type SecretName = (typeof SECRET_NAMES)[number]
 
 /**
  * Secrets at rest: `<configDir>/secrets.json` (mode 0600), each value encrypted by the codec and
@@ -44,8 +46,9 @@ export class SecretStore {
     if (!existsSync(this.file)) return
     try {
       const raw = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, unknown>
-      for (const [k, v] of Object.entries(raw)) {
-        if (k !== 'hfToken' || typeof v !== 'string') continue
+      for (const [key, v] of Object.entries(raw)) {
+        if (!(SECRET_NAMES as readonly string[]).includes(key) || typeof v !== 'string') continue
+        const k = key as SecretName
         try {
           this.cache[k] = this.codec.decrypt(Buffer.from(v, 'base64'))
         } catch (err) {

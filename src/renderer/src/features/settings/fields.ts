@@ -96,6 +96,19 @@ export const sections: SectionSpec[] = [
         mono: true,
       },
       {
+        key: 'webuiImage',
+        label: 'Open WebUI image repository',
+        description: 'Image of Open WebUI (the tag is chosen when deploying or updating it).',
+        placeholder: 'ghcr.io/open-webui/open-webui',
+        mono: true,
+      },
+      {
+        key: 'webuiPort',
+        label: 'Open WebUI port',
+        description: 'Host port Open WebUI is published on (on the listen interface).',
+        numeric: true,
+      },
+      {
         key: 'tagRefreshTime',
         label: 'vLLM tag refresh time',
         description: 'Local time (HH:MM, 24-hour) of the nightly refresh of the vLLM version list. Missed while the app was off → refreshed at start.',

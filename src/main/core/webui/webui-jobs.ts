@@ -1,0 +1,226 @@
+import type Dockerode from 'dockerode'
+import { z } from 'zod'
+import { AppError } from '../errors'
+import type { JobContext } from '../jobs/job-service'
+import { WEBUI_LABEL, WEBUI_VOLUME, webuiContainerSpec } from './webui-spec'
+import type { WebuiService } from './webui-service'
+import { syncConnections } from './webui-sync'
+
+const DeployParams = z.object({ port: z.number().int(), tag: z.string() })
+const UpdateParams = z.object({ tag: z.string() })
+const DeleteParams = z.object({ data: z.boolean() })
+const None = z.object({})
+
+const HEALTHY_TIMEOUT_MS = 15 * 60_000
+const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode
+const dockerMessage = (err: unknown): string => (err as { json?: { message?: string } }).json?.message ?? (err as Error).message
+
+/** Last lines of the container's log (multiplexed frames → text). */
+async function logTail(c: Dockerode.Container, lines = 15): Promise<string> {
+  try {
+    const buf = (await c.logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer
+    const out: string[] = []
+    for (let i = 0; i + 8 <= buf.length; ) {
+      const len = buf.readUInt32BE(i + 4)
+      out.push(buf.subarray(i + 8, i + 8 + len).toString('utf8'))
+      i += 8 + len
+    }
+    return (out.length ? out.join('') : buf.toString('utf8')).trim().split('\n').slice(-lines).join('\n')
+  } catch {
+    return ''
+  }
+}
+
+/** Pull the image when it is not here (progress by layer bytes). */
+async function ensureImage(svc: WebuiService, ref: string, ctx: JobContext<unknown>): Promise<void> {
+  const docker = svc.o.docker()
+  try {
+    await docker.getImage(ref).inspect()
+    return
+  } catch (err) {
+    if (statusOf(err) !== 404) throw new AppError('UNAVAILABLE', `Docker is not reachable: ${(err as Error).message}`, { fix: 'Start Docker, or check the Docker endpoint in Settings.' })
+  }
+  ctx.progress({ message: `Pulling ${ref}` })
+  try {
+    const stream = await docker.pull(ref, { abortSignal: ctx.signal })
+    const layers = new Map<string, { done: number; total: number }>()
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(err) : resolve()),
+        (e: { id?: string; error?: string; progressDetail?: { current?: number; total?: number } }) => {
+          if (e.error) reject(new Error(e.error))
+          if (e.id && e.progressDetail?.total) layers.set(e.id, { done: e.progressDetail.current ?? 0, total: e.progressDetail.total })
+          let done = 0
+          let total = 0
+          for (const l of layers.values()) (done += l.done), (total += l.total)
+          ctx.progress({ bytesDone: done, bytesTotal: total, message: `Pulling ${ref}` })
+        },
+      ),
+    )
+  } catch (err) {
+    throw new AppError('UNAVAILABLE', `Could not pull ${ref}: ${dockerMessage(err)}`, { fix: 'Check the tag and the network, or pull the image by hand (docker pull), then deploy again.' })
+  }
+}
+
+/** Start, mapping "port is already allocated" to a clear CONFLICT naming the port. */
+async function startContainer(c: Dockerode.Container, port: number): Promise<void> {
+  try {
+    await c.start()
+  } catch (err) {
+    const msg = dockerMessage(err)
+    if (/port is already allocated|address already in use/i.test(msg)) throw new AppError('CONFLICT', `Port ${port} is in use: ${msg}`, { fix: `Choose another port for Open WebUI, or stop what listens on port ${port}.`, fields: { port: `port ${port} is in use` } })
+    throw new AppError('UNAVAILABLE', `Docker could not start Open WebUI: ${msg}`, { fix: 'Read the message above; check Docker on the System page.' })
+  }
+}
+
+/** Until Docker reports the container healthy (/health), or it exits. */
+async function waitHealthy(svc: WebuiService, c: Dockerode.Container, ctx: JobContext<unknown>): Promise<void> {
+  ctx.progress({ message: 'Waiting for Open WebUI to become healthy' })
+  const deadline = Date.now() + HEALTHY_TIMEOUT_MS
+  for (;;) {
+    ctx.signal.throwIfAborted()
+    const info = await c.inspect()
+    if (info.State.Status === 'exited' || info.State.Status === 'dead') {
+      throw new AppError('UNAVAILABLE', `Open WebUI exited with code ${info.State.ExitCode} during start-up.${(await logTail(c)).replace(/^/, '\n') || ''}`, { fix: 'Read the log lines above; try another tag.' })
+    }
+    if (info.State.Health?.Status === 'healthy') break
+    if (!info.Config.Healthcheck?.Test?.length || info.Config.Healthcheck.Test[0] === 'NONE') {
+      const ok = await fetch(`${svc.localUrl()}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false)
+      if (ok) break
+    }
+    if (Date.now() > deadline) throw new AppError('UNAVAILABLE', `Open WebUI did not become healthy within ${HEALTHY_TIMEOUT_MS / 60_000} minutes.`, { fix: 'Read its log (docker logs inferadmin-open-webui).' })
+    await new Promise((r) => setTimeout(r, 300))
+  }
+  await svc.refresh()
+}
+
+/** After healthy: our admin account and the connections. A failed sync is shown in the status, the job still succeeds. */
+async function afterHealthy(svc: WebuiService, ctx: JobContext<unknown>): Promise<{ url: string; sync: string }> {
+  ctx.progress({ message: 'Writing the model connections' })
+  await syncConnections(svc, ctx.signal).catch((err: Error) => svc.o.logger.warn({ err: err.message }, 'webui sync after start failed'))
+  return { url: `${svc.localUrl()}/`, sync: svc.status().sync.state }
+}
+
+async function createAndStart(svc: WebuiService, tag: string, port: number): Promise<Dockerode.Container> {
+  const s = svc.o.settings.get()
+  const c = await svc.o.docker().createContainer(
+    webuiContainerSpec({ image: s.webuiImage, tag, hostPort: port, listenInterface: s.listenInterface, secretKey: svc.secret('webuiSecretKey'), endpoints: svc.o.endpoints.list() }),
+  )
+  try {
+    await startContainer(c, port)
+  } catch (err) {
+    await c.remove({ force: true }).catch(() => undefined)
+    throw err
+  }
+  return c
+}
+
+async function deploy(svc: WebuiService, ctx: JobContext<z.infer<typeof DeployParams>>): Promise<{ url: string; sync: string }> {
+  const { port, tag } = ctx.params
+  const docker = svc.o.docker()
+  let createdVolume = false
+  let c: Dockerode.Container | undefined
+  svc.transient = 'creating'
+  svc.publish()
+  try {
+    await ensureImage(svc, `${svc.o.settings.get().webuiImage}:${tag}`, ctx)
+    await svc.assertPortFree(port)
+    svc.secret('webuiAdminPassword')
+    if (!(await svc.volumeExists())) {
+      await docker.createVolume({ Name: WEBUI_VOLUME, Labels: { [WEBUI_LABEL.managed]: 'true', [WEBUI_LABEL.kind]: 'webui' } })
+      createdVolume = true
+    }
+    ctx.progress({ message: 'Creating the container' })
+    c = await createAndStart(svc, tag, port)
+    // A new volume is a fresh install: its first sync owns the whole connection list.
+    await svc.saveRecord({ tag, port, ...(createdVolume ? { fresh: true, managedUrls: [] } : {}) })
+    svc.transient = null
+    await svc.refresh()
+    await waitHealthy(svc, c, ctx)
+  } catch (err) {
+    // Nothing half-created: the container, and the volume if this deploy made it.
+    if (c) await c.remove({ force: true }).catch(() => undefined)
+    if (createdVolume) await docker.getVolume(WEBUI_VOLUME).remove().catch(() => undefined)
+    throw err
+  } finally {
+    svc.transient = null
+    await svc.refresh()
+  }
+  return afterHealthy(svc, ctx)
+}
+
+async function start(svc: WebuiService, ctx: JobContext<unknown>): Promise<{ url: string; sync: string }> {
+  const info = await svc.container()
+  if (!info) throw new AppError('NOT_FOUND', 'Open WebUI is not deployed.', { fix: 'Deploy it first.' })
+  const c = svc.o.docker().getContainer(info.Id)
+  await startContainer(c, Number(info.Labels[WEBUI_LABEL.port] ?? svc.port()))
+  await svc.refresh()
+  await waitHealthy(svc, c, ctx)
+  return afterHealthy(svc, ctx)
+}
+
+async function stop(svc: WebuiService): Promise<void> {
+  const info = await svc.container()
+  if (!info) return
+  svc.transient = 'stopping'
+  svc.publish()
+  try {
+    await svc.o
+      .docker()
+      .getContainer(info.Id)
+      .stop({ t: 10 })
+      .catch((err) => {
+        if (statusOf(err) !== 304 && statusOf(err) !== 404) throw err
+      })
+  } finally {
+    svc.transient = null
+    await svc.refresh()
+  }
+}
+
+async function update(svc: WebuiService, ctx: JobContext<z.infer<typeof UpdateParams>>): Promise<{ url: string; sync: string }> {
+  const info = await svc.container()
+  if (!info) throw new AppError('NOT_FOUND', 'Open WebUI is not deployed.', { fix: 'Deploy it first.' })
+  const oldTag = info.Labels[WEBUI_LABEL.tag] ?? 'main'
+  const port = Number(info.Labels[WEBUI_LABEL.port] ?? svc.port())
+  await ensureImage(svc, `${svc.o.settings.get().webuiImage}:${ctx.params.tag}`, ctx)
+  ctx.progress({ message: `Replacing ${oldTag} with ${ctx.params.tag} (the data volume stays)` })
+  await stop(svc)
+  await svc.o.docker().getContainer(info.Id).remove({ force: true })
+  let c: Dockerode.Container
+  try {
+    c = await createAndStart(svc, ctx.params.tag, port)
+  } catch (err) {
+    await createAndStart(svc, oldTag, port).catch(() => undefined)
+    await svc.refresh()
+    throw err
+  }
+  await svc.saveRecord({ tag: ctx.params.tag, port })
+  await svc.refresh()
+  await waitHealthy(svc, c, ctx)
+  return afterHealthy(svc, ctx)
+}
+
+async function remove(svc: WebuiService, ctx: JobContext<z.infer<typeof DeleteParams>>): Promise<{ volumeRemoved: boolean }> {
+  const info = await svc.container()
+  if (info) await svc.o.docker().getContainer(info.Id).remove({ force: true })
+  let volumeRemoved = false
+  if (ctx.params.data && (await svc.volumeExists())) {
+    await svc.o.docker().getVolume(WEBUI_VOLUME).remove()
+    volumeRemoved = true
+    await svc.saveRecord({ managedUrls: [], fresh: false })
+  }
+  svc.setSync({ state: 'not-running', applied: [], message: null, fix: null })
+  await svc.refresh()
+  return { volumeRemoved }
+}
+
+export function registerWebuiJobs(svc: WebuiService): void {
+  const jobs = svc.o.jobs
+  jobs.register({ kind: 'webui.deploy', params: DeployParams, persistent: false, pausable: false, run: (ctx) => deploy(svc, ctx) })
+  jobs.register({ kind: 'webui.start', params: None, persistent: false, pausable: false, run: (ctx) => start(svc, ctx) })
+  jobs.register({ kind: 'webui.stop', params: None, persistent: false, pausable: false, run: () => stop(svc) })
+  jobs.register({ kind: 'webui.update', params: UpdateParams, persistent: false, pausable: false, run: (ctx) => update(svc, ctx) })
+  jobs.register({ kind: 'webui.delete', params: DeleteParams, persistent: false, pausable: false, run: (ctx) => remove(svc, ctx) })
+}

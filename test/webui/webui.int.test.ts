@@ -1,0 +1,176 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Docker from 'dockerode'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import type { DeploymentSpecInput } from '../../src/shared/contract/deployments'
+import { WEBUI_VOLUME } from '../../src/main/core/webui/webui-spec'
+import { seedModel } from '../sim/seed.js'
+import { PROFILES } from '../sim/gpus/profiles.js'
+import { action, createDeployment, ourContainers, serve, waitFor, waitState, type Server } from '../deployments/support'
+import { fingerprint, freePort, occupy, runJob, simState, volumeExists, waitWebui, webui, webuiContainers } from './support'
+
+// Open WebUI in one click against the simulated workstation: the real headless server, real deployments of the
+// simulated vLLM, and the simulated Open WebUI image (ghcr.io/open-webui/open-webui:* built by `sim up`).
+const [gpu0, gpu1] = PROFILES.default!.gpus
+let env: Record<string, string>
+let docker: Docker
+let home: string
+let server: Server
+let model: string
+let port: number
+const ids: Record<string, string> = {}
+const ports: Record<string, number> = {}
+let instanceId = ''
+
+const spec = (name: string, gpu: string): DeploymentSpecInput => ({
+  name,
+  model: { repo: model, revision: 'main' },
+  image: `${env.INFERADMIN_SIM_VLLM_IMAGE}:latest`,
+  gpus: [gpu],
+  args: { '--gpu-memory-utilization': 0.45 },
+  env: { INFERADMIN_SIM_SPEED: '4' },
+})
+const url = (p: number): string => `http://host.docker.internal:${p}/v1`
+
+async function clean(): Promise<void> {
+  for (const c of [...(await webuiContainers(docker)), ...(await ourContainers(docker))]) await docker.getContainer(c.Id).remove({ force: true })
+  if (await volumeExists(docker, WEBUI_VOLUME)) await docker.getVolume(WEBUI_VOLUME).remove()
+}
+
+async function deployReady(name: string, gpu: string): Promise<void> {
+  const d = await createDeployment(server, spec(name, gpu))
+  ids[name] = d.definition.id
+  await action(server, d.definition.id, 'start')
+  const ready = await waitState(server, d.definition.id, 'ready', 40_000)
+  ports[name] = ready.status.hostPort!
+}
+
+beforeAll(async () => {
+  env = inject('simEnv')
+  if (!env) throw new Error('no simEnv: run this file in the vitest "sim" project')
+  expect(env.INFERADMIN_SIM_WEBUI_IMAGE).toBe('ghcr.io/open-webui/open-webui')
+  docker = new Docker({ socketPath: env.DOCKER_HOST!.replace(/^unix:\/\//, '') })
+  await clean()
+  home = mkdtempSync(join(tmpdir(), 'inferadmin-webui-'))
+  mkdirSync(home, { recursive: true })
+  port = await freePort()
+  // 0.0.0.0: Open WebUI's container reaches the deployments through host.docker.internal (the bridge gateway).
+  writeFileSync(join(home, 'settings.json'), JSON.stringify({ gpuRefreshMs: 500, containerRefreshMs: 2000, listenInterface: '0.0.0.0', webuiPort: port }))
+  model = (await seedModel(join(home, 'models'), { kind: 'chat' })).repo
+  server = await serve(home, { DOCKER_HOST: env.DOCKER_HOST!, INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI! })
+  await deployReady('alpha', gpu1!.uuid)
+}, 180_000)
+
+afterAll(async () => {
+  await server?.kill('SIGKILL')
+  if (docker) await clean()
+  if (home) rmSync(home, { recursive: true, force: true })
+})
+
+describe('Open WebUI wired to the deployments', () => {
+  it('one call → healthy → the stand-in lists the ready deployment as its OpenAI connection, reachable', async () => {
+    expect((await webui(server)).state).toBe('absent')
+    const job = await runJob(server, 'POST', '/webui', {})
+    expect(job.state, JSON.stringify(job.error)).toBe('done')
+    const w = await waitWebui(server, 'healthy and in sync', (x) => x.state === 'healthy' && x.sync.state === 'in-sync')
+    expect(w.url).toBe(`http://127.0.0.1:${port}/`)
+    expect(w.connections).toEqual([{ deploymentId: ids.alpha, name: 'alpha', baseUrl: url(ports.alpha!) }])
+    expect(w.image).toBe('ghcr.io/open-webui/open-webui:main')
+
+    const st = await simState(port)
+    instanceId = st.instanceId
+    expect(st.config.openai.OPENAI_API_BASE_URLS).toEqual([url(ports.alpha!)])
+    expect(st.config.ollama.ENABLE_OLLAMA_API).toBe(false)
+    expect(st.connections).toEqual([expect.objectContaining({ url: url(ports.alpha!), reachable: true, models: [model] })])
+    expect(st.users).toEqual([{ email: 'inferadmin@inferadmin.local', role: 'admin' }])
+
+    // The container: image, labels, data volume, host gateway, port on the interface, the kept secret key.
+    const [c] = await webuiContainers(docker)
+    const info = await docker.getContainer(c!.Id).inspect()
+    expect(info.Config.Labels).toMatchObject({ 'inferadmin.managed': 'true', 'inferadmin.kind': 'webui', 'inferadmin.port': String(port) })
+    expect(info.HostConfig.ExtraHosts).toEqual(['host.docker.internal:host-gateway'])
+    expect(info.Mounts.find((m) => m.Destination === '/app/backend/data')?.Name).toBe(WEBUI_VOLUME)
+    expect(info.HostConfig.PortBindings?.['8080/tcp']).toEqual([{ HostIp: '0.0.0.0', HostPort: String(port) }])
+    expect(info.Config.Env).toEqual(expect.arrayContaining(['ENABLE_OLLAMA_API=false', 'WEBUI_AUTH=true', `OPENAI_API_BASE_URLS=${url(ports.alpha!)}`]))
+    const key = info.Config.Env.find((e) => e.startsWith('WEBUI_SECRET_KEY='))!.slice('WEBUI_SECRET_KEY='.length)
+    expect(st.secretKey.current).toBe(fingerprint(key))
+    // Never sent to a client.
+    expect(JSON.stringify(w)).not.toContain(key)
+  })
+
+  it('a new deployment becoming ready is added through the admin API (env ignored after the first start), data kept; a stopped one is removed', async () => {
+    await deployReady('beta', gpu0!.uuid)
+    const w = await waitWebui(server, 'with both connections', (x) => x.sync.state === 'in-sync' && x.sync.applied.length === 2)
+    expect(w.sync.applied).toEqual([url(ports.alpha!), url(ports.beta!)])
+    const st = await simState(port)
+    expect(st.instanceId).toBe(instanceId)
+    expect(st.starts).toBe(1) // same container, same data: changed through /openai/config/update
+    expect(st.envAtStart.openai.OPENAI_API_BASE_URLS).toEqual([url(ports.alpha!)])
+    expect(st.connections.map((c) => [c.url, c.reachable])).toEqual([
+      [url(ports.alpha!), true],
+      [url(ports.beta!), true],
+    ])
+
+    await action(server, ids.beta!, 'stop')
+    await waitState(server, ids.beta!, 'stopped', 40_000)
+    await waitFor('beta gone from Open WebUI', async () => (await simState(port)).config.openai.OPENAI_API_BASE_URLS.length === 1, 20_000)
+    expect((await simState(port)).config.openai.OPENAI_API_BASE_URLS).toEqual([url(ports.alpha!)])
+  })
+
+  it('stop → start keeps the secret key and the data; update to another tag keeps them too', async () => {
+    expect((await runJob(server, 'POST', '/webui/stop')).state).toBe('done')
+    await waitWebui(server, 'stopped', (x) => x.state === 'stopped' && x.url === null)
+    expect((await runJob(server, 'POST', '/webui/start')).state).toBe('done')
+    await waitWebui(server, 'healthy again', (x) => x.state === 'healthy' && x.sync.state === 'in-sync')
+    let st = await simState(port)
+    expect(st.instanceId).toBe(instanceId)
+    expect(st.starts).toBe(2)
+    expect(st.secretKey.current).toBe(st.secretKey.firstStart)
+
+    const up = await runJob(server, 'POST', '/webui/update', { tag: 'v0.6.33' })
+    expect(up.state, JSON.stringify(up.error)).toBe('done')
+    const w = await waitWebui(server, 'healthy on v0.6.33', (x) => x.state === 'healthy' && x.tag === 'v0.6.33' && x.sync.state === 'in-sync')
+    expect(w.image).toBe('ghcr.io/open-webui/open-webui:v0.6.33')
+    st = await simState(port)
+    expect(st.version).toBe('0.6.33')
+    expect(st.instanceId).toBe(instanceId)
+    expect(st.secretKey.current).toBe(st.secretKey.firstStart)
+    expect(st.config.openai.OPENAI_API_BASE_URLS).toEqual([url(ports.alpha!)])
+  })
+
+  it('delete without data keeps the volume (a new deploy finds the same data); delete with data removes it', async () => {
+    expect((await runJob(server, 'DELETE', '/webui?data=false')).state).toBe('done')
+    expect(await webuiContainers(docker)).toEqual([])
+    expect(await volumeExists(docker, WEBUI_VOLUME)).toBe(true)
+    expect((await webui(server)).state).toBe('absent')
+
+    expect((await runJob(server, 'POST', '/webui', { tag: 'main' })).state).toBe('done')
+    await waitWebui(server, 'healthy after redeploy', (x) => x.state === 'healthy' && x.sync.state === 'in-sync')
+    expect((await simState(port)).instanceId).toBe(instanceId)
+    const size = (await server.api<{ volume: string; exists: boolean; sizeBytes: number | null }>('GET', '/webui/data')).body
+    expect(size).toMatchObject({ volume: WEBUI_VOLUME, exists: true })
+    expect(size.sizeBytes).toBeGreaterThan(0)
+
+    const del = await runJob(server, 'DELETE', '/webui?data=true')
+    expect(del.result).toEqual({ volumeRemoved: true })
+    expect(await webuiContainers(docker)).toEqual([])
+    expect(await volumeExists(docker, WEBUI_VOLUME)).toBe(false)
+  })
+
+  it('port already in use → 409 naming the port, nothing created', async () => {
+    const busy = await freePort()
+    const holder = await occupy(busy)
+    try {
+      const r = await server.api<{ code: string; message: string; data: { fix: string } }>('POST', '/webui', { port: busy })
+      expect(r.status).toBe(409)
+      expect(r.body.message).toContain(`Port ${busy} is in use`)
+      expect(r.body.data.fix).toMatch(/another port/)
+      expect(await webuiContainers(docker)).toEqual([])
+      expect(await volumeExists(docker, WEBUI_VOLUME)).toBe(false)
+      expect((await webui(server)).state).toBe('absent')
+    } finally {
+      await new Promise((r) => holder.close(r))
+    }
+  })
+})
