@@ -118,6 +118,33 @@ describe('Open WebUI wired to the deployments', () => {
     expect((await simState(port)).config.openai.OPENAI_API_BASE_URLS).toEqual([url(ports.alpha!)])
   })
 
+  it('a failed update of the connections shows the one manual step (never silently stale); a retry syncs', async () => {
+    const fault = (n: number) => fetch(`http://127.0.0.1:${port}/inferadmin-sim/fault`, { method: 'POST', body: JSON.stringify({ configUpdate: n }) })
+    await fault(500)
+    await action(server, ids.beta!, 'start')
+    ports.beta = (await waitState(server, ids.beta!, 'ready', 40_000)).status.hostPort!
+    const w = await waitWebui(server, 'sync failed', (x) => x.sync.state === 'failed')
+    expect(w.sync.message).toMatch(/could not be updated: .*HTTP 500/)
+    expect(w.sync.fix).toContain('Admin Panel → Settings → Connections')
+    expect(w.sync.fix).toContain(url(ports.beta))
+    expect(w.connections.map((c) => c.baseUrl)).toEqual([url(ports.alpha!), url(ports.beta)])
+    await fault(0)
+    const r = await server.api<{ sync: { state: string; applied: string[] } }>('POST', '/webui/sync')
+    expect(r.body.sync).toMatchObject({ state: 'in-sync', applied: [url(ports.alpha!), url(ports.beta)] })
+    await action(server, ids.beta!, 'stop')
+    await waitState(server, ids.beta!, 'stopped', 40_000)
+    await waitWebui(server, 'back to alpha only', (x) => x.sync.state === 'in-sync' && x.sync.applied.length === 1)
+  })
+
+  it("creates the owner's own admin account through the admin API (sign-up is closed after ours)", async () => {
+    const r = await server.api<{ email: string; role: string }>('POST', '/webui/accounts', { name: 'Owner', email: 'Owner@Example.com', password: 'correct horse' })
+    expect(r.body).toEqual({ email: 'owner@example.com', role: 'admin' })
+    const signin = await fetch(`http://127.0.0.1:${port}/api/v1/auths/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'owner@example.com', password: 'correct horse' }) })
+    expect(((await signin.json()) as { role: string }).role).toBe('admin')
+    const again = await server.api<{ message: string }>('POST', '/webui/accounts', { name: 'Owner', email: 'owner@example.com', password: 'correct horse' })
+    expect(again.status).toBe(409)
+  })
+
   it('stop → start keeps the secret key and the data; update to another tag keeps them too', async () => {
     expect((await runJob(server, 'POST', '/webui/stop')).state).toBe('done')
     await waitWebui(server, 'stopped', (x) => x.state === 'stopped' && x.url === null)

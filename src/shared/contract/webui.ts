@@ -76,6 +76,14 @@ export const WebuiDeployInput = z.object({
 })
 export type WebuiDeployInput = z.infer<typeof WebuiDeployInput>
 
+export const WebuiAccountInput = z.object({
+  name: z.string().trim().min(1, 'enter a name').max(100),
+  email: z.string().trim().toLowerCase().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an email address such as you@example.com'),
+  password: z.string().min(8, 'at least 8 characters').max(200),
+  role: z.enum(['admin', 'user']).default('admin'),
+})
+export type WebuiAccountInput = z.infer<typeof WebuiAccountInput>
+
 /** `true`/`false` in a query string, or a JSON boolean. */
 const QueryBool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
 
@@ -106,6 +114,12 @@ export const webuiContract = {
     .route({ method: 'GET', path: '/webui/data', summary: 'The data volume and its size', tags })
     .errors(commonErrors)
     .output(z.object({ volume: z.string(), exists: z.boolean(), sizeBytes: z.number().nullable() })),
+  /** An Open WebUI account for the owner (sign-up closes after InferAdmin's own admin account). */
+  createAccount: oc
+    .route({ method: 'POST', path: '/webui/accounts', summary: 'Create your Open WebUI account (admin) through its admin API', tags })
+    .errors(commonErrors)
+    .input(WebuiAccountInput)
+    .output(z.object({ email: z.string(), role: z.string() })),
   sync: oc.route({ method: 'POST', path: '/webui/sync', summary: 'Write the ready deployments into Open WebUI now', tags }).errors(commonErrors).output(WebuiStatus),
   watch: oc.errors(commonErrors).output(eventIterator(WebuiStatus)),
 }

@@ -103,6 +103,20 @@ export function signup(db, key, form) {
   return session(user, key)
 }
 
+/** POST /api/v1/auths/add (admin only): an account with a chosen role. @param {Db} db @param {any} form */
+export function addUser(db, form) {
+  const email = String(form?.email ?? '').toLowerCase()
+  if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new HttpError(400, 'Invalid email format')
+  if (!form?.password || !form?.name) throw new HttpError(422, 'name, email and password are required')
+  if (db.users.some((u) => u.email === email)) throw new HttpError(400, MSG.EMAIL_TAKEN)
+  const role = form.role === 'admin' || form.role === 'user' ? form.role : 'pending'
+  /** @type {User} */
+  const user = { id: randomUUID(), name: String(form.name), email, role, passwordHash: hash(String(form.password)), created_at: Math.floor(Date.now() / 1000) }
+  db.users.push(user)
+  save(db)
+  return { id: user.id, email, name: user.name, role, profile_image_url: '/user.png' }
+}
+
 /** POST /api/v1/auths/signin @param {Db} db @param {string} key @param {any} form */
 export function signin(db, key, form) {
   const email = String(form?.email ?? '').toLowerCase()

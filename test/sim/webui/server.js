@@ -7,7 +7,7 @@
  * `GET <url>/models` (through host.docker.internal when the container has the host-gateway mapping).
  */
 import { createServer } from 'node:http'
-import { HttpError, currentUser, secretKey, signin, signup } from './auth.js'
+import { HttpError, addUser, currentUser, secretKey, signin, signup } from './auth.js'
 import { configFromEnv, dbReadable, fingerprint, openDb, save } from './db.js'
 
 const VERSION = process.env.INFERADMIN_SIM_WEBUI_VERSION || '0.6.34'
@@ -16,6 +16,7 @@ const log = (/** @type {string} */ s) => process.stdout.write(`${s}\n`)
 const key = secretKey()
 const db = openDb(process.env, key)
 const envAtStart = configFromEnv(process.env)
+const fault = { configUpdate: 0 }
 
 /** GET <url>/models with the connection's key, as Open WebUI's model list does. @param {string} url @param {string} apiKey */
 async function probe(url, apiKey) {
@@ -86,12 +87,22 @@ async function route(req) {
     return { status: true, name: 'Open WebUI', version: VERSION, default_locale: '', features: { auth: process.env.WEBUI_AUTH?.toLowerCase() !== 'false', enable_signup: db.config.ui.ENABLE_SIGNUP, enable_login_form: true } }
   if (m === 'POST' && p === '/api/v1/auths/signup') return signup(db, key, await readJson(req))
   if (m === 'POST' && p === '/api/v1/auths/signin') return signin(db, key, await readJson(req))
+  if (m === 'POST' && p === '/api/v1/auths/add') return (auth(true), addUser(db, await readJson(req)))
+  if (m === 'POST' && p === '/inferadmin-sim/fault') {
+    // Tests: {"configUpdate": 500} makes POST /openai/config/update fail with that status (0 clears).
+    fault.configUpdate = Number((await readJson(req)).configUpdate ?? 0)
+    return { ...fault }
+  }
   if (m === 'GET' && p === '/api/v1/auths') {
     const u = auth(false)
     return { id: u.id, email: u.email, name: u.name, role: u.role }
   }
   if (m === 'GET' && p === '/openai/config') return (auth(true), openaiConfig())
-  if (m === 'POST' && p === '/openai/config/update') return (auth(true), updateOpenAI(await readJson(req)))
+  if (m === 'POST' && p === '/openai/config/update') {
+    auth(true)
+    if (fault.configUpdate) throw new HttpError(fault.configUpdate, 'simulated failure (POST /inferadmin-sim/fault)')
+    return updateOpenAI(await readJson(req))
+  }
   if (m === 'GET' && p === '/api/models') {
     auth(false)
     const data = db.config.openai.ENABLE_OPENAI_API ? (await connections()).flatMap((c, urlIdx) => c.models.map((id) => ({ id, name: id, object: 'model', owned_by: 'openai', urlIdx }))) : []

@@ -1,5 +1,3 @@
-import { AppError } from '../errors'
-
 /** What GET /openai/config and POST /openai/config/update carry (backend/open_webui/routers/openai.py). */
 export interface OpenAIConfig {
   ENABLE_OPENAI_API: boolean | null
@@ -100,8 +98,4 @@ export class WebuiAdminClient {
   async addUser(u: { name: string; email: string; password: string; role: 'admin' | 'user' }, signal?: AbortSignal): Promise<void> {
     await this.authed('POST', '/api/v1/auths/add', u, signal)
   }
-}
-
-export function adminErrorToApp(err: unknown): AppError {
-  return err instanceof AppError ? err : new AppError('UNAVAILABLE', (err as Error).message, { fix: 'Check that Open WebUI is running and healthy.' })
 }

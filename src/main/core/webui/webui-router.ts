@@ -13,6 +13,7 @@ export function webuiRouter(svc: WebuiService) {
     update: base.webui.update.handler(({ input }) => svc.update(input.tag)),
     delete: base.webui.delete.handler(({ input }) => svc.delete(input.query.data)),
     dataSize: base.webui.dataSize.handler(() => svc.dataSize()),
+    createAccount: base.webui.createAccount.handler(({ input, signal }) => svc.createAccount(input, signal)),
     sync: base.webui.sync.handler(({ signal }) => svc.syncNow(signal)),
     watch: base.webui.watch.handler(async function* ({ signal }) {
       yield* svc.watch(signal)

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
 import type { Job } from '../../../shared/contract/jobs'
-import type { WebuiConnection, WebuiDeployInput, WebuiState, WebuiStatus, WebuiSync } from '../../../shared/contract/webui'
+import type { WebuiAccountInput, WebuiConnection, WebuiDeployInput, WebuiState, WebuiStatus, WebuiSync } from '../../../shared/contract/webui'
 import { portFree } from '../deployments/container-spec'
 import { reachHost } from '../deployments/deployment-monitor'
 import { DockerEvents } from '../deployments/docker-events'
@@ -10,7 +10,7 @@ import { AppError } from '../errors'
 import type { JobService } from '../jobs/job-service'
 import type { SecretStore } from '../settings/secrets'
 import type { SettingsService } from '../settings/settings-service'
-import { WebuiAdminClient } from './webui-admin'
+import { WebuiAdminClient, type AdminApiError } from './webui-admin'
 import { registerWebuiJobs } from './webui-jobs'
 import { ADMIN_EMAIL, ADMIN_NAME, WEBUI_LABEL, WEBUI_VOLUME, baseUrlOf, isLoopback, type ModelEndpointsSource } from './webui-spec'
 import { WebuiStore, type WebuiRecord } from './webui-store'
@@ -229,6 +229,20 @@ export class WebuiService {
     if (this.state() !== 'healthy') throw new AppError('CONFLICT', `Open WebUI is ${this.state()}, not healthy.`, { fix: 'Start it (or deploy it) and wait until it is healthy.' })
     await (this.syncChain = this.syncChain.then(() => syncConnections(this, signal).catch(() => undefined)))
     return this.status()
+  }
+
+  async createAccount(a: WebuiAccountInput, signal?: AbortSignal): Promise<{ email: string; role: string }> {
+    await this.refresh()
+    if (this.state() !== 'healthy') throw new AppError('CONFLICT', `Open WebUI is ${this.state()}, not healthy.`, { fix: 'Start it (or deploy it) and wait until it is healthy.' })
+    if (a.email === ADMIN_EMAIL) throw new AppError('BAD_REQUEST', `${ADMIN_EMAIL} is InferAdmin's own account.`, { fix: 'Use your own email address.', fields: { email: 'reserved' } })
+    try {
+      await this.admin().addUser(a, signal)
+    } catch (err) {
+      const e = err as AdminApiError
+      if (e.status === 400) throw new AppError('CONFLICT', e.message, { fix: 'Sign in with that account, or choose another email.', fields: { email: 'already registered' } })
+      throw new AppError('UNAVAILABLE', e.message, { fix: 'Check that Open WebUI is healthy, then try again.' })
+    }
+    return { email: a.email, role: a.role }
   }
 
   // ── actions (jobs) ─────────────────────────────────────────────────────────
