@@ -205,14 +205,19 @@ export class RegistryClient {
     return c.created ?? null
   }
 
-  /** Tags with digest, size and date; manifests are read with bounded parallelism. */
-  async listDetailed(name: string, signal?: AbortSignal, parallel = 6): Promise<RawTag[]> {
+  /**
+   * Tags with digest, size and date; manifests are read with bounded parallelism, for at most `maxDetailed` tags
+   * (releases, latest and plain nightlies first; commit nightlies, of which mirrors keep many, last).
+   */
+  async listDetailed(name: string, signal?: AbortSignal, parallel = 6, maxDetailed = 300): Promise<RawTag[]> {
     const names = await this.listTags(name, signal)
     const out: RawTag[] = names.map((n) => ({ name: n, date: null, digest: null, sizeBytes: null }))
+    const rank = (n: string): number => (/nightly-[0-9a-f]{7,}/.test(n) ? 1 : 0)
+    const todo = [...out].sort((a, b) => rank(a.name) - rank(b.name)).slice(0, maxDetailed)
     let i = 0
     const worker = async (): Promise<void> => {
-      while (i < out.length) {
-        const t = out[i++] as RawTag
+      while (i < todo.length) {
+        const t = todo[i++] as RawTag
         try {
           const m = await this.manifest(name, t.name, signal)
           t.digest = m.digest
@@ -224,21 +229,24 @@ export class RegistryClient {
         }
       }
     }
-    await Promise.all(Array.from({ length: Math.min(parallel, out.length) }, worker))
+    await Promise.all(Array.from({ length: Math.min(parallel, todo.length) }, worker))
     return out
   }
 }
 
 export function describeCause(err: unknown): string {
+  const UNDICI: Record<string, string> = { UND_ERR_SOCKET: 'connection closed', UND_ERR_CONNECT_TIMEOUT: 'connect timed out', UND_ERR_HEADERS_TIMEOUT: 'no answer in time' }
   let e: unknown = err
-  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+  let found: string | null = null
+  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
     const c = e as { code?: string; name?: string; cause?: unknown; message?: string }
-    if (c.code) return c.code
     if (c.name === 'TimeoutError') return 'timed out'
-    if (!c.cause) return c.message ?? String(e)
+    // the innermost system error (ECONNREFUSED, ENOTFOUND …) says the most
+    if (c.code && (!found || /^E[A-Z]+$/.test(c.code))) found = c.code
+    if (!c.cause) return found ? (UNDICI[found] ?? found) : (c.message ?? String(e))
     e = c.cause
   }
-  return String(e)
+  return found ? (UNDICI[found] ?? found) : String(e)
 }
 
 /** Base URL of a registry host: https, except loopback (plain HTTP, as dockerd treats 127.0.0.0/8 as insecure). */
