@@ -13,6 +13,7 @@ import type { ModelService } from '../models/model-service'
 import type { SettingsService } from '../settings/settings-service'
 import { LABEL } from './container-spec'
 import { registerDeploymentJobs } from './deployment-jobs'
+import { chatStream } from './chat'
 import { DeploymentMonitor } from './deployment-monitor'
 import { parseLogBuffer } from './log-follower'
 import type { Runtime } from './runtime'
@@ -275,30 +276,7 @@ export class DeploymentService {
     const first = (v: unknown): string | undefined => (Array.isArray(v) ? (v[0] as string | undefined) : typeof v === 'string' ? v.split(/\s+/)[0] : undefined)
     const model = first(def.args['--served-model-name']) ?? def.model.repo
     const key = first(def.args['--api-key']) ?? def.env.VLLM_API_KEY
-    const res = await fetch(`${st.endpoint}/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-      body: JSON.stringify({ model, messages, max_tokens: maxTokens, stream: true }),
-      signal,
-    })
-    if (!res.ok || !res.body) throw new AppError('UNAVAILABLE', `The deployment answered HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`, { fix: 'Read its log.' })
-    const dec = new TextDecoder()
-    let buf = ''
-    for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += dec.decode(part, { stream: true })
-      const events = buf.split(/\r?\n\r?\n/)
-      buf = events.pop() ?? ''
-      for (const ev of events) {
-        const data = ev.replace(/^data:\s?/, '').trim()
-        if (!data || data === '[DONE]') continue
-        try {
-          const delta = (JSON.parse(data) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content
-          if (delta) yield { delta }
-        } catch {
-          /* keep-alive or partial */
-        }
-      }
-    }
+    yield* chatStream({ endpoint: st.endpoint, model, apiKey: key, messages, maxTokens, signal })
   }
 
   // ── logs and events ────────────────────────────────────────────────────────
