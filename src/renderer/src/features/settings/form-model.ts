@@ -2,7 +2,7 @@ import type { z } from 'zod'
 import { type Settings, Settings as SettingsSchema, SettingsUpdate } from '@shared/settings'
 
 /** Keys of Settings whose inputs are numbers (edited as text, converted on validation). */
-export const numericKeys = ['gpuRefreshMs', 'containerRefreshMs', 'cpuPoolSize', 'ioConcurrency'] as const
+export const numericKeys = ['gpuRefreshMs', 'containerRefreshMs', 'cpuPoolSize', 'ioConcurrency', 'webuiPort'] as const
 type NumericKey = (typeof numericKeys)[number]
 
 /** The form's editable copy of Settings: numbers kept as the text the user typed. */
@@ -20,6 +20,7 @@ export function toDraft(s: Settings): Draft {
     containerRefreshMs: String(s.containerRefreshMs),
     cpuPoolSize: String(s.cpuPoolSize),
     ioConcurrency: String(s.ioConcurrency),
+    webuiPort: String(s.webuiPort),
   }
 }
 
