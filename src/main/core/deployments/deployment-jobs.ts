@@ -81,10 +81,11 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
     rt.patch({ containerId: cid, hostPort, endpoint: endpointOf(iface, hostPort), commit: model.commit })
     rt.lines = []
     rt.setState('starting')
-    svc.monitor.follow(rt, cid)
     ctx.progress({ message: 'Starting' })
     try {
       await container.start()
+      // Follow from the first line once it runs (a log request on a created container ends at once).
+      svc.monitor.follow(rt, cid)
     } catch (err) {
       const msg = (err as { json?: { message?: string } }).json?.message ?? (err as Error).message
       rt.fail(diagnose([msg], null, { args: def.args, extraArgs: def.extraArgs }))

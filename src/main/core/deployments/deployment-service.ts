@@ -254,6 +254,32 @@ export class DeploymentService {
     })
   }
 
+  /** Resolves when the deployment is stopped and no job acts on it (e.g. after stop()). */
+  waitStopped(id: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Deployment> {
+    this.definition(id)
+    return new Promise((resolve, reject) => {
+      const settle = (): boolean => {
+        const st = this.monitor.runtime(id).status
+        if ((st.state === 'stopped' || st.state === 'failed') && !this.activeJob(id)) return done(() => resolve(this.get(id)))
+        return false
+      }
+      const sub = this.onEvent((e) => e.type === 'update' && e.deployment.definition.id === id && settle())
+      const jobs = this.o.jobs.onUpdate((j) => j.target === `deployment:${id}` && settle())
+      const timer = opts.timeoutMs ? setTimeout(() => done(() => reject(new AppError('UNAVAILABLE', 'The deployment did not stop in time.', { fix: 'Read its log.' }))), opts.timeoutMs) : undefined
+      const onAbort = (): boolean => done(() => reject(opts.signal?.reason ?? new Error('aborted')))
+      opts.signal?.addEventListener('abort', onAbort)
+      function done(fn: () => void): true {
+        sub.dispose()
+        jobs.dispose()
+        clearTimeout(timer)
+        opts.signal?.removeEventListener('abort', onAbort)
+        fn()
+        return true
+      }
+      settle()
+    })
+  }
+
   async removeOrphan(containerId: string): Promise<{ removed: boolean }> {
     await this.monitor.reconcile()
     if (!this.monitor.isOrphan(containerId)) throw new AppError('NOT_FOUND', 'No orphaned deployment container with that id.', { fix: 'Refresh the list; only containers whose definition was deleted can be removed here.' })

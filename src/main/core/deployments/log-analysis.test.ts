@@ -48,6 +48,21 @@ describe('failure diagnosis', () => {
     expect(d.fix).toEqual({ label: 'Remove --swap-space --bogus', setArgs: { '--bogus': null }, removeExtra: ['--swap-space', '4'] })
   })
 
+  it('max-model-len beyond the model → the derived maximum as the fix', () => {
+    const d = diagnose([
+      '(APIServer pid=1) pydantic_core._pydantic_core.ValidationError: 1 validation error for ModelConfig',
+      "(APIServer pid=1)   Value error, User-specified max_model_len (10000000) is greater than the derived max_model_len (max_position_embeddings=40960 or model_max_length=None in model's config.json).",
+    ], 1, ctx)
+    expect(d).toMatchObject({ kind: 'invalid-argument', fix: { setArgs: { '--max-model-len': 40960 } } })
+    expect(d.reason).toMatch(/10000000 is longer than the model supports \(40960 tokens\)/)
+  })
+
+  it('other pydantic validation errors name the config and the message', () => {
+    const d = diagnose(['pydantic_core._pydantic_core.ValidationError: 1 validation error for CacheConfig', 'gpu_memory_utilization', '  Input should be less than or equal to 1 [type=less_than_equal]'], 1, ctx)
+    expect(d.kind).toBe('invalid-argument')
+    expect(d.reason).toMatch(/CacheConfig settings: gpu_memory_utilization/)
+  })
+
   it.each([
     ['torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB', 'cuda-oom'],
     ['ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.', 'no-kv-cache-memory'],

@@ -100,6 +100,23 @@ const RULES: Rule[] = [
     }),
   },
   {
+    kind: 'invalid-argument',
+    re: /User-specified max_model_len \((\d+)\) is greater than the derived max_model_len \((?:max_position_embeddings=)?(\d+)/,
+    build: (m) => ({
+      reason: `--max-model-len ${m[1]} is longer than the model supports (${m[2]} tokens).`,
+      hint: `Set --max-model-len to ${m[2]} or less (VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 overrides, at the risk of wrong output).`,
+      fix: { label: `Set --max-model-len ${m[2]}`, setArgs: { '--max-model-len': Number(m[2]) }, removeExtra: [] },
+    }),
+  },
+  {
+    kind: 'invalid-argument',
+    re: /ValidationError: \d+ validation errors? for (\w+)\n([^\n]*)(?:\n([^\n]*))?/,
+    build: (m) => ({
+      reason: `vLLM rejected the ${m[1]} settings: ${[m[2], m[3]].map((x) => message(x ?? '')).filter(Boolean).join(' — ')}.`,
+      hint: 'Correct the argument named in the message.',
+    }),
+  },
+  {
     kind: 'no-kv-cache-memory',
     re: /No available memory for the cache blocks/,
     build: () => ({ reason: 'After loading the weights no GPU memory was left for the KV cache.', hint: 'Raise --gpu-memory-utilization, use a quantized model, or add GPUs (tensor parallel).' }),
@@ -171,7 +188,7 @@ export function diagnose(lines: string[], exitCode: number | null, ctx: Ctx): Di
     return { kind: rule.kind, ...rule.build(m, ctx), lines: [...new Set(shown)].slice(-3), exitCode }
   }
   const tail = lines.filter((l) => l.trim()).slice(-12)
-  const errors = tail.filter((l) => /Error|error:|Traceback|Exception/.test(l))
+  const errors = tail.filter((l) => /error|Traceback|Exception/i.test(l))
   return {
     kind: 'exited',
     reason: exitCode === 137 ? 'The container was killed (exit 137: out of host memory or killed from outside).' : `The container exited with code ${exitCode ?? 'unknown'}${errors.length ? '' : ' without an error message'}.`,
