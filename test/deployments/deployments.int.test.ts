@@ -57,6 +57,25 @@ afterAll(async () => {
 })
 
 describe('vLLM deployments on the simulated workstation', () => {
+  it('serves exactly the REST routes of the issue (and documents them in openapi.json)', async () => {
+    const doc = (await server.api<{ paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json')).body
+    const routes = Object.entries(doc.paths)
+      .filter(([p]) => p.startsWith('/deployments'))
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort()
+    expect(routes).toEqual([
+      'DELETE /deployments/{id}',
+      'GET /deployments',
+      'GET /deployments/{id}',
+      'GET /deployments/{id}/logs',
+      'POST /deployments',
+      'POST /deployments/{id}/restart',
+      'POST /deployments/{id}/start',
+      'POST /deployments/{id}/stop',
+      'PUT /deployments/{id}',
+    ])
+  })
+
   it('rejects a flag the image does not know before any container is created, naming it (and the successor of a removed one)', async () => {
     const before = (await ourContainers(docker)).length
     const r = await server.api<{ message: string; data: { fields: Record<string, string> } }>('POST', '/deployments', spec('bad', gpu1!.uuid, 0.5, { args: { '--bogus-flag': true }, extraArgs: '--disable-log-requests' }))
