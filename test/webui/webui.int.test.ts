@@ -145,6 +145,30 @@ describe('Open WebUI wired to the deployments', () => {
     expect(again.status).toBe(409)
   })
 
+  it('a connection the owner added in Open WebUI is kept when deployments come and go', async () => {
+    const base = `http://127.0.0.1:${port}`
+    const signin = (await (await fetch(`${base}/api/v1/auths/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'owner@example.com', password: 'correct horse' }) })).json()) as { token: string }
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${signin.token}` }
+    // Refused at once inside the container (the state report probes every connection).
+    const own = 'http://127.0.0.1:9/v1'
+    const put = await fetch(`${base}/openai/config/update`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ ENABLE_OPENAI_API: true, OPENAI_API_BASE_URLS: [url(ports.alpha!), own], OPENAI_API_KEYS: ['', 'sk-own'], OPENAI_API_CONFIGS: {} }),
+    })
+    expect(put.status).toBe(200)
+    await action(server, ids.beta!, 'start')
+    ports.beta = (await waitState(server, ids.beta!, 'ready', 40_000)).status.hostPort!
+    await waitFor('beta added next to the own connection', async () => (await simState(port)).config.openai.OPENAI_API_BASE_URLS.length === 3, 20_000)
+    expect((await simState(port)).config.openai.OPENAI_API_BASE_URLS).toEqual([own, url(ports.alpha!), url(ports.beta)])
+    await action(server, ids.beta!, 'stop')
+    await waitState(server, ids.beta!, 'stopped', 40_000)
+    await waitFor('beta removed', async () => (await simState(port)).config.openai.OPENAI_API_BASE_URLS.length === 2, 20_000)
+    const cfg = (await (await fetch(`${base}/openai/config`, { headers })).json()) as { OPENAI_API_BASE_URLS: string[]; OPENAI_API_KEYS: string[] }
+    expect(cfg.OPENAI_API_BASE_URLS).toEqual([own, url(ports.alpha!)])
+    expect(cfg.OPENAI_API_KEYS).toEqual(['sk-own', ''])
+  })
+
   it('stop → start keeps the secret key and the data; update to another tag keeps them too', async () => {
     expect((await runJob(server, 'POST', '/webui/stop')).state).toBe('done')
     await waitWebui(server, 'stopped', (x) => x.state === 'stopped' && x.url === null)
@@ -163,7 +187,7 @@ describe('Open WebUI wired to the deployments', () => {
     expect(st.version).toBe('0.6.33')
     expect(st.instanceId).toBe(instanceId)
     expect(st.secretKey.current).toBe(st.secretKey.firstStart)
-    expect(st.config.openai.OPENAI_API_BASE_URLS).toEqual([url(ports.alpha!)])
+    expect(st.config.openai.OPENAI_API_BASE_URLS).toEqual(['http://127.0.0.1:9/v1', url(ports.alpha!)])
   })
 
   it('delete without data keeps the volume (a new deploy finds the same data); delete with data removes it', async () => {

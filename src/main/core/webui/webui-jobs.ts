@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode'
 import { z } from 'zod'
 import { AppError } from '../errors'
 import type { JobContext } from '../jobs/job-service'
-import { WEBUI_LABEL, WEBUI_VOLUME, webuiContainerSpec } from './webui-spec'
+import { WEBUI_CONTAINER, WEBUI_LABEL, WEBUI_VOLUME, webuiContainerSpec } from './webui-spec'
 import type { WebuiService } from './webui-service'
 import { syncConnections } from './webui-sync'
 
@@ -104,9 +104,15 @@ async function afterHealthy(svc: WebuiService, ctx: JobContext<unknown>): Promis
 
 async function createAndStart(svc: WebuiService, tag: string, port: number): Promise<Dockerode.Container> {
   const s = svc.o.settings.get()
-  const c = await svc.o.docker().createContainer(
-    webuiContainerSpec({ image: s.webuiImage, tag, hostPort: port, listenInterface: s.listenInterface, secretKey: svc.secret('webuiSecretKey'), endpoints: svc.o.endpoints.list() }),
-  )
+  let c: Dockerode.Container
+  try {
+    c = await svc.o.docker().createContainer(
+      webuiContainerSpec({ image: s.webuiImage, tag, hostPort: port, listenInterface: s.listenInterface, secretKey: svc.secret('webuiSecretKey'), endpoints: svc.o.endpoints.list() }),
+    )
+  } catch (err) {
+    if (statusOf(err) === 409) throw new AppError('CONFLICT', `A container named ${WEBUI_CONTAINER} exists that InferAdmin did not create.`, { fix: `Remove or rename it (docker rm ${WEBUI_CONTAINER}), then deploy again.` })
+    throw new AppError('UNAVAILABLE', `Docker could not create Open WebUI: ${dockerMessage(err)}`, { fix: 'Read the message above; check Docker on the System page.' })
+  }
   try {
     await startContainer(c, port)
   } catch (err) {

@@ -27,6 +27,9 @@ export interface WebuiServiceOptions {
 }
 
 export const WEBUI_TARGET = 'webui'
+/** A failed connection update is retried this often; a good one re-checked (drift) this often. */
+const RETRY_FAILED_MS = 30_000
+const RECHECK_MS = 5 * 60_000
 
 interface Observed {
   reachable: boolean
@@ -71,7 +74,14 @@ export class WebuiService {
   async init(): Promise<void> {
     this.record = await this.store.load()
     this.subs.push(this.o.endpoints.onChange(() => this.requestSync()))
-    this.subs.push(this.o.jobs.onUpdate((j) => j.target === WEBUI_TARGET && this.publish()))
+    this.subs.push(
+      this.o.jobs.onUpdate((j) => {
+        if (j.target !== WEBUI_TARGET) return
+        this.publish()
+        // Deployments that changed while the job ran are picked up now.
+        if (j.state === 'done') this.requestSync()
+      }),
+    )
     this.subs.push(this.o.settings.onChange((n, p) => (n.listenInterface !== p.listenInterface || n.webuiImage !== p.webuiImage ? this.publish() : undefined)))
     this.events.start()
     await this.refresh()
@@ -92,8 +102,13 @@ export class WebuiService {
     return v
   }
 
+  private adminClient: { url: string; client: WebuiAdminClient } | undefined
+
+  /** One client per address, so its session token is reused between syncs. */
   admin(): WebuiAdminClient {
-    return new WebuiAdminClient(this.localUrl(), { email: ADMIN_EMAIL, name: ADMIN_NAME, password: this.secret('webuiAdminPassword') })
+    const url = this.localUrl()
+    if (this.adminClient?.url !== url) this.adminClient = { url, client: new WebuiAdminClient(url, { email: ADMIN_EMAIL, name: ADMIN_NAME, password: this.secret('webuiAdminPassword') }) }
+    return this.adminClient.client
   }
 
   /** Where this process reaches Open WebUI. */
@@ -149,7 +164,11 @@ export class WebuiService {
     }
     const now = this.state()
     if (now !== 'healthy' && this.sync.state !== 'failed') this.sync = { ...this.sync, state: 'not-running' }
-    if (now === 'healthy' && before !== 'healthy' && !this.o.jobs.active(WEBUI_TARGET).length) this.requestSync()
+    if (now === 'healthy' && !this.o.jobs.active(WEBUI_TARGET).length) {
+      // On becoming healthy; then re-checked now and then (connections edited by hand, a failed update retried).
+      const age = this.sync.at ? Date.now() - Date.parse(this.sync.at) : Infinity
+      if (before !== 'healthy' || age > (this.sync.state === 'failed' ? RETRY_FAILED_MS : RECHECK_MS)) this.requestSync()
+    }
     this.publish()
   }
 
