@@ -73,7 +73,10 @@ export class DeploymentService {
     this.timings = await this.store.loadTimings()
     for (const id of this.defs.keys()) this.monitor.runtime(id)
     this.monitor.start()
-    await this.monitor.reconcile()
+    // Adopt before serving when Docker answers quickly; an unreachable TCP endpoint must not hold up the app.
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.monitor.reconcile(), new Promise<void>((r) => (timer = setTimeout(r, 3000)))])
+    clearTimeout(timer)
   }
 
   // ── definitions ────────────────────────────────────────────────────────────
