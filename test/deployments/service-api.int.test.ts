@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { PROFILES } from '../sim/gpus/profiles.js'
 import { seedModel } from '../sim/seed.js'
 import { type App, startApp } from '../gpu/support'
-import { ourContainers } from './support'
+import { ourContainers, waitFor } from './support'
 
 // The DeploymentService API other services use (the gateway starts, waits for readiness and stops
 // deployments), in-process against the simulated workstation.
@@ -61,5 +61,19 @@ describe('DeploymentService API', () => {
     svc.start(id)
     await expect(svc.waitReady(id, { timeoutMs: 30_000 })).rejects.toMatchObject({ code: 'UNAVAILABLE' })
     expect(svc.get(id).status.diagnosis).toMatchObject({ kind: 'invalid-argument', fix: { setArgs: { '--max-model-len': 40960 } } })
+  })
+
+  it('cancelling a deploy job stops the container it started (here hung while sizing the KV cache)', async () => {
+    const svc = app.core.deployments
+    const image = `${inject('simEnv').INFERADMIN_SIM_VLLM_IMAGE}:latest`
+    const d = await svc.create({ name: 'hang', model: { repo: model }, image, gpus: [gpu1.uuid], args: { '--gpu-memory-utilization': 0.3 }, env: { INFERADMIN_SIM_SPEED: '4', INFERADMIN_SIM_HANG_AT: 'kv' } })
+    const id = d.definition.id
+    const job = svc.start(id)
+    await waitFor('loading', () => svc.get(id).status.state === 'loading')
+    const cancelled = await app.core.jobs.cancel(job.id)
+    expect(cancelled.state).toBe('cancelled')
+    await svc.waitStopped(id, { timeoutMs: 30_000 })
+    const running = (await ourContainers(docker)).filter((c) => c.Labels['inferadmin.deployment'] === id && c.State === 'running')
+    expect(running).toEqual([])
   })
 })

@@ -129,7 +129,9 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
       fn()
       return true
     }
-    check()
+    // Cancelled while the container was being created: stop what was started.
+    if (ctx.signal.aborted) onAbort()
+    else check()
   })
 }
 
