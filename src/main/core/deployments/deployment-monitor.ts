@@ -159,7 +159,7 @@ export class DeploymentMonitor {
           // Adopted (app restart) or restarted by Docker while we were not looking: ready as it is.
           rt.patch({ state: 'ready', since: new Date().toISOString(), startedAt: info.State.StartedAt, readyAt: new Date().toISOString(), phase: null, progress: 1, etaSeconds: 0, diagnosis: null })
           this.verifyGpus(rt)
-        } else this.markReady(rt, false)
+        } else this.markReady(rt)
       } else if (!healthy && (rt.state === 'stopped' || rt.state === 'failed')) {
         rt.adoptedLoad = true
         rt.setState('starting', { startedAt: info.State.StartedAt })
@@ -245,7 +245,7 @@ export class DeploymentMonitor {
             const host = reachHost(this.d.settings.get().listenInterface)
             const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/health`, { signal: AbortSignal.timeout(2000) })
             if (res.ok) {
-              this.markReady(rt, true)
+              this.markReady(rt)
               return
             }
           } catch {
@@ -259,7 +259,7 @@ export class DeploymentMonitor {
     }
   }
 
-  markReady(rt: Runtime, _fromProbe: boolean): void {
+  markReady(rt: Runtime): void {
     if (rt.state !== 'starting' && rt.state !== 'loading') return
     rt.setState('ready')
     if (!rt.adoptedLoad && rt.status.timings.length) {
@@ -279,7 +279,7 @@ export class DeploymentMonitor {
       return
     }
     if (action === 'health_status: healthy' || action === 'health_status:healthy') {
-      if (rt.status.containerId === e.id) this.markReady(rt, false)
+      if (rt.status.containerId === e.id) this.markReady(rt)
       return
     }
     if (rt.busy) return
