@@ -143,6 +143,9 @@ describe('Open WebUI wired to the deployments', () => {
     expect(((await signin.json()) as { role: string }).role).toBe('admin')
     const again = await server.api<{ message: string }>('POST', '/webui/accounts', { name: 'Owner', email: 'owner@example.com', password: 'correct horse' })
     expect(again.status).toBe(409)
+    const long = await server.api<{ data: { fields: Record<string, string> } }>('POST', '/webui/accounts', { name: 'X', email: 'x@example.com', password: 'é'.repeat(37) })
+    expect(long.status).toBe(400)
+    expect(long.body.data.fields.password).toMatch(/72 bytes/)
   })
 
   it('a connection the owner added in Open WebUI is kept when deployments come and go', async () => {

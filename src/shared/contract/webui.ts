@@ -79,7 +79,11 @@ export type WebuiDeployInput = z.infer<typeof WebuiDeployInput>
 export const WebuiAccountInput = z.object({
   name: z.string().trim().min(1, 'enter a name').max(100),
   email: z.string().trim().toLowerCase().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an email address such as you@example.com'),
-  password: z.string().min(8, 'at least 8 characters').max(200),
+  // Open WebUI hashes with bcrypt, which takes at most 72 bytes.
+  password: z
+    .string()
+    .min(8, 'at least 8 characters')
+    .refine((p) => new TextEncoder().encode(p).length <= 72, 'at most 72 bytes (Open WebUI’s limit)'),
   role: z.enum(['admin', 'user']).default('admin'),
 })
 export type WebuiAccountInput = z.infer<typeof WebuiAccountInput>

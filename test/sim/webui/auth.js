@@ -17,6 +17,12 @@ export const MSG = {
   ACCESS_PROHIBITED: 'You do not have permission to access this resource. Please contact your administrator for assistance.',
   INVALID_CRED: 'The email or password provided is incorrect. Please check for typos and try logging in again.',
   EMAIL_TAKEN: 'Uh-oh! This email is already registered. Sign in with your existing account or choose another email to start anew.',
+  PASSWORD_TOO_LONG: 'Uh-oh! The password you entered is too long. Please make sure your password is less than 72 bytes long.',
+}
+
+/** bcrypt's limit, checked before hashing. @param {unknown} password */
+function checkLength(password) {
+  if (Buffer.byteLength(String(password ?? ''), 'utf8') > 72) throw new HttpError(400, MSG.PASSWORD_TOO_LONG)
 }
 
 export class HttpError extends Error {
@@ -94,6 +100,7 @@ export function signup(db, key, form) {
   if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new HttpError(400, 'Invalid email format')
   if (!form?.password || !form?.name) throw new HttpError(422, 'name, email and password are required')
   if (db.users.some((u) => u.email === email)) throw new HttpError(400, MSG.EMAIL_TAKEN)
+  checkLength(form.password)
   const first = db.users.length === 0
   /** @type {User} */
   const user = { id: randomUUID(), name: String(form.name), email, role: first ? 'admin' : /** @type {any} */ (db.config.ui.DEFAULT_USER_ROLE), passwordHash: hash(String(form.password)), created_at: Math.floor(Date.now() / 1000) }
@@ -103,18 +110,20 @@ export function signup(db, key, form) {
   return session(user, key)
 }
 
-/** POST /api/v1/auths/add (admin only): an account with a chosen role. @param {Db} db @param {any} form */
-export function addUser(db, form) {
+/** POST /api/v1/auths/add (admin only): an account with a chosen role; SigninResponse. @param {Db} db @param {string} key @param {any} form */
+export function addUser(db, key, form) {
   const email = String(form?.email ?? '').toLowerCase()
   if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new HttpError(400, 'Invalid email format')
   if (!form?.password || !form?.name) throw new HttpError(422, 'name, email and password are required')
   if (db.users.some((u) => u.email === email)) throw new HttpError(400, MSG.EMAIL_TAKEN)
+  checkLength(form.password)
   const role = form.role === 'admin' || form.role === 'user' ? form.role : 'pending'
   /** @type {User} */
   const user = { id: randomUUID(), name: String(form.name), email, role, passwordHash: hash(String(form.password)), created_at: Math.floor(Date.now() / 1000) }
   db.users.push(user)
   save(db)
-  return { id: user.id, email, name: user.name, role, profile_image_url: '/user.png' }
+  const { expires_at: _e, permissions: _p, ...rest } = session(user, key)
+  return rest
 }
 
 /** POST /api/v1/auths/signin @param {Db} db @param {string} key @param {any} form */

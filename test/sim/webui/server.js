@@ -87,7 +87,7 @@ async function route(req) {
     return { status: true, name: 'Open WebUI', version: VERSION, default_locale: '', features: { auth: process.env.WEBUI_AUTH?.toLowerCase() !== 'false', enable_signup: db.config.ui.ENABLE_SIGNUP, enable_login_form: true } }
   if (m === 'POST' && p === '/api/v1/auths/signup') return signup(db, key, await readJson(req))
   if (m === 'POST' && p === '/api/v1/auths/signin') return signin(db, key, await readJson(req))
-  if (m === 'POST' && p === '/api/v1/auths/add') return (auth(true), addUser(db, await readJson(req)))
+  if (m === 'POST' && p === '/api/v1/auths/add') return (auth(true), addUser(db, key, await readJson(req)))
   if (m === 'POST' && p === '/inferadmin-sim/fault') {
     // Tests: {"configUpdate": 500} makes POST /openai/config/update fail with that status (0 clears).
     fault.configUpdate = Number((await readJson(req)).configUpdate ?? 0)
