@@ -175,6 +175,16 @@ describe('Open WebUI wired to the deployments', () => {
   it('stop → start keeps the secret key and the data; update to another tag keeps them too', async () => {
     expect((await runJob(server, 'POST', '/webui/stop')).state).toBe('done')
     await waitWebui(server, 'stopped', (x) => x.state === 'stopped' && x.url === null)
+    // Its port taken meanwhile: a clear 409 naming it, the container left as it was.
+    const holder = await occupy(port)
+    try {
+      const r = await server.api<{ message: string }>('POST', '/webui/start')
+      expect(r.status).toBe(409)
+      expect(r.body.message).toContain(`Port ${port} is in use`)
+      expect((await webui(server)).state).toBe('stopped')
+    } finally {
+      await new Promise((r) => holder.close(r))
+    }
     expect((await runJob(server, 'POST', '/webui/start')).state).toBe('done')
     await waitWebui(server, 'healthy again', (x) => x.state === 'healthy' && x.sync.state === 'in-sync')
     let st = await simState(port)

@@ -308,6 +308,8 @@ export class WebuiService {
   async start(): Promise<Job> {
     const c = await this.needContainer()
     if (c.State === 'running') throw new AppError('CONFLICT', 'Open WebUI is already running.', { fix: 'Stop it first to restart it.' })
+    // Something else may have taken the port while it was stopped.
+    await this.assertPortFree(Number(c.Labels[WEBUI_LABEL.port] ?? this.port()))
     return this.launch('webui.start', 'Start Open WebUI', {})
   }
 
