@@ -23,6 +23,10 @@ export const DeploymentSpec = z.object({
   }),
   /** repository:tag, e.g. vllm/vllm-openai:v0.21.0 */
   image: z.string().trim().min(1).regex(/^[a-z0-9]+([._\-/][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, 'an image reference such as vllm/vllm-openai:v0.21.0'),
+  /** Follow the newest release of the image's repository (the versions service moves the deployment onto it). */
+  alwaysLatest: z.boolean().default(false),
+  /** Registry digest of the image the deployment last ran (sha256:…), recorded at each deploy. */
+  imageDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'a sha256:… image digest').optional(),
   /** GPU UUIDs (GPU-…); empty = no GPU requested. */
   gpus: z.array(z.string().regex(/^GPU-[0-9a-fA-F-]+$/, 'a GPU UUID such as GPU-c0ffee00-…')).default([]),
   /** Defaults to the number of GPUs. */

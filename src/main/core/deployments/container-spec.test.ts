@@ -8,6 +8,7 @@ const def: DeploymentDefinition = {
   name: 'Qwen chat',
   model: { repo: 'Qwen/Qwen3-0.6B', revision: 'main' },
   image: 'vllm/vllm-openai:v0.21.0',
+  alwaysLatest: false,
   gpus: ['GPU-aaaa', 'GPU-bbbb'],
   restartPolicy: 'unless-stopped',
   env: { VLLM_LOGGING_LEVEL: 'DEBUG' },

@@ -65,6 +65,8 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
       if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('NOT_FOUND', `The image ${def.image} is not pulled.`, { fix: 'Pull it on the vLLM versions page (or pick a pulled one), then deploy.' })
       throw new AppError('UNAVAILABLE', `Docker is not reachable: ${(err as Error).message}`, { fix: 'Start Docker, or check the Docker endpoint in Settings.' })
     }
+    const repo = def.image.split('@')[0]!.replace(/:[^/:]+$/, '')
+    await svc.recordImageDigest(id, (image.RepoDigests ?? []).find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? null)
     const catalog = await svc.flags.forImage(def.image, ctx.signal)
     const problems = validateArgs(catalog.flags, def.args, def.extraArgs, def.image)
     if (problems.length) throw new AppError('BAD_REQUEST', `Arguments rejected by ${def.image}: ${problems.map((p) => p.message).join(' ')}`, { fix: 'Edit the deployment: remove or correct the named flags.' })

@@ -149,6 +149,15 @@ export class DeploymentService {
     return this.get(id)
   }
 
+  /** Record the registry digest of the image a deployment runs (no argument check: only the digest changes). */
+  async recordImageDigest(id: string, digest: string | null): Promise<void> {
+    const d = this.defs.get(id)
+    if (!d || !digest || d.imageDigest === digest) return
+    this.defs.set(id, { ...d, imageDigest: digest, updatedAt: new Date().toISOString() })
+    await this.store.saveDefinitions([...this.defs.values()])
+    this.emitUpdate(id)
+  }
+
   /** Forget a definition (the delete job removes its container first). */
   async forget(id: string): Promise<void> {
     this.defs.delete(id)
