@@ -17,6 +17,7 @@ import { type RunningServer, startServer } from './support/server'
 let sim: Awaited<ReturnType<typeof up>>
 let server: RunningServer
 let docker: Docker
+let model: string
 const VOLUME = 'inferadmin-open-webui-data'
 
 function freePort(): Promise<number> {
@@ -55,7 +56,7 @@ test.describe('Open WebUI', () => {
     const home = mkdtempSync(join(tmpdir(), 'inferadmin-e2e-webui-'))
     mkdirSync(home, { recursive: true })
     writeFileSync(join(home, 'settings.json'), JSON.stringify({ gpuRefreshMs: 500, listenInterface: '0.0.0.0', webuiPort: await freePort() }))
-    await seedModel(join(home, 'models'), { kind: 'chat' })
+    model = (await seedModel(join(home, 'models'), { kind: 'chat' })).repo
     server = await startServer({ home, env: { DOCKER_HOST: sim.env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: sim.env.INFERADMIN_NVIDIA_SMI } })
   })
 
@@ -69,10 +70,9 @@ test.describe('Open WebUI', () => {
 
   test('deploy from the page: status becomes Running, the Open link points at the port, a ready deployment is listed; delete with data shows the size', async ({ page }) => {
     // A ready deployment first, so Open WebUI starts wired to it.
-    const models = await rest<{ repo: string }[]>('GET', '/models')
     const d = await rest<Deployment>('POST', '/deployments', {
       name: 'e2e-chat',
-      model: { repo: models[0]!.repo, revision: 'main' },
+      model: { repo: model, revision: 'main' },
       image: `${sim.env.INFERADMIN_SIM_VLLM_IMAGE}:latest`,
       gpus: [PROFILES.default!.gpus[1]!.uuid],
       args: { '--gpu-memory-utilization': 0.5 },
