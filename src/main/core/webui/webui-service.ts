@@ -82,7 +82,7 @@ export class WebuiService {
         if (j.state === 'done') this.requestSync()
       }),
     )
-    this.subs.push(this.o.settings.onChange((n, p) => (n.listenInterface !== p.listenInterface || n.webuiImage !== p.webuiImage ? this.publish() : undefined)))
+    this.subs.push(this.o.settings.onChange((n, p) => (n.listenInterface !== p.listenInterface || n.webuiImage !== p.webuiImage || n.webuiPort !== p.webuiPort ? this.publish() : undefined)))
     this.events.start()
     await this.refresh()
     this.timer = setInterval(() => void this.refresh(), this.o.settings.get().containerRefreshMs)
@@ -119,7 +119,8 @@ export class WebuiService {
 
   port(): number {
     const label = this.observed.info?.Config.Labels?.[WEBUI_LABEL.port]
-    return label ? Number(label) : (this.record.port ?? this.o.settings.get().webuiPort)
+    // Without a container: the port a deploy would use.
+    return label ? Number(label) : this.o.settings.get().webuiPort
   }
 
   tag(): string {
