@@ -69,6 +69,17 @@ afterAll(async () => {
 })
 
 describe('Open WebUI wired to the deployments', () => {
+  it('serves the REST routes of the issue, documented in openapi.json (DELETE takes ?data=)', async () => {
+    type Op = { parameters?: { name: string; in: string }[] }
+    const doc = (await server.api<{ paths: Record<string, Record<string, Op>> }>('GET', '/openapi.json')).body
+    const routes = Object.entries(doc.paths)
+      .filter(([p]) => p.startsWith('/webui'))
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort()
+    expect(routes).toEqual(['DELETE /webui', 'GET /webui', 'GET /webui/data', 'POST /webui', 'POST /webui/accounts', 'POST /webui/start', 'POST /webui/stop', 'POST /webui/sync', 'POST /webui/update'])
+    expect(doc.paths['/webui']!.delete!.parameters).toEqual([expect.objectContaining({ name: 'data', in: 'query' })])
+  })
+
   it('one call → healthy → the stand-in lists the ready deployment as its OpenAI connection, reachable', async () => {
     expect((await webui(server)).state).toBe('absent')
     const job = await runJob(server, 'POST', '/webui', {})
