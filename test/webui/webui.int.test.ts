@@ -183,6 +183,17 @@ describe('Open WebUI wired to the deployments', () => {
     expect(cfg.OPENAI_API_KEYS).toEqual(['sk-own', ''])
   })
 
+  it('after kill -9 of InferAdmin the new process adopts the running Open WebUI by its labels and still administers it', async () => {
+    const [before] = await webuiContainers(docker)
+    await server.kill('SIGKILL')
+    server = await serve(home, { DOCKER_HOST: env.DOCKER_HOST!, INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI! })
+    const w = await waitWebui(server, 'adopted and in sync', (x) => x.state === 'healthy' && x.sync.state === 'in-sync')
+    expect(w.containerId).toBe(before!.Id)
+    expect(w.sync.applied).toEqual(['http://127.0.0.1:9/v1', url(ports.alpha!)])
+    expect((await webuiContainers(docker)).map((c) => c.Id)).toEqual([before!.Id])
+    expect((await simState(port)).starts).toBe(1)
+  })
+
   it('stop → start keeps the secret key and the data; update to another tag keeps them too', async () => {
     expect((await runJob(server, 'POST', '/webui/stop')).state).toBe('done')
     await waitWebui(server, 'stopped', (x) => x.state === 'stopped' && x.url === null)
