@@ -11,7 +11,7 @@
  * Options: --keep (keep the temporary home and the engine).
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO_ROOT } from './config.js'
@@ -32,7 +32,10 @@ const embed = await seedModel(store, { kind: 'embed' })
 say(`GPUs: 2 × NVIDIA GeForce RTX 4090 (simulated; npm run sim -- gpu)`)
 say(`model store ${store}: ${chat.repo}, ${embed.repo}`)
 say(`vLLM images: ${sim.env.INFERADMIN_SIM_VLLM_IMAGE}:{v0.10.0,v0.11.0,v0.12.0,v0.21.0,latest,nightly}`)
+say(`Open WebUI images: ${sim.env.INFERADMIN_SIM_WEBUI_IMAGE}:{main,v0.6.34,v0.6.33} (simulated)`)
 say(`engine: ${sim.env.DOCKER_HOST}`)
+// The simulated Open WebUI carries the real repository name only on the private engine; point the app at it.
+writeFileSync(join(home, 'settings.json'), JSON.stringify({ webuiImage: sim.env.INFERADMIN_SIM_WEBUI_IMAGE }))
 
 const env = {
   ...process.env,
