@@ -26,13 +26,4 @@ export function spaceMargin(needed: number, totalBytes: number): number {
   return Math.ceil(Math.max(needed * 0.01, Math.min(1024 ** 3, totalBytes * 0.02)))
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = Math.abs(n)
-  let u = 0
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024
-    u++
-  }
-  return `${n < 0 ? '-' : ''}${v >= 100 || u === 0 ? Math.round(v) : v.toFixed(1)} ${units[u]}`
-}
+export { formatBytes } from '../../../shared/format'
