@@ -68,7 +68,7 @@ test.describe('Open WebUI', () => {
     }
   })
 
-  test('deploy from the page: status becomes Running, the Open link points at the port, a ready deployment is listed; delete with data shows the size', async ({ page }) => {
+  test('deploy from the page: Running, the Open link points at the port, a ready deployment is listed; stop/start/update; delete with data shows the size', async ({ page }) => {
     // A ready deployment first, so Open WebUI starts wired to it.
     const d = await rest<Deployment>('POST', '/deployments', {
       name: 'e2e-chat',
@@ -100,6 +100,18 @@ test.describe('Open WebUI', () => {
     await expect(webui.connections.getByRole('listitem')).toHaveText([`e2e-chat http://host.docker.internal:${vllmPort}/v1`].map((t) => new RegExp(t.replace(/ /, '\\s*').replace(/[.]/g, '\\.'))))
     // The link leads to Open WebUI itself.
     expect(await (await fetch(url)).text()).toContain('<title>Open WebUI</title>')
+
+    // Stop → Start, then update to another tag: the same address, the data kept.
+    await webui.status.getByRole('button', { name: 'Stop' }).click()
+    await expect(webui.state).toHaveText('Stopped', { timeout: 20_000 })
+    await expect(webui.openLink).toHaveCount(0)
+    await webui.status.getByRole('button', { name: 'Start' }).click()
+    await expect(webui.state).toHaveText('Running', { timeout: 30_000 })
+    await webui.status.getByLabel('New tag').fill('v0.6.33')
+    await webui.status.getByRole('button', { name: 'Update (keeps data)' }).click()
+    await expect(webui.status).toContainText('ghcr.io/open-webui/open-webui:v0.6.33', { timeout: 30_000 })
+    await expect(webui.state).toHaveText('Running', { timeout: 30_000 })
+    await expect(webui.openLink).toHaveAttribute('href', url)
 
     const label = await webui.delete(true)
     expect(label).toMatch(/inferadmin-open-webui-data \(\d+(\.\d)? (B|KiB|MiB)\)/)
