@@ -2,15 +2,20 @@
  * README screenshots: starts the headless server like the e2e setup, fills in representative settings
  * and saves 1280x800 PNGs of Dashboard, System and Settings (light and dark) to docs/screenshots/.
  * Run manually after `npm run build`:  npx tsx scripts/screenshots.ts
+ * With the simulated workstation up (`eval "$(npm run -s sim -- up)"`) it first pulls a model and starts a
+ * deployment, so the Dashboard, Models and Deployments pages show a working machine.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, expect, type Page } from '@playwright/test'
 import { repoRoot, startServer } from '../test/e2e/support/server'
+import { seedWorkstation, simAvailable } from './screenshot-seed'
 
 const outDir = join(repoRoot, 'docs', 'screenshots')
 const pages = [
   { file: 'dashboard', link: 'Dashboard', ready: (p: Page) => expect(p.getByText(/slots busy/)).toBeVisible() },
+  { file: 'models', link: 'Models', ready: (p: Page) => expect(p.getByRole('heading', { level: 1, name: 'Models' })).toBeVisible() },
+  { file: 'deployments', link: 'Deployments', ready: (p: Page) => expect(p.getByRole('heading', { level: 1, name: 'Deployments' })).toBeVisible() },
   {
     file: 'system',
     link: 'System',
@@ -21,11 +26,12 @@ const pages = [
 
 async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true })
-  const server = await startServer({ home: '/tmp/inferadmin' })
+  const server = await startServer({ home: '/tmp/inferadmin', log: process.env.SHOT_LOG === '1' })
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   })
+  let cleanup: (() => Promise<void>) | undefined
   try {
     const put = (body: unknown): Promise<Response> =>
       fetch(`${server.url}/api/v1/settings`, {
@@ -33,14 +39,21 @@ async function main(): Promise<void> {
         headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       })
-    const seeded = await put({
-      modelStores: [
-        { path: '~/.cache/huggingface/hub', label: 'Hugging Face cache' },
-        { path: '/mnt/nvme/models', label: 'NVMe scratch' },
-      ],
-      defaultStore: 0,
-    })
+    // Under the sim the default store (inside INFERADMIN_HOME) receives the pulled model; otherwise show
+    // what a typical two-location setup looks like.
+    const seeded = await put(
+      simAvailable()
+        ? { modelStores: [{ path: '/tmp/inferadmin/models', label: 'Default' }], defaultStore: 0 }
+        : {
+            modelStores: [
+              { path: '~/.cache/huggingface/hub', label: 'Hugging Face cache' },
+              { path: '/mnt/nvme/models', label: 'NVMe scratch' },
+            ],
+            defaultStore: 0,
+          },
+    )
     if (!seeded.ok) throw new Error(`seeding settings failed: ${seeded.status} ${await seeded.text()}`)
+    if (simAvailable()) cleanup = await seedWorkstation(server)
 
     for (const theme of ['light', 'dark'] as const) {
       const res = await put({ theme })
@@ -62,6 +75,7 @@ async function main(): Promise<void> {
       await context.close()
     }
   } finally {
+    await cleanup?.()
     await browser.close()
     await server.stop()
   }

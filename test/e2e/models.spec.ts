@@ -55,6 +55,12 @@ test.describe('Models', () => {
       await expect(download).toBeHidden()
       await expect(models.page.getByRole('region', { name: /^Storage / })).toContainText('1 model')
 
+      // the Dashboard counts it and lists the finished download under Recent activity
+      await app.goTo('Dashboard')
+      const recent = app.page.getByRole('list', { name: 'Recent jobs' })
+      await expect(recent.getByRole('listitem').filter({ hasText: REPO }).first()).toContainText('done')
+      await models.open()
+
       // delete it (two-step confirm)
       await model.getByRole('button', { name: `Delete ${REPO}` }).click()
       await model.getByRole('button', { name: /^Delete 7\.0 MiB$/ }).click()

@@ -32,6 +32,8 @@ export async function startServer(
   }
   const home = opts.home ?? mkdtempSync(join(tmpdir(), 'inferadmin-e2e-'))
   mkdirSync(home, { recursive: true, mode: 0o700 })
+  // A server.json left by an earlier run would be read before this server writes its own.
+  rmSync(join(home, 'server.json'), { force: true })
   const child: ChildProcess = spawn(process.execPath, ['bin/inferadmin.js', 'serve', '--port', '0'], {
     cwd: repoRoot,
     env: { ...process.env, ...opts.env, INFERADMIN_HOME: home },
