@@ -7,7 +7,7 @@ import { GpuService, type GpuTuning } from './gpu/gpu-service'
 import { createDockerPidResolver } from './gpu/pid-resolver'
 import { gpuWorkerBeside, nvidiaSmiPath } from './gpu/worker-file'
 import { catalogFlagSet } from './engine/versions-diff'
-import { AlwaysLatestRedeployer } from './engine/versions-redeploy'
+import { AlwaysLatestRedeployer, latestReleaseSource } from './engine/versions-redeploy'
 import { EngineVersionsService } from './engine/versions-service'
 import { DockerEndpoint } from './host/docker-endpoint'
 import { HostService } from './host/host-service'
@@ -97,7 +97,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const jobs = new JobService({ dir: join(opts.paths.dataDir, 'jobs'), logger })
   const models = new ModelService({ settings, secrets, jobs, io, cpu, logger, dataDir: opts.paths.dataDir, env, ...opts.modelTuning })
   const engine = new EngineVersionsService({ settings, docker, jobs, logger, dataDir: opts.paths.dataDir, env })
-  const deployments = new DeploymentService({ docker: () => docker.client(), settings, gpu, jobs, models, logger, dataDir: opts.paths.dataDir, stopGraceSeconds: opts.deploymentStopGraceSeconds })
+  const deployments = new DeploymentService({ docker: () => docker.client(), settings, gpu, jobs, models, logger, dataDir: opts.paths.dataDir, stopGraceSeconds: opts.deploymentStopGraceSeconds, releases: latestReleaseSource(engine, jobs, () => docker.client()) })
   const webui = new WebuiService({ docker: () => docker.client(), settings, secrets, jobs, endpoints: deploymentEndpoints(deployments), logger, dataDir: opts.paths.dataDir })
   await jobs.restore()
   await deployments.init()

@@ -6,6 +6,7 @@ import { JobStop, type JobContext } from '../jobs/job-service'
 import { containerSpec, freePort, portFree } from './container-spec'
 import type { DeploymentService } from './deployment-service'
 import { endpointOf, reachHost } from './deployment-monitor'
+import { resolveLatestImage } from './latest-release'
 import { diagnose } from './log-analysis'
 import type { Runtime } from './runtime'
 
@@ -39,6 +40,25 @@ async function resolveModel(svc: DeploymentService, repo: string, revision: stri
   return { location: m.location, commit: rev.commit }
 }
 
+/** An always-latest deployment is moved to the newest release (when newer) before its container is created. */
+async function followLatest(svc: DeploymentService, ctx: JobContext<Params>): Promise<void> {
+  const def = svc.definition(ctx.params.id)
+  const source = svc.o.releases
+  if (!def.alwaysLatest || !source) return
+  ctx.progress({ message: 'Resolving the newest release' })
+  const onProgress = (message: string): void => ctx.progress({ message })
+  const r = await resolveLatestImage({ source, logger: svc.o.logger, name: def.name, image: def.image, signal: ctx.signal, onProgress })
+  if (r.kind === 'unavailable') ctx.progress({ message: `Newest release unknown (${r.reason}); deploying ${def.image}` })
+  if (r.kind !== 'newer') return
+  try {
+    await svc.moveToImage(def.id, r.image)
+  } catch (err) {
+    // e.g. the new release refuses the deployment's arguments: keep the current image, say why.
+    svc.o.logger.warn({ err, deployment: def.name, image: r.image }, 'always-latest: staying on the current image')
+    ctx.progress({ message: `Staying on ${def.image}: ${(err as Error).message}` })
+  }
+}
+
 async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<{ state: string; endpoint: string }> {
   const { id } = ctx.params
   const rt = svc.monitor.runtime(id)
@@ -46,6 +66,8 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
   rt.busy++
   let cid: string | null = null
   try {
+    // Always latest: move onto the newest release (pulled) before a running container is stopped.
+    await followLatest(svc, ctx)
     if (ctx.params.restart) {
       ctx.progress({ message: 'Stopping' })
       rt.setState('stopping')

@@ -15,6 +15,7 @@ import { LABEL } from './container-spec'
 import { registerDeploymentJobs } from './deployment-jobs'
 import { chatStream } from './chat'
 import { DeploymentMonitor } from './deployment-monitor'
+import type { LatestReleaseSource } from './latest-release'
 import { parseLogBuffer } from './log-follower'
 import type { Runtime } from './runtime'
 import { DeploymentStore, type PhaseTimings } from './store'
@@ -30,6 +31,8 @@ export interface DeploymentServiceOptions {
   dataDir: string
   /** Seconds between SIGTERM and SIGKILL on stop (default 30). */
   stopGraceSeconds?: number
+  /** The newest vLLM release, for always-latest deployments (resolved at each deploy); absent = deploy as saved. */
+  releases?: LatestReleaseSource
 }
 
 /**
@@ -147,6 +150,12 @@ export class DeploymentService {
     await this.store.saveDefinitions([...this.defs.values()])
     this.emitUpdate(id)
     return this.get(id)
+  }
+
+  /** Point a deployment at another image (checked like an update; the digest is recorded when it deploys). */
+  async moveToImage(id: string, image: string): Promise<Deployment> {
+    const { id: _id, createdAt: _c, updatedAt: _u, ...spec } = this.definition(id)
+    return this.update(id, { ...spec, image })
   }
 
   /** Record the registry digest of the image a deployment runs (no argument check: only the digest changes). */

@@ -1,6 +1,9 @@
+import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
+import type { DeploymentDefinition, DeploymentSpecInput } from '../../../shared/contract/deployments'
 import type { Job } from '../../../shared/contract/jobs'
 import type { NewRelease } from '../../../shared/contract/engine'
+import type { LatestReleaseSource } from '../deployments/latest-release'
 import type { JobService } from '../jobs/job-service'
 import type { EngineVersionsService } from './versions-service'
 
@@ -11,8 +14,8 @@ import type { EngineVersionsService } from './versions-service'
  * carries `alwaysLatest: true` (and keeps `imageDigest`) — fields of DeploymentSpec (issue 7).
  */
 export interface RedeployTarget {
-  list(): { definition: { id: string; name: string; image: string } & Record<string, unknown>; status: { state: string } }[]
-  update(id: string, spec: never): Promise<unknown>
+  list(): { definition: DeploymentDefinition; status: { state: string } }[]
+  update(id: string, spec: DeploymentSpecInput): Promise<unknown>
   restart(id: string): Job
 }
 
@@ -50,7 +53,7 @@ export class AlwaysLatestRedeployer {
     const moved: string[] = []
     for (const d of targets) {
       const { id, createdAt: _c, updatedAt: _u, ...spec } = d.definition
-      await this.o.deployments.update(id, { ...spec, image: ref, imageDigest: digest } as never)
+      await this.o.deployments.update(id, { ...spec, image: ref, imageDigest: digest ?? undefined })
       if (RUNNING.has(d.status.state)) this.o.deployments.restart(id)
       this.o.logger.info({ deployment: d.definition.name, image: ref, digest }, 'always-latest deployment moved to the newer release')
       moved.push(id)
@@ -59,15 +62,54 @@ export class AlwaysLatestRedeployer {
   }
 
   private waitJob(id: string): Promise<Job> {
-    return new Promise((resolve) => {
-      const check = (j: Job): void => {
-        if (j.id === id && (j.state === 'done' || j.state === 'failed' || j.state === 'cancelled')) {
-          sub.dispose()
-          resolve(j)
-        }
+    return waitJob(this.o.jobs, id)
+  }
+}
+
+/** Resolves with the job once it is done, failed or cancelled; rejects with the signal's reason on abort. */
+function waitJob(jobs: JobService, id: string, signal?: AbortSignal): Promise<Job> {
+  return new Promise((resolve, reject) => {
+    const finish = (fn: () => void): void => {
+      sub.dispose()
+      signal?.removeEventListener('abort', onAbort)
+      fn()
+    }
+    const check = (j: Job): void => {
+      if (j.id === id && (j.state === 'done' || j.state === 'failed' || j.state === 'cancelled')) finish(() => resolve(j))
+    }
+    const onAbort = (): void => finish(() => reject(signal?.reason))
+    const sub = jobs.onUpdate(check)
+    signal?.addEventListener('abort', onAbort)
+    if (signal?.aborted) onAbort()
+    else check(jobs.get(id))
+  })
+}
+
+/**
+ * The deployment service's view of the versions service, for the deploy of an always-latest deployment:
+ * the newest release of the configured repository, and a pull (job) of it when it is not local.
+ */
+export function latestReleaseSource(engine: EngineVersionsService, jobs: JobService, docker: () => Dockerode): LatestReleaseSource {
+  return {
+    resolveLatestRelease: (repository) => engine.resolveLatestRelease(repository),
+    ensurePulled: async (ref, signal, onProgress) => {
+      const present = await docker()
+        .getImage(ref)
+        .inspect()
+        .then(() => true, () => false)
+      if (present) return
+      const tag = ref.slice(ref.lastIndexOf(':') + 1)
+      const job = await engine.pull(tag)
+      onProgress?.(`Pulling ${ref}`)
+      const sub = jobs.onUpdate((j) => {
+        if (j.id === job.id && j.progress.bytesTotal > 0) onProgress?.(`Pulling ${ref}: ${Math.round((100 * j.progress.bytesDone) / j.progress.bytesTotal)} %`)
+      })
+      try {
+        const done = await waitJob(jobs, job.id, signal)
+        if (done.state !== 'done') throw new Error(`the pull job ${done.state}${done.error?.message ? `: ${done.error.message}` : ''}`)
+      } finally {
+        sub.dispose()
       }
-      const sub = this.o.jobs.onUpdate(check)
-      check(this.o.jobs.get(id))
-    })
+    },
   }
 }
