@@ -21,8 +21,8 @@ export const DeploymentSpec = z.object({
     /** Branch, tag or commit of the local snapshot (default main). */
     revision: Revision.default('main'),
   }),
-  /** repository:tag, e.g. vllm/vllm-openai:v0.21.0 */
-  image: z.string().trim().min(1).regex(/^[a-z0-9]+([._\-/][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, 'an image reference such as vllm/vllm-openai:v0.21.0'),
+  /** repository:tag, e.g. vllm/vllm-openai:v0.21.0 or a registry/mirror with a port: registry.local:5000/vllm/vllm-openai:v0.21.0 */
+  image: z.string().trim().min(1).regex(/^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*:\d{1,5}\/)?[a-z0-9]+([._\-/][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, 'an image reference such as vllm/vllm-openai:v0.21.0'),
   /** Follow the newest release of the image's repository (the versions service moves the deployment onto it). */
   alwaysLatest: z.boolean().default(false),
   /** Registry digest of the image the deployment last ran (sha256:…), recorded at each deploy. */

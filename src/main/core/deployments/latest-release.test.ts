@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
+import { DeploymentSpec } from '../../../shared/contract/deployments'
 import { AppError } from '../errors'
 import { isNewerRelease, resolveLatestImage, splitImage, type LatestReleaseSource } from './latest-release'
 
@@ -84,6 +85,16 @@ describe('helpers', () => {
     expect(splitImage(`${REPO}:v0.21.0`)).toEqual({ repository: REPO, tag: 'v0.21.0' })
     expect(splitImage(REPO)).toEqual({ repository: REPO, tag: null })
     expect(splitImage(`vllm/vllm-openai:v0.21.0@sha256:${'b'.repeat(64)}`)).toEqual({ repository: 'vllm/vllm-openai', tag: 'v0.21.0' })
+  })
+
+  it('a deployment image may name a registry or mirror with a port (the versions repository can be one)', () => {
+    const image = (ref: string): boolean => DeploymentSpec.shape.image.safeParse(ref).success
+    expect(image(`${REPO}:v0.21.0`)).toBe(true)
+    expect(image('127.0.0.1:37205/inferadmin-test/vllm-0a1b:v0.22.0')).toBe(true)
+    expect(image('vllm/vllm-openai:v0.21.0')).toBe(true)
+    expect(image('ghcr.io/org/vllm')).toBe(true)
+    expect(image('Registry:5000/vllm')).toBe(false)
+    expect(image('host:port/vllm:v1')).toBe(false)
   })
 
   it('isNewerRelease compares release versions; a non-release current tag is always replaced', () => {
