@@ -9,6 +9,7 @@ import type { ApiClient } from '../../src/shared/contract'
 import { COOKIE_NAME } from '../../src/main/server/auth'
 import type { Deployment, DeploymentSpecInput } from '../../src/shared/contract/deployments'
 import type { Job } from '../../src/shared/contract/jobs'
+import { waitFor as simWaitFor } from '../sim/support'
 
 export const repoRoot = resolve(import.meta.dirname, '../..')
 
@@ -77,19 +78,8 @@ export function makeHome(home: string): void {
 }
 
 /** Poll until `fn` returns something other than undefined/false, or fail at the deadline naming `what`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v !== undefined && v !== false) return v
-    } catch (e) {
-      last = e
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`)
-    await new Promise((r) => setTimeout(r, everyMs))
-  }
+export function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  return simWaitFor(what, fn, timeoutMs, everyMs)
 }
 
 export async function createDeployment(s: Server, spec: DeploymentSpecInput): Promise<Deployment> {

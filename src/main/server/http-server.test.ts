@@ -3,15 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createORPCClient } from '@orpc/client'
 import { RPCLink } from '@orpc/client/websocket'
-import Conf from 'conf'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import type { ApiClient } from '../../shared/contract'
 import type { PoolsSnapshot } from '../../shared/contract/system'
-import { createCore, type Core } from '../core/create-core'
-import { silentLogger } from '../core/logging/logger'
-import { fileModeCodec } from '../core/settings/backend'
-import { SOURCE_WORKER_FILE } from '../core/workers/worker-file'
+import type { Core } from '../core/create-core'
+import { createTestCore } from '../core/test-core'
 import { COOKIE_NAME } from './auth'
 import { startHeadlessServer, type HeadlessServer } from './http-server'
 
@@ -25,16 +22,7 @@ beforeAll(async () => {
   const renderer = join(dir, 'renderer')
   mkdirSync(renderer)
   writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>InferAdmin</title><div id="app"></div>')
-  core = await createCore({
-    mode: 'headless',
-    version: '9.9.9',
-    paths: { configDir: dir, dataDir: dir },
-    openSettingsFile: () => new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
-    secretCodec: fileModeCodec,
-    workerFile: SOURCE_WORKER_FILE,
-    env: { INFERADMIN_HOME: dir },
-    logger: silentLogger(),
-  })
+  core = await createTestCore(dir, { version: '9.9.9' })
   server = await startHeadlessServer({ router: core.router, logger: core.logger, version: '9.9.9', token: TOKEN, host: '127.0.0.1', port: 0, rendererDir: renderer })
 })
 

@@ -5,15 +5,12 @@ import { join } from 'node:path'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { createORPCClient } from '@orpc/client'
 import { RPCLink } from '@orpc/client/message-port'
-import Conf from 'conf'
 import type { IpcMainEvent } from 'electron'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { ApiClient } from '../../shared/contract'
 import { RPC_PORT_CHANNEL } from '../../shared/ipc'
-import { createCore, type Core } from '../core/create-core'
-import { silentLogger } from '../core/logging/logger'
-import { fileModeCodec } from '../core/settings/backend'
-import { SOURCE_WORKER_FILE } from '../core/workers/worker-file'
+import type { Core } from '../core/create-core'
+import { createTestCore } from '../core/test-core'
 import { fake, recordingLogger } from './fake-electron'
 import { createAppOrigin } from './origin'
 import { installRpcBridge, type RpcBridge } from './rpc-bridge'
@@ -59,16 +56,7 @@ const logger = recordingLogger()
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'inferadmin-bridge-'))
-  core = await createCore({
-    mode: 'desktop',
-    version: '7.7.7',
-    paths: { configDir: dir, dataDir: dir },
-    openSettingsFile: () => new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
-    secretCodec: fileModeCodec,
-    workerFile: SOURCE_WORKER_FILE,
-    env: { INFERADMIN_HOME: dir },
-    logger: silentLogger(),
-  })
+  core = await createTestCore(dir, { mode: 'desktop', version: '7.7.7' })
   bridge = installRpcBridge({ router: core.router, origin: createAppOrigin(), logger })
 })
 
