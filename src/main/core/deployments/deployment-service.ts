@@ -19,6 +19,7 @@ import type { LatestReleaseSource } from './latest-release'
 import { parseLogBuffer } from './log-follower'
 import type { Runtime } from './runtime'
 import { DeploymentStore, type PhaseTimings } from './store'
+import { waitSettle } from './wait-settle'
 import { fromYaml, toYaml } from './yaml'
 
 export interface DeploymentServiceOptions {
@@ -252,52 +253,34 @@ export class DeploymentService {
   /** Resolves when the deployment is ready; rejects when it fails or stops first (for the gateway). */
   waitReady(id: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Deployment> {
     this.definition(id)
-    return new Promise((resolve, reject) => {
-      const settle = (): boolean => {
+    return waitSettle<Deployment>({
+      ...opts,
+      subscribe: (check) => [this.onEvent((e) => e.type === 'update' && e.deployment.definition.id === id && check())],
+      settle: () => {
         const st = this.monitor.runtime(id).status
-        if (st.state === 'ready') return done(() => resolve(this.get(id)))
-        if (st.state === 'failed') return done(() => reject(new AppError('UNAVAILABLE', st.diagnosis?.reason ?? 'The deployment failed.', { fix: st.diagnosis?.hint ?? 'Read its log.' })))
-        if (st.state === 'stopped' && !this.activeJob(id)) return done(() => reject(new AppError('CONFLICT', 'The deployment is stopped.', { fix: 'Start it first.' })))
-        return false
-      }
-      const sub = this.onEvent((e) => e.type === 'update' && e.deployment.definition.id === id && settle())
-      const timer = opts.timeoutMs ? setTimeout(() => done(() => reject(new AppError('UNAVAILABLE', 'The deployment did not become ready in time.', { fix: 'Read its log.' }))), opts.timeoutMs) : undefined
-      const onAbort = (): boolean => done(() => reject(opts.signal?.reason ?? new Error('aborted')))
-      opts.signal?.addEventListener('abort', onAbort)
-      function done(fn: () => void): true {
-        sub.dispose()
-        clearTimeout(timer)
-        opts.signal?.removeEventListener('abort', onAbort)
-        fn()
-        return true
-      }
-      settle()
+        if (st.state === 'ready') return { ok: this.get(id) }
+        if (st.state === 'failed') return { err: new AppError('UNAVAILABLE', st.diagnosis?.reason ?? 'The deployment failed.', { fix: st.diagnosis?.hint ?? 'Read its log.' }) }
+        if (st.state === 'stopped' && !this.activeJob(id)) return { err: new AppError('CONFLICT', 'The deployment is stopped.', { fix: 'Start it first.' }) }
+        return undefined
+      },
+      timeoutError: () => new AppError('UNAVAILABLE', 'The deployment did not become ready in time.', { fix: 'Read its log.' }),
     })
   }
 
   /** Resolves when the deployment is stopped and no job acts on it (e.g. after stop()). */
   waitStopped(id: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Deployment> {
     this.definition(id)
-    return new Promise((resolve, reject) => {
-      const settle = (): boolean => {
+    return waitSettle<Deployment>({
+      ...opts,
+      subscribe: (check) => [
+        this.onEvent((e) => e.type === 'update' && e.deployment.definition.id === id && check()),
+        this.o.jobs.onUpdate((j) => j.target === `deployment:${id}` && check()),
+      ],
+      settle: () => {
         const st = this.monitor.runtime(id).status
-        if ((st.state === 'stopped' || st.state === 'failed') && !this.activeJob(id)) return done(() => resolve(this.get(id)))
-        return false
-      }
-      const sub = this.onEvent((e) => e.type === 'update' && e.deployment.definition.id === id && settle())
-      const jobs = this.o.jobs.onUpdate((j) => j.target === `deployment:${id}` && settle())
-      const timer = opts.timeoutMs ? setTimeout(() => done(() => reject(new AppError('UNAVAILABLE', 'The deployment did not stop in time.', { fix: 'Read its log.' }))), opts.timeoutMs) : undefined
-      const onAbort = (): boolean => done(() => reject(opts.signal?.reason ?? new Error('aborted')))
-      opts.signal?.addEventListener('abort', onAbort)
-      function done(fn: () => void): true {
-        sub.dispose()
-        jobs.dispose()
-        clearTimeout(timer)
-        opts.signal?.removeEventListener('abort', onAbort)
-        fn()
-        return true
-      }
-      settle()
+        return (st.state === 'stopped' || st.state === 'failed') && !this.activeJob(id) ? { ok: this.get(id) } : undefined
+      },
+      timeoutError: () => new AppError('UNAVAILABLE', 'The deployment did not stop in time.', { fix: 'Read its log.' }),
     })
   }
 
