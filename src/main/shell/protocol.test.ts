@@ -18,7 +18,7 @@ beforeAll(() => {
   root = join(dir, 'renderer')
   mkdirSync(join(root, 'assets'), { recursive: true })
   writeFileSync(join(root, 'index.html'), '<!doctype html><title>InferAdmin</title>')
-  writeFileSync(join(root, 'assets', 'app.js'), 'console.log(1)')
+  writeFileSync(join(root, 'assets', 'app.js'), 'export const app = 1')
   writeFileSync(join(dir, 'secret.txt'), 'outside the renderer')
   serve = createRendererHandler(root)
 })

@@ -19,6 +19,7 @@ import type { LatestReleaseSource } from './latest-release'
 import { parseLogBuffer } from './log-follower'
 import type { Runtime } from './runtime'
 import { DeploymentStore, type PhaseTimings } from './store'
+import { listenIterator } from './listen-iterator'
 import { waitSettle } from './wait-settle'
 import { fromYaml, toYaml } from './yaml'
 
@@ -328,27 +329,9 @@ export class DeploymentService {
     return { lines: hit.slice(-tail), containerId: cid }
   }
 
-  async *followLogs(id: string, tail: number, signal?: AbortSignal): AsyncGenerator<LogLine> {
+  followLogs(id: string, tail: number, signal?: AbortSignal): AsyncGenerator<LogLine> {
     const rt = this.monitor.runtime(this.definition(id).id)
-    const queue: LogLine[] = []
-    let wake: (() => void) | undefined
-    const sub = rt.onLine((l) => {
-      queue.push(l)
-      wake?.()
-    })
-    const onAbort = (): void => wake?.()
-    signal?.addEventListener('abort', onAbort)
-    try {
-      for (const l of tail ? rt.lines.slice(-tail) : []) yield l
-      while (!signal?.aborted) {
-        if (!queue.length) await new Promise<void>((r) => (wake = r))
-        wake = undefined
-        while (queue.length && !signal?.aborted) yield queue.shift() as LogLine
-      }
-    } finally {
-      sub.dispose()
-      signal?.removeEventListener('abort', onAbort)
-    }
+    return listenIterator<LogLine>((push) => rt.onLine(push), signal, { initial: () => (tail ? rt.lines.slice(-tail) : []) })
   }
 
   onEvent(fn: (e: DeploymentEvent) => void): { dispose(): void } {
@@ -376,28 +359,15 @@ export class DeploymentService {
   }
 
   /** Snapshot, then each change (coalesced per deployment). */
-  async *watch(signal?: AbortSignal): AsyncGenerator<DeploymentEvent> {
-    const queue: DeploymentEvent[] = []
-    let wake: (() => void) | undefined
-    const sub = this.onEvent((e) => {
-      const i = e.type === 'update' ? queue.findIndex((q) => q.type === 'update' && q.deployment.definition.id === e.deployment.definition.id) : -1
-      if (i >= 0) queue[i] = e
-      else queue.push(e)
-      wake?.()
+  watch(signal?: AbortSignal): AsyncGenerator<DeploymentEvent> {
+    return listenIterator<DeploymentEvent>((push) => this.onEvent(push), signal, {
+      initial: () => [{ type: 'snapshot', deployments: this.list(), orphans: this.orphans() }],
+      enqueue: (queue, e) => {
+        const i = e.type === 'update' ? queue.findIndex((q) => q.type === 'update' && q.deployment.definition.id === e.deployment.definition.id) : -1
+        if (i >= 0) queue[i] = e
+        else queue.push(e)
+      },
     })
-    const onAbort = (): void => wake?.()
-    signal?.addEventListener('abort', onAbort)
-    try {
-      yield { type: 'snapshot', deployments: this.list(), orphans: this.orphans() }
-      while (!signal?.aborted) {
-        if (!queue.length) await new Promise<void>((r) => (wake = r))
-        wake = undefined
-        while (queue.length && !signal?.aborted) yield queue.shift() as DeploymentEvent
-      }
-    } finally {
-      sub.dispose()
-      signal?.removeEventListener('abort', onAbort)
-    }
   }
 
   async dispose(): Promise<void> {
