@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import type { Job, JobState } from '../../../shared/contract/jobs'
 import { AppError } from '../errors'
@@ -39,18 +39,38 @@ const busy = async (ctx: JobContext<P>): Promise<void> => {
 }
 
 describe('JobService', () => {
-  it('publishes progress at most ~4 times a second per job, state changes at once', async () => {
-    const { jobs } = service(undefined, busy)
-    const seen: Job[] = []
-    jobs.onUpdate((j) => seen.push(j))
-    const job = jobs.start('model.pull', { title: 't', target: 'a/b', params: { n: 1 } })
-    await sleep(1100)
-    const progressEvents = seen.filter((j) => j.state === 'running').length
-    expect(progressEvents).toBeGreaterThanOrEqual(3)
-    expect(progressEvents).toBeLessThanOrEqual(6) // 1 state change + ≤ 4/s
-    expect(jobs.get(job.id).progress.rate).toBeGreaterThan(0)
-    await jobs.cancel(job.id)
-    expect(seen.at(-1)?.state).toBe('cancelled')
+  it('publishes progress at most 4 times a second per job, state changes at once', async () => {
+    // Time is the subject here: a fake clock drives it (a real 1.1 s sleep counted emits by wall time).
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] })
+    try {
+      let report: ((n: number) => void) | undefined
+      const { jobs } = service(undefined, (ctx) => {
+        report = (n) => ctx.progress({ bytesDone: n, bytesTotal: 1e9 })
+        return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()))
+      })
+      const seen: Job[] = []
+      jobs.onUpdate((j) => seen.push(j))
+      const job = jobs.start('model.pull', { title: 't', target: 'a/b', params: { n: 1 } })
+      await vi.advanceTimersByTimeAsync(0)
+      expect(seen.map((j) => j.state)).toContain('running') // the state change, before any progress
+      const atStart = seen.length
+      // progress every 5 ms for one second: 200 reports
+      for (let i = 1; i <= 200; i++) {
+        report?.(i * 10_000)
+        await vi.advanceTimersByTimeAsync(5)
+      }
+      const progressEvents = seen.slice(atStart).filter((j) => j.state === 'running')
+      expect(progressEvents.length).toBeGreaterThanOrEqual(3)
+      expect(progressEvents.length).toBeLessThanOrEqual(4) // ≤ 4 per second
+      expect(progressEvents.at(-1)?.progress.bytesDone).toBeGreaterThan(1_500_000)
+      expect(jobs.get(job.id).progress.rate).toBeGreaterThan(0)
+      const cancelling = jobs.cancel(job.id)
+      await vi.advanceTimersByTimeAsync(0)
+      await cancelling
+      expect(seen.at(-1)?.state).toBe('cancelled') // at once, not after the 250 ms window
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('pause keeps the job, resume runs it again; cancel calls the cleanup', async () => {
