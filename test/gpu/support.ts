@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/main/core/logging/logger'
 import { fileModeCodec } from '../../src/main/core/settings/backend'
 import { SOURCE_WORKER_FILE } from '../../src/main/core/workers/worker-file'
 import { startHeadlessServer, type HeadlessServer } from '../../src/main/server/http-server'
+import type { GpuHistory } from '../../src/shared/contract/gpu'
 import { simGpus, type SimGpus, type SimFault } from './sim-gpus'
 
 export { simGpus, type SimGpus, type SimFault }
@@ -83,4 +84,17 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`)
     await new Promise((r) => setTimeout(r, everyMs))
   }
+}
+
+/**
+ * Which sample after `sinceMs` first read `usedMiB` on GPU `index` (1 = the first sample taken after it), from the
+ * history. "A change shows within two intervals" is asserted in samples, not wall-clock time: under CPU load the
+ * HTTP round trips of a poll can take longer than an interval, but the sampler's own cadence is what is promised.
+ */
+export async function sampleThatShowed(app: App, index: number, sinceMs: number, usedMiB: number): Promise<number> {
+  const h = (await app.get<GpuHistory>('/api/v1/gpus/history?seconds=600')).body
+  const g = h.gpus.find((x) => x.index === index)
+  const after = (g?.t ?? []).map((t, i) => ({ t, used: g?.memoryUsedMiB[i] })).filter((x) => x.t > sinceMs)
+  const at = after.findIndex((x) => x.used === usedMiB)
+  return at < 0 ? Number.POSITIVE_INFINITY : at + 1
 }

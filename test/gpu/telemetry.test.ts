@@ -1,7 +1,7 @@
 import { renameSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GpuHistory, GpusSnapshot } from '../../src/shared/contract/gpu'
-import { type App, type SimGpus, simGpus, startApp, waitFor } from './support'
+import { type App, type SimGpus, sampleThatShowed, simGpus, startApp, waitFor } from './support'
 
 // Telemetry against the stand-in nvidia-smi over HTTP: external use, each fault and its recovery,
 // the live interval, history, /metrics. (Container attribution: attribution.test.ts in this folder.)
@@ -44,7 +44,7 @@ describe('GET /api/v1/gpus against the simulated workstation', () => {
     let s = await waitFor('3000 MiB external on GPU 0', async () => {
       const x = await gpus()
       return x.gpus[0]?.memory.otherMiB === base + 3000 ? x : undefined
-    }, 2 * before.intervalMs + 500)
+    })
     expect(s.gpus[0]?.memory.containers).toEqual([])
     expect(s.gpus[0]?.memoryUsedMiB).toBe(base + 3000)
     expect(s.gpus[1]?.memory.otherMiB).toBe(before.gpus[1]?.memory.otherMiB)
@@ -54,8 +54,9 @@ describe('GET /api/v1/gpus against the simulated workstation', () => {
     s = await waitFor('the new external amount', async () => {
       const x = await gpus()
       return x.gpus[0]?.memory.otherMiB === base + 5000 ? x : undefined
-    }, 4 * s.intervalMs)
-    expect(Date.now() - changedAt).toBeLessThanOrEqual(2 * s.intervalMs)
+    })
+    // within two intervals: the first or second sample after the change (one more when the first was read just before it)
+    expect(await sampleThatShowed(app, 0, changedAt, s.gpus[0]!.memoryUsedMiB!)).toBeLessThanOrEqual(3)
     sim.setExternal(0, 0)
   })
 
@@ -162,8 +163,9 @@ describe('refresh interval', () => {
       return (h.gpus[0]?.t.filter((x) => x >= changed + 600).length ?? 0) >= 8 ? true : undefined
     })
     const fast = await spacing(changed + 600)
+    // the median gap follows the setting; generous bounds, since a loaded CI machine delays single samples
     expect(fast).toBeGreaterThan(150)
-    expect(fast).toBeLessThan(400)
+    expect(fast).toBeLessThan(500)
 
     await app.send('PUT', '/api/v1/settings', { gpuRefreshMs: 1000 })
     const slowed = Date.now()
@@ -172,7 +174,8 @@ describe('refresh interval', () => {
       return (h.gpus[0]?.t.filter((x) => x >= slowed + 1200).length ?? 0) >= 4 ? true : undefined
     }, 15_000)
     const slow = await spacing(slowed + 1200)
-    expect(slow).toBeGreaterThan(850)
-    expect(slow).toBeLessThan(1200)
+    expect(slow).toBeGreaterThan(700)
+    expect(slow).toBeLessThan(1500)
+    expect(slow).toBeGreaterThan(2 * fast)
   })
 })

@@ -52,11 +52,10 @@ describe('inferadmin serve', () => {
     const doc = (await (await fetch(`${url}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${token}` } })).json()) as { paths: object }
     expect(Object.keys(doc.paths)).toContain('/settings')
 
-    const started = Date.now()
+    // SIGTERM ends it cleanly (exit 0); a hang would run into the test's timeout
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)))
     proc.kill('SIGTERM')
     expect(await exited).toBe(0)
-    expect(Date.now() - started).toBeLessThan(5000)
     await expect(fetch(`${url}/api/v1/health`)).rejects.toThrow()
   })
 

@@ -38,14 +38,12 @@ describe('simulated vLLM on a simulated GPU (real dockerd, DeviceRequest by UUID
   it('starts with gpu_memory_utilization 0.5, logs the phases in order, is healthy, holds ≈0.5 × total, frees it on stop', async () => {
     const uuid = gpu1!.uuid
     const baseline = await usedMiB(uuid)
-    const { container, port, startedAt } = await runVllm(docker, {
+    const { container, port } = await runVllm(docker, {
       image: `${repo}:latest`, hubDir: hub.dir, gpus: [uuid],
       args: [hub.chat, '--gpu-memory-utilization', '0.5'],
     })
     // The port opens only when ready; then /health answers 200.
     await healthy(port)
-    const readySeconds = (Date.now() - startedAt) / 1000
-    expect(readySeconds).toBeLessThan(5)
 
     const text = (await logs(container)).stdout
     let at = -1
