@@ -1,10 +1,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Docker from 'dockerode'
 import type { Deployment } from '../../src/shared/contract/deployments'
 import { PROFILES } from '../sim/gpus/profiles.js'
+import { freePort } from '../sim/ports.js'
 import { seedModel } from '../sim/seed.js'
 import { down, up } from '../sim/sim.js'
 import { AppShell } from './pages/app-shell'
@@ -19,17 +19,6 @@ let server: RunningServer
 let docker: Docker
 let model: string
 const VOLUME = 'inferadmin-open-webui-data'
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '0.0.0.0', () => {
-      const a = srv.address()
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0))
-    })
-  })
-}
 
 async function clean(): Promise<void> {
   for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['inferadmin.managed=true'] }) })) await docker.getContainer(c.Id).remove({ force: true })

@@ -56,18 +56,7 @@ export function webuiContainers(docker: Docker): Promise<Docker.ContainerInfo[]>
 export async function volumeExists(docker: Docker, name: string): Promise<boolean> {
   return docker.getVolume(name).inspect().then(() => true, () => false)
 }
-
-/** A free TCP port on all interfaces (what the app binds to with listenInterface 0.0.0.0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '0.0.0.0', () => {
-      const a = srv.address()
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0))
-    })
-  })
-}
+export { freePort } from '../sim/ports.js'
 
 export function occupy(port: number): Promise<NetServer> {
   return new Promise((resolve, reject) => {

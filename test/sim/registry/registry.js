@@ -11,10 +11,10 @@
  */
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { SIM_ROOT } from '../config.js'
 import { isAlive } from '../gpus/procs.js'
+import { freePort } from '../ports.js'
 
 /** Extra tags pushed beside VLLM_TAGS so variants and commit nightlies exist as on Docker Hub (vllm-facts §4). */
 export const EXTRA_TAGS = /** @type {const} */ ({
@@ -36,18 +36,6 @@ export const EXTRA_TAGS = /** @type {const} */ ({
 export function registryPaths(simDir) {
   const dir = join(simDir, 'registry')
   return { dir, config: join(dir, 'config.yml'), storage: join(dir, 'storage'), state: join(dir, 'state.json'), log: join(dir, 'registry.log'), serveLog: join(dir, 'serve.log') }
-}
-
-/** @returns {Promise<number>} */
-export function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer()
-    s.once('error', rej)
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address()
-      s.close(() => res(typeof a === 'object' && a ? a.port : 0))
-    })
-  })
 }
 
 /** @param {string} simDir @returns {RegistryState | null} */
