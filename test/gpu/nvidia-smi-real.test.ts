@@ -36,7 +36,8 @@ const H200_IDLE = {
 function replaySmi(dir: string, held: boolean): string {
   const path = join(dir, held ? 'nvidia-smi-held' : 'nvidia-smi')
   const script = join(repoRoot, 'test/gpu/replay-nvidia-smi.js')
-  writeFileSync(path, `#!/bin/sh\nINFERADMIN_SMI_REPLAY_DIR='${FIX}' INFERADMIN_SMI_REPLAY_HELD=${held ? 1 : 0} exec '${process.execPath}' '${script}' "$@"\n`)
+  const env = `INFERADMIN_SMI_REPLAY_DIR='${FIX}' INFERADMIN_SMI_REPLAY_HELD=${held ? 1 : 0}`
+  writeFileSync(path, `#!/bin/sh\n${env} exec '${process.execPath}' '${script}' "$@"\n`)
   chmodSync(path, 0o755)
   return path
 }
@@ -101,7 +102,8 @@ describe('classifyFault on the real error outputs (all on stdout)', () => {
   it('an unknown GPU id is "no GPU"', () => {
     const f = form('badid')
     expect(f).toMatchObject({ out: 'No devices were found\n', err: '', rc: 6 })
-    expect(classifyFault({ output: f.out + f.err, exitCode: f.rc, path: 'nvidia-smi' })).toMatchObject({ kind: 'no-gpu', message: 'No devices were found', exitCode: 6 })
+    const fault = classifyFault({ output: f.out + f.err, exitCode: f.rc, path: 'nvidia-smi' })
+    expect(fault).toMatchObject({ kind: 'no-gpu', message: 'No devices were found', exitCode: 6 })
   })
 
   it('a field the driver does not know, a bad format and an unknown option: nvidia-smi\'s words and the exit code', () => {
@@ -153,6 +155,7 @@ describe('the app against a replay of the real card', () => {
 
   it('the doctor names driver, CUDA version and the GPU', async () => {
     const { body } = await app.get<DoctorReport>('/api/v1/system/doctor')
-    expect(body.checks.find((c) => c.id === 'driver')).toMatchObject({ status: 'ok', detail: 'Driver 580.159.04, CUDA 13.0; 1 GPU(s): GPU 0: NVIDIA H200' })
+    const driver = body.checks.find((c) => c.id === 'driver')
+    expect(driver).toMatchObject({ status: 'ok', detail: 'Driver 580.159.04, CUDA 13.0; 1 GPU(s): GPU 0: NVIDIA H200' })
   })
 })
