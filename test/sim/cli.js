@@ -3,7 +3,7 @@
 /**
  * npm run sim -- <command>
  *
- *   up [--private] [--profile default|h100|FILE] [--repository REPO] [--no-build]
+ *   up [--private] [--profile default|h100|h200|FILE] [--repository REPO] [--no-build]
  *        start or reuse the engine, build the simulated vLLM images, print `export NAME=value` lines
  *        (also written to <sim dir>/env.sh; use: eval "$(npm run -s sim -- up)")
  *   down [--purge]      stop what up started (--purge: also delete the state directory)
@@ -12,7 +12,7 @@
  *   gpu                 the stand-in nvidia-smi table
  *   gpu external <gpu> <MiB> [util%]     memory used outside our containers (0 clears)
  *   gpu fault <none|driver-not-loaded|not-installed|mismatch|gpu-lost|no-devices> [gpu]
- *   gpu profile <default|h100|FILE>      replace the simulated GPUs
+ *   gpu profile <default|h100|h200|FILE> replace the simulated GPUs
  *   seed <hub dir> [--repo org/name] [--kind chat|embed] [--weights-gib N]   seed a tiny model
  *
  * State directory: $INFERADMIN_SIM_DIR or <repo>/.sim.

@@ -70,7 +70,7 @@ export function setGpuFault(kind, o = {}) {
 }
 
 /**
- * Replace the GPU profile: "default" (2 × RTX 4090), "h100", or a path to a JSON profile.
+ * Replace the GPU profile: "default" (2 × RTX 4090), "h100", "h200", or a path to a JSON profile.
  * @param {string} name
  * @param {{simDir?: string}} [o]
  */

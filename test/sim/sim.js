@@ -30,7 +30,7 @@ import { registryUp, stopRegistry } from './registry/registry.js'
  * @property {string} [simDir]        default INFERADMIN_SIM_DIR or <repo>/.sim
  * @property {string} [repository]    simulated vLLM repository (default INFERADMIN_SIM_VLLM_REPOSITORY or inferadmin-sim/vllm-openai)
  * @property {'auto' | 'private'} [engine]  auto: reuse a reachable engine; private: always our own dockerd
- * @property {string} [profile]       GPU profile for a fresh state: default | h100 | path to JSON (resets the GPU state)
+ * @property {string} [profile]       GPU profile for a fresh state: default | h100 | h200 | path to JSON (resets the GPU state)
  * @property {boolean} [build]        build the images (default true)
  * @property {(s: string) => void} [log]
  */

@@ -4,7 +4,8 @@
  * Stand-in `nvidia-smi` over the simulated GPU state (see state.js). Answers the forms InferAdmin and
  * systeminformation use, in the real output format (vllm-facts §5): `--query-gpu=… --format=csv[,noheader][,nounits]`,
  * `--query-compute-apps=pid,gpu_uuid,used_memory`, `-l N` / `-lms N` loops, `-L`, `-i`, the plain table,
- * and the real failure messages and exit codes of the fault switches.
+ * and the real failure messages and exit codes of the fault switches. Output shapes, error messages, streams and
+ * exit codes are checked against a real H200's (test/fixtures/nvidia-smi/h200-driver-580, test/sim/nvidia-smi-real.test.ts).
  *
  * On the host it reads INFERADMIN_SIM_GPU_DIR (default <sim dir>/gpus) and shows host PIDs; inside a
  * container (where the stand-in runtime hook injected it) it shows only the attached GPUs, renumbered from 0.
@@ -27,9 +28,17 @@ import { table } from './smi-table.js'
  * @property {AbortSignal} [signal] ends loop mode
  */
 
+/** Real options and subcommands the stand-in does not answer (it says so instead of pretending they do not exist). */
+const NOT_SIMULATED = new Set(['-q', '--query', '-x', '--xml-format', '-d', '--display', '-f', '--filename',
+  '--help-query-gpu', '--help-query-compute-apps', 'topo', 'pmon', 'dmon', 'nvlink', 'mig', 'clocks', 'vgpu'])
+const SUPPORTED = '-L, -i ID, --query-gpu=FIELDS, --query-compute-apps=FIELDS, --format=csv[,noheader][,nounits], -l SEC, -lms MS, -h'
+
 /** @param {string[]} argv */
 function parseArgs(argv) {
-  /** @type {{queryGpu?: string, queryApps?: string, format?: string, id?: string, list: boolean, loopMs?: number, help: boolean, unknown?: string}} */
+  /**
+   * @type {{queryGpu?: string, queryApps?: string, format?: string, id?: string, list: boolean, loopMs?: number,
+   *   help: boolean, unknown?: string, notSimulated?: string}}
+   */
   const o = { list: false, help: false }
   for (let i = 0; i < argv.length; i++) {
     const a = /** @type {string} */ (argv[i])
@@ -45,7 +54,9 @@ function parseArgs(argv) {
       case '-l': case '--loop': o.loopMs = Number(val() ?? 5) * 1000; break
       case '-lms': case '--loop-ms': o.loopMs = Number(val() ?? 1000); break
       case '-h': case '--help': o.help = true; break
-      default: o.unknown ??= a
+      default:
+        if (NOT_SIMULATED.has(k)) o.notSimulated ??= k
+        else o.unknown ??= a
     }
   }
   return o
@@ -91,11 +102,20 @@ export async function main(argv, io) {
   const o = parseArgs(argv)
   if (o.help) {
     io.out('NVIDIA System Management Interface -- v570.124.06 (InferAdmin simulation)\n\n' +
-      'Supported here: -L, -i ID, --query-gpu=FIELDS, --query-compute-apps=FIELDS, --format=csv[,noheader][,nounits], -l SEC, -lms MS\n')
+      `Supported here: ${SUPPORTED}\n`)
     return 0
   }
+  // The real tool's argument errors: all on stdout (fixtures badopt, badid-uuid, badformat).
+  if (o.notSimulated) {
+    io.err(`nvidia-smi (InferAdmin simulation): ${o.notSimulated} is not simulated. Supported: ${SUPPORTED}\n`)
+    return 2
+  }
   if (o.unknown) {
-    io.out(`Invalid combination of input arguments. Please run 'nvidia-smi -h' for help.\n\n`)
+    io.out(`ERROR: Option ${o.unknown} is not recognized. Please run 'nvidia-smi -h'.\n\n`)
+    return 255
+  }
+  if (o.list && o.id !== undefined) {
+    io.out(`ERROR: Option -i is not valid for this command. Please run 'nvidia-smi -h' for help.\n\n`)
     return 2
   }
   const ctx = context(io.env)
@@ -130,6 +150,10 @@ export async function main(argv, io) {
     }
   }
   const fmt = parseFormat(o.format)
+  if (!fmt) {
+    io.out('Format modifier is not recognized.\n')
+    return 2
+  }
   let code = 0
   let iteration = 0
   for (;;) {

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * GPU profiles of the simulated workstation. Numbers come from shared/reference/vllm-facts.md §5
- * (fixture lines, memory totals, TDPs) and §3 (usable total as torch sees it).
+ * (fixture lines, memory totals, TDPs) and §3 (usable total as torch sees it); the `h200` profile from
+ * output captured on a real H200 (test/fixtures/nvidia-smi/h200-driver-580/).
  */
 
 /**
@@ -11,8 +12,10 @@
  * @property {string} name
  * @property {string} busId            e.g. 00000000:01:00.0
  * @property {string} subDeviceId      pci.sub_device_id, e.g. 0x167C10DE
+ * @property {string} [deviceId]       pci.device_id, e.g. 0x268410DE
  * @property {number} memoryTotalMiB   what nvidia-smi reports as memory.total
- * @property {number} reservedMiB      driver-reserved; torch's total = memoryTotalMiB - reservedMiB
+ * @property {number} reservedMiB      memory.reserved: kept by the driver, in neither used nor free
+ *                                     (free = total - reserved - used); torch's total = memoryTotalMiB - reservedMiB
  * @property {number} baseUsedMiB      used while idle (display, driver), part of memory.used
  * @property {number} powerLimitW
  * @property {number} powerIdleW
@@ -23,6 +26,9 @@
  * @property {number} clockGrMHz
  * @property {number} clockMemMHz
  * @property {number} clockMaxGrMHz
+ * @property {number} [clockMaxMemMHz]  memory clock at load (and clocks.max.memory)
+ * @property {string} [pstateIdle]      P-state without load (P8 on GeForce; P0 on an H200 in persistence mode)
+ * @property {string} [pstateBusy]      P-state while compute runs (P2 on GeForce)
  * @property {boolean} memoryTempSupported
  * @property {string} computeCapability
  * @property {string | null} serial    null → [N/A] (GeForce)
@@ -43,6 +49,7 @@ function rtx4090(g) {
     name: 'NVIDIA GeForce RTX 4090',
     busId: `00000000:0${g.index + 1}:00.0`,
     subDeviceId: '0x167C10DE',
+    deviceId: '0x268410DE',
     memoryTotalMiB: 24564,
     // torch sees 23.5–23.6 GiB on a 24 GB card (vllm-facts §3): 24564 - 400 MiB = 23.60 GiB.
     reservedMiB: 400,
@@ -56,6 +63,9 @@ function rtx4090(g) {
     clockGrMHz: 210,
     clockMemMHz: 405,
     clockMaxGrMHz: 3120,
+    clockMaxMemMHz: 10501,
+    pstateIdle: 'P8',
+    pstateBusy: 'P2',
     memoryTempSupported: false,
     computeCapability: '8.9',
     serial: null,
@@ -88,6 +98,7 @@ export const PROFILES = {
         name: 'NVIDIA H100 80GB HBM3',
         busId: '00000000:18:00.0',
         subDeviceId: '0x16C110DE',
+        deviceId: '0x233010DE',
         memoryTotalMiB: 81559,
         // torch total 79.22 GiB on an 80 GB card (vllm PR #10511, vllm-facts §5): 81559 - 438 MiB.
         reservedMiB: 438,
@@ -101,10 +112,50 @@ export const PROFILES = {
         clockGrMHz: 345,
         clockMemMHz: 2619,
         clockMaxGrMHz: 1980,
+        clockMaxMemMHz: 2619,
+        pstateIdle: 'P8',
+        pstateBusy: 'P2',
         memoryTempSupported: true,
         computeCapability: '9.0',
         serial: '1654922001234',
         vbios: '96.00.74.00.0D',
+      },
+    ],
+  },
+  // 1 × H200 as captured (test/fixtures/nvidia-smi/h200-driver-580): 143771 MiB total, memory.reserved 616 MiB
+  // (used 0 → free 143156), 700 W limit, ~79.5 W / 33 °C idle in P0 (persistence mode), 345/1980 MHz SM,
+  // 3201 MHz memory, no fan, driver 580.159.04, CUDA 13.0. Load values (power, temperature) are not captured.
+  h200: {
+    name: 'h200',
+    driverVersion: '580.159.04',
+    cudaVersion: '13.0',
+    gpus: [
+      {
+        index: 0,
+        uuid: 'GPU-3b9d0c2e-7a41-4f6e-b8d5-2c1e0f9a8b7d',
+        name: 'NVIDIA H200',
+        busId: '00000000:00:06.0',
+        subDeviceId: '0x18BF10DE',
+        deviceId: '0x233510DE',
+        memoryTotalMiB: 143771,
+        reservedMiB: 616,
+        baseUsedMiB: 0,
+        powerLimitW: 700,
+        powerIdleW: 79.5,
+        powerMaxW: 640,
+        tempIdleC: 33,
+        tempMaxC: 62,
+        fanIdlePct: null,
+        clockGrMHz: 345,
+        clockMemMHz: 3201,
+        clockMaxGrMHz: 1980,
+        clockMaxMemMHz: 3201,
+        pstateIdle: 'P0',
+        pstateBusy: 'P0',
+        memoryTempSupported: true,
+        computeCapability: '9.0',
+        serial: '1654024100001',
+        vbios: '96.00.A5.00.1A',
       },
     ],
   },

@@ -5,6 +5,8 @@
  * unless `nounits`, unsupported values `[N/A]`.
  */
 
+import { maxMemClock } from './state.js'
+
 /** @typedef {import('./state.js').GpuReading} GpuReading */
 /** @typedef {import('./state.js').GpuState} GpuState */
 /** @typedef {import('./state.js').LiveAllocation} LiveAllocation */
@@ -38,7 +40,10 @@ const GPU = {
   'pci.bus_id': { header: 'pci.bus_id', get: (r) => r.spec.busId },
   'pci.domain': { header: 'pci.domain', get: (r) => `0x${r.spec.busId.slice(0, 8)}` },
   'pci.bus': { header: 'pci.bus', get: (r) => `0x${r.spec.busId.slice(9, 11)}` },
-  'pci.device_id': { header: 'pci.device_id', get: (r) => (r.spec.memoryTotalMiB > 40000 ? '0x233010DE' : '0x268410DE') },
+  'pci.device_id': {
+    header: 'pci.device_id',
+    get: (r) => r.spec.deviceId ?? (r.spec.memoryTotalMiB > 40000 ? '0x233010DE' : '0x268410DE'),
+  },
   'pci.sub_device_id': { header: 'pci.sub_device_id', get: (r) => r.spec.subDeviceId },
   'display_mode': { header: 'display_mode', get: (r) => (r.spec.baseUsedMiB > 100 ? 'Enabled' : 'Disabled') },
   'display_active': { header: 'display_active', get: (r) => (r.spec.baseUsedMiB > 100 ? 'Enabled' : 'Disabled') },
@@ -67,9 +72,10 @@ const GPU = {
   'clocks.sm': { header: 'clocks.current.sm', unit: 'MHz', get: (r) => r.clockGrMHz },
   'clocks.mem': { header: 'clocks.current.memory', unit: 'MHz', get: (r) => r.clockMemMHz },
   'clocks.max.gr': { header: 'clocks.max.graphics', unit: 'MHz', get: (r) => r.spec.clockMaxGrMHz },
-  'clocks.max.mem': { header: 'clocks.max.memory', unit: 'MHz', get: (r) => (r.spec.memoryTotalMiB > 40000 ? 2619 : 10501) },
+  'clocks.max.sm': { header: 'clocks.max.sm', unit: 'MHz', get: (r) => r.spec.clockMaxGrMHz },
+  'clocks.max.mem': { header: 'clocks.max.memory', unit: 'MHz', get: (r) => maxMemClock(r.spec) },
 }
-/** Aliases accepted by the real tool. */
+/** Aliases accepted by the real tool (`--help-query-gpu`: `"name" or "alias"`; the header shows the name). */
 const GPU_ALIASES = {
   gpu_name: 'name',
   gpu_serial: 'serial',
@@ -80,7 +86,11 @@ const GPU_ALIASES = {
   'clocks.current.memory': 'clocks.mem',
   'clocks.max.graphics': 'clocks.max.gr',
   'clocks.max.memory': 'clocks.max.mem',
-  'power.limit.enforced': 'enforced.power.limit',
+  'gpu.power.requested_limit': 'power.limit',
+  'gpu.power.current_limit': 'enforced.power.limit',
+  'gpu.power.default_limit': 'power.default_limit',
+  'gpu.power.max_limit': 'power.max_limit',
+  'gpu.power.draw.instant': 'power.draw.instant',
 }
 
 /**
@@ -122,6 +132,10 @@ function resolveFields(list, table, aliases) {
   return { fields }
 }
 
+/** Every name the stand-in accepts, aliases included. */
+export const GPU_FIELD_NAMES = [...Object.keys(GPU), ...Object.keys(GPU_ALIASES)]
+export const APP_FIELD_NAMES = [...Object.keys(APP), ...Object.keys(APP_ALIASES)]
+
 /** @param {string} list */
 export const resolveGpuFields = (list) => resolveFields(list, GPU, GPU_ALIASES)
 /** @param {string} list */
@@ -131,9 +145,13 @@ export const resolveAppFields = (list) => resolveFields(list, APP, APP_ALIASES)
  * @typedef {{csv: boolean, header: boolean, units: boolean}} CsvFormat
  */
 
-/** @param {string | undefined} spec e.g. "csv,noheader,nounits" @returns {CsvFormat} */
+/**
+ * @param {string | undefined} spec e.g. "csv,noheader,nounits"
+ * @returns {CsvFormat | null} null for a modifier the real tool rejects ("Format modifier is not recognized.")
+ */
 export function parseFormat(spec) {
   const parts = (spec ?? 'csv').split(',').map((s) => s.trim())
+  if (parts.some((p) => !['csv', 'noheader', 'nounits'].includes(p))) return null
   return { csv: parts.includes('csv'), header: !parts.includes('noheader'), units: !parts.includes('nounits') }
 }
 

@@ -288,9 +288,15 @@ export function readings(state, allocations) {
       tempC: Math.round(spec.tempIdleC + (spec.tempMaxC - spec.tempIdleC) * f),
       fanPct: spec.fanIdlePct === null ? null : Math.round(spec.fanIdlePct + (85 - spec.fanIdlePct) * f),
       clockGrMHz: util > 0 ? Math.round(spec.clockMaxGrMHz * 0.9) : spec.clockGrMHz,
-      clockMemMHz: util > 0 ? (spec.memoryTotalMiB > 40000 ? 2619 : 10501) : spec.clockMemMHz,
-      pstate: util > 0 ? 'P2' : used > spec.baseUsedMiB + ext.usedMiB ? 'P2' : 'P8',
+      clockMemMHz: util > 0 ? maxMemClock(spec) : spec.clockMemMHz,
+      pstate: util > 0 || used > spec.baseUsedMiB + ext.usedMiB ? (spec.pstateBusy ?? 'P2') : (spec.pstateIdle ?? 'P8'),
       lost: state.fault.kind === 'gpu-lost' && state.fault.gpu === spec.uuid,
     }
   })
 }
+
+/**
+ * Memory clock at load (states written before profiles had clockMaxMemMHz: guessed from the card's size).
+ * @param {GpuSpec} spec
+ */
+export const maxMemClock = (spec) => spec.clockMaxMemMHz ?? (spec.memoryTotalMiB > 40000 ? 2619 : 10501)
