@@ -1,11 +1,64 @@
 import { z } from 'zod'
 
+/** "/a/./b/../c/" → "/a/c" (POSIX, lexical; the renderer has no node:path). */
+function normalizeAbsolute(path: string): string {
+  const out: string[] = []
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue
+    if (seg === '..') out.pop()
+    else out.push(seg)
+  }
+  return `/${out.join('/')}`
+}
+
+/** Folders that must never be a store location (it is bind-mounted into every vLLM container). */
+const SYSTEM_DIRS = new Set(
+  ['/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/media', '/mnt', '/opt', '/proc', '/root']
+    .concat(['/run', '/sbin', '/snap', '/srv', '/sys', '/tmp', '/usr', '/usr/local', '/usr/share', '/var', '/var/cache', '/var/lib'])
+    .concat(['/var/home', '/var/lib/docker', '/var/log', '/var/run', '/var/tmp']),
+)
+/** …nor anything inside these (kernel, devices, boot, system configuration and programs, Docker's own data). */
+const SYSTEM_TREES = ['/proc', '/sys', '/dev', '/boot', '/etc', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']
+  .concat(['/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib32', '/usr/lib64', '/usr/libexec', '/usr/include', '/var/lib/docker'])
+
+/**
+ * Why `path` cannot be a model store location, or undefined when it can. Refused: the root, system
+ * folders (and the insides of the kernel, device, boot, configuration and program folders), and
+ * home folders themselves (`~`, /root, /home/<user>, and `home` when given).
+ */
+export function storeLocationProblem(path: string, home?: string): string | undefined {
+  const expanded = /^~(\/|$)/.test(path) ? (home ? home + path.slice(1) : undefined) : path
+  if (expanded === undefined) return path.replace(/\/+$/, '') === '~' ? homeProblem(path) : undefined
+  if (!expanded.startsWith('/')) return undefined
+  const p = normalizeAbsolute(expanded)
+  const use = 'it is mounted into every vLLM container, so pick a folder of its own, e.g. ~/.cache/huggingface/hub or /data/models'
+  if (p === '/') return `${path} is the root of the file system; ${use}`
+  if (home && p === normalizeAbsolute(home)) return homeProblem(path)
+  if (/^\/(home|var\/home)\/[^/]+$/.test(p) || p === '/root') return homeProblem(path)
+  if (SYSTEM_DIRS.has(p)) return `${path} is ${p === path ? 'a system folder' : `the system folder ${p}`}; ${use}`
+  const tree = SYSTEM_TREES.find((t) => p.startsWith(`${t}/`))
+  if (tree) return `${path} is inside the system folder ${tree}; ${use}`
+  return undefined
+}
+
+function homeProblem(path: string): string {
+  const use = 'it is mounted into every vLLM container, so pick a folder of its own inside it, e.g. ~/.cache/huggingface/hub'
+  return `${path} is a home folder itself; ${use}`
+}
+
 /** One model store location: a Hugging Face hub cache directory. */
 export const StoreLocation = z
   .object({
-    path: z.string().min(1, 'path must not be empty').refine((p) => p.startsWith('/') || p.startsWith('~'), {
-      message: 'use an absolute path (starting with / or ~)',
-    }),
+    path: z
+      .string()
+      .min(1, 'path must not be empty')
+      .refine((p) => p.startsWith('/') || p.startsWith('~'), {
+        message: 'use an absolute path (starting with / or ~)',
+      })
+      .superRefine((p, ctx) => {
+        const problem = storeLocationProblem(p)
+        if (problem) ctx.addIssue({ code: 'custom', message: problem })
+      }),
     label: z.string().max(60).default(''),
   })
   .strict()

@@ -10,6 +10,16 @@ export const RepoId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use the Hub id "org/name", e.g. Qwen/Qwen3-0.6B')
   .refine((s) => !s.includes('..') && !s.includes('--'), { message: 'must not contain ".." or "--"' })
 
+/**
+ * One half of a RepoId, as a path parameter (`/models/{org}/{name}`): the same rules, so "..", "/",
+ * "%2F" (decoded to "/"), control characters and the like never reach the model store.
+ */
+export const RepoPart = z
+  .string()
+  .max(96, 'at most 96 characters (the Hub\'s limit)')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only, as in the Hub id org/name, e.g. Qwen')
+  .refine((s) => !s.includes('..') && !s.includes('--'), { message: 'must not contain ".." or "--"' })
+
 export const Revision = z
   .string()
   .trim()
@@ -125,7 +135,7 @@ export const StorageLocationInfo = z.object({
 })
 export type StorageLocationInfo = z.infer<typeof StorageLocationInfo>
 
-const OrgName = z.object({ org: z.string().min(1), name: z.string().min(1) })
+const OrgName = z.object({ org: RepoPart, name: RepoPart })
 
 export const modelsContract = {
   list: oc

@@ -17,6 +17,10 @@ import { commitSafetensors, fileMeta } from './repos.js'
  * @property {string} hubUrl
  * @property {(status: number, body: unknown, headers?: Record<string, string>) => void} json
  * @property {(status: number, code: string | undefined, message: string, headers?: Record<string, string>) => void} error
+ * @property {(field: import('./faults.js').HostileField, text: string) => { value?: unknown } | undefined} hostile
+ *   the hostile fault replacing `field` for this request (text: "<pathname> <file>"), if any
+ * @property {(field: 'sha'|'path', repo: Repo, real: string, lied: unknown) => void} told
+ *   a commit or file name lie was answered: the URLs built from it are served as the real ones
  */
 
 /** @param {Ctx} ctx @param {Repo | undefined} repo @param {string} id @param {{ gate: boolean }} opts @returns {repo is Repo} */
@@ -46,15 +50,35 @@ export function resolveRev(ctx, repo, rev, extraHeaders = {}) {
   return commit
 }
 
-/** @param {string} path @param {import('./content.js').FileContent} c @param {Commit} commit @param {boolean} expand */
-async function entry(path, c, commit, expand) {
+/**
+ * @param {Ctx} ctx @param {Repo} repo @param {string} path @param {import('./content.js').FileContent} c
+ * @param {Commit} commit @param {boolean} expand
+ */
+async function entry(ctx, repo, path, c, commit, expand) {
   const m = await fileMeta(path, c)
   /** @type {Record<string, unknown>} */
   const e = { type: 'file', oid: m.oid, size: m.size, path }
-  if (m.lfs) e.lfs = m.lfs
+  if (m.lfs) e.lfs = { ...m.lfs }
   if (expand) {
     e.lastCommit = { id: commit.sha, title: commit.title, date: commit.date }
     e.securityFileStatus = { status: 'safe' }
+  }
+  // hostile mode: lie about this entry's values
+  const text = `${ctx.url.pathname} ${path}`
+  const lie = (/** @type {import('./faults.js').HostileField} */ field) => ctx.hostile(field, text)
+  const size = lie('size')
+  if (size) {
+    e.size = size.value
+    if (e.lfs) /** @type {Record<string, unknown>} */ (e.lfs).size = size.value
+  }
+  const oid = lie('oid')
+  if (oid) e.oid = oid.value
+  const lfsOid = e.lfs ? lie('lfsOid') : undefined
+  if (lfsOid) /** @type {Record<string, unknown>} */ (e.lfs).oid = lfsOid.value
+  const name = lie('path')
+  if (name) {
+    e.path = name.value
+    ctx.told('path', repo, path, name.value)
   }
   return e
 }
@@ -72,13 +96,15 @@ export async function modelInfo(ctx, repo, commit) {
     siblings.push({ rfilename: path, size: m.size, blobId: m.oid, ...(m.lfs ? { lfs: { sha256: m.lfs.oid, size: m.lfs.size, pointerSize: m.lfs.pointerSize } } : {}) })
   }
   const [author] = repo.id.split('/')
+  const lie = ctx.hostile('sha', ctx.url.pathname)
+  if (lie) ctx.told('sha', repo, commit.sha, lie.value)
   /** @type {Record<string, unknown>} */
   const full = {
     _id: repo._id,
     id: repo.id,
     modelId: repo.id,
     author,
-    sha: commit.sha,
+    sha: lie ? lie.value : commit.sha,
     lastModified: commit.date,
     createdAt: repo.createdAt,
     private: repo.private,
@@ -120,7 +146,7 @@ export async function tree(ctx, repo, commit, sub, treePageSize = 1000) {
       if (!dirs.has(dir)) dirs.set(dir, { type: 'directory', oid: '0'.repeat(40), size: 0, path: dir })
       if (!recursive) continue
     }
-    files.push(await entry(path, c, commit, expand))
+    files.push(await entry(ctx, repo, path, c, commit, expand))
   }
   if (sub && files.length === 0 && dirs.size === 0) return ctx.error(404, 'EntryNotFound', `${sub} does not exist on ${commit.sha}`)
   const all = [...dirs.values(), ...files]
@@ -138,8 +164,8 @@ export async function tree(ctx, repo, commit, sub, treePageSize = 1000) {
   ctx.json(200, page, headers)
 }
 
-/** R3 @param {Ctx} ctx @param {Commit} commit @param {string} body @param {string | undefined} contentType */
-export async function pathsInfo(ctx, commit, body, contentType) {
+/** R3 @param {Ctx} ctx @param {Repo} repo @param {Commit} commit @param {string} body @param {string | undefined} contentType */
+export async function pathsInfo(ctx, repo, commit, body, contentType) {
   /** @type {string[]} */
   let paths = []
   let expand = false
@@ -155,7 +181,7 @@ export async function pathsInfo(ctx, commit, body, contentType) {
   const out = []
   for (const p of paths) {
     const c = commit.files.get(p)
-    if (c) out.push(await entry(p, c, commit, expand))
+    if (c) out.push(await entry(ctx, repo, p, c, commit, expand))
   }
   ctx.json(200, out)
 }

@@ -62,10 +62,38 @@ export async function startHubSim(opts = {}) {
   let windowStart = Date.now()
   let hubUrl = ''
   let cdnUrl = ''
+  /**
+   * Hostile mode stands by its lies: pathnames a client builds from a lied commit (tree listing,
+   * resolve prefix) → the real ones; lied file names → real ones, per repo.
+   * @type {{ trees: Map<string, string>, resolves: Map<string, string>, paths: Map<string, string> }}
+   */
+  const lies = { trees: new Map(), resolves: new Map(), paths: new Map() }
+
+  /** @param {'sha'|'path'} field @param {import('./repos.js').Repo} repo @param {string} real @param {unknown} lied */
+  function told(field, repo, real, lied) {
+    const v = String(lied)
+    if (field === 'path') return void lies.paths.set(`${repo.id}\n${v}`, real)
+    // the pathnames as a client's URL parser leaves them ("../" segments applied)
+    const at = (/** @type {string} */ p) => new URL(p, hubUrl).pathname
+    lies.trees.set(at(`/api/models/${repo.id}/tree/${v}`), `/api/models/${repo.id}/tree/${real}`)
+    lies.resolves.set(at(`/${repo.id}/resolve/${v}/x`).slice(0, -1), `/${repo.id}/resolve/${real}/`)
+  }
+
+  /** The URL a client built from a lie, as the real one (unchanged when it is not). @param {URL} url */
+  function standByLies(url) {
+    if (!faults.active.some((f) => f.kind === 'hostile')) {
+      for (const m of Object.values(lies)) m.clear()
+      return url
+    }
+    const tree = lies.trees.get(url.pathname)
+    if (tree) url.pathname = tree
+    for (const [prefix, real] of lies.resolves) if (url.pathname.startsWith(prefix)) url.pathname = real + url.pathname.slice(prefix.length)
+    return url
+  }
 
   /** @param {'hub'|'cdn'} origin */
   const handler = (origin) => /** @type {import('node:http').RequestListener} */ (async (req, res) => {
-    const url = new URL(req.url ?? '/', origin === 'hub' ? hubUrl : cdnUrl)
+    const url = standByLies(new URL(req.url ?? '/', origin === 'hub' ? hubUrl : cdnUrl))
     const path = decodeURIComponent(url.pathname)
     const authHeader = req.headers.authorization
     /** @type {LogEntry} */
@@ -97,6 +125,8 @@ export async function startHubSim(opts = {}) {
           .writeHead(status, { 'Content-Type': 'application/json', 'X-Error-Message': message, ...(code ? { 'X-Error-Code': code } : {}), ...headers })
           .end(req.method === 'HEAD' ? undefined : JSON.stringify({ error: message }))
       },
+      hostile: (field, text) => faults.hostileFor(entry.route === 'resolve' ? 'resolve' : 'api', text, field),
+      told,
     }
     try {
       await dispatch(req, res, ctx, entry, origin, url, path, authHeader)
@@ -151,9 +181,11 @@ export async function startHubSim(opts = {}) {
       if (!checkAccess(ctx, repo, id, { gate: true })) return
       const commit = resolveRev(ctx, repo, decodeURIComponent(resolve[2] ?? ''))
       if (!commit) return
-      const content = commit.files.get(file)
+      const content = commit.files.get(file) ?? commit.files.get(lies.paths.get(`${id}\n${file}`) ?? '')
       if (!content) return ctx.error(404, 'EntryNotFound', `${file} does not exist on "${commit.sha}"`, { 'X-Repo-Commit': commit.sha })
-      const r = await resolveFile({ req, res, cdnUrl, blobs }, commit.sha, file, content, faults.take('resolve', `${path} ${file}`, ['stall', 'truncate', 'drop', 'corrupt', 'throttle', 'ignoreRange']))
+      const shaLie = ctx.hostile('sha', path)
+      const bodyFaults = faults.take('resolve', `${path} ${file}`, ['stall', 'truncate', 'drop', 'corrupt', 'throttle', 'ignoreRange'])
+      const r = await resolveFile({ req, res, cdnUrl, blobs }, shaLie ? String(shaLie.value) : commit.sha, file, content, bodyFaults)
       entry.status = r.status
       entry.bytes = r.bytes
       return
@@ -171,7 +203,8 @@ export async function startHubSim(opts = {}) {
     if (!commit) return
     if (!kind || kind === 'revision') return modelInfo(ctx, repo, commit)
     if (kind === 'tree') return tree(ctx, repo, commit, m[4] ? decodeURIComponent(m[4]) : '', opts.treePageSize)
-    if (kind === 'paths-info' && req.method === 'POST') return pathsInfo(ctx, commit, await readBody(req), req.headers['content-type'])
+    if (kind === 'paths-info' && req.method === 'POST')
+      return pathsInfo(ctx, repo, commit, await readBody(req), req.headers['content-type'])
     return ctx.error(405, undefined, 'Method not allowed')
   }
 

@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile, readlink, rm, rmdir } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { repoPaths } from './layout'
+import { guard, repoPaths, type RepoPaths } from './layout'
 
 /** Sum of regular-file sizes under `dir` (what deleting it frees; symlinks and folders aside). */
 export async function regularFileBytes(dir: string): Promise<number> {
@@ -18,6 +18,7 @@ export async function regularFileBytes(dir: string): Promise<number> {
 /** Deletes a whole model folder; returns the bytes freed. */
 export async function deleteModelFolder(location: string, repo: string): Promise<number> {
   const p = repoPaths(location, repo)
+  await guard(p, p.root, 'remove')
   const bytes = await regularFileBytes(p.root)
   await rm(p.root, { recursive: true, force: true })
   return bytes
@@ -34,14 +35,14 @@ async function linkedBlobs(dir: string, out = new Set<string>()): Promise<Set<st
   return out
 }
 
-async function removeRefsTo(dir: string, commit: string): Promise<void> {
+async function removeRefsTo(p: RepoPaths, dir: string, commit: string): Promise<void> {
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const full = join(dir, name)
     const st = await lstat(full).catch(() => undefined)
     if (st?.isDirectory()) {
-      await removeRefsTo(full, commit)
-      if ((await readdir(full)).length === 0) await rmdir(full)
-    } else if (st?.isFile() && (await readFile(full, 'utf8')).trim() === commit) await rm(full)
+      await removeRefsTo(p, full, commit)
+      if ((await readdir(full)).length === 0) await rmdir(await guard(p, full, 'remove'))
+    } else if (st?.isFile() && (await readFile(full, 'utf8')).trim() === commit) await rm(await guard(p, full, 'remove'))
   }
 }
 
@@ -51,8 +52,9 @@ async function removeRefsTo(dir: string, commit: string): Promise<void> {
  */
 export async function deleteSnapshot(location: string, repo: string, commit: string): Promise<number> {
   const p = repoPaths(location, repo)
-  await rm(join(p.snapshots, commit), { recursive: true, force: true })
-  await removeRefsTo(p.refs, commit)
+  if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error(`not a commit id: ${JSON.stringify(commit).slice(0, 60)}`)
+  await rm(await guard(p, join(p.snapshots, commit), 'remove'), { recursive: true, force: true })
+  await removeRefsTo(p, p.refs, commit)
   const keep = new Set<string>()
   for (const c of await readdir(p.snapshots).catch(() => [] as string[])) await linkedBlobs(join(p.snapshots, c), keep)
   let freed = 0
@@ -61,8 +63,8 @@ export async function deleteSnapshot(location: string, repo: string, commit: str
     const full = join(p.blobs, name)
     const st = await lstat(full).catch(() => undefined)
     if (!st?.isFile()) continue
+    await rm(await guard(p, full, 'remove'))
     freed += st.size
-    await rm(full)
   }
   return freed
 }

@@ -1,6 +1,7 @@
 import { listFiles, listModels, modelInfo } from '@huggingface/hub'
 import type { Logger } from 'pino'
 import { HubHttpError, HubUnreachable } from './hub-errors'
+import { checkHubTree, hubCommit, hubTreeEntry, isHubRepoId } from './hub-values'
 import { isTransient, RETRY_STATUS, retryDelay, wait, type RetryOptions } from './retry'
 
 export interface HubConfig {
@@ -106,16 +107,18 @@ export class HubClient {
       fetch: this.fetchWithRetry(signal),
       ...this.creds(),
     })
-    return { repo, sha: info.sha, gated: info.gated, private: info.private, parameters: info.safetensors?.total }
+    const sha = hubCommit(info.sha, { endpoint: this.endpoint, repo: `${repo}@${revision}` })
+    return { repo, sha, gated: info.gated, private: info.private, parameters: info.safetensors?.total }
   }
 
   async files(repo: string, commit: string, signal?: AbortSignal): Promise<TreeFile[]> {
+    const ctx = { endpoint: this.endpoint, repo: `${repo}@${commit.slice(0, 12)}` }
     const out: TreeFile[] = []
     for await (const e of listFiles({ repo, revision: commit, recursive: true, hubUrl: this.endpoint, fetch: this.fetchWithRetry(signal), ...this.creds() })) {
       if (e.type !== 'file') continue
-      out.push({ path: e.path, size: e.size, oid: e.oid ?? '', lfsSha256: e.lfs?.oid })
+      out.push(hubTreeEntry(e, ctx))
     }
-    return out
+    return checkHubTree(out, ctx)
   }
 
   async search(query: string, sort: 'downloads' | 'trending', limit: number, signal?: AbortSignal): Promise<SearchHit[]> {
@@ -129,6 +132,10 @@ export class HubClient {
       fetch: this.fetchWithRetry(signal),
       ...this.creds(),
     })) {
+      if (!isHubRepoId(m.name)) {
+        this.cfg.logger.warn({ name: String(m.name).slice(0, 200) }, 'Hub search result with an invalid id left out')
+        continue
+      }
       out.push({
         repo: m.name,
         downloads: m.downloads,
@@ -154,7 +161,7 @@ export class HubClient {
     try {
       const res = await f(url, { method: 'HEAD', redirect: 'manual', headers: t ? { authorization: `Bearer ${t}` } : {} })
       const sha = res.headers.get('x-repo-commit')
-      if (sha) return sha
+      if (sha) return hubCommit(sha, { endpoint: this.endpoint, repo: `${repo}@${ref}` })
     } catch (err) {
       if (!(err instanceof HubHttpError && err.code === 'EntryNotFound')) throw err
     }

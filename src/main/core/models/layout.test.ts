@@ -14,6 +14,20 @@ describe('cache layout', () => {
     expect(() => safeRepoPath(p)).toThrow(/outside the model store/)
   })
 
+  it.each(['a\u0007b', 'a\nb', 'a\u009bb'])('refuses control characters in %j', (p) => {
+    expect(() => safeRepoPath(p)).toThrow(/control characters/)
+  })
+
+  it('refuses names no file system takes', () => {
+    expect(() => safeRepoPath(`${'x'.repeat(256)}.json`)).toThrow(/longer than a file system takes/)
+    expect(() => safeRepoPath('a/'.repeat(600) + 'b')).toThrow(/longer than a file system takes/)
+  })
+
+  it('refuses repo ids that are not one org/name pair (the folder must be one entry of the store)', () => {
+    for (const repo of ['x/../../../victim', 'x', '/x', 'x/', 'a/b/c', 'a\0/b'])
+      expect(() => repoFolderName(repo)).toThrow(/not a model id/)
+  })
+
   it('accepts nested names', () => {
     expect(safeRepoPath('tokenizer/tokenizer.json')).toBe('tokenizer/tokenizer.json')
   })

@@ -15,7 +15,6 @@ import { deleteModelFolder, deleteSnapshot } from './delete'
 import { diskSpace, formatBytes } from './disk'
 import { HubClient } from './hub-client'
 import { hubAppError } from './hub-errors'
-import { checkEtag, safeRepoPath } from './layout'
 import { diskShortMessage, pullJobKind, spaceCheck, type PullParams } from './pull-job'
 import { DEFAULT_RETRY, type RetryOptions } from './retry'
 import { scanLocation, scanModel, type ScannedModel } from './scan'
@@ -217,11 +216,8 @@ export class ModelService {
     const ctx = { endpoint: this.hub.endpoint, repo, revision, hasToken: this.hub.hasToken() }
     try {
       const info = await this.hub.model(repo, revision, signal)
+      // commit, paths, hashes and sizes are checked as they arrive (hub-values.ts)
       const files = await this.hub.files(repo, info.sha, signal)
-      for (const f of files) {
-        safeRepoPath(f.path)
-        checkEtag(f.lfsSha256 ?? f.oid)
-      }
       const sel = defaultSelection(files.map((f) => f.path))
       const have = (await scanModel(loc, repo))?.blobs ?? new Map<string, number>()
       const planFiles = files.map((f) => ({ path: f.path, size: f.size, lfs: f.lfsSha256 !== undefined, selected: sel.has(f.path), local: have.has(f.lfsSha256 ?? f.oid) }))
@@ -256,7 +252,6 @@ export class ModelService {
     const tree = await this.hub.files(input.repo, info.sha).catch((err: unknown) => {
       throw hubAppError(err, ctx)
     })
-    for (const f of tree) safeRepoPath(f.path)
     let wanted: Set<string>
     if (input.files) {
       const known = new Set(tree.map((f) => f.path))
@@ -270,7 +265,7 @@ export class ModelService {
     }
     const files = tree
       .filter((f) => wanted.has(f.path))
-      .map((f) => ({ path: f.path, size: f.size, etag: checkEtag(f.lfsSha256 ?? f.oid), lfs: f.lfsSha256 !== undefined }))
+      .map((f) => ({ path: f.path, size: f.size, etag: f.lfsSha256 ?? f.oid, lfs: f.lfsSha256 !== undefined }))
     const params: PullParams = { repo: input.repo, revision, commit: info.sha, location: loc, files, replaces: opts.replaces }
     await mkdir(loc, { recursive: true }).catch((err: unknown) => {
       throw new AppError('BAD_REQUEST', `Cannot create the store location ${loc}: ${(err as Error).message}`, { fix: 'Pick a writable directory in Settings.' })

@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 
 /** What a partial download has written: per chunk, bytes done from the chunk's start. */
 export interface PartialRecord {
@@ -62,7 +62,8 @@ export class PartialState {
     const data = JSON.stringify(this.rec)
     this.writing = this.writing.then(async () => {
       const tmp = `${this.file}.tmp`
-      await writeFile(tmp, data)
+      await rm(tmp, { force: true })
+      await writeFile(tmp, data, { flag: 'wx' }) // a fresh file: never through a link left there
       await rename(tmp, this.file)
     })
     await this.writing

@@ -3,26 +3,44 @@ import pLimit from 'p-limit'
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import type { JobItem } from '../../../shared/contract/jobs'
+import { RepoId, Revision } from '../../../shared/contract/models'
+import { AppError } from '../errors'
 import { JobPaused, type JobContext, type JobKindDef } from '../jobs/job-service'
+import { fieldErrors, summarizeFields } from '../settings/issues'
 import type { CpuPool } from '../workers/cpu-pool'
 import type { IoLimiter } from '../workers/io-limiter'
 import { diskSpace, formatBytes, spaceMargin } from './disk'
 import type { HubClient } from './hub-client'
 import { hubAppError } from './hub-errors'
-import { blobPath, linkSnapshotFile, partialPath, partialStatePath, repoPaths, writeRef } from './layout'
+import { blobPath, guard, linkSnapshotFile, partialPath, partialStatePath, repoPaths, safeRepoPath, writeRef } from './layout'
 import type { RetryOptions } from './retry'
 import { DiskFullError, fetchBlob } from './transfer'
 
+const safePath = (p: string): boolean => {
+  try {
+    return safeRepoPath(p) === p
+  } catch {
+    return false
+  }
+}
+
 export const PullParams = z.object({
-  repo: z.string(),
+  repo: RepoId,
   /** What the user asked for (branch, tag or commit); the ref written at the end. */
-  revision: z.string(),
+  revision: Revision,
   /** Resolved before the job started; everything is fetched by commit. */
-  commit: z.string().regex(/^[0-9a-f]{40}$/),
-  location: z.string(),
-  files: z.array(z.object({ path: z.string(), size: z.number(), etag: z.string(), lfs: z.boolean() })),
+  commit: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-hex commit id'),
+  location: z.string().min(1),
+  files: z.array(
+    z.object({
+      path: z.string().refine(safePath, 'a file name that stays inside the snapshot'),
+      size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      etag: z.string().regex(/^[0-9a-f]{40}$|^[0-9a-f]{64}$/, 'a sha1 or sha256 in hex'),
+      lfs: z.boolean(),
+    }),
+  ),
   /** For updates: the snapshot this one replaces. */
-  replaces: z.string().optional(),
+  replaces: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-hex commit id').optional(),
 })
 export type PullParams = z.infer<typeof PullParams>
 
@@ -85,15 +103,21 @@ export function pullJobKind(kind: 'model.pull' | 'model.update', deps: PullDeps)
 }
 
 async function runPull(ctx: JobContext<PullParams>, deps: PullDeps): Promise<{ commit: string; bytes: number; files: number }> {
-  const params = ctx.params
+  // checked again here: the parameters of a job resumed after a restart come from a file
+  const checked = PullParams.safeParse(ctx.params)
+  if (!checked.success)
+    throw new AppError('BAD_REQUEST', `This download has invalid parameters: ${summarizeFields(fieldErrors(checked.error.issues))}.`, {
+      fix: 'Nothing was written. Start the download again.',
+    })
+  const params = checked.data
   const p = repoPaths(params.location, params.repo)
   const space = await spaceCheck(params)
   if (space.needed + space.margin > space.free) {
     const m = diskShortMessage(params.repo, params.location, space)
     throw new JobPaused(m.message, m.fix)
   }
-  await mkdir(p.blobs, { recursive: true })
-  await mkdir(p.snapshots, { recursive: true })
+  await mkdir(await guard(p, p.blobs, 'write'), { recursive: true })
+  await mkdir(await guard(p, p.snapshots, 'write'), { recursive: true })
 
   const total = params.files.reduce((a, f) => a + f.size, 0)
   const items: JobItem[] = params.files.map((f) => ({ name: f.path, bytesDone: 0, bytesTotal: f.size, state: 'pending' }))
@@ -170,11 +194,11 @@ async function runPull(ctx: JobContext<PullParams>, deps: PullDeps): Promise<{ c
 async function removePartials(params: PullParams): Promise<void> {
   const p = repoPaths(params.location, params.repo)
   for (const f of params.files) {
-    await rm(partialPath(p, f.etag), { force: true })
-    await rm(partialStatePath(p, f.etag), { force: true })
+    await rm(await guard(p, partialPath(p, f.etag), 'remove'), { force: true })
+    await rm(await guard(p, partialStatePath(p, f.etag), 'remove'), { force: true })
   }
   for (const dir of [p.blobs, p.snapshots, p.refs, p.root]) {
     const entries = await readdir(dir).catch(() => undefined)
-    if (entries && entries.length === 0) await rmdir(dir).catch(() => undefined)
+    if (entries && entries.length === 0) await rmdir(await guard(p, dir, 'remove')).catch(() => undefined)
   }
 }

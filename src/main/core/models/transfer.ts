@@ -14,7 +14,7 @@ import type { CpuPool } from '../workers/cpu-pool'
 import type { IoLimiter } from '../workers/io-limiter'
 import { bodyText, discard, httpGet, type HttpResponse } from './http-get'
 import { HubHttpError } from './hub-errors'
-import { blobPath, partialPath, partialStatePath, type RepoPaths } from './layout'
+import { blobPath, guard, partialPath, partialStatePath, type RepoPaths } from './layout'
 import { PartialState, planChunks } from './partial-state'
 import { isTransient, RETRY_STATUS, retryDelay, wait, type RetryOptions } from './retry'
 
@@ -79,7 +79,7 @@ async function sizeOf(path: string): Promise<number | undefined> {
 }
 
 async function fetchBlobUnlocked(p: RepoPaths, spec: BlobSpec, o: TransferOptions): Promise<void> {
-  const final = blobPath(p, spec.etag)
+  const final = await guard(p, blobPath(p, spec.etag), 'write')
   if ((await sizeOf(final)) === spec.size) {
     o.onBytes(spec.size)
     o.onState?.('done')
@@ -102,9 +102,9 @@ async function fetchBlobUnlocked(p: RepoPaths, spec: BlobSpec, o: TransferOption
 
 /** Fetches what is missing of the partial, then checks it. false = checksum mismatch. */
 async function downloadAndVerify(p: RepoPaths, spec: BlobSpec, o: TransferOptions): Promise<boolean> {
-  const part = partialPath(p, spec.etag)
+  const part = await guard(p, partialPath(p, spec.etag), 'write')
   const existing = await sizeOf(part)
-  const state = await PartialState.load(partialStatePath(p, spec.etag), spec.size, o.chunkSize, existing)
+  const state = await PartialState.load(await guard(p, partialStatePath(p, spec.etag), 'write'), spec.size, o.chunkSize, existing)
   let fd: FileHandle
   try {
     fd = await open(part, existing === undefined ? 'w+' : 'r+')
@@ -187,6 +187,8 @@ class Locator {
         if (linked !== null && Number(linked) !== this.spec.size)
           throw new HubHttpError(409, 'SizeMismatch', `${this.spec.path}: the Hub reports ${linked} bytes, the file list ${this.spec.size}`, url)
         const next = new URL(res.headers.get('location') as string, url).href
+        if (!/^https?:$/.test(new URL(next).protocol))
+          throw new HubHttpError(502, undefined, `${this.spec.path}: the Hub redirected to a non-http(s) address ${next.slice(0, 60)}`, url)
         if (new URL(next).origin !== this.hubOrigin) this.cdn = next
         url = next
         continue

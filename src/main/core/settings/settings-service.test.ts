@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Conf from 'conf'
@@ -93,6 +93,80 @@ describe('SettingsService', () => {
     sub.dispose()
     s.update({ ioConcurrency: 4 })
     expect(seen).toEqual([[8, 3]])
+  })
+})
+
+describe('model store locations (bind-mounted into vLLM containers)', () => {
+  const make = (dir: string, home: string, file?: string) => {
+    if (file !== undefined) writeFileSync(join(dir, 'settings.json'), file)
+    const logger = silentLogger()
+    return new SettingsService({
+      openFile: () =>
+        new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
+      filePath: join(dir, 'settings.json'),
+      secrets: new SecretStore(dir, fileModeCodec, logger),
+      defaults: defaultSettings({ configDir: dir, dataDir: dir }, { INFERADMIN_HOME: dir }),
+      logger,
+      home,
+    })
+  }
+  const refused = (s: SettingsService, path: string): { message: string; data: { fix: string; fields: Record<string, string> } } => {
+    try {
+      s.update({ modelStores: [{ path, label: 'x' }] })
+    } catch (err) {
+      return err as { message: string; data: { fix: string; fields: Record<string, string> } }
+    }
+    throw new Error(`${path} was accepted`)
+  }
+
+  it.each([
+    ['/', /root of the file system/],
+    ['/etc', /a system folder/],
+    ['/usr/', /the system folder \/usr/],
+    ['/var/lib/docker/volumes/models', /inside the system folder \/var\/lib\/docker;/],
+    ['/proc/self/cwd', /inside the system folder \/proc;/],
+    ['/data/../sys', /the system folder \/sys/],
+    ['/home/bob', /a home folder itself/],
+    ['/root', /a home folder itself/],
+    ['~', /a home folder itself/],
+  ])('refuses %s with a clear message, names the field and saves nothing', (path, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'inferadmin-settings-'))
+    const s = make(dir, join(dir, 'home'))
+    const before = readFileSync(join(dir, 'settings.json'), 'utf8')
+    const err = refused(s, path)
+    expect(err.message).toMatch(message)
+    expect(err.message).toMatch(/mounted into every vLLM container.*pick a folder of its own/)
+    expect(err.data.fields['modelStores.0.path']).toMatch(message)
+    expect(err.data.fix).toMatch(/nothing was saved/)
+    expect(readFileSync(join(dir, 'settings.json'), 'utf8')).toBe(before)
+  })
+
+  it('refuses the user\'s own home folder and links to system folders', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inferadmin-settings-'))
+    const home = join(dir, 'home')
+    mkdirSync(home)
+    const s = make(dir, home)
+    expect(refused(s, home).message).toMatch(/a home folder itself/)
+    expect(refused(s, `${home}/`).message).toMatch(/a home folder itself/)
+    symlinkSync('/etc', join(dir, 'etc-link'))
+    expect(refused(s, join(dir, 'etc-link')).message).toMatch(/is a symbolic link to \/etc: \/etc is a system folder/)
+    symlinkSync('/', join(dir, 'root-link'))
+    expect(refused(s, join(dir, 'root-link')).message).toMatch(/is a symbolic link to \/: \/ is the root of the file system/)
+  })
+
+  it('accepts folders of their own', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inferadmin-settings-'))
+    const s = make(dir, join(dir, 'home'))
+    for (const path of ['~/.cache/huggingface/hub', '/data/models', '/mnt/disk2/hf', '/usr/local/models', join(dir, 'models')])
+      expect(s.update({ modelStores: [{ path, label: 'ok' }] }).settings.modelStores[0]?.path).toBe(path)
+  })
+
+  it('a settings file naming / as the store falls back to the default store and says why', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inferadmin-settings-'))
+    const s = make(dir, join(dir, 'home'), JSON.stringify({ modelStores: [{ path: '/', label: 'root' }], theme: 'dark' }))
+    expect(s.get().modelStores).toEqual([{ path: join(dir, 'models'), label: 'Default' }])
+    expect(s.get().theme).toBe('dark')
+    expect(s.view().loadProblems[0]?.message).toMatch(/root of the file system/)
   })
 })
 

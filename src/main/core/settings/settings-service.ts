@@ -1,10 +1,12 @@
 import { copyFileSync, existsSync, renameSync } from 'node:fs'
+import { homedir } from 'node:os'
 import type { Logger } from 'pino'
 import { checkDefaultStore, Settings, type SettingsUpdate, type SettingsView } from '../../../shared/settings'
 import { AppError } from '../errors'
 import type { KeyValueFile, KeyValueFileFactory } from './backend'
 import { fieldErrors, summarizeFields } from './issues'
 import type { SecretStore } from './secrets'
+import { storeLocationErrors } from './store-locations'
 
 export type SettingsListener = (next: Settings, prev: Settings) => void
 
@@ -15,6 +17,8 @@ export interface SettingsServiceDeps {
   secrets: SecretStore
   defaults: Settings
   logger: Logger
+  /** The user's home folder (it may not be a store location); default: os.homedir(). */
+  home?: string
 }
 
 /**
@@ -29,6 +33,10 @@ export class SettingsService {
 
   constructor(private readonly deps: SettingsServiceDeps) {
     this.load()
+  }
+
+  private get home(): string {
+    return this.deps.home ?? homedir()
   }
 
   get(): Settings {
@@ -49,8 +57,10 @@ export class SettingsService {
     const { hfToken, ...rest } = patch
     const candidate = { ...this.current, ...rest }
     const parsed = Settings.safeParse(candidate)
-    if (!parsed.success) {
-      const fields = fieldErrors(parsed.error.issues)
+    // store locations are checked against the disk only when they change (a link could move later)
+    const stores = parsed.success && rest.modelStores ? storeLocationErrors(parsed.data.modelStores, this.home) : {}
+    if (!parsed.success || Object.keys(stores).length > 0) {
+      const fields = parsed.success ? stores : fieldErrors(parsed.error.issues)
       throw new AppError('BAD_REQUEST', `Invalid settings — ${summarizeFields(fields)}`, {
         fix: 'Correct the named field(s) and save again; nothing was saved.',
         fields,
@@ -96,11 +106,12 @@ export class SettingsService {
       return
     }
     const parsed = Settings.safeParse(raw)
-    if (parsed.success) {
+    const stores = parsed.success ? storeLocationErrors(parsed.data.modelStores, this.home) : {}
+    if (parsed.success && Object.keys(stores).length === 0) {
       this.current = parsed.data
       return
     }
-    const fields = fieldErrors(parsed.error.issues)
+    const fields = parsed.success ? stores : fieldErrors(parsed.error.issues)
     const backup = backupFile(this.file.path, 'invalid', false)
     const repaired: Record<string, unknown> = { ...defaults }
     for (const [k, v] of Object.entries(raw)) {
