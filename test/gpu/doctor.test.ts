@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
 import type { DoctorReport, GpuDryRunResult, HostInventory } from '../../src/shared/contract/host'
 import { startHubSim } from '../sim/hub/server.js'
 import { type App, type SimGpus, simGpus, startApp, waitFor } from './support'
@@ -22,7 +22,17 @@ afterAll(async () => {
   sim?.remove()
 })
 
+/** A healthy sampler: no fault switched on, and a sample taken since (a test before may have left one recovering). */
+async function healthySampler(): Promise<void> {
+  sim.setFault('none')
+  await waitFor('a healthy GPU sample', async () => ((await app.get<{ status: string }>('/api/v1/gpus')).body.status === 'ok' ? true : undefined), 15_000)
+}
+
 describe('doctor with Docker unreachable', () => {
+  // Flaky in shuffled order: the fault test switched the fault off at its end, but the sampler was still backing
+  // off when the next test read the driver check. Every test now starts from a healthy sample.
+  beforeEach(healthySampler)
+
   it('fails the Docker check with the endpoint and an exact fix, without crashing', async () => {
     const { status, body } = await app.get<DoctorReport>('/api/v1/system/doctor')
     expect(status).toBe(200)
@@ -53,13 +63,13 @@ describe('doctor with Docker unreachable', () => {
 
   it('reports the driver fault in the doctor while nvidia-smi fails', async () => {
     sim.setFault('mismatch')
+    onTestFinished(healthySampler)
     await waitFor('mismatch', async () => ((await app.get<{ fault: { kind: string } | null }>('/api/v1/gpus')).body.fault?.kind === 'driver-mismatch' ? true : undefined), 15_000)
     const { body } = await app.get<DoctorReport>('/api/v1/system/doctor')
     const driver = body.checks.find((c) => c.id === 'driver')
     expect(driver).toMatchObject({ status: 'fail' })
     expect(driver?.detail).toMatch(/Driver\/library version mismatch/)
     expect(driver?.fix).toMatch(/reboot/i)
-    sim.setFault('none')
   })
 })
 
