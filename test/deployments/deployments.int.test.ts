@@ -56,7 +56,10 @@ afterAll(async () => {
   if (home) rmSync(home, { recursive: true, force: true })
 })
 
-describe('vLLM deployments on the simulated workstation', () => {
+// An ordered scenario, not independent tests: each step uses the deployments alpha, bravo and charlie that the steps before created and started
+// (starting them again for every test would add minutes to each run). Shuffled runs (npm run test:stress) keep this
+// order; the files themselves still run in random order.
+describe('vLLM deployments on the simulated workstation', { shuffle: false }, () => {
   it('serves exactly the REST routes of the issue (and documents them in openapi.json)', async () => {
     const doc = (await server.api<{ paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json')).body
     const routes = Object.entries(doc.paths)

@@ -112,7 +112,10 @@ afterAll(async () => {
   if (store) rmSync(store, { recursive: true, force: true })
 })
 
-describe('always use the latest release', () => {
+// An ordered scenario, not independent tests: each step uses the release and the deployment that the step before pushed and moved
+// (starting them again for every test would add minutes to each run). Shuffled runs (npm run test:stress) keep this
+// order; the files themselves still run in random order.
+describe('always use the latest release', { shuffle: false }, () => {
   it('a new release pushed to the registry and refreshed: the running always-latest deployment is moved onto it, restarted, and records its digest', async () => {
     const pull = (await app.send<Job>('POST', '/api/v1/engine/pull', { tag: 'v0.21.0' })).body
     await waitJob(app, pull.id, ['done'])

@@ -42,7 +42,10 @@ afterAll(async () => {
 
 const tags = async (): Promise<TagList> => (await app.get<TagList>('/api/v1/engine/tags')).body
 
-describe('registry v2 source', () => {
+// An ordered scenario, not independent tests: each step uses the images that the steps before pulled and pushed
+// (starting them again for every test would add minutes to each run). Shuffled runs (npm run test:stress) keep this
+// order; the files themselves still run in random order.
+describe('registry v2 source', { shuffle: false }, () => {
   it('lists the registry tags (token auth) with digests, sizes and dates; nothing pulled yet', async () => {
     const l = await tags()
     expect(l.source).toBe('registry')

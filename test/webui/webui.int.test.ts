@@ -68,7 +68,10 @@ afterAll(async () => {
   if (home) rmSync(home, { recursive: true, force: true })
 })
 
-describe('Open WebUI wired to the deployments', () => {
+// An ordered scenario, not independent tests: each step uses the Open WebUI container, its volume and the deployments that the steps before deployed
+// (starting them again for every test would add minutes to each run). Shuffled runs (npm run test:stress) keep this
+// order; the files themselves still run in random order.
+describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
   it('serves the REST routes of the issue, documented in openapi.json (DELETE takes ?data=)', async () => {
     type Op = { parameters?: { name: string; in: string }[] }
     const doc = (await server.api<{ paths: Record<string, Record<string, Op>> }>('GET', '/openapi.json')).body
