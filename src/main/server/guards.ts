@@ -196,7 +196,12 @@ export async function acceptJsonBody(req: IncomingMessage, res: ServerResponse):
   const length = req.headers['content-length']
   const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined
   if (req.headers['content-disposition'] !== undefined || (type !== undefined ? !isJsonType(type) : hasBody)) {
-    const got = type === undefined ? 'a body without Content-Type' : `Content-Type ${type.slice(0, 100)}`
+    const got =
+      req.headers['content-disposition'] !== undefined
+        ? 'a file upload (Content-Disposition)'
+        : type === undefined
+          ? 'a body without Content-Type'
+          : `Content-Type ${type.slice(0, 100)}`
     const fix = 'Send the body as JSON with `Content-Type: application/json`.'
     sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', `The API takes JSON bodies only (got ${got}).`, fix)
     return false
