@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { bounded, MAX } from './contract/bounds'
 
 /** "/a/./b/../c/" → "/a/c" (POSIX, lexical; the renderer has no node:path). */
 function normalizeAbsolute(path: string): string {
@@ -49,8 +50,7 @@ function homeProblem(path: string): string {
 /** One model store location: a Hugging Face hub cache directory. */
 export const StoreLocation = z
   .object({
-    path: z
-      .string()
+    path: bounded(MAX.path)
       .min(1, 'path must not be empty')
       .refine((p) => p.startsWith('/') || p.startsWith('~'), {
         message: 'use an absolute path (starting with / or ~)',
@@ -59,20 +59,19 @@ export const StoreLocation = z
         const problem = storeLocationProblem(p)
         if (problem) ctx.addIssue({ code: 'custom', message: problem })
       }),
-    label: z.string().max(60).default(''),
+    label: bounded(60).default(''),
   })
   .strict()
 export type StoreLocation = z.infer<typeof StoreLocation>
 
-const hostname = z
-  .string()
+const hostname = bounded(253)
   .min(1)
   .regex(/^[A-Za-z0-9.:\-[\]]+$/, 'must be an IP address or host name, e.g. 0.0.0.0 or 127.0.0.1')
 
 /** Persisted settings (everything but secrets). Unknown fields are rejected, never dropped silently. */
 export const SettingsFields = z
   .object({
-    modelStores: z.array(StoreLocation).min(1, 'at least one model store location is needed'),
+    modelStores: z.array(StoreLocation).min(1, 'at least one model store location is needed').max(32, 'at most 32 model store locations'),
     /** Index into modelStores for new downloads. */
     defaultStore: z.number().int().min(0),
     /** Interface user-facing endpoints (vLLM, Open WebUI, gateway) bind to. */
@@ -86,26 +85,22 @@ export const SettingsFields = z
     /** Parallel I/O operations (file transfers, Docker calls). */
     ioConcurrency: z.number().int().min(1).max(64),
     /** Docker endpoint: empty = DOCKER_HOST or /var/run/docker.sock; unix:///path or tcp://host:port. */
-    dockerSocket: z
-      .string()
-      .refine((s) => s === '' || /^(unix|tcp|npipe):\/\//.test(s) || s.startsWith('/'), {
-        message: 'use unix:///path/docker.sock, tcp://host:port or leave empty',
-      }),
-    vllmImageRepository: z
-      .string()
+    dockerSocket: bounded(MAX.path).refine((s) => s === '' || /^(unix|tcp|npipe):\/\//.test(s) || s.startsWith('/'), {
+      message: 'use unix:///path/docker.sock, tcp://host:port or leave empty',
+    }),
+    vllmImageRepository: bounded(255)
       .min(1)
       .regex(/^[a-z0-9]+([._\-/:][a-z0-9]+)*$/, 'must be an image repository such as vllm/vllm-openai'),
     /** Open WebUI image repository (the tag is chosen at deploy/update). */
-    webuiImage: z
-      .string()
+    webuiImage: bounded(255)
       .min(1)
       .regex(/^[a-z0-9]+([._\-/:][a-z0-9]+)*$/, 'must be an image repository such as ghcr.io/open-webui/open-webui'),
     /** Host port Open WebUI is published on (on listenInterface). */
     webuiPort: z.number().int().min(1, 'a port from 1 to 65535').max(65535, 'a port from 1 to 65535'),
     /** Local time "HH:MM" of the nightly vLLM tag-list refresh. */
-    tagRefreshTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use a 24-hour time such as 03:00'),
+    tagRefreshTime: bounded(5).regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use a 24-hour time such as 03:00'),
     /** Hugging Face endpoint; empty = HF_ENDPOINT or https://huggingface.co. */
-    hubEndpoint: z.string().refine((s) => s === '' || /^https?:\/\/[^\s]+$/.test(s), {
+    hubEndpoint: bounded(MAX.url).refine((s) => s === '' || /^https?:\/\/[^\s]+$/.test(s), {
       message: 'must be an http(s) URL or empty',
     }),
     theme: z.enum(['system', 'light', 'dark']),
@@ -136,8 +131,7 @@ export type SettingsView = z.infer<typeof SettingsView>
 /** A partial update. `hfToken`: a string sets it, null clears it, absent leaves it. */
 export const SettingsUpdate = SettingsFields.partial()
   .extend({
-    hfToken: z
-      .string()
+    hfToken: bounded(256)
       .trim()
       .regex(/^hf_[A-Za-z0-9]{6,}$/, 'a Hugging Face token starts with hf_ followed by letters and digits')
       .nullable()

@@ -6,7 +6,6 @@ import { RPCLink } from '@orpc/client/websocket'
 import Docker from 'dockerode'
 import WebSocket from 'ws'
 import type { ApiClient } from '../../src/shared/contract'
-import { COOKIE_NAME } from '../../src/main/server/auth'
 import type { Deployment, DeploymentSpecInput } from '../../src/shared/contract/deployments'
 import type { Job } from '../../src/shared/contract/jobs'
 import { waitFor as simWaitFor } from '../sim/support'
@@ -46,7 +45,7 @@ export async function serve(home: string, env: Record<string, string>): Promise<
     url,
     output: () => out,
     rpc: async () => {
-      const ws = new WebSocket(url.replace('http', 'ws') + '/rpc', { headers: { cookie: `${COOKIE_NAME}=${token}`, origin: url } })
+      const ws = new WebSocket(url.replace('http', 'ws') + '/rpc', { headers: { authorization: `Bearer ${token}`, origin: url } })
       await new Promise((res, rej) => {
         ws.once('open', res)
         ws.once('error', rej)

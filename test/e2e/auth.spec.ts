@@ -3,6 +3,7 @@ import { RPCLink } from '@orpc/client/websocket'
 import WebSocket from 'ws'
 import type { ApiClient } from '../../src/shared/contract'
 import { expect, test } from './support/fixtures'
+import { sessionCookie } from './support/server'
 
 type Handshake = { opened: true } | { opened: false; status?: number; error?: string }
 
@@ -38,15 +39,19 @@ test.describe('access control', () => {
 
     const wrong = await page.goto(`${server.url}/?token=not-the-token`)
     expect(wrong?.status()).toBe(401)
-    expect((await context.cookies()).filter((c) => c.name === 'inferadmin_token')).toHaveLength(0)
+    expect((await context.cookies()).filter((c) => c.name === 'inferadmin_session')).toHaveLength(0)
     await context.close()
   })
 
-  test('the token link sets an HttpOnly, SameSite=Strict session cookie', async ({ app }) => {
+  test('the token link sets an HttpOnly, SameSite=Strict session cookie that is not the token', async ({ app, server }) => {
     const cookies = await app.page.context().cookies()
-    const session = cookies.find((c) => c.name === 'inferadmin_token')
+    const session = cookies.find((c) => c.name === 'inferadmin_session')
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' })
-    expect(await app.page.evaluate<string>('document.cookie')).not.toContain('inferadmin_token')
+    expect(session?.value).not.toContain(server.token)
+    // Lasts 30 days (Max-Age), not just until the browser closes.
+    expect(session?.expires).toBeGreaterThan(Date.now() / 1000 + 29 * 24 * 3600)
+    expect(cookies.map((c) => c.value).join(' ')).not.toContain(server.token)
+    expect(await app.page.evaluate<string>('document.cookie')).not.toContain('inferadmin_session')
   })
 
   test('the REST API needs the token', async ({ playwright, server }) => {
@@ -65,7 +70,7 @@ test.describe('access control', () => {
 
   test('the RPC WebSocket refuses a foreign Origin even with valid credentials', async ({ server }) => {
     const url = rpcUrl(server.url)
-    const cookie = `inferadmin_token=${encodeURIComponent(server.token)}`
+    const cookie = await sessionCookie(server)
     const evil = 'http://evil.example'
 
     const credentialSets: Record<string, string>[] = [{ cookie }, { authorization: `Bearer ${server.token}` }]
@@ -78,11 +83,21 @@ test.describe('access control', () => {
     expect(noCredentials).toEqual({ opened: false, status: 401 })
 
     expect(await handshake(url, { cookie, origin: server.url })).toEqual({ opened: true })
+    // The token is no cookie: only the session the link set is.
+    const tokenAsCookie = `inferadmin_session=${encodeURIComponent(server.token)}`
+    expect(await handshake(url, { cookie: tokenAsCookie, origin: server.url })).toEqual({ opened: false, status: 401 })
+  })
+
+  test('a rebound host name (DNS rebinding) gets 421 even with valid credentials', async ({ server }) => {
+    const port = new URL(server.url).port
+    const name = `rebind.example:${port}`
+    const rebound = await handshake(rpcUrl(server.url), { cookie: await sessionCookie(server), origin: `http://${name}`, host: name })
+    expect(rebound).toEqual({ opened: false, status: 421 })
   })
 
   test('an accepted WebSocket serves the typed RPC contract', async ({ server }) => {
     const ws = new WebSocket(rpcUrl(server.url), {
-      headers: { cookie: `inferadmin_token=${encodeURIComponent(server.token)}`, origin: server.url },
+      headers: { cookie: await sessionCookie(server), origin: server.url },
     })
     const api: ApiClient = createORPCClient(new RPCLink({ websocket: ws as unknown as globalThis.WebSocket }))
     try {

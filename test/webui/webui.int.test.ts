@@ -151,7 +151,8 @@ describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
   })
 
   it("creates the owner's own admin account through the admin API (sign-up is closed after ours)", async () => {
-    const r = await server.api<{ email: string; role: string }>('POST', '/webui/accounts', { name: 'Owner', email: 'Owner@Example.com', password: 'correct horse' })
+    const owner = { name: 'Owner', email: 'Owner@Example.com', password: 'correct horse', role: 'admin' }
+    const r = await server.api<{ email: string; role: string }>('POST', '/webui/accounts', owner)
     expect(r.body).toEqual({ email: 'owner@example.com', role: 'admin' })
     const signin = await fetch(`http://127.0.0.1:${port}/api/v1/auths/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'owner@example.com', password: 'correct horse' }) })
     expect(((await signin.json()) as { role: string }).role).toBe('admin')

@@ -1,7 +1,10 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import { sameOrigin } from './guards'
+import { SESSION_TTL_MS, type SessionStore } from './sessions'
 
-export const COOKIE_NAME = 'inferadmin_token'
+/** The browser session cookie: a session secret of its own, never the API token. */
+export const COOKIE_NAME = 'inferadmin_session'
 
 export function newToken(): string {
   return randomBytes(32).toString('base64url')
@@ -30,26 +33,34 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return out
 }
 
-/** Token from `Authorization: Bearer …` or the session cookie. */
-export function presentedToken(req: IncomingMessage): string | undefined {
-  const auth = req.headers.authorization
-  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim()
-  return parseCookies(req.headers.cookie)[COOKIE_NAME]
-}
+/** How a request proved who it is: the API token in `Authorization: Bearer …`, or a browser session cookie. */
+export type AuthVia = 'bearer' | 'session'
 
+/**
+ * The API token (server.json) is accepted only in the Authorization header; the `?token=` link trades it
+ * for a session cookie, so browsers — which send cookies to every port of the host, Open WebUI's and the
+ * vLLM containers' included — never hold the token itself.
+ */
 export class TokenAuth {
-  constructor(private readonly token: string) {}
+  constructor(
+    private readonly token: string,
+    readonly sessions: SessionStore,
+  ) {}
 
   check(candidate: string | undefined | null): boolean {
     return typeof candidate === 'string' && candidate.length > 0 && safeEqual(candidate, this.token)
   }
 
-  isAuthorized(req: IncomingMessage): boolean {
-    return this.check(presentedToken(req))
+  authenticate(req: IncomingMessage): AuthVia | undefined {
+    const auth = req.headers.authorization
+    if (auth?.startsWith('Bearer ')) return this.check(auth.slice(7).trim()) ? 'bearer' : undefined
+    return this.sessions.valid(parseCookies(req.headers.cookie)[COOKIE_NAME]) ? 'session' : undefined
   }
 
-  sessionCookie(): string {
-    return `${COOKIE_NAME}=${encodeURIComponent(this.token)}; HttpOnly; SameSite=Strict; Path=/`
+  /** A new session and its Set-Cookie value (HttpOnly, SameSite=Strict, Path=/, Max-Age = the session's lifetime). */
+  async newSessionCookie(): Promise<string> {
+    const secret = await this.sessions.create()
+    return `${COOKIE_NAME}=${secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(SESSION_TTL_MS / 1000)}`
   }
 }
 
@@ -58,10 +69,7 @@ export class TokenAuth {
  * site open in the same browser cannot drive the API with the user's cookie. Clients that are not
  * browsers send no Origin and must use the bearer token.
  */
-export function originAllowed(req: IncomingMessage): boolean {
-  const origin = req.headers.origin
-  if (origin === undefined) return req.headers.authorization?.startsWith('Bearer ') === true
-  const host = req.headers.host
-  if (!host) return false
-  return origin === `http://${host}` || origin === `https://${host}`
+export function originAllowed(req: IncomingMessage, via: AuthVia): boolean {
+  if (req.headers.origin === undefined) return via === 'bearer'
+  return sameOrigin(req)
 }

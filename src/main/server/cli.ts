@@ -7,18 +7,22 @@ import { resolvePaths } from '../core/paths'
 import { fileModeCodec } from '../core/settings/backend'
 import { APP_VERSION } from '../core/version'
 import { newToken } from './auth'
+import { parseAllowedHosts } from './guards'
 import { startHeadlessServer } from './http-server'
 import { previousToken, writeServerFile } from './server-file'
+import { SessionStore, sessionsFilePath } from './sessions'
 
 const SHUTDOWN_DEADLINE_MS = 5000
 
 function usage(): string {
   return [
-    'Usage: inferadmin serve [--host HOST] [--port PORT] [--new-token]',
-    '  --host       interface for the management API (default: the apiHost setting, 127.0.0.1)',
-    '  --port       TCP port, 0 = any free port (default 7391)',
-    '  --new-token  issue a new access token (invalidates open browser sessions)',
-    'Environment: INFERADMIN_HOME puts settings, data and server.json in one directory.',
+    'Usage: inferadmin serve [--host HOST] [--port PORT] [--allow-host NAME]... [--new-token]',
+    '  --host        interface for the management API (default: the apiHost setting, 127.0.0.1)',
+    '  --port        TCP port, 0 = any free port (default 7391)',
+    '  --allow-host  a host name (or name:port) browsers may use besides its own addresses, e.g. behind a proxy',
+    '  --new-token   issue a new access token and end every browser session',
+    'Environment: INFERADMIN_HOME puts settings, data and server.json in one directory;',
+    '  INFERADMIN_ALLOWED_HOSTS adds host names like --allow-host (comma-separated).',
   ].join('\n')
 }
 
@@ -30,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
       host: { type: 'string' },
       port: { type: 'string', default: '7391' },
       'new-token': { type: 'boolean', default: false },
+      'allow-host': { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
@@ -41,6 +46,14 @@ export async function main(argv: string[]): Promise<void> {
   const port = Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`inferadmin: --port must be a number from 0 to 65535 (got "${values.port}")\n`)
+    process.exitCode = 2
+    return
+  }
+  let allowedHosts: string[]
+  try {
+    allowedHosts = parseAllowedHosts([process.env.INFERADMIN_ALLOWED_HOSTS ?? '', ...values['allow-host']].join(','))
+  } catch (err) {
+    process.stderr.write(`inferadmin: --allow-host / INFERADMIN_ALLOWED_HOSTS: ${(err as Error).message}\n`)
     process.exitCode = 2
     return
   }
@@ -58,7 +71,11 @@ export async function main(argv: string[]): Promise<void> {
     gpuWorkerFile: fileURLToPath(new URL('./gpu-worker.js', import.meta.url)),
   })
   const host = values.host ?? core.settings.get().apiHost
-  const token = (!values['new-token'] && (await previousToken(paths.configDir))) || newToken()
+  const previous = values['new-token'] ? undefined : await previousToken(paths.configDir)
+  const token = previous ?? newToken()
+  const sessions = await SessionStore.open({ file: sessionsFilePath(paths.configDir) })
+  // A new token (--new-token, or server.json gone) ends every browser session opened with the old one.
+  if (previous === undefined) await sessions.revokeAll()
   let server
   try {
     server = await startHeadlessServer({
@@ -69,6 +86,8 @@ export async function main(argv: string[]): Promise<void> {
       host,
       port,
       rendererDir: fileURLToPath(new URL('../renderer/', import.meta.url)),
+      sessions,
+      allowedHosts,
       metrics: core.metrics,
     })
   } catch (err) {

@@ -10,6 +10,7 @@ import type { PoolsSnapshot } from '../../shared/contract/system'
 import type { Core } from '../core/create-core'
 import { createTestCore } from '../core/test-core'
 import { COOKIE_NAME } from './auth'
+import { MAX_WS_MESSAGE_BYTES } from './guards'
 import { startHeadlessServer, type HeadlessServer } from './http-server'
 
 const TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuv'
@@ -32,6 +33,12 @@ afterAll(async () => {
 })
 
 const auth = { authorization: `Bearer ${TOKEN}` }
+
+/** Opens the token link and returns the session cookie it sets ("name=value"). */
+async function sessionCookie(): Promise<string> {
+  const res = await fetch(`${server.url}/?token=${TOKEN}`, { redirect: 'manual' })
+  return (res.headers.get('set-cookie') ?? '').split(';')[0] as string
+}
 
 describe('headless server auth', () => {
   it('answers 401 and nothing else without a valid token', async () => {
@@ -115,17 +122,33 @@ describe('WebSocket RPC', () => {
   const host = () => new URL(server.url).host
 
   it('refuses a foreign Origin even with a valid cookie', async () => {
-    const r = await open({ cookie: `${COOKIE_NAME}=${TOKEN}`, origin: 'http://evil.example' })
+    const r = await open({ cookie: await sessionCookie(), origin: 'http://evil.example' })
     expect(r).toMatchObject({ ok: false, status: 403 })
+    // Scripts with the bearer token may send our own Origin (test/deployments/support.ts does).
+    const scripted = await open({ ...auth, origin: `http://${host()}` })
+    expect(scripted.ok).toBe(true)
+    scripted.ws?.close()
   })
 
-  it('refuses a missing token', async () => {
-    const r = await open({ origin: `http://${host()}` })
-    expect(r).toMatchObject({ ok: false, status: 401 })
+  it('refuses a missing token, and the token itself as a cookie', async () => {
+    expect(await open({ origin: `http://${host()}` })).toMatchObject({ ok: false, status: 401 })
+    expect(await open({ cookie: `${COOKIE_NAME}=${TOKEN}`, origin: `http://${host()}` })).toMatchObject({ ok: false, status: 401 })
+  })
+
+  it('closes a connection whose message is over the cap, and keeps serving others', async () => {
+    const r = await open({ ...auth })
+    const closed = new Promise<number>((resolve) => r.ws?.once('close', (code) => resolve(code)))
+    r.ws?.send(Buffer.alloc(MAX_WS_MESSAGE_BYTES + 1, 0x20))
+    expect(await closed).toBe(1009)
+    const again = await open({ ...auth })
+    expect(again.ok).toBe(true)
+    const client: ApiClient = createORPCClient(new RPCLink({ websocket: again.ws as unknown as globalThis.WebSocket }))
+    expect(await client.system.health()).toEqual({ status: 'ok', version: '9.9.9' })
+    again.ws?.close()
   })
 
   it('serves calls and event-iterator streams to our own origin', async () => {
-    const r = await open({ cookie: `${COOKIE_NAME}=${TOKEN}`, origin: `http://${host()}` })
+    const r = await open({ cookie: await sessionCookie(), origin: `http://${host()}` })
     expect(r.ok).toBe(true)
     const client: ApiClient = createORPCClient(new RPCLink({ websocket: r.ws as unknown as globalThis.WebSocket }))
     expect(await client.system.health()).toEqual({ status: 'ok', version: '9.9.9' })

@@ -6,8 +6,10 @@ import type { Logger } from 'pino'
 import { WebSocketServer } from 'ws'
 import { API_PREFIX, RPC_PATH } from '../../shared/contract'
 import type { AppRouter } from '../core/router'
-import { originAllowed, TokenAuth } from './auth'
+import { type AuthVia, originAllowed, TokenAuth } from './auth'
+import { acceptJsonBody, crossSiteRefusal, HostCheck, MAX_WS_MESSAGE_BYTES, misdirected, sendError } from './guards'
 import { createOpenApiDocument } from './openapi'
+import { SessionStore } from './sessions'
 import { serveStatic } from './static'
 
 export interface HeadlessServerOptions {
@@ -18,6 +20,10 @@ export interface HeadlessServerOptions {
   host: string
   port: number
   rendererDir: string
+  /** Browser sessions (persisted by `inferadmin serve`); in memory when absent. */
+  sessions?: SessionStore
+  /** Host names besides the server's own addresses that it answers (INFERADMIN_ALLOWED_HOSTS). */
+  allowedHosts?: string[]
   /** Prometheus text at GET /metrics (behind the same token). */
   metrics?: { contentType: string; render(): Promise<string> }
 }
@@ -40,7 +46,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 function unauthorized(req: IncomingMessage, res: ServerResponse): void {
   const fix = 'Open the URL printed by `inferadmin serve` (it carries ?token=…), or send `Authorization: Bearer <token>` from server.json.'
   if ((req.url ?? '').startsWith('/api/') || req.headers.accept?.includes('application/json')) {
-    res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'UNAUTHORIZED', message: 'A valid token is required.', data: { fix } }))
+    sendError(res, 401, 'UNAUTHORIZED', 'A valid token is required.', fix)
   } else {
     res
       .writeHead(401, { 'content-type': 'text/html; charset=utf-8' })
@@ -51,22 +57,34 @@ function unauthorized(req: IncomingMessage, res: ServerResponse): void {
 /** The headless transport: built UI + REST/OpenAPI at /api/v1 + WebSocket RPC at /rpc, all behind the token. */
 export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<HeadlessServer> {
   const { logger } = opts
-  const auth = new TokenAuth(opts.token)
+  const auth = new TokenAuth(opts.token, opts.sessions ?? (await SessionStore.open()))
   const rest = new OpenAPIHandler(opts.router)
   const rpc = new RPCHandler(opts.router)
   let openApiJson: string | undefined
+  // Set once listening (the port may be chosen by the OS); no request arrives before.
+  let hosts: HostCheck | undefined
+  let serverUrl = ''
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v)
+    if (!hosts?.allows(req.headers.host)) return misdirected(req, res, serverUrl)
     const url = new URL(req.url ?? '/', 'http://local')
     const queryToken = url.searchParams.get('token')
     if (queryToken !== null && (req.method === 'GET' || req.method === 'HEAD')) {
       if (!auth.check(queryToken)) return unauthorized(req, res)
       url.searchParams.delete('token')
-      res.writeHead(302, { location: url.pathname + url.search, 'set-cookie': auth.sessionCookie(), 'cache-control': 'no-store' }).end()
+      const cookie = await auth.newSessionCookie()
+      res.writeHead(302, { location: url.pathname + url.search, 'set-cookie': cookie, 'cache-control': 'no-store' }).end()
       return
     }
-    if (!auth.isAuthorized(req)) return unauthorized(req, res)
+    const via = auth.authenticate(req)
+    if (!via) return unauthorized(req, res)
+    const crossSite = crossSiteRefusal(req, via)
+    if (crossSite) {
+      logger.warn({ method: req.method, origin: req.headers.origin, path: url.pathname }, 'cross-site request refused')
+      const fix = 'Use InferAdmin’s own page, or call the API from a script with `Authorization: Bearer <token>` (server.json).'
+      return sendError(res, 403, 'FORBIDDEN', `Cross-site request refused: ${crossSite}.`, fix)
+    }
 
     if (url.pathname === '/metrics' && opts.metrics && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': opts.metrics.contentType, 'cache-control': 'no-store' }).end(await opts.metrics.render())
@@ -79,11 +97,12 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
     }
     if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
       res.setHeader('cache-control', 'no-store')
+      if (!(await acceptJsonBody(req, res))) return
       const { matched } = await rest.handle(req, res, { prefix: API_PREFIX, context: { transport: 'rest' } })
       if (!matched) {
-        res
-          .writeHead(404, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ code: 'NOT_FOUND', message: `No API route ${req.method} ${url.pathname}`, data: { fix: `See ${API_PREFIX}/openapi.json for the routes.` } }))
+        const method = String(req.method).slice(0, 10)
+        const fix = `See ${API_PREFIX}/openapi.json for the routes.`
+        sendError(res, 404, 'NOT_FOUND', `No API route ${method} ${url.pathname.slice(0, 300)}`, fix)
       }
       return
     }
@@ -97,13 +116,15 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       logger.error({ err, url: req.url?.split('?')[0] }, 'request failed')
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal error; see the log.' }))
+      sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal error; see the log.', 'Try again; if it persists, report it with the log.')
     })
   })
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 })
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES })
   wss.on('connection', (ws) => {
+    // A message over the cap (or a broken frame) closes the connection (1009/1002); without a listener
+    // ws's 'error' event would be thrown and take the whole server down.
+    ws.on('error', (err) => logger.warn({ err: err.message }, 'websocket connection closed on a bad message'))
     void rpc.upgrade(ws, { context: { transport: 'ws' } })
   })
   server.on('upgrade', (req, socket, head) => {
@@ -112,9 +133,11 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
       logger.warn({ status, origin: req.headers.origin, path }, 'websocket upgrade refused')
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
     }
+    if (!hosts?.allows(req.headers.host)) return refuse(421, 'Misdirected Request')
     if (path !== RPC_PATH) return refuse(404, 'Not Found')
-    if (!auth.isAuthorized(req)) return refuse(401, 'Unauthorized')
-    if (!originAllowed(req)) return refuse(403, 'Forbidden')
+    const via: AuthVia | undefined = auth.authenticate(req)
+    if (!via) return refuse(401, 'Unauthorized')
+    if (!originAllowed(req, via)) return refuse(403, 'Forbidden')
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
   })
 
@@ -122,12 +145,15 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
     server.once('error', reject)
     server.listen(opts.port, opts.host, () => {
       server.off('error', reject)
+      const port = (server.address() as AddressInfo).port
+      const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host
+      serverUrl = `http://${shownHost}:${port}`
+      hosts = new HostCheck(opts.host, port, opts.allowedHosts)
       resolve()
     })
   })
   const port = (server.address() as AddressInfo).port
-  const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host
-  const url = `http://${shownHost}:${port}`
+  const url = serverUrl
   logger.info({ url, host: opts.host }, 'headless server listening')
 
   return {

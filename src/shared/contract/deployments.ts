@@ -1,44 +1,52 @@
 import { eventIterator, oc } from '@orpc/contract'
 import { z } from 'zod'
 import { commonErrors } from '../errors'
+import { bounded, boundedRecord, MAX } from './bounds'
 import { Job } from './jobs'
 import { RepoId, Revision } from './models'
 
 /** One vLLM argument value as the form holds it: a number, a string, a bool (store_true / --no-x) or a list (nargs=+). */
-export const ArgValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])
+export const ArgValue = z.union([bounded(MAX.argValue), z.number(), z.boolean(), z.array(bounded(MAX.argValue)).max(MAX.entries)])
 export type ArgValue = z.infer<typeof ArgValue>
 
 export const RestartPolicy = z.enum(['no', 'on-failure', 'unless-stopped', 'always'])
 export type RestartPolicy = z.infer<typeof RestartPolicy>
 
-const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, _)')
+const FlagName = bounded(MAX.flag).regex(/^--[a-z0-9][a-z0-9-]*(\.[A-Za-z0-9_.+-]+)?$/, 'a long flag such as --max-model-len')
+const EnvName = bounded(MAX.flag).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, _)')
 
 /** What the user saves: a deployment exists without a container (config as code). */
 export const DeploymentSpec = z.object({
-  name: z.string().trim().min(1, 'give the deployment a name').max(64).regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'letters, digits, space, . _ -'),
+  name: bounded(64).trim().min(1, 'give the deployment a name').regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'letters, digits, space, . _ -'),
   model: z.object({
     repo: RepoId,
     /** Branch, tag or commit of the local snapshot (default main). */
     revision: Revision.default('main'),
   }),
   /** repository:tag, e.g. vllm/vllm-openai:v0.21.0 or a registry/mirror with a port: registry.local:5000/vllm/vllm-openai:v0.21.0 */
-  image: z.string().trim().min(1).regex(/^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*:\d{1,5}\/)?[a-z0-9]+([._\-/][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, 'an image reference such as vllm/vllm-openai:v0.21.0'),
+  image: bounded(MAX.image)
+    .trim()
+    .min(1)
+    .regex(
+      /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*:\d{1,5}\/)?[a-z0-9]+([._\-/][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
+      'an image reference such as vllm/vllm-openai:v0.21.0',
+    ),
   /** Follow the newest release of the image's repository (the versions service moves the deployment onto it). */
   alwaysLatest: z.boolean().default(false),
   /** Registry digest of the image the deployment last ran (sha256:…), recorded at each deploy. */
-  imageDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'a sha256:… image digest').optional(),
+  imageDigest: bounded(71).regex(/^sha256:[0-9a-f]{64}$/, 'a sha256:… image digest').optional(),
   /** GPU UUIDs (GPU-…); empty = no GPU requested. */
-  gpus: z.array(z.string().regex(/^GPU-[0-9a-fA-F-]+$/, 'a GPU UUID such as GPU-c0ffee00-…')).default([]),
+  gpus: z.array(bounded(MAX.id).regex(/^GPU-[0-9a-fA-F-]+$/, 'a GPU UUID such as GPU-c0ffee00-…')).max(MAX.gpus).default([]),
   /** Defaults to the number of GPUs. */
   tensorParallelSize: z.number().int().min(1).max(64).optional(),
   /** Host port; absent = a free one chosen at deploy time. */
   hostPort: z.number().int().min(1).max(65535).optional(),
   restartPolicy: RestartPolicy.default('no'),
-  env: z.record(EnvName, z.string()).default({}),
+  env: boundedRecord(EnvName, bounded(MAX.envValue)).default({}),
   /** vLLM flags by long name ("--max-model-len") → value; checked against the image's own flags. */
-  args: z.record(z.string().regex(/^--[a-z0-9][a-z0-9-]*(\.[A-Za-z0-9_.+-]+)?$/, 'a long flag such as --max-model-len'), ArgValue).default({}),
+  args: boundedRecord(FlagName, ArgValue).default({}),
   /** Free-form expert arguments (shell-like words), checked against the same flags. */
-  extraArgs: z.string().max(4000).default(''),
+  extraArgs: bounded(4000).default(''),
 })
 export type DeploymentSpec = z.infer<typeof DeploymentSpec>
 export type DeploymentSpecInput = z.input<typeof DeploymentSpec>
@@ -185,7 +193,10 @@ export type FlagCatalogView = z.infer<typeof FlagCatalogView>
 export const ArgProblem = z.object({ flag: z.string(), message: z.string(), successor: z.string().nullable() })
 export type ArgProblem = z.infer<typeof ArgProblem>
 
-const Id = z.object({ id: z.string().min(1) })
+const DeploymentId = bounded(MAX.id).min(1)
+const Id = z.object({ id: DeploymentId })
+/** An image reference as the flag catalogue takes it (checked further by the service). */
+const ImageRef = bounded(MAX.image).min(1)
 const tags = ['deployments']
 
 export const deploymentsContract = {
@@ -199,7 +210,7 @@ export const deploymentsContract = {
   update: oc
     .route({ method: 'PUT', path: '/deployments/{id}', summary: 'Change a definition (applies at the next start)', tags })
     .errors(commonErrors)
-    .input(DeploymentSpec.extend({ id: z.string().min(1) }))
+    .input(DeploymentSpec.extend({ id: DeploymentId }))
     .output(Deployment),
   delete: oc
     .route({ method: 'DELETE', path: '/deployments/{id}', summary: 'Stop and remove the container, then delete the definition', tags })
@@ -212,27 +223,38 @@ export const deploymentsContract = {
   logs: oc
     .route({ method: 'GET', path: '/deployments/{id}/logs', summary: 'Container log lines (last `tail`, optionally only lines containing `search`)', tags })
     .errors(commonErrors)
-    .input(z.object({ id: z.string().min(1), tail: z.coerce.number().int().min(1).max(100_000).default(1000), search: z.string().optional() }))
+    .input(
+      z.object({ id: DeploymentId, tail: z.coerce.number().int().min(1).max(100_000).default(1000), search: bounded(MAX.name).optional() }),
+    )
     .output(LogsResult),
   /** Apply the one-click fix of the current diagnosis to the definition (then start it again). */
-  applyFix: oc.errors(commonErrors).input(z.object({ id: z.string().min(1), start: z.boolean().default(true) })).output(Deployment),
+  applyFix: oc.errors(commonErrors).input(z.object({ id: DeploymentId, start: z.boolean().default(true) })).output(Deployment),
   exportYaml: oc.errors(commonErrors).input(Id).output(z.object({ yaml: z.string(), fileName: z.string() })),
-  importYaml: oc.errors(commonErrors).input(z.object({ yaml: z.string().min(1).max(200_000) })).output(Deployment),
-  removeOrphan: oc.errors(commonErrors).input(z.object({ containerId: z.string().min(1) })).output(z.object({ removed: z.boolean() })),
+  importYaml: oc.errors(commonErrors).input(z.object({ yaml: bounded(200_000).min(1) })).output(Deployment),
+  removeOrphan: oc.errors(commonErrors).input(z.object({ containerId: bounded(MAX.id).min(1) })).output(z.object({ removed: z.boolean() })),
   /** The image's flags (from its --help=all, cached per digest; bundled list as a fallback). */
-  flags: oc.errors(commonErrors).input(z.object({ image: z.string().min(1) })).output(FlagCatalogView),
+  flags: oc.errors(commonErrors).input(z.object({ image: ImageRef })).output(FlagCatalogView),
   /** Check arguments against an image's flags without saving anything. */
   validateArgs: oc
     .errors(commonErrors)
-    .input(z.object({ image: z.string().min(1), args: DeploymentSpec.shape.args, extraArgs: z.string().default('') }))
+    .input(z.object({ image: ImageRef, args: DeploymentSpec.shape.args, extraArgs: DeploymentSpec.shape.extraArgs }))
     .output(z.object({ problems: z.array(ArgProblem), source: z.enum(['image', 'bundled']) })),
   /** "Try it": a streamed chat completion from a ready deployment, relayed by the backend (no CORS/CSP issues). */
   chat: oc
     .errors(commonErrors)
-    .input(z.object({ id: z.string().min(1), messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string().max(20_000) })).min(1).max(50), maxTokens: z.number().int().min(1).max(4096).default(256) }))
+    .input(
+      z.object({
+        id: DeploymentId,
+        messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: bounded(20_000) })).min(1).max(50),
+        maxTokens: z.number().int().min(1).max(4096).default(256),
+      }),
+    )
     .output(eventIterator(z.object({ delta: z.string() }))),
   /** Snapshot, then every status change. */
   watch: oc.errors(commonErrors).output(eventIterator(DeploymentEvent)),
   /** The last `tail` lines, then new lines as they are written (until the container stops). */
-  followLogs: oc.errors(commonErrors).input(z.object({ id: z.string().min(1), tail: z.number().int().min(0).max(10_000).default(500) })).output(eventIterator(LogLine)),
+  followLogs: oc
+    .errors(commonErrors)
+    .input(z.object({ id: DeploymentId, tail: z.number().int().min(0).max(10_000).default(500) }))
+    .output(eventIterator(LogLine)),
 }

@@ -1,11 +1,11 @@
 import { eventIterator, oc } from '@orpc/contract'
 import { z } from 'zod'
 import { commonErrors } from '../errors'
+import { bounded, boundedRecord, MAX } from './bounds'
 import { Job } from './jobs'
 
 /** An image tag such as v0.21.0, v0.21.0-cu129, latest, nightly-<sha>. */
-export const ImageTag = z
-  .string()
+export const ImageTag = bounded(128)
   .trim()
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an image tag such as v0.21.0, latest or nightly')
 
@@ -90,7 +90,10 @@ export const EngineEvent = z.discriminatedUnion('type', [
 export type EngineEvent = z.infer<typeof EngineEvent>
 
 /** vLLM argument values as a deployment holds them (flag → value). */
-const ArgsRecord = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]))
+const ArgsRecord = boundedRecord(
+  bounded(MAX.flag),
+  z.union([bounded(MAX.argValue), z.number(), z.boolean(), z.array(bounded(MAX.argValue)).max(MAX.entries)]),
+)
 
 export const FlagRejection = z.object({
   flag: z.string(),
@@ -142,9 +145,15 @@ export const engineContract = {
     .input(z.object({ tag: ImageTag }))
     .output(PruneResult),
   prune: oc
-    .route({ method: 'POST', path: '/engine/prune', summary: 'Remove pulled images of the repository that no deployment uses (a job; result has bytesFreed)', tags: ['engine'] })
+    .route({
+      method: 'POST',
+      path: '/engine/prune',
+      summary: 'Pulled images of the repository no deployment uses; dryRun: false removes them (a job; result has bytesFreed)',
+      tags: ['engine'],
+    })
     .errors(commonErrors)
-    .input(z.object({ dryRun: z.boolean().default(false) }))
+    // Destructive only when asked: a bare call (or a stray cross-site one) just lists the candidates.
+    .input(z.object({ dryRun: z.boolean().default(true) }))
     .output(z.object({ job: Job.nullable(), candidates: z.array(LocalImage) })),
   flagDiff: oc
     .route({ method: 'POST', path: '/engine/flag-diff', summary: 'Flags added/removed/renamed between two versions, and the given args the target would refuse', tags: ['engine'] })

@@ -1,6 +1,7 @@
 import { eventIterator, oc } from '@orpc/contract'
 import { z } from 'zod'
 import { commonErrors } from '../errors'
+import { bounded, MAX } from './bounds'
 
 /** Every long operation is a job. Kinds grow with features (deployments, image pulls …). */
 export const JobKind = z.enum(['model.pull', 'model.update', 'model.delete', 'engine.pull', 'engine.prune', 'deployment.deploy', 'deployment.stop', 'deployment.delete', 'webui.deploy', 'webui.start', 'webui.stop', 'webui.update', 'webui.delete'])
@@ -59,7 +60,7 @@ export const JobEvent = z.discriminatedUnion('type', [
 ])
 export type JobEvent = z.infer<typeof JobEvent>
 
-const JobId = z.object({ id: z.string().min(1) })
+const JobId = z.object({ id: bounded(MAX.id).min(1) })
 
 export const jobsContract = {
   list: oc

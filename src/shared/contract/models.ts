@@ -1,11 +1,11 @@
 import { eventIterator, oc } from '@orpc/contract'
 import { z } from 'zod'
 import { commonErrors } from '../errors'
+import { bounded, MAX } from './bounds'
 import { Job } from './jobs'
 
 /** "org/name" as on the Hub. */
-export const RepoId = z
-  .string()
+export const RepoId = bounded(MAX.repoId)
   .trim()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use the Hub id "org/name", e.g. Qwen/Qwen3-0.6B')
   .refine((s) => !s.includes('..') && !s.includes('--'), { message: 'must not contain ".." or "--"' })
@@ -14,17 +14,13 @@ export const RepoId = z
  * One half of a RepoId, as a path parameter (`/models/{org}/{name}`): the same rules, so "..", "/",
  * "%2F" (decoded to "/"), control characters and the like never reach the model store.
  */
-export const RepoPart = z
-  .string()
-  .max(96, 'at most 96 characters (the Hub\'s limit)')
+export const RepoPart = bounded(MAX.repoPart, 'at most 96 characters (the Hub\'s limit)')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only, as in the Hub id org/name, e.g. Qwen')
   .refine((s) => !s.includes('..') && !s.includes('--'), { message: 'must not contain ".." or "--"' })
 
-export const Revision = z
-  .string()
+export const Revision = bounded(MAX.revision)
   .trim()
   .min(1)
-  .max(200)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'a branch, tag or 40-hex commit, e.g. main')
   .refine((s) => !s.split('/').includes('..'), { message: 'must not contain ".."' })
 
@@ -111,13 +107,16 @@ export const PullPlan = z.object({
 })
 export type PullPlan = z.infer<typeof PullPlan>
 
+/** A store location: its path or its label. */
+const Location = bounded(MAX.path)
+
 export const PullInput = z.object({
   repo: RepoId,
   revision: Revision.optional(),
   /** Store location path or label; default: the default store. */
-  location: z.string().optional(),
+  location: Location.optional(),
   /** Files to fetch (paths); default: the default selection. */
-  files: z.array(z.string().min(1)).optional(),
+  files: z.array(bounded(MAX.path).min(1)).max(MAX.files).optional(),
 })
 export type PullInput = z.infer<typeof PullInput>
 
@@ -145,12 +144,18 @@ export const modelsContract = {
   search: oc
     .route({ method: 'GET', path: '/models/search', summary: 'Search the Hub (size to download, parameters, gated/private, already local)', tags: ['models'] })
     .errors(commonErrors)
-    .input(z.object({ q: z.string().max(200).default(''), sort: SearchSort.default('downloads'), limit: z.coerce.number().int().min(1).max(50).default(20) }))
+    .input(
+      z.object({
+        q: bounded(MAX.name).default(''),
+        sort: SearchSort.default('downloads'),
+        limit: z.coerce.number().int().min(1).max(50).default(20),
+      }),
+    )
     .output(z.array(SearchResult)),
   plan: oc
     .route({ method: 'GET', path: '/models/plan', summary: 'What a pull would fetch: commit, files with the default selection, sizes, free space', tags: ['models'] })
     .errors(commonErrors)
-    .input(z.object({ repo: RepoId, revision: Revision.optional(), location: z.string().optional() }))
+    .input(z.object({ repo: RepoId, revision: Revision.optional(), location: Location.optional() }))
     .output(PullPlan),
   pull: oc
     .route({ method: 'POST', path: '/models/pull', summary: 'Download a model (a job): resolved to a commit first, resumable', tags: ['models'] })
@@ -164,12 +169,12 @@ export const modelsContract = {
   update: oc
     .route({ method: 'POST', path: '/models/{org}/{name}/update', summary: 'Update a model to the newest commit of its ref (a job; only changed files)', tags: ['models'] })
     .errors(commonErrors)
-    .input(OrgName.extend({ location: z.string().optional() }))
+    .input(OrgName.extend({ location: Location.optional() }))
     .output(Job),
   delete: oc
     .route({ method: 'DELETE', path: '/models/{org}/{name}', summary: 'Delete a model (a job); refused while a deployment uses it', tags: ['models'] })
     .errors(commonErrors)
-    .input(OrgName.extend({ location: z.string().optional() }))
+    .input(OrgName.extend({ location: Location.optional() }))
     .output(Job),
   storage: oc
     .route({ method: 'GET', path: '/storage', summary: 'Per store location: total/free space and bytes used by models', tags: ['models'] })

@@ -1,10 +1,11 @@
 import { eventIterator, oc } from '@orpc/contract'
 import { z } from 'zod'
 import { commonErrors } from '../errors'
+import { bounded } from './bounds'
 import { Job } from './jobs'
 
 /** An image tag such as main, v0.6.34 or cuda. */
-export const WebuiTag = z.string().trim().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an image tag such as main or v0.6.34')
+export const WebuiTag = bounded(128).trim().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an image tag such as main or v0.6.34')
 
 export const WebuiState = z.enum([
   /** No container (the data volume may still exist). */
@@ -76,15 +77,24 @@ export const WebuiDeployInput = z.object({
 })
 export type WebuiDeployInput = z.infer<typeof WebuiDeployInput>
 
+/**
+ * local@domain.tld. Written so that no input makes it backtrack: the local part stops at the one "@", and
+ * the domain is dot-free labels joined by single dots (the old `[^@\s]+\.[^@\s]+` let every dot be tried as
+ * the separator: quadratic, 7 s of blocked event loop for 100 KB). 254 characters is the SMTP limit.
+ */
+export const EMAIL_PATTERN = /^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$/
+
+const PASSWORD_LIMIT = 'at most 72 bytes (Open WebUI’s limit)'
+
 export const WebuiAccountInput = z.object({
-  name: z.string().trim().min(1, 'enter a name').max(100),
-  email: z.string().trim().toLowerCase().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an email address such as you@example.com'),
-  // Open WebUI hashes with bcrypt, which takes at most 72 bytes.
-  password: z
-    .string()
+  name: bounded(100).trim().min(1, 'enter a name'),
+  email: bounded(254).trim().toLowerCase().regex(EMAIL_PATTERN, 'an email address such as you@example.com'),
+  // Open WebUI hashes with bcrypt, which takes at most 72 bytes (so at most 72 characters).
+  password: bounded(72, PASSWORD_LIMIT)
     .min(8, 'at least 8 characters')
-    .refine((p) => new TextEncoder().encode(p).length <= 72, 'at most 72 bytes (Open WebUI’s limit)'),
-  role: z.enum(['admin', 'user']).default('admin'),
+    .refine((p) => new TextEncoder().encode(p).length <= 72, PASSWORD_LIMIT),
+  /** Explicit `admin` for an administrator; a new account is an ordinary user unless asked. */
+  role: z.enum(['admin', 'user']).default('user'),
 })
 export type WebuiAccountInput = z.infer<typeof WebuiAccountInput>
 
@@ -120,7 +130,7 @@ export const webuiContract = {
     .output(z.object({ volume: z.string(), exists: z.boolean(), sizeBytes: z.number().nullable() })),
   /** An Open WebUI account for the owner (sign-up closes after InferAdmin's own admin account). */
   createAccount: oc
-    .route({ method: 'POST', path: '/webui/accounts', summary: 'Create your Open WebUI account (admin) through its admin API', tags })
+    .route({ method: 'POST', path: '/webui/accounts', summary: 'Create an Open WebUI account (role: user unless admin is sent)', tags })
     .errors(commonErrors)
     .input(WebuiAccountInput)
     .output(z.object({ email: z.string(), role: z.string() })),

@@ -15,6 +15,17 @@ export interface RunningServer extends ServerInfo {
   stop: () => Promise<void>
 }
 
+/**
+ * Opens the token link without a browser and returns the session cookie it sets ("inferadmin_session=…"):
+ * the cookie is a session of its own, never the token, so Node clients (WebSocket checks) log in this way.
+ */
+export async function sessionCookie(server: ServerInfo): Promise<string> {
+  const res = await fetch(`${server.url}/?token=${encodeURIComponent(server.token)}`, { redirect: 'manual' })
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+  if (res.status !== 302 || !cookie.includes('=')) throw new Error(`the token link did not set a session cookie (${res.status})`)
+  return cookie
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
 }
