@@ -34,6 +34,11 @@ export const DeploymentSpec = z.object({
   /** Host port; absent = a free one chosen at deploy time. */
   hostPort: z.number().int().min(1).max(65535).optional(),
   restartPolicy: RestartPolicy.default('no'),
+  /**
+   * Share the host's IPC namespace (docker run --ipc=host) instead of a private /dev/shm of Settings.vllmShmSize.
+   * Off by default: with it the container sees the host's System V IPC and POSIX shared memory.
+   */
+  ipcHost: z.boolean().default(false),
   env: z.record(EnvName, z.string()).default({}),
   /** vLLM flags by long name ("--max-model-len") → value; checked against the image's own flags. */
   args: z.record(z.string().regex(/^--[a-z0-9][a-z0-9-]*(\.[A-Za-z0-9_.+-]+)?$/, 'a long flag such as --max-model-len'), ArgValue).default({}),
