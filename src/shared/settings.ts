@@ -95,7 +95,11 @@ export type Settings = z.infer<typeof Settings>
 /** What clients see: settings plus whether secrets are set. Secret values never leave the backend. */
 export const SettingsView = z.object({
   settings: Settings,
-  hfToken: z.object({ set: z.boolean() }),
+  /**
+   * The Hugging Face token of the Hub in use (`hub`: its origin). Tokens are kept per Hub: after a change of
+   * hubEndpoint `set` is false until the token for the new Hub is entered; `otherHubs` hold a token of their own.
+   */
+  hfToken: z.object({ set: z.boolean(), hub: z.string(), otherHubs: z.array(z.string()) }),
   /** Problems found when loading the settings file (the file was backed up and defaults used). */
   loadProblems: z.array(z.object({ field: z.string(), message: z.string() })),
   /** Where settings live, for the user's information. */
@@ -103,7 +107,7 @@ export const SettingsView = z.object({
 })
 export type SettingsView = z.infer<typeof SettingsView>
 
-/** A partial update. `hfToken`: a string sets it, null clears it, absent leaves it. */
+/** A partial update. `hfToken` (for the Hub in use after this update): a string sets it, null clears it, absent leaves it. */
 export const SettingsUpdate = SettingsFields.partial()
   .extend({
     hfToken: z

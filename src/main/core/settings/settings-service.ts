@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import { checkDefaultStore, Settings, type SettingsUpdate, type SettingsView } from '../../../shared/settings'
 import { AppError } from '../errors'
 import type { KeyValueFile, KeyValueFileFactory } from './backend'
+import { hubOrigin } from './hub'
 import { fieldErrors, summarizeFields } from './issues'
 import type { SecretStore } from './secrets'
 
@@ -15,6 +16,8 @@ export interface SettingsServiceDeps {
   secrets: SecretStore
   defaults: Settings
   logger: Logger
+  /** For HF_ENDPOINT (the Hub when Settings.hubEndpoint is empty); default process.env. */
+  env?: NodeJS.ProcessEnv
 }
 
 /**
@@ -29,6 +32,9 @@ export class SettingsService {
 
   constructor(private readonly deps: SettingsServiceDeps) {
     this.load()
+    // One Hugging Face token per Hub: changing hubEndpoint (or HF_ENDPOINT) never hands the old Hub's token out.
+    const env = deps.env ?? process.env
+    deps.secrets.scopeBy('hfToken', () => hubOrigin(this.current, env))
   }
 
   get(): Settings {
@@ -38,10 +44,15 @@ export class SettingsService {
   view(): SettingsView {
     return {
       settings: this.get(),
-      hfToken: { set: this.deps.secrets.has('hfToken') },
+      hfToken: this.hfTokenView(),
       loadProblems: [...this.problems],
       configPath: this.file.path,
     }
+  }
+
+  private hfTokenView(): SettingsView['hfToken'] {
+    const hub = this.deps.secrets.scopeOf('hfToken') ?? ''
+    return { set: this.deps.secrets.has('hfToken'), hub, otherHubs: this.deps.secrets.savedScopes('hfToken').filter((h) => h !== hub) }
   }
 
   /** Validates the whole result first; on any invalid field nothing is saved. */
@@ -59,6 +70,7 @@ export class SettingsService {
     const prev = this.current
     this.current = parsed.data
     this.file.store = { ...parsed.data }
+    // After the settings: a token sent with a new hubEndpoint is that Hub's.
     if (hfToken !== undefined) this.deps.secrets.set('hfToken', hfToken)
     this.problems = []
     this.deps.logger.info({ changed: Object.keys(rest) }, 'settings saved')
