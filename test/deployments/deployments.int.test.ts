@@ -129,6 +129,9 @@ describe('vLLM deployments on the simulated workstation', () => {
     expect(c.HostConfig.Binds?.[0]).toMatch(/:\/root\/\.cache\/huggingface\/hub:ro$/)
     expect(c.HostConfig.DeviceRequests?.[0]?.DeviceIDs).toEqual([gpu1!.uuid])
     expect(c.HostConfig.PortBindings?.['8000/tcp']?.[0]).toMatchObject({ HostIp: '127.0.0.1', HostPort: String(ready.status.hostPort) })
+    // Its own /dev/shm of Settings.vllmShmSize (default 10.24g), not the host's IPC namespace.
+    expect(c.HostConfig.ShmSize).toBe(Math.floor(10.24 * 2 ** 30))
+    expect(c.HostConfig.IpcMode).not.toBe('host')
     const chat = await streamChat(ready.status.endpoint!, model, 'Say hello')
     expect(chat.chunks).toBeGreaterThan(1)
     const s = await waitFor('VRAM of alpha on GPU 1', async () => { const x = await gpus(); return (onGpu(x, 1, ids.a!)?.usedMiB ?? 0) > 0 ? x : undefined }, 15_000)
