@@ -96,10 +96,12 @@ export type Settings = z.infer<typeof Settings>
 export const SettingsView = z.object({
   settings: Settings,
   /**
-   * The Hugging Face token of the Hub in use (`hub`: its origin). Tokens are kept per Hub: after a change of
-   * hubEndpoint `set` is false until the token for the new Hub is entered; `otherHubs` hold a token of their own.
+   * Whether the Hub in use has a Hugging Face token. Tokens are kept per Hub (hfTokenHubs): after a change of
+   * hubEndpoint this is false until the token for the new Hub is entered.
    */
-  hfToken: z.object({ set: z.boolean(), hub: z.string(), otherHubs: z.array(z.string()) }),
+  hfToken: z.object({ set: z.boolean() }),
+  /** `hub`: the origin of the Hub in use (the token above is its own); `otherHubs`: origins that hold a token of their own. */
+  hfTokenHubs: z.object({ hub: z.string(), otherHubs: z.array(z.string()) }),
   /** Problems found when loading the settings file (the file was backed up and defaults used). */
   loadProblems: z.array(z.object({ field: z.string(), message: z.string() })),
   /** Where settings live, for the user's information. */

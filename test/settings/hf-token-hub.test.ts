@@ -14,6 +14,7 @@ let hubB: Hub
 let app: App
 
 const origin = (u: string): string => new URL(u).origin
+const tokenOf = (v: SettingsView) => ({ ...v.hfToken, ...v.hfTokenHubs })
 const hfCheck = async () => (await app.get<DoctorReport>('/api/v1/system/doctor')).body.checks.find((c) => c.id === 'hf-token')
 const put = async (body: Record<string, unknown>): Promise<SettingsView> => {
   const r = await app.send<SettingsView>('PUT', '/api/v1/settings', body)
@@ -42,7 +43,7 @@ afterAll(async () => {
 describe('Hugging Face token per Hub', () => {
   it('is sent to the Hub it was entered for', async () => {
     const view = await put({ hfToken: 'hf_simtoken' })
-    expect(view.hfToken).toEqual({ set: true, hub: origin(hubA.url), otherHubs: [] })
+    expect(tokenOf(view)).toEqual({ set: true, hub: origin(hubA.url), otherHubs: [] })
     hubA.clearLog()
     await useHub()
     expect(hubA.log.some((e) => e.auth)).toBe(true)
@@ -55,7 +56,7 @@ describe('Hugging Face token per Hub', () => {
     await useHub()
     expect(hubB.log.length).toBeGreaterThan(2)
     expect(hubB.log.filter((e) => e.auth)).toEqual([])
-    expect(view.hfToken).toEqual({ set: false, hub: origin(hubB.url), otherHubs: [origin(hubA.url)] })
+    expect(tokenOf(view)).toEqual({ set: false, hub: origin(hubB.url), otherHubs: [origin(hubA.url)] })
     expect((await app.get<SettingsView>('/api/v1/settings')).body.hfToken.set).toBe(false)
     const hf = await hfCheck()
     expect(hf?.status).toBe('warn')
@@ -67,16 +68,16 @@ describe('Hugging Face token per Hub', () => {
 
   it("a token entered with the switch is the new Hub's; each Hub keeps its own and gets only its own", async () => {
     let view = await put({ hubEndpoint: hubB.url, hfToken: 'hf_simotheruser' })
-    expect(view.hfToken).toEqual({ set: true, hub: origin(hubB.url), otherHubs: [origin(hubA.url)] })
+    expect(tokenOf(view)).toEqual({ set: true, hub: origin(hubB.url), otherHubs: [origin(hubA.url)] })
     expect((await hfCheck())?.detail).toBe(`Valid token of sim-other at ${hubB.url}.`)
 
     view = await put({ hubEndpoint: hubA.url })
-    expect(view.hfToken).toEqual({ set: true, hub: origin(hubA.url), otherHubs: [origin(hubB.url)] })
+    expect(tokenOf(view)).toEqual({ set: true, hub: origin(hubA.url), otherHubs: [origin(hubB.url)] })
     expect((await hfCheck())?.detail).toBe(`Valid token of sim-user at ${hubA.url}.`)
 
     // Clearing acts on the Hub in use only.
     view = await put({ hfToken: null })
-    expect(view.hfToken).toEqual({ set: false, hub: origin(hubA.url), otherHubs: [origin(hubB.url)] })
+    expect(tokenOf(view)).toEqual({ set: false, hub: origin(hubA.url), otherHubs: [origin(hubB.url)] })
     hubA.clearLog()
     await useHub()
     expect(hubA.log.filter((e) => e.auth)).toEqual([])

@@ -76,7 +76,8 @@ describe('SettingsService', () => {
     const { dir, make } = setup()
     const s = make()
     const view = s.update({ hfToken: 'hf_secretvalue123' })
-    expect(view.hfToken).toEqual({ set: true, hub: 'https://huggingface.co', otherHubs: [] })
+    expect(view.hfToken).toEqual({ set: true })
+    expect(view.hfTokenHubs).toEqual({ hub: 'https://huggingface.co', otherHubs: [] })
     expect(JSON.stringify(view)).not.toContain('hf_secretvalue123')
     expect(readFileSync(join(dir, 'settings.json'), 'utf8')).not.toContain('hf_secretvalue123')
     expect(statSync(join(dir, 'secrets.json')).mode & 0o777).toBe(0o600)
@@ -95,11 +96,13 @@ describe('SettingsService', () => {
     // Empty hubEndpoint → HF_ENDPOINT: another origin, so no token.
     const view = s.update({ hubEndpoint: '' })
     expect(secrets.get('hfToken')).toBeUndefined()
-    expect(view.hfToken).toEqual({ set: false, hub: 'https://env-hub.example', otherHubs: ['https://mirror.example'] })
+    expect(view.hfToken).toEqual({ set: false })
+    expect(view.hfTokenHubs).toEqual({ hub: 'https://env-hub.example', otherHubs: ['https://mirror.example'] })
     // Same origin, another path: the same Hub.
     s.update({ hubEndpoint: 'https://mirror.example/other' })
     expect(secrets.get('hfToken')).toBe('hf_legacyvalue1')
-    expect(make().view().hfToken).toEqual({ set: true, hub: 'https://mirror.example', otherHubs: [] })
+    const again = make().view()
+    expect([again.hfToken, again.hfTokenHubs]).toEqual([{ set: true }, { hub: 'https://mirror.example', otherHubs: [] }])
   })
 
   it('notifies listeners with the new and previous values', () => {

@@ -44,15 +44,16 @@ export class SettingsService {
   view(): SettingsView {
     return {
       settings: this.get(),
-      hfToken: this.hfTokenView(),
+      hfToken: { set: this.deps.secrets.has('hfToken') },
+      hfTokenHubs: this.hfTokenHubs(),
       loadProblems: [...this.problems],
       configPath: this.file.path,
     }
   }
 
-  private hfTokenView(): SettingsView['hfToken'] {
+  private hfTokenHubs(): SettingsView['hfTokenHubs'] {
     const hub = this.deps.secrets.scopeOf('hfToken') ?? ''
-    return { set: this.deps.secrets.has('hfToken'), hub, otherHubs: this.deps.secrets.savedScopes('hfToken').filter((h) => h !== hub) }
+    return { hub, otherHubs: this.deps.secrets.savedScopes('hfToken').filter((h) => h !== hub) }
   }
 
   /** Validates the whole result first; on any invalid field nothing is saved. */
