@@ -47,7 +47,9 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'inferadmin-first-admin-'))
   port = await freePort()
   writeFileSync(join(home, 'settings.json'), JSON.stringify({ listenInterface: '0.0.0.0', webuiPort: port, containerRefreshMs: 2000 }))
-  core = await createTestCore(home, { env: { INFERADMIN_HOME: home, PATH: process.env.PATH, DOCKER_HOST: env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI } })
+  const coreEnv = { INFERADMIN_HOME: home, PATH: process.env.PATH, DOCKER_HOST: env.DOCKER_HOST }
+  Object.assign(coreEnv, { INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI })
+  core = await createTestCore(home, { env: coreEnv })
   lan = lanHost()
 }, 120_000)
 
@@ -67,7 +69,8 @@ describe('first admin of Open WebUI', () => {
       const job = await finished(core!, await core!.webui.deploy({}))
       expect(job.state, JSON.stringify(job.error)).toBe('done')
       // Until it has had answers from the published Open WebUI: proof that it reaches it over the network.
-      await waitFor('answers from the published Open WebUI', () => poller.attempts.filter((a) => a.status !== undefined).length >= 3, 30_000)
+      const answers = () => poller.attempts.filter((a) => a.status !== undefined).length
+      await waitFor('answers from the published Open WebUI', () => answers() >= 3, 30_000)
     } finally {
       await poller.stop()
     }

@@ -10,7 +10,8 @@ const form = JSON.stringify({ name: 'Mallory', email: 'mallory@lan.example', pas
 for (;;) {
   const t = Date.now()
   try {
-    const res = await fetch(`${url}/api/v1/auths/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: form, signal: AbortSignal.timeout(1000) })
+    const headers = { 'content-type': 'application/json' }
+    const res = await fetch(`${url}/api/v1/auths/signup`, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(1000) })
     const body = /** @type {{role?: string}} */ (await res.json().catch(() => ({})))
     process.stdout.write(`${JSON.stringify({ t, status: res.status, role: body.role ?? null })}\n`)
   } catch (err) {

@@ -87,7 +87,8 @@ describe('SettingsService', () => {
   })
 
   it('a token saved before tokens were kept per Hub stays with the Hub in use then, and no other Hub gets it', () => {
-    const { dir, make, logger } = setup(JSON.stringify({ hubEndpoint: 'https://mirror.example/hf' }), { HF_ENDPOINT: 'https://env-hub.example' })
+    const env = { HF_ENDPOINT: 'https://env-hub.example' }
+    const { dir, make, logger } = setup(JSON.stringify({ hubEndpoint: 'https://mirror.example/hf' }), env)
     writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ hfToken: fileModeCodec.encrypt('hf_legacyvalue1').toString('base64') }))
     const secrets = new SecretStore(dir, fileModeCodec, logger)
     const s = make(secrets)

@@ -4,7 +4,8 @@ import { z } from 'zod'
 import { AppError } from '../errors'
 import type { JobContext } from '../jobs/job-service'
 import { AdminApiError, WebuiAdminClient } from './webui-admin'
-import { ADMIN_EMAIL, ADMIN_NAME, WEBUI_CONTAINER, WEBUI_LABEL, WEBUI_SETUP_CONTAINER, WEBUI_VOLUME, webuiContainerSpec } from './webui-spec'
+import { ADMIN_EMAIL, ADMIN_NAME, WEBUI_CONTAINER, WEBUI_LABEL, WEBUI_SETUP_CONTAINER, WEBUI_VOLUME } from './webui-spec'
+import { webuiContainerSpec } from './webui-spec'
 import type { WebuiService } from './webui-service'
 import { syncConnections } from './webui-sync'
 
@@ -128,17 +129,21 @@ async function createFirstAdmin(svc: WebuiService, tag: string, ctx: JobContext<
   ctx.progress({ message: "Creating InferAdmin's admin account (Open WebUI reachable from this machine only)" })
   await removeSetupLeftover(svc)
   const s = svc.o.settings.get()
-  const spec = { image: s.webuiImage, tag, hostPort: 0, listenInterface: '127.0.0.1', secretKey: svc.secret('webuiSecretKey'), endpoints: svc.o.endpoints.list() }
+  const secretKey = svc.secret('webuiSecretKey')
+  const endpoints = svc.o.endpoints.list()
+  const spec = { image: s.webuiImage, tag, hostPort: 0, listenInterface: '127.0.0.1', secretKey, endpoints, setup: true }
   let c: Dockerode.Container
   try {
-    c = await docker.createContainer(webuiContainerSpec({ ...spec, setup: true }))
+    c = await docker.createContainer(webuiContainerSpec(spec))
   } catch (err) {
-    throw new AppError('UNAVAILABLE', `Docker could not create Open WebUI's setup container: ${dockerMessage(err)}`, { fix: 'Read the message above; check Docker on the System page.' })
+    const fix = 'Read the message above; check Docker on the System page.'
+    throw new AppError('UNAVAILABLE', `Docker could not create Open WebUI's setup container: ${dockerMessage(err)}`, { fix })
   }
   try {
     await startContainer(c, 0)
     const port = (await c.inspect()).NetworkSettings.Ports?.['8080/tcp']?.[0]?.HostPort
-    if (!port) throw new AppError('UNAVAILABLE', 'Docker did not publish the setup container of Open WebUI on 127.0.0.1.', { fix: 'Check Docker on the System page, then deploy again.' })
+    const checkDocker = 'Check Docker on the System page, then deploy again.'
+    if (!port) throw new AppError('UNAVAILABLE', 'Docker did not publish the setup container on 127.0.0.1.', { fix: checkDocker })
     const url = `http://127.0.0.1:${port}`
     await waitHealthy(svc, c, ctx, url)
     const admin = new WebuiAdminClient(url, { email: ADMIN_EMAIL, name: ADMIN_NAME, password: svc.secret('webuiAdminPassword') })
@@ -150,9 +155,9 @@ async function createFirstAdmin(svc: WebuiService, tag: string, ctx: JobContext<
       // stranger admin any more, so publishing is safe; the status reports the admin problem after the start.
       if (!(e instanceof AdminApiError) || e.status === null || ![400, 401, 403].includes(e.status)) {
         const tail = await logTail(c)
-        throw new AppError('UNAVAILABLE', `InferAdmin could not create its admin account in Open WebUI: ${e.message}${tail ? `\n${tail}` : ''}`, {
-          fix: 'Open WebUI stays unpublished until it has its admin. Read the lines above, then deploy again.',
-        })
+        const message = `InferAdmin could not create its admin account in Open WebUI: ${e.message}${tail ? `\n${tail}` : ''}`
+        const fix = 'Open WebUI stays unpublished until it has its admin. Read the lines above, then deploy again.'
+        throw new AppError('UNAVAILABLE', message, { fix })
       }
       svc.o.logger.warn({ err: e.message }, "Open WebUI already has accounts that are not InferAdmin's admin")
     }

@@ -28,7 +28,8 @@ describe('webuiContainerSpec', () => {
     expect(published.name).toBe('inferadmin-open-webui')
     const setup = webuiContainerSpec({ ...base, endpoints: [{ deploymentId: 'a', name: 'a', port: 8001 }], setup: true })
     expect(setup.name).toBe('inferadmin-open-webui-setup')
-    expect(setup.Env).toEqual(expect.arrayContaining(['ENABLE_SIGNUP=true', 'OPENAI_API_BASE_URLS=http://host.docker.internal:8001/v1', 'WEBUI_SECRET_KEY=s3cret']))
+    const firstStart = ['ENABLE_SIGNUP=true', 'OPENAI_API_BASE_URLS=http://host.docker.internal:8001/v1', 'WEBUI_SECRET_KEY=s3cret']
+    expect(setup.Env).toEqual(expect.arrayContaining(firstStart))
     expect(setup.HostConfig?.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] })
     expect(setup.HostConfig?.RestartPolicy).toEqual({ Name: 'no' })
     expect(setup.Labels).toMatchObject({ 'inferadmin.managed': 'true', 'inferadmin.kind': 'webui-setup' })

@@ -52,6 +52,9 @@ export interface WebuiSpecInput {
   setup?: boolean
 }
 
+/** Where a setup container is published: this machine only, a port Docker picks. */
+const LOOPBACK_ANY_PORT = { HostIp: '127.0.0.1', HostPort: '' }
+
 /**
  * The create call: the data volume at /app/backend/data, host.docker.internal → host gateway, the port on the
  * configured interface, labels, and the first-start configuration (PersistentConfig: later changes go
@@ -88,7 +91,7 @@ export function webuiContainerSpec(o: WebuiSpecInput): Dockerode.ContainerCreate
     HostConfig: {
       Binds: [`${WEBUI_VOLUME}:${WEBUI_DATA_DIR}`],
       ExtraHosts: ['host.docker.internal:host-gateway'],
-      PortBindings: { [portKey]: [o.setup ? { HostIp: '127.0.0.1', HostPort: '' } : { HostIp: o.listenInterface, HostPort: String(o.hostPort) }] },
+      PortBindings: { [portKey]: [o.setup ? LOOPBACK_ANY_PORT : { HostIp: o.listenInterface, HostPort: String(o.hostPort) }] },
       RestartPolicy: { Name: o.setup ? 'no' : 'unless-stopped' },
     },
   }

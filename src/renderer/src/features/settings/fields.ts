@@ -99,7 +99,8 @@ export const sections: SectionSpec[] = [
         key: 'vllmShmSize',
         label: 'vLLM shared memory',
         description:
-          "/dev/shm of each vLLM container, as docker run --shm-size takes it (e.g. 10.24g, 16g). PyTorch needs it for tensor parallel; a deployment can use the host's IPC namespace instead (its advanced options).",
+          '/dev/shm of each vLLM container, as docker run --shm-size takes it (e.g. 10.24g, 16g). PyTorch needs it for ' +
+          "tensor parallel; a deployment can use the host's IPC namespace instead (its advanced options).",
         placeholder: '10.24g',
         mono: true,
       },
