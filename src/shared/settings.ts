@@ -68,6 +68,17 @@ const hostname = bounded(253)
   .min(1)
   .regex(/^[A-Za-z0-9.:\-[\]]+$/, 'must be an IP address or host name, e.g. 0.0.0.0 or 127.0.0.1')
 
+/** Docker's size syntax (go-units RAMInBytes): a number, an optional binary unit k/m/g/t, an optional b. */
+const SHM_SIZE = /^(\d{1,7}(?:\.\d{1,3})?) ?([kmgt])?i?b?$/i
+
+/** Bytes of a Docker size such as "10.24g" (units are powers of 1024, as docker run --shm-size reads them). */
+export function sizeBytes(s: string): number {
+  const m = SHM_SIZE.exec(s.trim())
+  if (!m) return Number.NaN
+  const unit = (m[2] ?? '').toLowerCase()
+  return Math.floor(Number(m[1]) * 1024 ** (unit ? 'kmgt'.indexOf(unit) + 1 : 0))
+}
+
 /** Persisted settings (everything but secrets). Unknown fields are rejected, never dropped silently. */
 export const SettingsFields = z
   .object({
@@ -99,6 +110,16 @@ export const SettingsFields = z
     webuiPort: z.number().int().min(1, 'a port from 1 to 65535').max(65535, 'a port from 1 to 65535'),
     /** Local time "HH:MM" of the nightly vLLM tag-list refresh. */
     tagRefreshTime: bounded(5).regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use a 24-hour time such as 03:00'),
+    /**
+     * Shared memory of each vLLM container (Docker's --shm-size syntax). vLLM's Docker docs: "use either
+     * --ipc=host or --shm-size" (PyTorch shares tensors between processes through /dev/shm; Docker's default
+     * 64 MB is too small for tensor parallel — vllm-facts §2). Default 10.24g: what vLLM's own
+     * examples/online_serving/run_cluster.sh gives its containers (`--shm-size 10.24g`). A deployment may opt
+     * into the host's IPC namespace instead (DeploymentSpec.ipcHost).
+     */
+    vllmShmSize: bounded(32)
+      .regex(SHM_SIZE, 'a size such as 10.24g, 16g or 512m (as docker run --shm-size takes it)')
+      .refine((s) => sizeBytes(s) >= 64 * 2 ** 20 && sizeBytes(s) <= 2 ** 40, { message: "from 64m (Docker's default) to 1024g" }),
     /** Hugging Face endpoint; empty = HF_ENDPOINT or https://huggingface.co. */
     hubEndpoint: bounded(MAX.url).refine((s) => s === '' || /^https?:\/\/[^\s]+$/.test(s), {
       message: 'must be an http(s) URL or empty',
@@ -120,7 +141,13 @@ export type Settings = z.infer<typeof Settings>
 /** What clients see: settings plus whether secrets are set. Secret values never leave the backend. */
 export const SettingsView = z.object({
   settings: Settings,
+  /**
+   * Whether the Hub in use has a Hugging Face token. Tokens are kept per Hub (hfTokenHubs): after a change of
+   * hubEndpoint this is false until the token for the new Hub is entered.
+   */
   hfToken: z.object({ set: z.boolean() }),
+  /** `hub`: the origin of the Hub in use (the token above is its own); `otherHubs`: origins that hold a token of their own. */
+  hfTokenHubs: z.object({ hub: z.string(), otherHubs: z.array(z.string()) }),
   /** Problems found when loading the settings file (the file was backed up and defaults used). */
   loadProblems: z.array(z.object({ field: z.string(), message: z.string() })),
   /** Where settings live, for the user's information. */
@@ -128,7 +155,7 @@ export const SettingsView = z.object({
 })
 export type SettingsView = z.infer<typeof SettingsView>
 
-/** A partial update. `hfToken`: a string sets it, null clears it, absent leaves it. */
+/** A partial update. `hfToken` (for the Hub in use after this update): a string sets it, null clears it, absent leaves it. */
 export const SettingsUpdate = SettingsFields.partial()
   .extend({
     hfToken: bounded(256)

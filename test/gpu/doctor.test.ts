@@ -92,11 +92,13 @@ describe('Hugging Face token', () => {
       let hf = (await app.get<DoctorReport>('/api/v1/system/doctor')).body.checks.find((c) => c.id === 'hf-token')
       expect(hf).toMatchObject({ status: 'ok', detail: `Valid token of sim-user at ${hub.url}.`, fix: null })
 
-      await app.send('PUT', '/api/v1/settings', { hubEndpoint: 'http://127.0.0.1:9' })
+      // Tokens are kept per Hub: the unreachable one gets a token of its own to try.
+      await app.send('PUT', '/api/v1/settings', { hubEndpoint: 'http://127.0.0.1:9', hfToken: 'hf_simtoken' })
       hf = (await app.get<DoctorReport>('/api/v1/system/doctor')).body.checks.find((c) => c.id === 'hf-token')
       expect(hf?.status).toBe('warn')
       expect(hf?.detail).toMatch(/could not be verified: the Hub at http:\/\/127\.0\.0\.1:9 is unreachable/)
     } finally {
+      await app.send('PUT', '/api/v1/settings', { hfToken: null, hubEndpoint: hub.url })
       await app.send('PUT', '/api/v1/settings', { hfToken: null, hubEndpoint: '' })
       await hub.close()
     }

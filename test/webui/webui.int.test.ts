@@ -119,7 +119,9 @@ describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
     expect(w.sync.applied).toEqual([url(ports.alpha!), url(ports.beta!)])
     const st = await simState(port)
     expect(st.instanceId).toBe(instanceId)
-    expect(st.starts).toBe(1) // same container, same data: changed through /openai/config/update
+    // Same container, same data: changed through /openai/config/update. (Start 1 was the loopback-only setup
+    // container that created InferAdmin's admin before Open WebUI was published: first-admin.int.test.ts.)
+    expect(st.starts).toBe(2)
     expect(st.envAtStart.openai.OPENAI_API_BASE_URLS).toEqual([url(ports.alpha!)])
     expect(st.connections.map((c) => [c.url, c.reachable])).toEqual([
       [url(ports.alpha!), true],
@@ -195,7 +197,7 @@ describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
     expect(w.containerId).toBe(before!.Id)
     expect(w.sync.applied).toEqual(['http://127.0.0.1:9/v1', url(ports.alpha!)])
     expect((await webuiContainers(docker)).map((c) => c.Id)).toEqual([before!.Id])
-    expect((await simState(port)).starts).toBe(1)
+    expect((await simState(port)).starts).toBe(2)
   })
 
   it('stop → start keeps the secret key and the data; update to another tag keeps them too', async () => {
@@ -215,7 +217,7 @@ describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
     await waitWebui(server, 'healthy again', (x) => x.state === 'healthy' && x.sync.state === 'in-sync')
     let st = await simState(port)
     expect(st.instanceId).toBe(instanceId)
-    expect(st.starts).toBe(2)
+    expect(st.starts).toBe(3)
     expect(st.secretKey.current).toBe(st.secretKey.firstStart)
 
     const up = await runJob(server, 'POST', '/webui/update', { tag: 'v0.6.33' })

@@ -74,6 +74,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     secrets,
     defaults: defaultSettings(opts.paths, env),
     logger,
+    env,
   })
   const initial = settings.get()
   const cpu = new CpuPool({

@@ -42,6 +42,11 @@ export const DeploymentSpec = z.object({
   /** Host port; absent = a free one chosen at deploy time. */
   hostPort: z.number().int().min(1).max(65535).optional(),
   restartPolicy: RestartPolicy.default('no'),
+  /**
+   * Share the host's IPC namespace (docker run --ipc=host) instead of a private /dev/shm of Settings.vllmShmSize.
+   * Off by default: with it the container sees the host's System V IPC and POSIX shared memory.
+   */
+  ipcHost: z.boolean().default(false),
   env: boundedRecord(EnvName, bounded(MAX.envValue)).default({}),
   /** vLLM flags by long name ("--max-model-len") → value; checked against the image's own flags. */
   args: boundedRecord(FlagName, ArgValue).default({}),

@@ -55,14 +55,16 @@ export interface SpecInput {
   listenInterface: string
   /** The image declares its own HEALTHCHECK. */
   imageHasHealthcheck: boolean
-  hfToken?: string
+  /** /dev/shm of the container (bytes, from Settings.vllmShmSize); unused when the deployment opts into host IPC. */
+  shmSizeBytes: number
 }
 
 const SEC = 1_000_000_000
 
 /**
  * The create call of a deployment's container: labels, read-only HF cache, offline hub, --model org/name
- * (works for both entrypoint styles), host IPC, GPUs by UUID, a /health HEALTHCHECK when the image has
+ * (works for both entrypoint styles), a private /dev/shm of the set size (host IPC only when the deployment opts in:
+ * vLLM's Docker docs accept either, see Settings.vllmShmSize), GPUs by UUID, a /health HEALTHCHECK when the image has
  * none, the container port published on the configured interface.
  */
 export function containerSpec(o: SpecInput): Dockerode.ContainerCreateOptions {
@@ -73,7 +75,6 @@ export function containerSpec(o: SpecInput): Dockerode.ContainerCreateOptions {
   if (tp > 1 || def.tensorParallelSize !== undefined) cmd.push('--tensor-parallel-size', String(tp))
   cmd.push(...o.argv)
   const env = Object.entries({ ...def.env, HF_HUB_OFFLINE: '1' }).map(([k, v]) => `${k}=${v}`)
-  if (o.hfToken && !('HF_TOKEN' in def.env)) env.push(`HF_TOKEN=${o.hfToken}`)
   const portKey = `${CONTAINER_PORT}/tcp`
   return {
     name: containerName(def),
@@ -104,7 +105,7 @@ export function containerSpec(o: SpecInput): Dockerode.ContainerCreateOptions {
         }),
     HostConfig: {
       Binds: [`${o.storePath}:${HF_CACHE_IN_CONTAINER}:ro`],
-      IpcMode: 'host',
+      ...(def.ipcHost ? { IpcMode: 'host' } : { ShmSize: o.shmSizeBytes }),
       PortBindings: { [portKey]: [{ HostIp: o.listenInterface, HostPort: String(o.hostPort) }] },
       RestartPolicy: def.restartPolicy === 'on-failure' ? { Name: 'on-failure', MaximumRetryCount: 3 } : { Name: def.restartPolicy === 'no' ? '' : def.restartPolicy },
       DeviceRequests: def.gpus.length ? [{ Driver: '', Count: 0, DeviceIDs: def.gpus, Capabilities: [['gpu']], Options: {} }] : [],

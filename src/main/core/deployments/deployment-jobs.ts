@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { Diagnosis } from '../../../shared/contract/deployments'
+import { sizeBytes } from '../../../shared/settings'
 import { AppError } from '../errors'
 import { toArgv, validateArgs } from '../engine/flags-validate'
 import { JobStop, type JobContext } from '../jobs/job-service'
@@ -99,7 +100,16 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
     if (hostPort && !(await portFree(iface, hostPort))) throw new AppError('CONFLICT', `Port ${hostPort} is in use on ${iface}.`, { fix: 'Choose another host port, or leave it empty for a free one.' })
     hostPort ??= await freePort(iface)
     ctx.progress({ message: 'Creating the container' })
-    const spec = containerSpec({ def, argv: toArgv(catalog.flags, def.args, def.extraArgs), storePath: model.location, commit: model.commit, hostPort, listenInterface: iface, imageHasHealthcheck: !!image.Config?.Healthcheck?.Test?.length })
+    const spec = containerSpec({
+      def,
+      argv: toArgv(catalog.flags, def.args, def.extraArgs),
+      storePath: model.location,
+      commit: model.commit,
+      hostPort,
+      listenInterface: iface,
+      imageHasHealthcheck: !!image.Config?.Healthcheck?.Test?.length,
+      shmSizeBytes: sizeBytes(svc.o.settings.get().vllmShmSize),
+    })
     const container = await docker.createContainer(spec)
     cid = container.id
     rt.patch({ containerId: cid, hostPort, endpoint: endpointOf(iface, hostPort), commit: model.commit })

@@ -83,16 +83,18 @@ export async function checkDisks(stores: StoreLocation[], home: string): Promise
 const TOKEN_URL = 'https://huggingface.co/settings/tokens'
 
 /** HF token saved, and accepted by the Hub when the Hub can be reached. */
-export async function checkHfToken(token: string | undefined, hubUrl: string): Promise<DoctorCheck> {
+/** `otherHubs`: Hubs a token is saved for (tokens are kept per Hub and never sent to another one). */
+export async function checkHfToken(token: string | undefined, hubUrl: string, otherHubs: string[] = []): Promise<DoctorCheck> {
   const id = 'hf-token'
   const title = 'Hugging Face token'
   if (!token) {
+    const others = otherHubs.length ? ` A token is saved for ${otherHubs.join(', ')}; it is not sent to this Hub.` : ''
     return {
       id,
       title,
       status: 'warn',
-      detail: 'No token saved: public models download fine, gated ones (Llama, Gemma, …) cannot.',
-      fix: `Create a read token at ${TOKEN_URL} and save it in Settings → Hugging Face token.`,
+      detail: `No token saved for ${hubUrl}: public models download fine, gated ones (Llama, Gemma, …) cannot.${others}`,
+      fix: `Create a read token for this Hub (at ${TOKEN_URL} for huggingface.co) and save it in Settings → Hugging Face token.`,
     }
   }
   try {

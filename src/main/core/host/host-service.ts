@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { DoctorCheck, DoctorReport, GpuDryRunResult, HostInventory } from '../../../shared/contract/host'
 import type { GpuService } from '../gpu/gpu-service'
 import type { SecretStore } from '../settings/secrets'
+import { hubUrl } from '../settings/hub'
 import type { SettingsService } from '../settings/settings-service'
 import { checkDocker, checkGpuSupport } from './checks-docker'
 import { checkDisks, checkDriver, checkHfToken, cudaVersion } from './checks-local'
@@ -40,7 +41,13 @@ export class HostService {
   }
 
   hubUrl(): string {
-    return (this.deps.settings.get().hubEndpoint || this.env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '')
+    return hubUrl(this.deps.settings.get(), this.env)
+  }
+
+  /** Hubs other than the current one that hold a token of their own. */
+  private otherHubs(): string[] {
+    const current = this.deps.secrets.scopeOf('hfToken')
+    return this.deps.secrets.savedScopes('hfToken').filter((h) => h !== current)
   }
 
   private async cudaFor(driver: string | null, signal?: AbortSignal): Promise<string | null> {
@@ -55,7 +62,7 @@ export class HostService {
     const [docker, disks, hf, cuda] = await Promise.all([
       this.checkDockerSafely(signal),
       checkDisks(settings.modelStores, this.env.HOME || homedir()),
-      checkHfToken(this.deps.secrets.get('hfToken'), this.hubUrl()),
+      checkHfToken(this.deps.secrets.get('hfToken'), this.hubUrl(), this.otherHubs()),
       this.cudaFor(snap.gpus.find((g) => g.driverVersion)?.driverVersion ?? null, signal),
     ])
     const proven = this.dryRunOk.get(this.deps.docker.endpoint())

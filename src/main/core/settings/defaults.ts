@@ -25,6 +25,7 @@ export function defaultSettings(paths: AppPaths, env: NodeJS.ProcessEnv = proces
     webuiImage: 'ghcr.io/open-webui/open-webui',
     webuiPort: 3000,
     tagRefreshTime: '03:00',
+    vllmShmSize: '10.24g',
     hubEndpoint: '',
     theme: 'system',
   }

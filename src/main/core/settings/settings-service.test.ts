@@ -9,20 +9,21 @@ import { defaultSettings } from './defaults'
 import { SecretStore } from './secrets'
 import { SettingsService } from './settings-service'
 
-function setup(initialFile?: string) {
+function setup(initialFile?: string, env: NodeJS.ProcessEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'inferadmin-settings-'))
   if (initialFile !== undefined) writeFileSync(join(dir, 'settings.json'), initialFile)
   const paths = { configDir: dir, dataDir: dir }
   const logger = silentLogger()
-  const make = () =>
+  const make = (secrets = new SecretStore(dir, fileModeCodec, logger)) =>
     new SettingsService({
       openFile: () => new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
       filePath: join(dir, 'settings.json'),
-      secrets: new SecretStore(dir, fileModeCodec, logger),
+      secrets,
       defaults: defaultSettings(paths, { INFERADMIN_HOME: dir }),
       logger,
+      env,
     })
-  return { dir, make }
+  return { dir, make, logger }
 }
 
 describe('SettingsService', () => {
@@ -76,12 +77,33 @@ describe('SettingsService', () => {
     const s = make()
     const view = s.update({ hfToken: 'hf_secretvalue123' })
     expect(view.hfToken).toEqual({ set: true })
+    expect(view.hfTokenHubs).toEqual({ hub: 'https://huggingface.co', otherHubs: [] })
     expect(JSON.stringify(view)).not.toContain('hf_secretvalue123')
     expect(readFileSync(join(dir, 'settings.json'), 'utf8')).not.toContain('hf_secretvalue123')
     expect(statSync(join(dir, 'secrets.json')).mode & 0o777).toBe(0o600)
     expect(make().view().hfToken.set).toBe(true)
     s.update({ hfToken: null })
     expect(make().view().hfToken.set).toBe(false)
+  })
+
+  it('a token saved before tokens were kept per Hub stays with the Hub in use then, and no other Hub gets it', () => {
+    const env = { HF_ENDPOINT: 'https://env-hub.example' }
+    const { dir, make, logger } = setup(JSON.stringify({ hubEndpoint: 'https://mirror.example/hf' }), env)
+    writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ hfToken: fileModeCodec.encrypt('hf_legacyvalue1').toString('base64') }))
+    const secrets = new SecretStore(dir, fileModeCodec, logger)
+    const s = make(secrets)
+    expect(secrets.get('hfToken')).toBe('hf_legacyvalue1')
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')))).toEqual(['hfToken@https://mirror.example'])
+    // Empty hubEndpoint → HF_ENDPOINT: another origin, so no token.
+    const view = s.update({ hubEndpoint: '' })
+    expect(secrets.get('hfToken')).toBeUndefined()
+    expect(view.hfToken).toEqual({ set: false })
+    expect(view.hfTokenHubs).toEqual({ hub: 'https://env-hub.example', otherHubs: ['https://mirror.example'] })
+    // Same origin, another path: the same Hub.
+    s.update({ hubEndpoint: 'https://mirror.example/other' })
+    expect(secrets.get('hfToken')).toBe('hf_legacyvalue1')
+    const again = make().view()
+    expect([again.hfToken, again.hfTokenHubs]).toEqual([{ set: true }, { hub: 'https://mirror.example', otherHubs: [] }])
   })
 
   it('notifies listeners with the new and previous values', () => {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { checkDefaultStore, Settings, type SettingsUpdate, type SettingsView } from '../../../shared/settings'
 import { AppError } from '../errors'
 import type { KeyValueFile, KeyValueFileFactory } from './backend'
+import { hubOrigin } from './hub'
 import { fieldErrors, summarizeFields } from './issues'
 import type { SecretStore } from './secrets'
 import { storeLocationErrors } from './store-locations'
@@ -19,6 +20,8 @@ export interface SettingsServiceDeps {
   logger: Logger
   /** The user's home folder (it may not be a store location); default: os.homedir(). */
   home?: string
+  /** For HF_ENDPOINT (the Hub when Settings.hubEndpoint is empty); default process.env. */
+  env?: NodeJS.ProcessEnv
 }
 
 /**
@@ -33,6 +36,9 @@ export class SettingsService {
 
   constructor(private readonly deps: SettingsServiceDeps) {
     this.load()
+    // One Hugging Face token per Hub: changing hubEndpoint (or HF_ENDPOINT) never hands the old Hub's token out.
+    const env = deps.env ?? process.env
+    deps.secrets.scopeBy('hfToken', () => hubOrigin(this.current, env))
   }
 
   private get home(): string {
@@ -47,9 +53,15 @@ export class SettingsService {
     return {
       settings: this.get(),
       hfToken: { set: this.deps.secrets.has('hfToken') },
+      hfTokenHubs: this.hfTokenHubs(),
       loadProblems: [...this.problems],
       configPath: this.file.path,
     }
+  }
+
+  private hfTokenHubs(): SettingsView['hfTokenHubs'] {
+    const hub = this.deps.secrets.scopeOf('hfToken') ?? ''
+    return { hub, otherHubs: this.deps.secrets.savedScopes('hfToken').filter((h) => h !== hub) }
   }
 
   /** Validates the whole result first; on any invalid field nothing is saved. */
@@ -69,6 +81,7 @@ export class SettingsService {
     const prev = this.current
     this.current = parsed.data
     this.file.store = { ...parsed.data }
+    // After the settings: a token sent with a new hubEndpoint is that Hub's.
     if (hfToken !== undefined) this.deps.secrets.set('hfToken', hfToken)
     this.problems = []
     this.deps.logger.info({ changed: Object.keys(rest) }, 'settings saved')

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import type Dockerode from 'dockerode'
 import { z } from 'zod'
 import { AppError } from '../errors'
 import type { JobContext } from '../jobs/job-service'
-import { WEBUI_CONTAINER, WEBUI_LABEL, WEBUI_VOLUME, webuiContainerSpec } from './webui-spec'
+import { AdminApiError, WebuiAdminClient } from './webui-admin'
+import { ADMIN_EMAIL, ADMIN_NAME, WEBUI_CONTAINER, WEBUI_LABEL, WEBUI_SETUP_CONTAINER, WEBUI_VOLUME } from './webui-spec'
+import { webuiContainerSpec } from './webui-spec'
 import type { WebuiService } from './webui-service'
 import { syncConnections } from './webui-sync'
 
@@ -74,17 +77,17 @@ async function startContainer(c: Dockerode.Container, port: number): Promise<voi
   }
 }
 
-async function healthOk(svc: WebuiService): Promise<boolean> {
+async function healthOk(url: string): Promise<boolean> {
   try {
-    const res = await fetch(`${svc.localUrl()}/health`, { signal: AbortSignal.timeout(2000) })
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })
     return res.ok && ((await res.json()) as { status?: unknown }).status === true
   } catch {
     return false
   }
 }
 
-/** Until Docker reports the container healthy (/health), or it exits. */
-async function waitHealthy(svc: WebuiService, c: Dockerode.Container, ctx: JobContext<unknown>): Promise<void> {
+/** Until Docker reports the container healthy (/health at `url`), or it exits. */
+async function waitHealthy(svc: WebuiService, c: Dockerode.Container, ctx: JobContext<unknown>, url = svc.localUrl()): Promise<void> {
   ctx.progress({ message: 'Waiting for Open WebUI to become healthy' })
   const deadline = Date.now() + HEALTHY_TIMEOUT_MS
   for (;;) {
@@ -95,11 +98,74 @@ async function waitHealthy(svc: WebuiService, c: Dockerode.Container, ctx: JobCo
     }
     if (info.State.Health?.Status === 'healthy') break
     // The real image checks every 30 s: our own GET /health ends the wait as soon as Open WebUI answers.
-    if (info.State.Status === 'running' && (await healthOk(svc))) break
+    if (info.State.Status === 'running' && (await healthOk(url))) break
     if (Date.now() > deadline) throw new AppError('UNAVAILABLE', `Open WebUI did not become healthy within ${HEALTHY_TIMEOUT_MS / 60_000} minutes.`, { fix: 'Read its log (docker logs inferadmin-open-webui).' })
     await new Promise((r) => setTimeout(r, 300))
   }
   await svc.refresh()
+}
+
+/** A setup container left behind by a crash mid-deploy (ours by its label; another one of that name is left alone). */
+async function removeSetupLeftover(svc: WebuiService): Promise<void> {
+  const docker = svc.o.docker()
+  const info = await docker.getContainer(WEBUI_SETUP_CONTAINER).inspect().catch(() => undefined)
+  if (info?.Config.Labels?.[WEBUI_LABEL.kind] === 'webui-setup') await docker.getContainer(info.Id).remove({ force: true })
+}
+
+/** Does publishing need the loopback-only first start (a new data volume, or one not known to hold accounts)? */
+async function needsFirstAdmin(svc: WebuiService, createdVolume: boolean): Promise<boolean> {
+  const id = await svc.volumeId()
+  return createdVolume || !id || svc.record.accountsVolume !== id
+}
+
+/**
+ * Open WebUI makes whoever signs up first its admin. So a data volume without accounts is first started in a
+ * setup container published on 127.0.0.1 only (a port Docker picks), InferAdmin signs its account up there
+ * (Open WebUI then closes sign-up itself), and only after that is the real container published on the listen
+ * interface: at no time can a client on the network sign up first. The setup container is always removed.
+ */
+async function createFirstAdmin(svc: WebuiService, tag: string, ctx: JobContext<unknown>): Promise<void> {
+  const docker = svc.o.docker()
+  ctx.progress({ message: "Creating InferAdmin's admin account (Open WebUI reachable from this machine only)" })
+  await removeSetupLeftover(svc)
+  const s = svc.o.settings.get()
+  const secretKey = svc.secret('webuiSecretKey')
+  const endpoints = svc.o.endpoints.list()
+  const spec = { image: s.webuiImage, tag, hostPort: 0, listenInterface: '127.0.0.1', secretKey, endpoints, setup: true }
+  let c: Dockerode.Container
+  try {
+    c = await docker.createContainer(webuiContainerSpec(spec))
+  } catch (err) {
+    const fix = 'Read the message above; check Docker on the System page.'
+    throw new AppError('UNAVAILABLE', `Docker could not create Open WebUI's setup container: ${dockerMessage(err)}`, { fix })
+  }
+  try {
+    await startContainer(c, 0)
+    const port = (await c.inspect()).NetworkSettings.Ports?.['8080/tcp']?.[0]?.HostPort
+    const checkDocker = 'Check Docker on the System page, then deploy again.'
+    if (!port) throw new AppError('UNAVAILABLE', 'Docker did not publish the setup container on 127.0.0.1.', { fix: checkDocker })
+    const url = `http://127.0.0.1:${port}`
+    await waitHealthy(svc, c, ctx, url)
+    const admin = new WebuiAdminClient(url, { email: ADMIN_EMAIL, name: ADMIN_NAME, password: svc.secret('webuiAdminPassword') })
+    try {
+      await admin.login(ctx.signal)
+    } catch (err) {
+      const e = err as AdminApiError
+      // 400/401/403: the data already has accounts (not ours, or ours changed by hand): sign-up cannot make a
+      // stranger admin any more, so publishing is safe; the status reports the admin problem after the start.
+      if (!(e instanceof AdminApiError) || e.status === null || ![400, 401, 403].includes(e.status)) {
+        const tail = await logTail(c)
+        const message = `InferAdmin could not create its admin account in Open WebUI: ${e.message}${tail ? `\n${tail}` : ''}`
+        const fix = 'Open WebUI stays unpublished until it has its admin. Read the lines above, then deploy again.'
+        throw new AppError('UNAVAILABLE', message, { fix })
+      }
+      svc.o.logger.warn({ err: e.message }, "Open WebUI already has accounts that are not InferAdmin's admin")
+    }
+    await svc.saveRecord({ accountsVolume: (await svc.volumeId()) || null })
+  } finally {
+    await c.stop({ t: 10 }).catch(() => undefined)
+    await c.remove({ force: true }).catch(() => undefined)
+  }
 }
 
 /** After healthy: our admin account and the connections. A failed sync is shown in the status, the job still succeeds. */
@@ -141,9 +207,11 @@ async function deploy(svc: WebuiService, ctx: JobContext<z.infer<typeof DeployPa
     await svc.assertPortFree(port)
     svc.secret('webuiAdminPassword')
     if (!(await svc.volumeExists())) {
-      await docker.createVolume({ Name: WEBUI_VOLUME, Labels: { [WEBUI_LABEL.managed]: 'true', [WEBUI_LABEL.kind]: 'webui' } })
+      const labels = { [WEBUI_LABEL.managed]: 'true', [WEBUI_LABEL.kind]: 'webui', [WEBUI_LABEL.volumeId]: randomUUID() }
+      await docker.createVolume({ Name: WEBUI_VOLUME, Labels: labels })
       createdVolume = true
     }
+    if (await needsFirstAdmin(svc, createdVolume)) await createFirstAdmin(svc, tag, ctx)
     ctx.progress({ message: 'Creating the container' })
     c = await createAndStart(svc, tag, port)
     // A new volume is a fresh install: its first sync owns the whole connection list.
@@ -203,6 +271,7 @@ async function update(svc: WebuiService, ctx: JobContext<z.infer<typeof UpdatePa
   await svc.o.docker().getContainer(info.Id).remove({ force: true })
   let c: Dockerode.Container
   try {
+    if (await needsFirstAdmin(svc, false)) await createFirstAdmin(svc, ctx.params.tag, ctx)
     c = await createAndStart(svc, ctx.params.tag, port)
   } catch (err) {
     await createAndStart(svc, oldTag, port).catch(() => undefined)
@@ -218,11 +287,13 @@ async function update(svc: WebuiService, ctx: JobContext<z.infer<typeof UpdatePa
 async function remove(svc: WebuiService, ctx: JobContext<z.infer<typeof DeleteParams>>): Promise<{ volumeRemoved: boolean }> {
   const info = await svc.container()
   if (info) await svc.o.docker().getContainer(info.Id).remove({ force: true })
+  // A setup container left by a crash mid-deploy would hold the volume.
+  await removeSetupLeftover(svc)
   let volumeRemoved = false
   if (ctx.params.data && (await svc.volumeExists())) {
     await svc.o.docker().getVolume(WEBUI_VOLUME).remove()
     volumeRemoved = true
-    await svc.saveRecord({ managedUrls: [], fresh: false })
+    await svc.saveRecord({ managedUrls: [], fresh: false, accountsVolume: null })
   }
   svc.setSync({ state: 'not-running', applied: [], message: null, fix: null })
   await svc.refresh()

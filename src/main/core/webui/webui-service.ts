@@ -45,7 +45,7 @@ interface Observed {
  */
 export class WebuiService {
   readonly store: WebuiStore
-  record: WebuiRecord = { tag: null, port: null, managedUrls: [], fresh: false }
+  record: WebuiRecord = { tag: null, port: null, managedUrls: [], fresh: false, accountsVolume: null }
   private observed: Observed = { reachable: true, volume: false }
   private sync: WebuiSync = { state: 'not-running', at: null, message: null, fix: null, applied: [] }
   private readonly listeners = new Set<(s: WebuiStatus) => void>()
@@ -144,11 +144,16 @@ export class WebuiService {
   }
 
   async volumeExists(): Promise<boolean> {
+    return (await this.volumeId()) !== null
+  }
+
+  /** The data volume's id label (tells a recreated volume from the one we know; '' on one without it); null without a volume. */
+  async volumeId(): Promise<string | null> {
     try {
-      await this.o.docker().getVolume(WEBUI_VOLUME).inspect()
-      return true
+      const v = (await this.o.docker().getVolume(WEBUI_VOLUME).inspect()) as { Labels?: Record<string, string> | null }
+      return v.Labels?.[WEBUI_LABEL.volumeId] ?? ''
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return false
+      if ((err as { statusCode?: number }).statusCode === 404) return null
       throw err
     }
   }

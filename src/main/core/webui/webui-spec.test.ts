@@ -22,6 +22,20 @@ describe('webuiContainerSpec', () => {
     expect(spec.Labels).toMatchObject({ 'inferadmin.managed': 'true', 'inferadmin.kind': 'webui', 'inferadmin.port': '3000', 'inferadmin.webui.tag': 'main' })
   })
 
+  it('asks for sign-up closed when published; only the setup container (127.0.0.1, a port Docker picks) has it open', () => {
+    const published = webuiContainerSpec({ ...base, endpoints: [] })
+    expect(published.Env).toContain('ENABLE_SIGNUP=false')
+    expect(published.name).toBe('inferadmin-open-webui')
+    const setup = webuiContainerSpec({ ...base, endpoints: [{ deploymentId: 'a', name: 'a', port: 8001 }], setup: true })
+    expect(setup.name).toBe('inferadmin-open-webui-setup')
+    const firstStart = ['ENABLE_SIGNUP=true', 'OPENAI_API_BASE_URLS=http://host.docker.internal:8001/v1', 'WEBUI_SECRET_KEY=s3cret']
+    expect(setup.Env).toEqual(expect.arrayContaining(firstStart))
+    expect(setup.HostConfig?.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] })
+    expect(setup.HostConfig?.RestartPolicy).toEqual({ Name: 'no' })
+    expect(setup.Labels).toMatchObject({ 'inferadmin.managed': 'true', 'inferadmin.kind': 'webui-setup' })
+    expect(setup.HostConfig?.Binds).toEqual([`${WEBUI_VOLUME}:/app/backend/data`])
+  })
+
   it('sets no URL list without ready deployments (the first sync then owns the list)', () => {
     const env = webuiContainerSpec({ ...base, endpoints: [] }).Env ?? []
     expect(env.some((e) => e.startsWith('OPENAI_API_BASE_URLS='))).toBe(false)

@@ -1,6 +1,8 @@
 import type Dockerode from 'dockerode'
 
 export const WEBUI_CONTAINER = 'inferadmin-open-webui'
+/** The short-lived container of a first start: reachable from this machine only until InferAdmin's admin exists. */
+export const WEBUI_SETUP_CONTAINER = 'inferadmin-open-webui-setup'
 export const WEBUI_VOLUME = 'inferadmin-open-webui-data'
 export const WEBUI_INTERNAL_PORT = 8080
 export const WEBUI_DATA_DIR = '/app/backend/data'
@@ -13,6 +15,8 @@ export const WEBUI_LABEL = {
   port: 'inferadmin.port',
   tag: 'inferadmin.webui.tag',
   volume: 'inferadmin.webui.volume',
+  /** On the data volume: a random id given at creation (Docker's CreatedAt follows the directory's mtime). */
+  volumeId: 'inferadmin.webui.volume-id',
 } as const
 
 /** A model endpoint Open WebUI should list. */
@@ -40,12 +44,22 @@ export interface WebuiSpecInput {
   listenInterface: string
   secretKey: string
   endpoints: ModelEndpoint[]
+  /**
+   * The setup container of a first start: published on 127.0.0.1 at a port Docker picks, sign-up open so that
+   * InferAdmin's account becomes the admin (Open WebUI makes the first account to sign up its admin and then
+   * closes sign-up — routers/auths.py `signup`), no restart. Nobody on the network can reach it.
+   */
+  setup?: boolean
 }
+
+/** Where a setup container is published: this machine only, a port Docker picks. */
+const LOOPBACK_ANY_PORT = { HostIp: '127.0.0.1', HostPort: '' }
 
 /**
  * The create call: the data volume at /app/backend/data, host.docker.internal → host gateway, the port on the
  * configured interface, labels, and the first-start configuration (PersistentConfig: later changes go
- * through the admin API, see webui-admin.ts).
+ * through the admin API, see webui-admin.ts). Only a setup container (o.setup) starts with sign-up open; the
+ * published one asks for it closed (its database already says so after the setup, PersistentConfig).
  */
 export function webuiContainerSpec(o: WebuiSpecInput): Dockerode.ContainerCreateOptions {
   const portKey = `${WEBUI_INTERNAL_PORT}/tcp`
@@ -54,8 +68,7 @@ export function webuiContainerSpec(o: WebuiSpecInput): Dockerode.ContainerCreate
     'WEBUI_AUTH=true',
     'ENABLE_OPENAI_API=true',
     'ENABLE_OLLAMA_API=false',
-    // Our admin account is created right after the first start; sign-up stays open for the owner's account.
-    'ENABLE_SIGNUP=true',
+    `ENABLE_SIGNUP=${o.setup ? 'true' : 'false'}`,
     'DEFAULT_USER_ROLE=pending',
   ]
   if (o.endpoints.length) {
@@ -63,12 +76,13 @@ export function webuiContainerSpec(o: WebuiSpecInput): Dockerode.ContainerCreate
     env.push(`OPENAI_API_KEYS=${o.endpoints.map((e) => e.apiKey ?? '').join(';')}`)
   }
   return {
-    name: WEBUI_CONTAINER,
+    name: o.setup ? WEBUI_SETUP_CONTAINER : WEBUI_CONTAINER,
     Image: `${o.image}:${o.tag}`,
     Env: env,
     Labels: {
       [WEBUI_LABEL.managed]: 'true',
-      [WEBUI_LABEL.kind]: 'webui',
+      // Not 'webui': the status, the events and adoption never take the setup container for Open WebUI itself.
+      [WEBUI_LABEL.kind]: o.setup ? 'webui-setup' : 'webui',
       [WEBUI_LABEL.port]: String(o.hostPort),
       [WEBUI_LABEL.tag]: o.tag,
       [WEBUI_LABEL.volume]: WEBUI_VOLUME,
@@ -77,8 +91,8 @@ export function webuiContainerSpec(o: WebuiSpecInput): Dockerode.ContainerCreate
     HostConfig: {
       Binds: [`${WEBUI_VOLUME}:${WEBUI_DATA_DIR}`],
       ExtraHosts: ['host.docker.internal:host-gateway'],
-      PortBindings: { [portKey]: [{ HostIp: o.listenInterface, HostPort: String(o.hostPort) }] },
-      RestartPolicy: { Name: 'unless-stopped' },
+      PortBindings: { [portKey]: [o.setup ? LOOPBACK_ANY_PORT : { HostIp: o.listenInterface, HostPort: String(o.hostPort) }] },
+      RestartPolicy: { Name: o.setup ? 'no' : 'unless-stopped' },
     },
   }
 }

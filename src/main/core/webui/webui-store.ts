@@ -9,9 +9,14 @@ export interface WebuiRecord {
   managedUrls: string[]
   /** Deployed but not synced yet: the first sync replaces Open WebUI's whole list. */
   fresh: boolean
+  /**
+   * Id (label) of the data volume known to hold accounts (InferAdmin's admin): only then may Open WebUI be
+   * published without the loopback-only first start (sign-up can no longer make a stranger its admin).
+   */
+  accountsVolume: string | null
 }
 
-const EMPTY: WebuiRecord = { tag: null, port: null, managedUrls: [], fresh: false }
+const EMPTY: WebuiRecord = { tag: null, port: null, managedUrls: [], fresh: false, accountsVolume: null }
 
 export class WebuiStore {
   private readonly file: string

@@ -96,6 +96,15 @@ export const sections: SectionSpec[] = [
         mono: true,
       },
       {
+        key: 'vllmShmSize',
+        label: 'vLLM shared memory',
+        description:
+          '/dev/shm of each vLLM container, as docker run --shm-size takes it (e.g. 10.24g, 16g). PyTorch needs it for ' +
+          "tensor parallel; a deployment can use the host's IPC namespace instead (its advanced options).",
+        placeholder: '10.24g',
+        mono: true,
+      },
+      {
         key: 'webuiImage',
         label: 'Open WebUI image repository',
         description: 'Image of Open WebUI (the tag is chosen when deploying or updating it).',
