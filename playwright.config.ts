@@ -10,8 +10,11 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   forbidOnly: !!process.env.CI,
-  timeout: 30_000,
-  expect: { timeout: 10_000 },
+  // Liveness bounds, not speed targets: every wait is on a condition (auto-waiting locators, expect.poll), and
+  // these only decide when a wait that never ends is a failure. On CI's 2 cores beside dockerd, the stand-ins
+  // and Chromium a page that answers in 1 s unloaded took 10-20 s, and tests failed at the old 30 s / 10 s.
+  timeout: 90_000,
+  expect: { timeout: 20_000 },
   reporter: 'list',
   outputDir: 'test-results',
   use: {

@@ -49,7 +49,7 @@ test.describe('Models', () => {
 
       // done: the model is listed with its size and revision; the download card goes
       const model = models.model(REPO)
-      await expect(model).toBeVisible({ timeout: 20_000 })
+      await expect(model).toBeVisible()
       await expect(model.getByTestId('model-size')).toHaveText('7.0 MiB')
       await expect(model).toContainText('main ·')
       await expect(download).toBeHidden()

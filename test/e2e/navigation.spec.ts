@@ -44,7 +44,7 @@ test.describe('app frame', () => {
     // The stream keeps pushing: the "updated" time changes.
     const updated = app.page.getByText(/^updated /)
     const first = await updated.textContent()
-    await expect(updated).not.toHaveText(first ?? '', { timeout: 5000 })
+    await expect(updated).not.toHaveText(first ?? '')
 
     const info = app.page.getByRole('definition')
     await expect(info.filter({ hasText: 'Headless server' })).toBeVisible()

@@ -85,14 +85,14 @@ test.describe('Open WebUI', () => {
     await expect(webui.openLink).toHaveAttribute('href', url)
     await expect(webui.openLink).toHaveAttribute('target', '_blank')
     await expect(webui.address).toHaveText(url)
-    await expect(webui.connections.getByTestId('sync-state')).toHaveText('In sync', { timeout: 20_000 })
+    await expect(webui.connections.getByTestId('sync-state')).toHaveText('In sync')
     await expect(webui.connections.getByRole('listitem')).toHaveText([`e2e-chat http://host.docker.internal:${vllmPort}/v1`].map((t) => new RegExp(t.replace(/ /, '\\s*').replace(/[.]/g, '\\.'))))
     // The link leads to Open WebUI itself.
     expect(await (await fetch(url)).text()).toContain('<title>Open WebUI</title>')
 
     // Stop → Start, then update to another tag: the same address, the data kept.
     await webui.status.getByRole('button', { name: 'Stop' }).click()
-    await expect(webui.state).toHaveText('Stopped', { timeout: 20_000 })
+    await expect(webui.state).toHaveText('Stopped')
     await expect(webui.openLink).toHaveCount(0)
     await webui.status.getByRole('button', { name: 'Start' }).click()
     await expect(webui.state).toHaveText('Running', { timeout: 30_000 })
@@ -104,7 +104,7 @@ test.describe('Open WebUI', () => {
 
     const label = await webui.delete(true)
     expect(label).toMatch(/inferadmin-open-webui-data \(\d+(\.\d)? (B|KiB|MiB)\)/)
-    await expect(webui.state).toHaveText('Not deployed', { timeout: 20_000 })
+    await expect(webui.state).toHaveText('Not deployed')
     await expect(webui.openLink).toHaveCount(0)
     await expect.poll(() => docker.getVolume(VOLUME).inspect().then(() => true, () => false)).toBe(false)
   })
