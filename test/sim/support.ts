@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Docker from 'dockerode'
 import { inject } from 'vitest'
+import { demuxStreams } from '../../src/main/core/docker/frames'
 import { seedModel } from './seed.js'
 
 /**
@@ -76,18 +77,7 @@ export async function runVllm(docker: Docker, o: RunOptions): Promise<{ containe
 
 /** stdout+stderr of a container (the multiplexed stream decoded). */
 export async function logs(c: Docker.Container): Promise<{ stdout: string; stderr: string; all: string }> {
-  const raw = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer
-  const out: string[] = []
-  const err: string[] = []
-  const all: string[] = []
-  for (let i = 0; i + 8 <= raw.length; ) {
-    const len = raw.readUInt32BE(i + 4)
-    const chunk = raw.subarray(i + 8, i + 8 + len).toString('utf8')
-    ;(raw[i] === 2 ? err : out).push(chunk)
-    all.push(chunk)
-    i += 8 + len
-  }
-  return { stdout: out.join(''), stderr: err.join(''), all: all.join('') }
+  return demuxStreams((await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer)
 }
 
 /** Wait for the container to exit; returns its exit code. */

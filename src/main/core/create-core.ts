@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { AppInfo } from '../../shared/contract/system'
 import { DeploymentService } from './deployments/deployment-service'
+import { withDefaultTag } from './docker/image-ref'
 import { createGpuMetrics } from './gpu/metrics'
 import { GpuService, type GpuTuning } from './gpu/gpu-service'
 import { createDockerPidResolver } from './gpu/pid-resolver'
@@ -9,7 +10,7 @@ import { gpuWorkerBeside, nvidiaSmiPath } from './gpu/worker-file'
 import { catalogFlagSet } from './engine/versions-diff'
 import { AlwaysLatestRedeployer, latestReleaseSource } from './engine/versions-redeploy'
 import { EngineVersionsService } from './engine/versions-service'
-import { DockerEndpoint } from './host/docker-endpoint'
+import { DockerEndpoint } from './docker/endpoint'
 import { HostService } from './host/host-service'
 import { JobService } from './jobs/job-service'
 import { ModelService, type ModelServiceOptions } from './models/model-service'
@@ -104,7 +105,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   await deployments.init()
   await webui.init()
   // Prune/DELETE keep images a deployment definition names, even with no container.
-  engine.setImageUsage(async () => deployments.list().map((d) => ({ ref: /:[^/]+$/.test(d.definition.image.split('@')[0] ?? '') ? d.definition.image : `${d.definition.image}:latest`, by: d.definition.name })))
+  engine.setImageUsage(async () => deployments.list().map((d) => ({ ref: withDefaultTag(d.definition.image), by: d.definition.name })))
   engine.setFlagSource(async (ref) => catalogFlagSet(await deployments.flags.forImage(ref)))
   const alwaysLatest = new AlwaysLatestRedeployer({ engine, deployments, jobs, logger })
   await engine.start()

@@ -5,6 +5,7 @@ import { RPCHandler } from '@orpc/server/ws'
 import type { Logger } from 'pino'
 import { WebSocketServer } from 'ws'
 import { API_PREFIX, RPC_PATH } from '../../shared/contract'
+import { httpUrl } from '../core/docker/net'
 import type { AppRouter } from '../core/router'
 import { type AuthVia, originAllowed, TokenAuth } from './auth'
 import { acceptJsonBody, crossSiteRefusal, HostCheck, MAX_WS_MESSAGE_BYTES, misdirected, sendError } from './guards'
@@ -146,8 +147,7 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
     server.listen(opts.port, opts.host, () => {
       server.off('error', reject)
       const port = (server.address() as AddressInfo).port
-      const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host
-      serverUrl = `http://${shownHost}:${port}`
+      serverUrl = httpUrl(opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host, port)
       hosts = new HostCheck(opts.host, port, opts.allowedHosts)
       resolve()
     })

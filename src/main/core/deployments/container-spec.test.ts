@@ -1,9 +1,8 @@
-import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import type { DeploymentDefinition } from '../../../shared/contract/deployments'
 import { Settings, sizeBytes } from '../../../shared/settings'
 import { defaultSettings } from '../settings/defaults'
-import { containerName, containerSpec, freePort, portFree, type SpecInput } from './container-spec'
+import { containerName, containerSpec, type SpecInput } from './container-spec'
 
 const def: DeploymentDefinition = {
   id: '0b59584f-0224-40ce-97b7-40a294c90170',
@@ -84,18 +83,5 @@ describe('container create options', () => {
     expect(s.Cmd).toEqual(['--model', 'a/b', '--revision', 'd'.repeat(40)])
     expect(s.Healthcheck?.Test?.[1]).toContain('http://127.0.0.1:8000/health')
     expect(containerName({ id: 'x', name: '***' })).toBe('inferadmin-deployment-x')
-  })
-
-  it('finds a free port and sees it taken', async () => {
-    const port = await freePort('127.0.0.1')
-    expect(port).toBeGreaterThan(0)
-    expect(await portFree('127.0.0.1', port)).toBe(true)
-    const srv = createServer().listen(port, '127.0.0.1')
-    await new Promise((r) => srv.once('listening', r))
-    try {
-      expect(await portFree('127.0.0.1', port)).toBe(false)
-    } finally {
-      srv.close()
-    }
   })
 })

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net'
 import type Dockerode from 'dockerode'
 import type { DeploymentDefinition } from '../../../shared/contract/deployments'
 
@@ -14,30 +13,6 @@ export const LABEL = {
   revision: 'inferadmin.revision',
   port: 'inferadmin.port',
 } as const
-
-/** Ask the OS for a free TCP port on `host`. */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.unref()
-    srv.once('error', reject)
-    srv.listen(0, host, () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr ? addr.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-/** Is `port` free on `host`? */
-export function portFree(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer()
-    srv.unref()
-    srv.once('error', () => resolve(false))
-    srv.listen(port, host, () => srv.close(() => resolve(true)))
-  })
-}
 
 export function containerName(def: Pick<DeploymentDefinition, 'id' | 'name'>): string {
   const slug = def.name.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'deployment'

@@ -1,12 +1,15 @@
 import { z } from 'zod'
 import type { Diagnosis } from '../../../shared/contract/deployments'
 import { sizeBytes } from '../../../shared/settings'
+import { dockerUnreachable } from '../docker/errors'
+import { repoDigest } from '../docker/image-ref'
+import { freePort, portFree } from '../docker/net'
 import { AppError } from '../errors'
 import { toArgv, validateArgs } from '../engine/flags-validate'
 import { JobStop, type JobContext } from '../jobs/job-service'
-import { containerSpec, freePort, portFree } from './container-spec'
+import { containerSpec } from './container-spec'
 import type { DeploymentService } from './deployment-service'
-import { endpointOf, reachHost } from './deployment-monitor'
+import { endpointOf } from './deployment-monitor'
 import { resolveLatestImage } from './latest-release'
 import { diagnose } from './log-analysis'
 import type { Runtime } from './runtime'
@@ -86,10 +89,9 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
       image = await docker.getImage(def.image).inspect()
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('NOT_FOUND', `The image ${def.image} is not pulled.`, { fix: 'Pull it on the vLLM versions page (or pick a pulled one), then deploy.' })
-      throw new AppError('UNAVAILABLE', `Docker is not reachable: ${(err as Error).message}`, { fix: 'Start Docker, or check the Docker endpoint in Settings.' })
+      throw dockerUnreachable(err)
     }
-    const repo = def.image.split('@')[0]!.replace(/:[^/:]+$/, '')
-    await svc.recordImageDigest(id, (image.RepoDigests ?? []).find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? null)
+    await svc.recordImageDigest(id, repoDigest(image.RepoDigests, def.image))
     const catalog = await svc.flags.forImage(def.image, ctx.signal)
     const problems = validateArgs(catalog.flags, def.args, def.extraArgs, def.image)
     if (problems.length) throw new AppError('BAD_REQUEST', `Arguments rejected by ${def.image}: ${problems.map((p) => p.message).join(' ')}`, { fix: 'Edit the deployment: remove or correct the named flags.' })
@@ -135,12 +137,13 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
     rt.busy--
   }
   // The container runs: follow the state machine until ready, failed or stopped.
-  const host = reachHost(svc.o.settings.get().listenInterface)
+  const iface = svc.o.settings.get().listenInterface
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
       const st = rt.status
       if (st.containerId !== cid && st.state !== 'failed') return finish(() => reject(new AppError('CONFLICT', 'Another operation replaced the container.', { fix: 'See the deployment status.' })))
-      if (st.state === 'ready') return finish(() => resolve({ state: 'ready', endpoint: st.endpoint ?? `http://${host}:${st.hostPort}/v1` }))
+      const endpoint = st.endpoint ?? endpointOf(iface, st.hostPort ?? 0)
+      if (st.state === 'ready') return finish(() => resolve({ state: 'ready', endpoint }))
       if (st.state === 'failed') return finish(() => reject(new AppError('UNAVAILABLE', st.diagnosis?.reason ?? 'The deployment failed.', { fix: st.diagnosis?.fix ? `${st.diagnosis.hint} (one-click fix: ${st.diagnosis.fix.label})` : (st.diagnosis?.hint ?? 'Read the log.') })))
       if (st.state === 'stopped') return finish(() => reject(new AppError('CONFLICT', 'It was stopped before it became ready.', { fix: 'Start it again.' })))
       ctx.progress({ message: st.phase ? `Loading: ${st.phase}` : st.state, bytesDone: Math.round((st.progress ?? 0) * 100), bytesTotal: 100 })

@@ -2,10 +2,11 @@ import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
 import type { DeploymentDefinition, OrphanContainer } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
+import { DockerEvents, type ContainerEvent } from '../docker/events'
+import { httpUrl, reachHost } from '../docker/net'
 import type { GpuService } from '../gpu/gpu-service'
 import type { SettingsService } from '../settings/settings-service'
 import { LABEL } from './container-spec'
-import { DockerEvents, type ContainerEvent } from './docker-events'
 import { diagnose, phaseOf, READY_LINE } from './log-analysis'
 import { LogFollower, parseLogBuffer } from './log-follower'
 import { Runtime } from './runtime'
@@ -24,14 +25,9 @@ export interface MonitorDeps {
   orphansChanged: (o: OrphanContainer[]) => void
 }
 
-/** Where the app reaches a container's published port. */
-export function reachHost(iface: string): string {
-  return iface === '0.0.0.0' || iface === '' ? '127.0.0.1' : iface === '::' ? '::1' : iface
-}
-
+/** The OpenAI-compatible base URL of a container published on `iface`:`port`. */
 export function endpointOf(iface: string, port: number): string {
-  const h = reachHost(iface)
-  return `http://${h.includes(':') ? `[${h}]` : h}:${port}/v1`
+  return httpUrl(reachHost(iface), port, '/v1')
 }
 
 /**
@@ -243,7 +239,7 @@ export class DeploymentMonitor {
         if (port) {
           try {
             const host = reachHost(this.d.settings.get().listenInterface)
-            const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/health`, { signal: AbortSignal.timeout(2000) })
+            const res = await fetch(httpUrl(host, port, '/health'), { signal: AbortSignal.timeout(2000) })
             if (res.ok) {
               this.markReady(rt)
               return

@@ -3,7 +3,7 @@ import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { DeploymentSpec } from '../../../shared/contract/deployments'
 import { AppError } from '../errors'
-import { isNewerRelease, resolveLatestImage, splitImage, type LatestReleaseSource } from './latest-release'
+import { isNewerRelease, resolveLatestImage, type LatestReleaseSource } from './latest-release'
 
 const REPO = 'registry.local:5000/vllm/vllm-openai'
 
@@ -81,12 +81,6 @@ describe('always-latest resolution at deploy', () => {
 })
 
 describe('helpers', () => {
-  it('splitImage keeps a registry port in the repository', () => {
-    expect(splitImage(`${REPO}:v0.21.0`)).toEqual({ repository: REPO, tag: 'v0.21.0' })
-    expect(splitImage(REPO)).toEqual({ repository: REPO, tag: null })
-    expect(splitImage(`vllm/vllm-openai:v0.21.0@sha256:${'b'.repeat(64)}`)).toEqual({ repository: 'vllm/vllm-openai', tag: 'v0.21.0' })
-  })
-
   it('a deployment image may name a registry or mirror with a port (the versions repository can be one)', () => {
     const image = (ref: string): boolean => DeploymentSpec.shape.image.safeParse(ref).success
     expect(image(`${REPO}:v0.21.0`)).toBe(true)

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { splitImage } from '../docker/image-ref'
 import { compareVersions, parseTag } from '../engine/tags'
 
 /**
@@ -10,13 +11,6 @@ export interface LatestReleaseSource {
   resolveLatestRelease(repository: string): Promise<{ tag: string; digest: string | null; ref: string }>
   /** Makes `ref` local (a pull job when missing, awaited); throws when the pull fails or `signal` aborts. */
   ensurePulled(ref: string, signal: AbortSignal, onProgress?: (message: string) => void): Promise<void>
-}
-
-/** `repo:tag[@digest]` → repository and tag (tag null when the reference names none). */
-export function splitImage(image: string): { repository: string; tag: string | null } {
-  const noDigest = image.split('@')[0] ?? image
-  const m = /^(.*):([^/:]+)$/.exec(noDigest)
-  return m ? { repository: m[1] as string, tag: m[2] as string } : { repository: noDigest, tag: null }
 }
 
 /** Whether `candidate` (a release tag) should replace `current`: newer, or the current tag is not a release at all. */

@@ -1,12 +1,12 @@
-import { PassThrough } from 'node:stream'
 import type Dockerode from 'dockerode'
 import type { LogLine } from '../../../shared/contract/deployments'
+import { demuxFrames, FrameDemuxer } from '../docker/frames'
 
-/** Splits a docker log stream (timestamps on) into lines. */
-function lineSplitter(stream: LogLine['stream'], onLine: (l: LogLine) => void): (chunk: Buffer) => void {
+/** Splits one stream of a docker log (timestamps on) into lines. */
+function lineSplitter(stream: LogLine['stream'], onLine: (l: LogLine) => void): (text: string) => void {
   let rest = ''
-  return (chunk) => {
-    rest += chunk.toString('utf8')
+  return (text) => {
+    rest += text
     const parts = rest.split('\n')
     rest = parts.pop() ?? ''
     for (const p of parts) onLine(parseLine(stream, p))
@@ -21,13 +21,7 @@ export function parseLine(stream: LogLine['stream'], raw: string): LogLine {
 /** Demultiplexed, timestamped lines of a non-TTY `docker logs` buffer. */
 export function parseLogBuffer(raw: Buffer): LogLine[] {
   const out: LogLine[] = []
-  for (let i = 0; i + 8 <= raw.length; ) {
-    const len = raw.readUInt32BE(i + 4)
-    const stream = raw[i] === 2 ? 'stderr' : 'stdout'
-    const text = raw.subarray(i + 8, i + 8 + len).toString('utf8')
-    for (const l of text.split('\n')) if (l) out.push(parseLine(stream, l))
-    i += 8 + len
-  }
+  for (const f of demuxFrames(raw)) for (const l of f.text.split('\n')) if (l) out.push(parseLine(f.stream, l))
   return out
 }
 
@@ -52,11 +46,9 @@ export class LogFollower {
       return
     }
     this.stream = s
-    const out = new PassThrough()
-    const err = new PassThrough()
-    out.on('data', lineSplitter('stdout', this.onLine))
-    err.on('data', lineSplitter('stderr', this.onLine))
-    this.container.modem.demuxStream(s, out, err)
+    const lines = { stdout: lineSplitter('stdout', this.onLine), stderr: lineSplitter('stderr', this.onLine) }
+    const frames = new FrameDemuxer((stream, text) => lines[stream](text))
+    s.on('data', (chunk: Buffer) => frames.push(chunk))
     let ended = false
     const end = (): void => {
       if (ended) return

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
 import type { ArgProblem, ArgValue, FlagCatalogView, FlagInfo } from '../../../shared/contract/deployments'
+import { demuxText } from '../docker/frames'
 import { BUNDLED_LABEL, bundledFlag, bundledFlags } from './flags-bundled'
 import { parseArgparseHelp, type ParsedFlag } from './flags-help'
 import { validateArgs } from './flags-validate'
@@ -11,17 +12,6 @@ export type FlagCatalog = FlagCatalogView
 
 const HELP_TIMEOUT_MS = 90_000
 const CACHE_VERSION = 1
-
-/** Demultiplex a non-TTY docker log buffer into text. */
-export function demuxLogs(raw: Buffer): string {
-  let out = ''
-  for (let i = 0; i + 8 <= raw.length; ) {
-    const len = raw.readUInt32BE(i + 4)
-    out += raw.subarray(i + 8, i + 8 + len).toString('utf8')
-    i += 8 + len
-  }
-  return out
-}
 
 /** Fill what the help text cannot say (types of None-default flags, numeric bounds) from the bundled list. */
 function enrich(parsed: ParsedFlag[]): FlagInfo[] {
@@ -132,7 +122,7 @@ export class FlagCatalogService {
       await c.start()
       const r = (await c.wait()) as { StatusCode: number }
       const raw = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer
-      return { out: demuxLogs(raw), code: r.StatusCode }
+      return { out: demuxText(raw), code: r.StatusCode }
     } finally {
       clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)

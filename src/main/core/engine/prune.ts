@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode'
 import { z } from 'zod'
 import type { LocalImage, PruneResult } from '../../../shared/contract/engine'
+import { repoDigest } from '../docker/image-ref'
 import { AppError } from '../errors'
 import type { JobKindDef } from '../jobs/job-service'
 import { formatBytes } from '../models/disk'
@@ -21,7 +22,7 @@ export async function localImages(docker: Dockerode, repository: string, usage: 
     for (const ref of img.RepoTags ?? []) {
       if (!ref.startsWith(`${repository}:`)) continue
       const tag = ref.slice(repository.length + 1)
-      const digest = (img.RepoDigests ?? []).find((d) => d.startsWith(`${repository}@`))?.split('@')[1] ?? null
+      const digest = repoDigest(img.RepoDigests, ref)
       const inUse = new Set(byImage.get(img.Id) ?? [])
       for (const u of used) if (u.ref === ref || (digest && u.ref.endsWith(`@${digest}`))) inUse.add(`deployment ${u.by}`)
       out.push({ tag, ref, id: img.Id, digest, sizeBytes: img.Size, created: new Date(img.Created * 1000).toISOString(), inUseBy: [...inUse].sort() })

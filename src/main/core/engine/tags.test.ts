@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseHubPage } from './dockerhub'
-import { PullProgress, pullError } from './pull'
+import { PullProgress, pullError } from '../docker/pull'
 import { nextLink, parseChallenge, parseRepository, registryBaseUrl } from './registry'
 import { classify, compareVersions, parseTag, type RawTag } from './tags'
 import { lastSlot, missedRun, nextSlot } from './versions-cache'

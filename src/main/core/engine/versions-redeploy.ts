@@ -4,6 +4,8 @@ import type { DeploymentDefinition, DeploymentSpecInput } from '../../../shared/
 import type { Job } from '../../../shared/contract/jobs'
 import type { NewRelease } from '../../../shared/contract/engine'
 import type { LatestReleaseSource } from '../deployments/latest-release'
+import { parseImageRef } from '../docker/image-ref'
+import { imagePresent } from '../docker/pull'
 import type { JobService } from '../jobs/job-service'
 import type { EngineVersionsService } from './versions-service'
 
@@ -93,12 +95,8 @@ export function latestReleaseSource(engine: EngineVersionsService, jobs: JobServ
   return {
     resolveLatestRelease: (repository) => engine.resolveLatestRelease(repository),
     ensurePulled: async (ref, signal, onProgress) => {
-      const present = await docker()
-        .getImage(ref)
-        .inspect()
-        .then(() => true, () => false)
-      if (present) return
-      const tag = ref.slice(ref.lastIndexOf(':') + 1)
+      if (await imagePresent(docker(), ref)) return
+      const tag = parseImageRef(ref).tag ?? 'latest'
       const job = await engine.pull(tag)
       onProgress?.(`Pulling ${ref}`)
       const sub = jobs.onUpdate((j) => {

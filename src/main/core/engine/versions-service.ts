@@ -20,7 +20,9 @@ import type { Logger } from 'pino'
 import type { EngineEvent, FlagDiff, LocalImage, NewRelease, PruneResult, TagList } from '../../../shared/contract/engine'
 import type { Job } from '../../../shared/contract/jobs'
 import { AppError } from '../errors'
-import type { DockerEndpoint } from '../host/docker-endpoint'
+import { repoDigest } from '../docker/image-ref'
+import { imagePresent } from '../docker/pull'
+import type { DockerEndpoint } from '../docker/endpoint'
 import type { JobService } from '../jobs/job-service'
 import { diskSpace, formatBytes, spaceMargin } from '../models/disk'
 import type { SettingsService } from '../settings/settings-service'
@@ -221,9 +223,8 @@ export class EngineVersionsService {
 
   /** Digest of a local image ref (repository@sha256 of the configured repository), for deployments to record. */
   async localDigest(ref: string): Promise<string | null> {
-    const repo = ref.replace(/:[^/:]+$/, '')
     const info = await this.docker().getImage(ref).inspect()
-    return (info.RepoDigests ?? []).find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? null
+    return repoDigest(info.RepoDigests, ref)
   }
 
   async resolveLatestRelease(repository?: string): Promise<{ tag: string; digest: string | null; ref: string }> {
@@ -263,7 +264,7 @@ export class EngineVersionsService {
       const problem = pullSpaceProblem(manifest.sizeBytes, space.freeBytes, space.totalBytes, root)
       if (problem) throw new AppError('CONFLICT', problem.message, { fix: problem.fix })
     }
-    const existed = await docker.getImage(ref).inspect().then(() => true, () => false)
+    const existed = await imagePresent(docker, ref)
     return this.o.jobs.start('engine.pull', { title: `Pull ${ref}`, target: ref, params: { repository: repo.display, tag, layers: manifest?.layers ?? [], existed } })
   }
 

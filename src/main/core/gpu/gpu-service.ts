@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import type { GpuFault, GpuHistory, GpusSnapshot } from '../../../shared/contract/gpu'
+import { Backoff } from '../backoff.js'
 import type { SettingsService } from '../settings/settings-service'
 import { attribute, type ContainerRef, type PidResolver } from './attribution'
 import { GpuHistoryStore } from './history'
@@ -51,13 +52,15 @@ export class GpuService {
   private readonly tuning: GpuTuning
   private readonly resolveAbort = new AbortController()
   private resolving = false
-  private workerRestarts = 0
+  /** Delay before starting a new sampler worker after one exited (reset by its first sample). */
+  private readonly workerRestarts: Backoff
   private disposed: Promise<void> | undefined
   private readonly unsubscribe: { dispose(): void }
 
   constructor(private readonly deps: GpuServiceDeps) {
     this.tuning = { ...DEFAULT_TUNING, ...deps.tuning }
     this.history = new GpuHistoryStore(this.tuning.historyCapacity)
+    this.workerRestarts = new Backoff({ initialMs: this.tuning.backoff.initialMs, maxMs: 60_000, jitter: 0 })
     this.current = this.build()
     this.unsubscribe = deps.settings.onChange((next, prev) => {
       if (next.gpuRefreshMs !== prev.gpuRefreshMs) {
@@ -81,7 +84,7 @@ export class GpuService {
       if (this.worker !== worker) return
       this.worker = undefined
       if (this.disposed) return
-      const delay = Math.min(60_000, this.tuning.backoff.initialMs * 2 ** this.workerRestarts++)
+      const delay = this.workerRestarts.next()
       this.deps.logger.error({ code, delay }, 'GPU sampler worker exited; starting a new one')
       setTimeout(() => this.start(), delay).unref()
     })
@@ -124,7 +127,7 @@ export class GpuService {
   private onMessage(msg: FromWorker): void {
     switch (msg.type) {
       case 'sample':
-        this.workerRestarts = 0
+        this.workerRestarts.reset()
         if (msg.partialFault) this.setFault(msg.partialFault, 0, null)
         else if (this.fault) {
           this.deps.logger.info({ after: this.fault.kind }, 'GPU telemetry is back')

@@ -2,6 +2,7 @@ import { access, constants, readdir } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import type Dockerode from 'dockerode'
 import type { DoctorCheck } from '../../../shared/contract/host'
+import { dockerUnreachableText } from '../docker/errors'
 
 export const TOOLKIT_FIX =
   'Install the NVIDIA Container Toolkit and register it with Docker: `sudo apt install nvidia-container-toolkit && sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`.'
@@ -58,7 +59,7 @@ export async function checkDocker(docker: Dockerode, endpoint: string, signal?: 
           : e.code === 'ECONNREFUSED'
             ? `nothing accepts connections at ${endpoint}`
             : `${e.message} (${endpoint})`
-    return { check: { id: 'docker', title, status: 'fail', detail: `Docker is not reachable: ${why}.`, fix: dockerFix(endpoint) }, facts: {} }
+    return { check: { id: 'docker', title, status: 'fail', detail: `${dockerUnreachableText(why)}.`, fix: dockerFix(endpoint) }, facts: {} }
   }
 }
 

@@ -1,5 +1,8 @@
 import type Dockerode from 'dockerode'
 import type { GpuDryRunResult } from '../../../shared/contract/host'
+import { dockerUnreachableText } from '../docker/errors'
+import { demuxText } from '../docker/frames'
+import { isPinned } from '../docker/image-ref'
 import { TOOLKIT_FIX } from './checks-docker'
 
 const TITLE = 'GPU dry run'
@@ -8,8 +11,7 @@ const DRY_RUN_TIMEOUT_MS = 60_000
 /** The first local image among the candidates: a full reference, or any tag of a repository. */
 export async function pickLocalImage(docker: Dockerode, candidates: string[]): Promise<string | null> {
   for (const ref of candidates.filter(Boolean)) {
-    const tagged = /:[^/]+$/.test(ref) || ref.includes('@')
-    if (tagged) {
+    if (isPinned(ref)) {
       try {
         await docker.getImage(ref).inspect()
         return ref
@@ -22,18 +24,6 @@ export async function pickLocalImage(docker: Dockerode, candidates: string[]): P
     if (tag) return tag
   }
   return null
-}
-
-/** Demultiplexes a non-TTY container log buffer (8-byte frame headers). */
-export function demuxLogs(buf: Buffer): string {
-  let out = ''
-  let i = 0
-  while (i + 8 <= buf.length) {
-    const len = buf.readUInt32BE(i + 4)
-    out += buf.subarray(i + 8, i + 8 + len).toString('utf8')
-    i += 8 + len
-  }
-  return i === 0 && buf.length > 0 ? buf.toString('utf8') : out
 }
 
 function failureFix(message: string): string {
@@ -56,7 +46,8 @@ export async function gpuDryRun(docker: Dockerode, candidates: string[], signal?
   try {
     image = await pickLocalImage(docker, candidates)
   } catch (err) {
-    return result({ status: 'fail', detail: `Docker is not reachable: ${(err as Error).message}`, fix: 'Fix the Docker check first.', image: null, exitCode: null, output: '' })
+    const fix = 'Fix the Docker check first.'
+    return result({ status: 'fail', detail: dockerUnreachableText(err), fix, image: null, exitCode: null, output: '' })
   }
   if (!image) {
     return result({
@@ -83,7 +74,7 @@ export async function gpuDryRun(docker: Dockerode, candidates: string[], signal?
     await container.start({ abortSignal: sig })
     const waited = (await container.wait({ abortSignal: sig })) as { StatusCode: number }
     const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer
-    const output = demuxLogs(Buffer.isBuffer(logs) ? logs : Buffer.from(String(logs))).trim().slice(0, 4000)
+    const output = demuxText(Buffer.isBuffer(logs) ? logs : Buffer.from(String(logs))).trim().slice(0, 4000)
     const gpus = output.split('\n').filter((l) => /^GPU \d+:/.test(l.trim()))
     if (waited.StatusCode === 0 && gpus.length > 0) {
       return result({ status: 'ok', detail: `A container got ${gpus.length} GPU(s): ${gpus.join('; ')}`, fix: null, image, exitCode: 0, output })

@@ -1,13 +1,14 @@
 import { homedir } from 'node:os'
 import type { Logger } from 'pino'
 import type { DoctorCheck, DoctorReport, GpuDryRunResult, HostInventory } from '../../../shared/contract/host'
+import { dockerUnreachableText } from '../docker/errors'
 import type { GpuService } from '../gpu/gpu-service'
 import type { SecretStore } from '../settings/secrets'
 import { hubUrl } from '../settings/hub'
 import type { SettingsService } from '../settings/settings-service'
 import { checkDocker, checkGpuSupport } from './checks-docker'
 import { checkDisks, checkDriver, checkHfToken, cudaVersion } from './checks-local'
-import type { DockerEndpoint } from './docker-endpoint'
+import type { DockerEndpoint } from '../docker/endpoint'
 import { gpuDryRun } from './gpu-dry-run'
 import { InventoryProbe } from './inventory'
 
@@ -77,7 +78,7 @@ export class HostService {
       return await checkDocker(this.deps.docker.client(), this.deps.docker.endpoint(), signal)
     } catch (err) {
       // an endpoint dockerode cannot even be built for (e.g. DOCKER_HOST=ssh://…)
-      const detail = `Docker is not reachable: ${(err as Error).message}.`
+      const detail = `${dockerUnreachableText(err)}.`
       return { check: { id: 'docker', title: 'Docker', status: 'fail', detail, fix: 'Set Settings → Docker socket to unix:///var/run/docker.sock or tcp://host:port.' }, facts: {} }
     }
   }
@@ -92,7 +93,9 @@ export class HostService {
       client = this.deps.docker.client()
     } catch (err) {
       const fix = 'Set Settings → Docker socket to unix:///var/run/docker.sock or tcp://host:port.'
-      return { id: 'gpu-dry-run', title: 'GPU dry run', status: 'fail', detail: `Docker is not reachable: ${(err as Error).message}`, fix, image: null, exitCode: null, output: '', durationMs: 0 }
+      const detail = dockerUnreachableText(err)
+      const nothing = { image: null, exitCode: null, output: '', durationMs: 0 }
+      return { id: 'gpu-dry-run', title: 'GPU dry run', status: 'fail', detail, fix, ...nothing }
     }
     const r = await gpuDryRun(client, candidates, signal)
     if (r.status === 'ok') this.dryRunOk.set(endpoint, new Date().toLocaleTimeString())

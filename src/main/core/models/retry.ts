@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { backoffBase } from '../backoff.js'
 
 export interface RetryOptions {
   /** Attempts without progress before giving up. */
@@ -25,7 +26,7 @@ export function retryDelay(attempt: number, opts: RetryOptions, headers?: Header
     const ra = Number(headers.get('retry-after'))
     if (Number.isFinite(ra) && ra > 0) return Math.min(opts.maxRateLimitWaitMs, ra * 1000)
   }
-  const exp = Math.min(opts.maxMs, opts.baseMs * 2 ** attempt)
+  const exp = backoffBase(attempt, { initialMs: opts.baseMs, maxMs: opts.maxMs })
   return Math.round(exp * (0.5 + Math.random() / 2))
 }
 

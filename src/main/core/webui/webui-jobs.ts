@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type Dockerode from 'dockerode'
 import { z } from 'zod'
+import { dockerUnreachable } from '../docker/errors'
+import { demuxText } from '../docker/frames'
+import { pullImage, PullProgress, PullRequestError } from '../docker/pull'
 import { AppError } from '../errors'
 import type { JobContext } from '../jobs/job-service'
 import { AdminApiError, WebuiAdminClient } from './webui-admin'
@@ -22,13 +25,7 @@ const dockerMessage = (err: unknown): string => (err as { json?: { message?: str
 async function logTail(c: Dockerode.Container, lines = 15): Promise<string> {
   try {
     const buf = (await c.logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer
-    const out: string[] = []
-    for (let i = 0; i + 8 <= buf.length; ) {
-      const len = buf.readUInt32BE(i + 4)
-      out.push(buf.subarray(i + 8, i + 8 + len).toString('utf8'))
-      i += 8 + len
-    }
-    return (out.length ? out.join('') : buf.toString('utf8')).trim().split('\n').slice(-lines).join('\n')
+    return demuxText(buf).trim().split('\n').slice(-lines).join('\n')
   } catch {
     return ''
   }
@@ -41,29 +38,25 @@ async function ensureImage(svc: WebuiService, ref: string, ctx: JobContext<unkno
     await docker.getImage(ref).inspect()
     return
   } catch (err) {
-    if (statusOf(err) !== 404) throw new AppError('UNAVAILABLE', `Docker is not reachable: ${(err as Error).message}`, { fix: 'Start Docker, or check the Docker endpoint in Settings.' })
+    if (statusOf(err) !== 404) throw dockerUnreachable(err)
   }
   ctx.progress({ message: `Pulling ${ref}` })
+  const progress = new PullProgress()
+  let failure: string | undefined
   try {
-    const stream = await docker.pull(ref, { abortSignal: ctx.signal })
-    const layers = new Map<string, { done: number; total: number }>()
-    await new Promise<void>((resolve, reject) =>
-      docker.modem.followProgress(
-        stream,
-        (err: Error | null) => (err ? reject(err) : resolve()),
-        (e: { id?: string; error?: string; progressDetail?: { current?: number; total?: number } }) => {
-          if (e.error) reject(new Error(e.error))
-          if (e.id && e.progressDetail?.total) layers.set(e.id, { done: e.progressDetail.current ?? 0, total: e.progressDetail.total })
-          let done = 0
-          let total = 0
-          for (const l of layers.values()) (done += l.done), (total += l.total)
-          ctx.progress({ bytesDone: done, bytesTotal: total, message: `Pulling ${ref}` })
-        },
-      ),
-    )
+    failure = await pullImage(docker, ref, {
+      signal: ctx.signal,
+      progress,
+      onEvent: () => {
+        const { bytesDone, bytesTotal } = progress.snapshot()
+        ctx.progress({ bytesDone, bytesTotal, message: `Pulling ${ref}` })
+      },
+    })
   } catch (err) {
-    throw new AppError('UNAVAILABLE', `Could not pull ${ref}: ${dockerMessage(err)}`, { fix: 'Check the tag and the network, or pull the image by hand (docker pull), then deploy again.' })
+    failure = err instanceof PullRequestError ? err.reason : dockerMessage(err)
   }
+  const fix = 'Check the tag and the network, or pull the image by hand (docker pull), then deploy again.'
+  if (failure) throw new AppError('UNAVAILABLE', `Could not pull ${ref}: ${failure}`, { fix })
 }
 
 /** Start, mapping "port is already allocated" to a clear CONFLICT naming the port. */

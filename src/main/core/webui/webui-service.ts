@@ -3,9 +3,9 @@ import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
 import type { Job } from '../../../shared/contract/jobs'
 import type { WebuiAccountInput, WebuiConnection, WebuiDeployInput, WebuiState, WebuiStatus, WebuiSync } from '../../../shared/contract/webui'
-import { portFree } from '../deployments/container-spec'
-import { reachHost } from '../deployments/deployment-monitor'
-import { DockerEvents } from '../deployments/docker-events'
+import { DOCKER_FIX, dockerUnreachable, dockerUnreachableText } from '../docker/errors'
+import { DockerEvents } from '../docker/events'
+import { httpUrl, portFree, reachHost } from '../docker/net'
 import { AppError } from '../errors'
 import type { JobService } from '../jobs/job-service'
 import type { SecretStore } from '../settings/secrets'
@@ -113,8 +113,7 @@ export class WebuiService {
 
   /** Where this process reaches Open WebUI. */
   localUrl(): string {
-    const h = reachHost(this.o.settings.get().listenInterface)
-    return `http://${h.includes(':') ? `[${h}]` : h}:${this.port()}`
+    return httpUrl(reachHost(this.o.settings.get().listenInterface), this.port())
   }
 
   port(): number {
@@ -199,7 +198,8 @@ export class WebuiService {
     const running = state === 'healthy' || state === 'starting' || state === 'unhealthy'
     const job = this.o.jobs.active(WEBUI_TARGET)[0] ?? null
     let error: WebuiStatus['error'] = null
-    if (state === 'docker-unreachable') error = { message: `Docker is not reachable: ${this.observed.error ?? 'no answer'}.`, fix: 'Start Docker, or check the Docker endpoint in Settings.' }
+    const unreachable = `${dockerUnreachableText(this.observed.error ?? 'no answer')}.`
+    if (state === 'docker-unreachable') error = { message: unreachable, fix: DOCKER_FIX }
     else if (state === 'failed') error = { message: `Open WebUI exited with code ${info?.State.ExitCode ?? '?'}${info?.State.Error ? `: ${info.State.Error}` : ''}.`, fix: 'Read its log (docker logs inferadmin-open-webui), then start it again or update to another tag.' }
     else if (state === 'unhealthy') error = { message: 'Open WebUI runs but its health check fails.', fix: 'Read its log (docker logs inferadmin-open-webui); restart it with stop and start.' }
     return {
@@ -207,7 +207,7 @@ export class WebuiService {
       image: `${s.webuiImage}:${this.tag()}`,
       tag: this.tag(),
       port: this.port(),
-      url: running ? `http://${h.includes(':') ? `[${h}]` : h}:${this.port()}/` : null,
+      url: running ? httpUrl(h, this.port(), '/') : null,
       containerId: info?.Id ?? null,
       health: info?.State.Health?.Status ?? null,
       volume: { name: WEBUI_VOLUME, exists: this.observed.volume },
@@ -283,7 +283,7 @@ export class WebuiService {
     try {
       c = await this.container()
     } catch (err) {
-      throw new AppError('UNAVAILABLE', `Docker is not reachable: ${(err as Error).message}`, { fix: 'Start Docker, or check the Docker endpoint in Settings.' })
+      throw dockerUnreachable(err)
     }
     if (!c) throw new AppError('NOT_FOUND', 'Open WebUI is not deployed.', { fix: 'Deploy it first (POST /api/v1/webui).' })
     return c
@@ -298,7 +298,7 @@ export class WebuiService {
     try {
       existing = await this.container()
     } catch (err) {
-      throw new AppError('UNAVAILABLE', `Docker is not reachable: ${(err as Error).message}`, { fix: 'Start Docker, or check the Docker endpoint in Settings.' })
+      throw dockerUnreachable(err)
     }
     if (existing) throw new AppError('CONFLICT', `Open WebUI is already deployed (${existing.Names[0]?.slice(1) ?? existing.Id.slice(0, 12)}, ${existing.State}).`, { fix: 'Start it, update it to another tag, or delete it first.' })
     await this.assertPortFree(port)
@@ -340,7 +340,7 @@ export class WebuiService {
       const size = v?.UsageData?.Size
       return { volume: WEBUI_VOLUME, exists: !!v, sizeBytes: typeof size === 'number' && size >= 0 ? size : null }
     } catch (err) {
-      throw new AppError('UNAVAILABLE', `Docker is not reachable: ${(err as Error).message}`, { fix: 'Start Docker, or check the Docker endpoint in Settings.' })
+      throw dockerUnreachable(err)
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { dockerOptions } from './docker-endpoint'
+import { dockerOptions } from './endpoint'
 
 describe('dockerOptions', () => {
   it('uses the setting, else DOCKER_HOST, else the default socket', () => {

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
+import { Backoff } from '../backoff.js'
 
 export interface ContainerEvent {
   action: string
@@ -17,7 +18,7 @@ export class DockerEvents {
   private closed = false
   /** Streams dropped on purpose: their end does not schedule a reconnect. */
   private readonly ignore = new WeakSet<object>()
-  private delay = 500
+  private readonly backoff = new Backoff({ initialMs: 500, maxMs: 2000, jitter: 0 })
   connected = false
 
   constructor(
@@ -45,7 +46,7 @@ export class DockerEvents {
       }
       this.req = stream
       this.connected = true
-      this.delay = 500
+      this.backoff.reset()
       let buf = ''
       stream.on('data', (chunk: Buffer) => {
         buf += chunk.toString('utf8')
@@ -87,8 +88,7 @@ export class DockerEvents {
   private schedule(): void {
     if (this.closed) return
     clearTimeout(this.timer)
-    this.timer = setTimeout(() => void this.connect(), this.delay)
-    this.delay = Math.min(this.delay * 2, 2000)
+    this.timer = setTimeout(() => void this.connect(), this.backoff.next())
   }
 
   /** Drop the current stream and connect again (e.g. the Docker endpoint setting changed). */
@@ -98,7 +98,7 @@ export class DockerEvents {
     this.req = undefined
     this.connected = false
     clearTimeout(this.timer)
-    this.delay = 500
+    this.backoff.reset()
     if (old) this.ignore.add(old)
     ;(old as unknown as { destroy?: () => void } | undefined)?.destroy?.()
     void this.connect()
