@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Docker from 'dockerode'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import type { Deployment, DeploymentSpecInput } from '../../src/shared/contract/deployments'
+import type { Deployment, DeploymentSpecInput, OrphanContainer } from '../../src/shared/contract/deployments'
 import type { GpusSnapshot } from '../../src/shared/contract/gpu'
 import type { Job } from '../../src/shared/contract/jobs'
 import { simPaths } from '../sim/config.js'
@@ -146,14 +146,20 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
   })
 
   it('shows an ETA from the previous load on restart, and logs with search', async () => {
+    const before = await getDeployment(server, ids.a!)
+    const previous = before.status.timings.reduce((a, t) => a + t.seconds, 0)
     await action(server, ids.a!, 'restart')
-    let eta: number | null = null
+    const etas: number[] = []
     await waitFor('alpha ready again', async () => {
       const d = await getDeployment(server, ids.a!)
-      if ((d.status.state === 'starting' || d.status.state === 'loading') && d.status.etaSeconds !== null) eta = d.status.etaSeconds
-      return d.status.state === 'ready' && eta !== null ? d : undefined
+      if ((d.status.state === 'starting' || d.status.state === 'loading') && d.status.etaSeconds !== null) etas.push(d.status.etaSeconds)
+      return d.status.state === 'ready' && etas.length ? d : undefined
     }, 30_000, 20)
-    expect(eta).toBeGreaterThanOrEqual(0)
+    // The ETA starts at the previous load's total and only counts down.
+    expect(previous).toBeGreaterThan(1)
+    expect(etas[0]).toBeLessThanOrEqual(Math.round(previous))
+    expect(etas[0]).toBeGreaterThanOrEqual(Math.round(previous) - 2)
+    expect(etas).toEqual([...etas].sort((x, y) => y - x))
     const logs = await server.api<{ lines: { text: string }[] }>('GET', `/deployments/${ids.a}/logs?tail=500&search=KV%20cache`)
     expect(logs.status).toBe(200)
     expect(logs.body.lines.length).toBeGreaterThan(0)
@@ -268,19 +274,35 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
   })
 
   it('lists a container whose definition is gone as an orphan and removes it; delete removes container and definition', async () => {
-    const stray = await docker.createContainer({ Image: `${env.INFERADMIN_SIM_VLLM_IMAGE}:latest`, Cmd: ['--help'], Labels: { 'inferadmin.managed': 'true', 'inferadmin.kind': 'vllm', 'inferadmin.deployment': 'gone-0000' } })
+    let strayId = ''
     const rpc = await server.rpc()
     try {
       const it = await rpc.client.deployments.watch()
-      await waitFor('the orphan listed', async () => {
-        const r = await rpc.client.deployments.removeOrphan({ containerId: stray.id }).catch(() => undefined)
-        return r?.removed
-      }, 10_000, 200)
+      /** The next orphan list the page receives live (after the snapshot) that satisfies `until`. */
+      const orphans = async (until: (o: OrphanContainer[]) => boolean): Promise<OrphanContainer[]> => {
+        // next() by hand: a for-await loop would close the stream when it returns.
+        for (let r = await it.next(); !r.done; r = await it.next()) {
+          if (r.value.type === 'orphans' && until(r.value.orphans)) return r.value.orphans
+        }
+        throw new Error('the deployment stream ended')
+      }
+      const first = await it.next()
+      expect(!first.done && first.value.type).toBe('snapshot')
+      const image = `${env.INFERADMIN_SIM_VLLM_IMAGE}:latest`
+      const labels = { 'inferadmin.managed': 'true', 'inferadmin.kind': 'vllm', 'inferadmin.deployment': 'gone-0000' }
+      const stray = await docker.createContainer({ Image: image, Cmd: ['--help'], Labels: labels })
+      strayId = stray.id
+      // What the Deployments page lists: the stray container, with the id of its deleted definition.
+      const listed = await orphans((o) => o.some((x) => x.containerId === stray.id))
+      expect(listed.find((x) => x.containerId === stray.id)).toMatchObject({ deploymentId: 'gone-0000', state: 'created', image })
+      expect(listed.some((x) => ids.b && x.deploymentId === ids.b)).toBe(false)
+      expect((await rpc.client.deployments.removeOrphan({ containerId: stray.id })).removed).toBe(true)
+      await orphans((o) => !o.some((x) => x.containerId === strayId))
       await it.return?.(undefined)
     } finally {
       rpc.close()
     }
-    await expect(stray.inspect()).rejects.toMatchObject({ statusCode: 404 })
+    await expect(docker.getContainer(strayId).inspect()).rejects.toMatchObject({ statusCode: 404 })
     const del = await server.api<Job>('DELETE', `/deployments/${ids.b}`)
     expect(del.body.kind).toBe('deployment.delete')
     await waitFor('bravo gone', async () => (await server.api('GET', `/deployments/${ids.b}`)).status === 404)

@@ -21,15 +21,14 @@ test.describe('app frame', () => {
     await expect(app.heading('Settings')).toBeVisible()
   })
 
-  test('placeholder pages describe what will appear there', async ({ app }) => {
-    await app.goTo('Models')
-    await expect(app.page.getByRole('button', { name: 'Pull a model' })).toBeVisible() // the Models page is live now (models.spec.ts)
+  test('a fresh install’s Deployments page says what it will hold and how to start', async ({ app }) => {
+    // Models and Open WebUI are no longer placeholders: models.spec.ts and webui.spec.ts cover them.
     await app.goTo('Deployments')
-    await expect(app.page.getByRole('region', { name: 'No deployments yet' })).toBeVisible()
-    await app.goTo('Open WebUI')
-    // The Open WebUI page is live now (webui.spec.ts): not deployed, or Docker not reachable on this server.
-    await expect(app.page.getByRole('region', { name: 'Open WebUI status' })).toBeVisible()
-    await expect(app.page.getByTestId('webui-state')).toHaveText(/^(Not deployed|Docker not reachable)$/)
+    const empty = app.page.getByRole('region', { name: 'No deployments yet' })
+    await expect(empty).toBeVisible()
+    await expect(empty).toContainText('Serve a model from your library with vLLM in a Docker container')
+    await expect(empty.getByRole('listitem')).toHaveCount(3)
+    await expect(app.page.getByRole('button', { name: 'New deployment' })).toBeEnabled()
   })
 
   test('System shows live pool statistics and where data lives', async ({ app, server }) => {

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startHubSim } from '../sim/hub/server.js'
@@ -31,8 +32,14 @@ function expectValidCache(store: string, repo: string): { commit: string; files:
   const files = walk(join(root, 'snapshots', ref))
   for (const f of files) {
     const link = join(root, 'snapshots', ref, f)
-    const target = readFileSync(link) // follows the relative symlink
-    expect(target.length).toBeGreaterThanOrEqual(0)
+    // A relative symlink into blobs/ (what huggingface_hub and vLLM expect), whose content matches its name.
+    expect(lstatSync(link).isSymbolicLink(), f).toBe(true)
+    const target = readlinkSync(link)
+    expect(target, f).toMatch(new RegExp(`^(\\.\\./){${f.split('/').length + 1}}blobs/([0-9a-f]{40}|[0-9a-f]{64})$`))
+    const blob = target.split('/').at(-1) as string
+    const content = readFileSync(link) // follows the relative symlink
+    if (blob.length === 64) expect(sha256(link), f).toBe(blob)
+    else expect(createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex'), f).toBe(blob)
   }
   for (const b of walk(join(root, 'blobs'))) {
     expect(b).not.toMatch(/incomplete/)

@@ -45,7 +45,12 @@ describe('headless server auth', () => {
     for (const path of ['/api/v1/health', '/api/v1/settings', '/', '/settings', '/api/v1/openapi.json']) {
       const res = await fetch(server.url + path)
       expect(res.status, path).toBe(401)
-      expect(await res.text()).not.toContain('InferAdmin</title><div')
+      const body = await res.text()
+      // What the user sees: how to get in, and neither the app shell nor any data.
+      expect(body, path).toContain('?token=')
+      expect(body, path).not.toContain('<div id="app">')
+      expect(body, path).not.toContain('"openapi"')
+      expect(body, path).not.toContain('9.9.9')
     }
     const wrong = await fetch(server.url + '/api/v1/health', { headers: { authorization: 'Bearer nope' } })
     expect(wrong.status).toBe(401)

@@ -4,12 +4,12 @@
  * files in the build layout, then quits cleanly. Needs `npm run build` (npm test builds first).
  */
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { RPC_PORT_CHANNEL } from '../../shared/ipc'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -43,7 +43,12 @@ async function runBuiltMain(env: Record<string, string>): Promise<{ code: number
   return { code, report: JSON.parse(line) as Report }
 }
 
-describe.skipIf(!existsSync(MAIN))('built Electron main (out/main/index.js)', () => {
+describe('built Electron main (out/main/index.js)', () => {
+  beforeAll(() => {
+    // No silent skip: without a build this suite would prove nothing while reporting green.
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test and CI build before the unit tests).`)
+  })
+
   it('starts the core, opens the hardened window on app://inferadmin/ and quits cleanly', async () => {
     const home = mkdtempSync(join(tmpdir(), 'inferadmin-built-main-'))
     const { code, report } = await runBuiltMain({ INFERADMIN_HOME: home })
@@ -56,7 +61,10 @@ describe.skipIf(!existsSync(MAIN))('built Electron main (out/main/index.js)', ()
     expect(report.userData).toBe(join(home, 'electron'))
     expect(report.window?.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true })
     expect(report.window?.webPreferences.preload).toBe(join(ROOT, 'out/preload/index.cjs'))
-    expect(existsSync(report.window?.webPreferences.preload ?? '')).toBe(true)
+    // A sandboxed renderer can only load a CommonJS preload: the built file must be one.
+    const preload = readFileSync(report.window?.webPreferences.preload ?? '', 'utf8')
+    expect(preload).toMatch(/\brequire\(["']electron["']\)/)
+    expect(preload).not.toMatch(/^\s*(import|export)\s/m)
     expect(existsSync(report.window?.icon ?? '')).toBe(true)
 
     expect(report.startUrl).toBe('app://inferadmin/')

@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
-import type { DeploymentDefinition, OrphanContainer } from '../../../shared/contract/deployments'
+import type { DeploymentDefinition, LogLine, OrphanContainer } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import { DockerEvents, type ContainerEvent } from '../docker/events'
 import { httpUrl, reachHost } from '../docker/net'
@@ -205,9 +205,14 @@ export class DeploymentMonitor {
   follow(rt: Runtime, containerId: string, since = 0): void {
     rt.stopFollowing()
     const container = this.d.docker().getContainer(containerId)
+    // Following again (the log stream ended with dockerd) replays from `since`: skip the lines already kept.
+    const key = (l: LogLine): string => `${l.at} ${l.stream} ${l.text}`
+    let kept: Set<string> | undefined = rt.lines.length ? new Set(rt.lines.filter((l) => l.at).map(key)) : undefined
     const f = new LogFollower(
       container,
       (l) => {
+        if (kept?.has(key(l))) return
+        kept = undefined
         rt.addLine(l)
         const phase = phaseOf(l.text)
         if (phase) rt.enterPhase(phase)
