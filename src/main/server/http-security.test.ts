@@ -1,33 +1,27 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { request, type IncomingHttpHeaders } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import type { Core } from '../core/create-core'
-import { createTestCore } from '../core/test-core'
 import { COOKIE_NAME } from './auth'
 import { MAX_BODY_BYTES } from './guards'
 import { startHeadlessServer, type HeadlessServer } from './http-server'
+import { startTestServer, type TestServer } from './test-server'
 
 const TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuv'
 let core: Core
 let server: HeadlessServer
-let dir: string
 let renderer: string
 
+let t: TestServer
+
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'inferadmin-security-'))
-  renderer = join(dir, 'renderer')
-  mkdirSync(renderer)
-  writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>InferAdmin</title><div id="app"></div>')
-  core = await createTestCore(dir, { version: '9.9.9' })
-  server = await startHeadlessServer({ router: core.router, logger: core.logger, version: '9.9.9', token: TOKEN, host: '127.0.0.1', port: 0, rendererDir: renderer })
+  t = await startTestServer('inferadmin-security-', TOKEN)
+  ;({ core, server } = t)
+  renderer = t.renderer
 })
 
 afterAll(async () => {
-  await server?.close()
-  await core?.dispose()
+  await t?.close()
 })
 
 interface Raw {

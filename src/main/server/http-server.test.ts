@@ -1,6 +1,3 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createORPCClient } from '@orpc/client'
 import { RPCLink } from '@orpc/client/websocket'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,28 +5,24 @@ import WebSocket from 'ws'
 import type { ApiClient } from '../../shared/contract'
 import type { PoolsSnapshot } from '../../shared/contract/system'
 import type { Core } from '../core/create-core'
-import { createTestCore } from '../core/test-core'
 import { COOKIE_NAME } from './auth'
 import { MAX_WS_MESSAGE_BYTES } from './guards'
-import { startHeadlessServer, type HeadlessServer } from './http-server'
+import type { HeadlessServer } from './http-server'
+import { startTestServer, type TestServer } from './test-server'
 
 const TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuv'
 let core: Core
 let server: HeadlessServer
-let dir: string
+
+let t: TestServer
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'inferadmin-server-'))
-  const renderer = join(dir, 'renderer')
-  mkdirSync(renderer)
-  writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>InferAdmin</title><div id="app"></div>')
-  core = await createTestCore(dir, { version: '9.9.9' })
-  server = await startHeadlessServer({ router: core.router, logger: core.logger, version: '9.9.9', token: TOKEN, host: '127.0.0.1', port: 0, rendererDir: renderer })
+  t = await startTestServer('inferadmin-server-', TOKEN)
+  ;({ core, server } = t)
 })
 
 afterAll(async () => {
-  await server?.close()
-  await core?.dispose()
+  await t?.close()
 })
 
 const auth = { authorization: `Bearer ${TOKEN}` }

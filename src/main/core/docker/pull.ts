@@ -53,9 +53,6 @@ export class PullProgress {
         break
       case 'Verifying Checksum':
       case 'Download complete':
-        l.done = l.total
-        l.state = 'verifying'
-        break
       case 'Extracting':
         l.done = l.total
         l.state = 'verifying'
