@@ -107,5 +107,5 @@ try {
   // A stack is for developers: shown with --log-level debug/trace only.
   const verbose = ['debug', 'trace'].includes(logLevel(args))
   const text = err instanceof Error ? (verbose ? (err.stack ?? err.message) : err.message) : String(err)
-  fail(verbose ? text : `${text} (--log-level debug shows where it came from; the log is in the data directory's logs/)`)
+  fail(verbose ? text : `${text} (--log-level debug shows the stack)`)
 }
