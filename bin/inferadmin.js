@@ -26,10 +26,25 @@ function ensureBuilt() {
   if (!missing) return
   const cli = join(appDir, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js')
   if (!existsSync(cli)) fail('Run `npm install` and `npm run build` first (no build in out/ and electron-vite is not installed)')
-  process.stderr.write(`inferadmin: no build yet (${missing} missing), running \`electron-vite build\`...\n`)
-  // Build output goes to stderr so stdout carries only what the app prints (the server URL).
-  const build = spawnSync(process.execPath, [cli, 'build'], { cwd: appDir, stdio: ['ignore', 2, 2] })
-  if (build.status !== 0) fail('the build failed; run `npm run build` to see why')
+  process.stderr.write(`inferadmin: first run, building the app (${missing} missing)...\n`)
+  // The build's own output is for developers: shown only when it fails (its end, where the error is).
+  const build = spawnSync(process.execPath, [cli, 'build'], { cwd: appDir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  if (build.status !== 0) {
+    const tail = `${build.stdout ?? ''}${build.stderr ?? ''}`.trimEnd().split('\n').slice(-30).join('\n')
+    process.stderr.write(`${tail}\n`)
+    fail('the build failed (its output is above); `npm run build` runs it again')
+  }
+}
+
+/**
+ * The console level asked for (--log-level X, --log-level=X, else INFERADMIN_LOG_LEVEL); serve validates it.
+ * @param {string[]} args
+ */
+function logLevel(args) {
+  const i = args.findIndex((a) => a === '--log-level' || a.startsWith('--log-level='))
+  const arg = args[i] ?? ''
+  const value = i < 0 ? process.env.INFERADMIN_LOG_LEVEL : arg.includes('=') ? arg.slice('--log-level='.length) : args[i + 1]
+  return (value || 'info').trim().toLowerCase()
 }
 
 /** @param {string[]} args */
@@ -62,14 +77,18 @@ async function start(args) {
     electron: forceHeadless ? { ok: false, reason: 'not probed' } : probeElectron({ packageDir: join(appDir, 'node_modules', 'electron') }),
   })
   if (decision.mode === 'desktop') return runDesktop(decision.electronPath)
-  process.stderr.write(`inferadmin: ${decision.reason}; starting the headless server instead.\n`)
+  if (['info', 'debug', 'trace'].includes(logLevel(rest))) {
+    process.stderr.write(`inferadmin: ${decision.reason}; starting the headless server instead.\n`)
+  }
   await serve(rest)
 }
 
 const USAGE = `Usage:
   inferadmin start [--headless] [--host H] [--port P]   desktop app when Electron and a display are available,
                                                         otherwise the headless server (says why)
-  inferadmin serve [--host H] [--port P] [--new-token]  headless server: UI and API over HTTP with a token
+  inferadmin serve [--host H] [--port P] [--new-token] [--log-level L]
+                                                        headless server: UI and API over HTTP with a token
+                                                        (\`inferadmin serve --help\` lists every option)
   inferadmin --version
 `
 
@@ -85,5 +104,8 @@ try {
     process.exitCode = 2
   }
 } catch (err) {
-  fail(err instanceof Error ? (err.stack ?? err.message) : String(err))
+  // A stack is for developers: shown with --log-level debug/trace only.
+  const verbose = ['debug', 'trace'].includes(logLevel(args))
+  const text = err instanceof Error ? (verbose ? (err.stack ?? err.message) : err.message) : String(err)
+  fail(verbose ? text : `${text} (--log-level debug shows the stack)`)
 }

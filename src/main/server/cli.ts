@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import Conf from 'conf'
 import { createCore } from '../core/create-core'
+import { createLogger, isVerbose, parseLogLevel, type LogLevel } from '../core/logging/logger'
 import { resolvePaths } from '../core/paths'
 import { fileModeCodec } from '../core/settings/backend'
 import { APP_VERSION } from '../core/version'
@@ -11,34 +12,46 @@ import { parseAllowedHosts } from './guards'
 import { startHeadlessServer } from './http-server'
 import { previousToken, writeServerFile } from './server-file'
 import { SessionStore, sessionsFilePath } from './sessions'
+import { reportStartupProblems } from './startup-check'
 
 const SHUTDOWN_DEADLINE_MS = 5000
 
 function usage(): string {
   return [
-    'Usage: inferadmin serve [--host HOST] [--port PORT] [--allow-host NAME]... [--new-token]',
+    'Usage: inferadmin serve [--host HOST] [--port PORT] [--allow-host NAME]... [--new-token] [--log-level LEVEL]',
     '  --host        interface for the management API (default: the apiHost setting, 127.0.0.1)',
     '  --port        TCP port, 0 = any free port (default 7391)',
     '  --allow-host  a host name (or name:port) browsers may use besides its own addresses, e.g. behind a proxy',
     '  --new-token   issue a new access token and end every browser session',
+    '  --log-level   what the console shows: info (default: what runs where, what is missing and the fix),',
+    '                debug or trace (every log entry), warn, error, fatal, silent; the log file keeps info and up',
     'Environment: INFERADMIN_HOME puts settings, data and server.json in one directory;',
-    '  INFERADMIN_ALLOWED_HOSTS adds host names like --allow-host (comma-separated).',
+    '  INFERADMIN_ALLOWED_HOSTS adds host names like --allow-host (comma-separated);',
+    '  INFERADMIN_LOG_LEVEL is the default for --log-level.',
   ].join('\n')
 }
 
 /** `inferadmin serve`: the same backend as the desktop app, served to a browser. */
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string', default: '7391' },
-      'new-token': { type: 'boolean', default: false },
-      'allow-host': { type: 'string', multiple: true, default: [] },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    allowPositionals: true,
-  })
+  let values
+  try {
+    ;({ values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string', default: '7391' },
+        'new-token': { type: 'boolean', default: false },
+        'allow-host': { type: 'string', multiple: true, default: [] },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: true,
+    }))
+  } catch (err) {
+    process.stderr.write(`inferadmin: ${(err as Error).message}\n${usage()}\n`)
+    process.exitCode = 2
+    return
+  }
   if (values.help) {
     process.stdout.write(usage() + '\n')
     return
@@ -58,10 +71,28 @@ export async function main(argv: string[]): Promise<void> {
     return
   }
 
+  let level: LogLevel
+  try {
+    const flag = values['log-level']
+    const env = process.env.INFERADMIN_LOG_LEVEL || 'info'
+    level = flag !== undefined ? parseLogLevel(flag, '--log-level') : parseLogLevel(env, 'INFERADMIN_LOG_LEVEL')
+  } catch (err) {
+    process.stderr.write(`inferadmin: ${(err as Error).message}\n`)
+    process.exitCode = 2
+    return
+  }
+  /** A line for people on stdout, shown at info and below. */
+  const say = (text: string): void => {
+    if (level === 'info' || isVerbose(level)) process.stdout.write(`${text}\n`)
+  }
+
   const paths = resolvePaths()
   mkdirSync(paths.configDir, { recursive: true, mode: 0o700 })
   mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 })
+  // Full JSON in the log file; human lines (message and fix, no stack) on stderr.
+  const logger = await createLogger({ dataDir: paths.dataDir, level, stderr: true })
   const core = await createCore({
+    logger,
     mode: 'headless',
     version: APP_VERSION,
     paths,
@@ -99,12 +130,20 @@ export async function main(argv: string[]): Promise<void> {
     return
   }
   const file = await writeServerFile(paths.configDir, { url: server.url, token })
-  process.stdout.write(`InferAdmin ${APP_VERSION} is running headless.\n  Open: ${server.url}/?token=${token}\n  (URL and token are in ${file})\n`)
+  // The URL is what the command is for: printed at every level but silent (it is in server.json too).
+  if (level !== 'silent') {
+    const open = `${server.url}/?token=${token}`
+    process.stdout.write(`InferAdmin ${APP_VERSION} is running headless at ${server.url}\n`)
+    process.stdout.write(`  Open: ${open}  (URL and token are also in ${file})\n`)
+  }
+  const checks = new AbortController()
+  void reportStartupProblems(core.router, core.logger, checks.signal)
 
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
+    checks.abort()
     core.logger.info({ signal }, 'shutting down')
     const force = setTimeout(() => {
       core.logger.error('shutdown deadline passed; exiting')
@@ -115,7 +154,7 @@ export async function main(argv: string[]): Promise<void> {
       await server.close()
       await core.dispose()
       clearTimeout(force)
-      process.stdout.write('InferAdmin stopped.\n')
+      say('InferAdmin stopped.')
       process.exit(0)
     })()
   }

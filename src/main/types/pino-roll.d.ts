@@ -9,6 +9,8 @@ declare module 'pino-roll' {
     mkdir?: boolean
     symlink?: boolean
     dateFormat?: string
+    /** sonic-boom: write synchronously. */
+    sync?: boolean
   }
   export default function pinoRoll(options: PinoRollOptions): Promise<DestinationStream & { end(): void; flushSync(): void }>
 }

@@ -174,7 +174,10 @@ export class EngineVersionsService {
     } catch (err) {
       if (this.disposed) return this.tags()
       const e = registryProblem(err, repo, endpoint)
-      this.o.logger.warn({ err, repository: repo.display }, 'tag refresh failed')
+      // An unreachable or refusing registry is expected (offline, behind a proxy): its message and fix, no stack.
+      const expected = err instanceof RegistryError
+      const entry = { repository: repo.display, detail: e.message, fix: e.fix, ...(expected ? {} : { err }) }
+      this.o.logger.warn(entry, 'vLLM tag list not refreshed')
       await this.cache.save(repo.display, { attemptAt, error: { ...e, at: attemptAt } })
     }
     const out = await this.tags()
