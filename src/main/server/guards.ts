@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { hostname as osHostname, networkInterfaces } from 'node:os'
 
 /** REST bodies larger than this are refused (413) before any of them is parsed. */
 export const MAX_BODY_BYTES = 1024 * 1024
 /** JSON nested deeper than this is refused (400) before it is parsed. */
 export const MAX_JSON_DEPTH = 64
+/** A refused body is read (and dropped) up to this much before the 413, so the client reads the answer. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024
 /** A WebSocket RPC message larger than this closes the connection (1009). */
 export const MAX_WS_MESSAGE_BYTES = 16 * 1024 * 1024
 
@@ -180,10 +183,52 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
   })
 }
 
-function tooLarge(res: ServerResponse): false {
+/** Reads and drops the rest of a refused body (up to MAX_DRAIN_BYTES), so the client gets to read the answer. */
+function drain(req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let size = 0
+    const done = (): void => {
+      req.off('data', onData)
+      resolve()
+    }
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length
+      if (size > MAX_DRAIN_BYTES) done()
+    }
+    req.on('data', onData)
+    req.once('end', done)
+    req.once('error', done)
+    req.once('close', done)
+    req.resume()
+  })
+}
+
+/**
+ * 413 after the client has finished sending (up to MAX_DRAIN_BYTES): answering and closing while it still
+ * writes makes it see a reset (EPIPE) instead of the answer.
+ */
+async function tooLarge(req: IncomingMessage, res: ServerResponse): Promise<false> {
+  await drain(req)
   const message = `The request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB.`
   sendError(res, 413, 'PAYLOAD_TOO_LARGE', message, 'Send a smaller body; no API call needs more.', { connection: 'close' })
   return false
+}
+
+/** What Node's HTTP parser refused before there was a request ('clientError'), in the declared shape. */
+export function refuseUnparsed(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (err.code === 'ECONNRESET' && !socket.readable)) {
+    socket.destroy()
+    return
+  }
+  const big = err.code === 'HPE_HEADER_OVERFLOW'
+  const [status, text, code] = big ? [431, 'Request Header Fields Too Large', 'REQUEST_HEADER_FIELDS_TOO_LARGE'] : [400, 'Bad Request', 'BAD_REQUEST']
+  const message = big ? 'The request line and headers are larger than the server accepts (16 KiB).' : 'The request is not valid HTTP.'
+  const fix = big ? 'Send a shorter URL and fewer or smaller headers; inputs go in a JSON body.' : 'Send a well-formed HTTP/1.1 request.'
+  const body = JSON.stringify({ defined: false, code, status, message, data: { fix } })
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
 }
 
 /**
@@ -207,9 +252,9 @@ export async function acceptJsonBody(req: IncomingMessage, res: ServerResponse):
     return false
   }
   if (!hasBody) return true
-  if (Number(length) > MAX_BODY_BYTES) return tooLarge(res)
+  if (Number(length) > MAX_BODY_BYTES) return tooLarge(req, res)
   const body = await readBody(req, MAX_BODY_BYTES)
-  if (body === 'too-large') return tooLarge(res)
+  if (body === 'too-large') return tooLarge(req, res)
   const text = body.toString('utf8')
   // A GET's input is its query string; a body there means nothing (but was bounded like any other).
   if (!isMutating(req.method) || text.trim() === '') return true

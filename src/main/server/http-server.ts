@@ -8,7 +8,8 @@ import { API_PREFIX, RPC_PATH } from '../../shared/contract'
 import { httpUrl } from '../core/docker/net'
 import type { AppRouter } from '../core/router'
 import { type AuthVia, originAllowed, TokenAuth } from './auth'
-import { acceptJsonBody, crossSiteRefusal, HostCheck, MAX_WS_MESSAGE_BYTES, misdirected, sendError } from './guards'
+import { declaredErrors } from '../core/rpc/declared-errors'
+import { acceptJsonBody, crossSiteRefusal, HostCheck, MAX_WS_MESSAGE_BYTES, misdirected, refuseUnparsed, sendError } from './guards'
 import { createOpenApiDocument } from './openapi'
 import { SessionStore } from './sessions'
 import { serveStatic } from './static'
@@ -59,8 +60,9 @@ function unauthorized(req: IncomingMessage, res: ServerResponse): void {
 export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<HeadlessServer> {
   const { logger } = opts
   const auth = new TokenAuth(opts.token, opts.sessions ?? (await SessionStore.open()))
-  const rest = new OpenAPIHandler(opts.router)
-  const rpc = new RPCHandler(opts.router)
+  // Unknown REST routes are answered below (with the method and path); an unknown RPC procedure here.
+  const rest = new OpenAPIHandler(opts.router, declaredErrors({ unknownProcedure: false }))
+  const rpc = new RPCHandler(opts.router, declaredErrors({ unknownProcedure: true }))
   let openApiJson: string | undefined
   // Set once listening (the port may be chosen by the OS); no request arrives before.
   let hosts: HostCheck | undefined
@@ -120,6 +122,10 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
       sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal error; see the log.', 'Try again; if it persists, report it with the log.')
     })
   })
+
+  // What Node's HTTP parser refuses before a request exists (a 1 MB URL → 431, broken framing → 400) is
+  // answered in the declared shape too, not as a bare status line.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => refuseUnparsed(err, socket))
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES })
   wss.on('connection', (ws) => {
