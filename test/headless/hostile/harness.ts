@@ -179,14 +179,17 @@ export class ServerProcess {
         HOSTILE_TOKEN: this.w.token,
         ...this.env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     })
     this.child = child
     child.stderr?.on('data', (d: Buffer) => {
       if (this.stderr.length < 20_000) this.stderr += d.toString()
     })
     child.once('exit', (code, signal) => {
-      if (this.child === child) this.crashed = `server process exited (${signal ?? `code ${code}`}): ${this.stderr.slice(-600)}`
+      if (this.child !== child) return
+      const why = this.stderr.split('\n').filter((l) => /Error\b|code: '|Emitted 'error'/.test(l)).slice(-4)
+      const text = why.map((l) => l.trim()).join(' | ') || this.stderr.slice(-300)
+      this.crashed = `server process exited (${signal ?? `code ${code}`}): ${text}`
     })
     this.url = await new Promise<string>((res, rej) => {
       const lines = createInterface({ input: child.stdout! })

@@ -7,39 +7,50 @@ const clip = (s: string, n: number): string => {
   return flat.length > n ? `${flat.slice(0, n)}…` : flat
 }
 
+/** Worst first. */
+const SEVERITY = ['server crashed', 'server hung', 'leaked a victim file', 'accepted', 'server error', 'no answer', 'slow']
+
 export function describeCase(c: Case): string {
-  return c.transport === 'rest' ? `${c.route} [${c.kind}] ${c.what}` : `${c.route} [${c.kind}] ${c.what}`
+  return `${c.route} [${c.kind}] ${c.what}`
 }
 
 function describeOutcome(o: Outcome): string {
-  if (o.error) return o.error
+  if (o.error) return clip(o.error, 240)
   return `${o.status ?? 'no status'} in ${Math.round(o.ms)} ms ${clip(o.body, 160)}`
 }
 
-/** Findings grouped by problem and input kind (routes, statuses), then the first `first` in full. */
+/**
+ * Findings grouped by problem and input kind (count, statuses, routes), worst first; then up to `first`
+ * examples taken in turn from each group, so one large group does not hide the others.
+ */
 export function findingsReport(findings: Finding[], first = 20): string {
-  const groups = new Map<string, { n: number; routes: Set<string>; statuses: Map<string, number> }>()
+  const groups = new Map<string, Finding[]>()
   for (const f of findings) {
     const key = `${f.problem} · ${f.case.kind.replace(/^fuzz: /, '')}`
-    const g = groups.get(key) ?? { n: 0, routes: new Set(), statuses: new Map() }
-    g.n++
-    g.routes.add(f.case.route)
-    const st = f.outcome.error ? 'no answer' : String(f.outcome.status)
-    g.statuses.set(st, (g.statuses.get(st) ?? 0) + 1)
-    groups.set(key, g)
+    groups.set(key, [...(groups.get(key) ?? []), f])
   }
-  const lines = [...groups.entries()]
-    .sort((a, b) => b[1].n - a[1].n)
-    .map(([key, g]) => {
-      const routes = [...g.routes]
-      const shown = routes.slice(0, 8).join(', ') + (routes.length > 8 ? `, … ${routes.length - 8} more` : '')
-      const st = [...g.statuses.entries()].map(([s, n]) => `${s}×${n}`).join(' ')
-      return `  ${g.n} × ${key} — status ${st} — ${routes.length} route(s): ${shown}`
-    })
-  const detail = findings
-    .slice(0, first)
-    .map((f, i) => `  ${i + 1}. [${f.problem}] ${describeCase(f.case)} → ${describeOutcome(f.outcome)}`)
-  return [`${findings.length} finding(s), by problem · input kind:`, ...lines, `First ${detail.length}:`, ...detail].join('\n')
+  const rank = (key: string): number => {
+    const i = SEVERITY.indexOf(key.split(' · ')[0] as string)
+    return i < 0 ? SEVERITY.length : i
+  }
+  const sorted = [...groups.entries()].sort((a, b) => rank(a[0]) - rank(b[0]) || b[1].length - a[1].length)
+  const lines = sorted.map(([key, fs]) => {
+    const routes = [...new Set(fs.map((f) => f.case.route))]
+    const statuses = new Map<string, number>()
+    for (const f of fs) {
+      const st = f.outcome.error ? 'no answer' : String(f.outcome.status)
+      statuses.set(st, (statuses.get(st) ?? 0) + 1)
+    }
+    const shown = routes.slice(0, 8).join(', ') + (routes.length > 8 ? `, … ${routes.length - 8} more` : '')
+    const st = [...statuses.entries()].map(([s, n]) => `${s}×${n}`).join(' ')
+    return `  ${fs.length} × ${key} — status ${st} — ${routes.length} route(s): ${shown}`
+  })
+  const examples: Finding[] = []
+  for (let i = 0; examples.length < Math.min(first, findings.length); i++) {
+    for (const [, fs] of sorted) if (fs[i] && examples.length < first) examples.push(fs[i] as Finding)
+  }
+  const detail = examples.map((f, i) => `  ${i + 1}. [${f.problem}] ${describeCase(f.case)} → ${describeOutcome(f.outcome)}`)
+  return [`${findings.length} finding(s), by problem · input kind:`, ...lines, `Examples (${detail.length}):`, ...detail].join('\n')
 }
 
 export function totalsLine(tried: number, serverErrors: number, escapes: number, slowestMs: number): string {

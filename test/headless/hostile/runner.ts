@@ -90,12 +90,17 @@ export class Sender {
           size += d.length
         })
         res.on('end', () => finish(answered()))
-        res.on('error', () => finish(answered()))
-        res.on('close', () => finish(answered()))
+        const cut = (): void => finish(answered(late ? { error: `answer not complete within ${hardMs} ms` } : {}))
+        res.on('error', cut)
+        res.on('close', cut)
       })
-      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${hardMs} ms`)), hardMs)
+      let late = false
+      const timer = setTimeout(() => {
+        late = true
+        req.destroy(new Error(`no answer within ${hardMs} ms`))
+      }, hardMs)
       req.on('error', (e: NodeJS.ErrnoException) => {
-        if (got) return finish(answered())
+        if (got) return finish(answered(late ? { error: `answer not complete within ${hardMs} ms` } : {}))
         const stale = req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')
         finish({ body: '', ms: performance.now() - start, error: `${e.code ?? ''} ${e.message}`.trim(), retry: stale })
       })

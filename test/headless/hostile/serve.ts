@@ -34,6 +34,10 @@ const server = await startHeadlessServer({
 })
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`)
 
+// The test holds our stdin open; when it goes away (even killed), so do we.
+process.stdin.on('end', () => process.exit(0))
+process.stdin.resume()
+
 process.once('SIGTERM', () => {
   void (async () => {
     await server.close()
