@@ -55,6 +55,7 @@ export const pathLabel = (p: (string | number)[]): string => p.join('.') || '(bo
 function family(c: Candidate): string {
   const v = c.value
   if (v instanceof Raw) return v.text.length > 1000 ? 'nesting' : 'number'
+  if (c.label.startsWith('ReDoS')) return 'redos'
   if (typeof v === 'string') return v.length >= 100_000 ? 'huge' : /\.\.|\//.test(v) ? 'traversal' : 'text'
   if (typeof v === 'number') return 'number'
   return 'type'

@@ -306,10 +306,14 @@ export class Sender {
       }
     }
     debug('main pass done; replaying slow ones')
+    // A request the client gave up on may still occupy the server (a regex running for seconds):
+    // each replay starts once health answers again.
+    await this.alive(20_000)
     for (const [c, first] of [...results]) {
       let best = first
       for (let i = 0; i < 2 && !best.fatal && ['slow', 'no answer'].includes(judge(c, best) ?? ''); i++) {
         const again = await this.exec(c)
+        if (again.error) await this.alive(20_000)
         if (again.error && !best.error) break
         if (best.error || again.ms < best.ms) best = again
       }

@@ -39,9 +39,13 @@ process.stdin.on('end', () => process.exit(0))
 process.stdin.resume()
 
 process.once('SIGTERM', () => {
+  setTimeout(() => process.exit(1), 3000).unref()
   void (async () => {
-    await server.close()
-    await core.dispose()
-    process.exit(0)
+    try {
+      await server.close()
+      await core.dispose()
+    } finally {
+      process.exit(0)
+    }
   })()
 })

@@ -108,6 +108,8 @@ export function stringValues(guard: string): Candidate[] {
     { label: '200 KB unicode string', value: big('é🔥', 200_000) },
     { label: '200 KB of "a@"', value: big('a@', 200_000) },
     { label: '150 KB whitespace', value: big(' \t', 150_000) },
+    // Many separators and a bad last character: makes backtracking regexes (email, host names) quadratic.
+    { label: 'ReDoS probe: "a@" + 50k × "a." + "@"', value: `a@${'a.'.repeat(50_000)}@` },
   ]
 }
 
