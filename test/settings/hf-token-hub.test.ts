@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { DoctorReport } from '../../src/shared/contract/host'
 import type { SettingsView } from '../../src/shared/settings'
 import { startHubSim } from '../sim/hub/server.js'
@@ -41,6 +41,13 @@ afterAll(async () => {
 })
 
 describe('Hugging Face token per Hub', () => {
+  // Each test starts on Hub A with no token saved for either Hub: shuffled runs (npm run test:stress, seed 500)
+  // failed when a test ran before the one whose saved token and Hub it relied on.
+  beforeEach(async () => {
+    await put({ hubEndpoint: hubB.url, hfToken: null })
+    await put({ hubEndpoint: hubA.url, hfToken: null })
+  })
+
   it('is sent to the Hub it was entered for', async () => {
     const view = await put({ hfToken: 'hf_simtoken' })
     expect(tokenOf(view)).toEqual({ set: true, hub: origin(hubA.url), otherHubs: [] })
@@ -51,6 +58,7 @@ describe('Hugging Face token per Hub', () => {
   })
 
   it('after hubEndpoint changes, the new Hub never sees it and the API says a token must be entered for that Hub', async () => {
+    await put({ hfToken: 'hf_simtoken' })
     const view = await put({ hubEndpoint: hubB.url })
     hubB.clearLog()
     await useHub()
@@ -67,6 +75,7 @@ describe('Hugging Face token per Hub', () => {
   })
 
   it("a token entered with the switch is the new Hub's; each Hub keeps its own and gets only its own", async () => {
+    await put({ hfToken: 'hf_simtoken' })
     let view = await put({ hubEndpoint: hubB.url, hfToken: 'hf_simotheruser' })
     expect(tokenOf(view)).toEqual({ set: true, hub: origin(hubB.url), otherHubs: [origin(hubA.url)] })
     expect((await hfCheck())?.detail).toBe(`Valid token of sim-other at ${hubB.url}.`)

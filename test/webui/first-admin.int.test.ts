@@ -60,7 +60,9 @@ afterAll(async () => {
   if (home) rmSync(home, { recursive: true, force: true })
 })
 
-describe('first admin of Open WebUI', () => {
+// An ordered scenario: the redeploy step uses the Open WebUI data the first deploy created (shuffled runs keep
+// this order; seed 500 of npm run test:stress ran the redeploy first).
+describe('first admin of Open WebUI', { shuffle: false }, () => {
   it('no client on the network can sign up first while InferAdmin deploys it: the only admin is InferAdmin', async () => {
     const poller = pollSignup(lan!, resolve(import.meta.dirname, 'lan-signup.js'), `http://${lan!.hostAddr}:${port}`)
     try {
