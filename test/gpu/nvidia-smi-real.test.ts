@@ -154,6 +154,9 @@ describe('the app against a replay of the real card', () => {
   })
 
   it('the doctor names driver, CUDA version and the GPU', async () => {
+    // Its own wait for a sample: in shuffled order (npm run test:stress, seed 501) it ran before the test above
+    // and read the doctor before the sampler's first sample ("Waiting for the first nvidia-smi sample").
+    await waitFor('a GPU sample', async () => ((await app.get<GpusSnapshot>('/api/v1/gpus')).body.status === 'ok' ? true : undefined))
     const { body } = await app.get<DoctorReport>('/api/v1/system/doctor')
     const driver = body.checks.find((c) => c.id === 'driver')
     expect(driver).toMatchObject({ status: 'ok', detail: 'Driver 580.159.04, CUDA 13.0; 1 GPU(s): GPU 0: NVIDIA H200' })
