@@ -44,7 +44,14 @@ async function runOurs(smiPath, apps) {
     if (m.type === 'sample') samples++
     if (m.type === 'stopped') stopped()
   })
-  worker.postMessage({ type: 'config', smiPath, intervalMs, appsEveryMs: apps ? Math.max(2000, 3 * intervalMs) : 24 * 3600_000, backoff: { initialMs: 1000, maxMs: 15000 }, stallMs: 10_000 })
+  worker.postMessage({
+    type: 'config',
+    smiPath,
+    intervalMs,
+    appsEveryMs: apps ? Math.max(2000, 3 * intervalMs) : 24 * 3600_000,
+    backoff: { initialMs: 1000, maxMs: 15000 },
+    stallMs: 10_000,
+  })
   await sleep(seconds * 1000)
   await new Promise((r) => {
     stopped = () => r(undefined)
@@ -73,13 +80,25 @@ async function child(mode, smiPath) {
   const h = monitorEventLoopDelay({ resolution: 10 })
   h.enable()
   const before = cpuNow()
-  const samples = mode === 'ours' || mode === 'oursLoopOnly' ? await runOurs(smiPath, mode === 'ours') : mode === 'systeminformation' ? await runSi() : (await sleep(seconds * 1000), 0)
+  const samples =
+    mode === 'ours' || mode === 'oursLoopOnly'
+      ? await runOurs(smiPath, mode === 'ours')
+      : mode === 'systeminformation'
+        ? await runSi()
+        : (await sleep(seconds * 1000), 0)
   h.disable()
   const after = cpuNow()
   const selfMs = after.selfMs - before.selfMs
   const childrenMs = after.childrenMs - before.childrenMs
   process.stdout.write(
-    JSON.stringify({ mode, samples, cpuMs: Math.round(selfMs + childrenMs), selfCpuMs: Math.round(selfMs), childrenCpuMs: childrenMs, maxEventLoopDelayMs: Math.round(h.max / 1e6) }) + '\n',
+    JSON.stringify({
+      mode,
+      samples,
+      cpuMs: Math.round(selfMs + childrenMs),
+      selfCpuMs: Math.round(selfMs),
+      childrenCpuMs: childrenMs,
+      maxEventLoopDelayMs: Math.round(h.max / 1e6),
+    }) + '\n',
   )
 }
 
@@ -91,7 +110,10 @@ async function setup() {
   const bin = join(dir, 'bin')
   mkdirSync(bin)
   const smi = join(bin, 'nvidia-smi')
-  writeFileSync(smi, `#!/bin/sh\nINFERADMIN_SIM_GPU_DIR='${join(dir, 'gpus')}' exec '${process.execPath}' '${join(root, 'test/sim/gpus/nvidia-smi.js')}' "$@"\n`)
+  writeFileSync(
+    smi,
+    `#!/bin/sh\nINFERADMIN_SIM_GPU_DIR='${join(dir, 'gpus')}' exec '${process.execPath}' '${join(root, 'test/sim/gpus/nvidia-smi.js')}' "$@"\n`,
+  )
   const lspci = join(bin, 'lspci')
   writeFileSync(
     lspci,
@@ -113,7 +135,9 @@ function runChild(mode, env) {
     })
     let out = ''
     p.stdout.on('data', (d) => (out += d))
-    p.on('exit', (code) => (code === 0 ? resolvePromise(JSON.parse(out.trim().split('\n').pop() ?? '{}')) : reject(new Error(`${mode} exited ${code}`))))
+    p.on('exit', (code) =>
+      code === 0 ? resolvePromise(JSON.parse(out.trim().split('\n').pop() ?? '{}')) : reject(new Error(`${mode} exited ${code}`)),
+    )
   })
 }
 

@@ -52,7 +52,11 @@ try {
     files.map(
       (f, i) =>
         new Promise((resolve, reject) => {
-          const p = spawn('curl', ['-sSfL', '--create-dirs', '-o', join(curlDir, String(i)), `${sim.url}/${REPO}/resolve/${plan.commit}/${f.path}`], { stdio: 'inherit' })
+          const p = spawn(
+            'curl',
+            ['-sSfL', '--create-dirs', '-o', join(curlDir, String(i)), `${sim.url}/${REPO}/resolve/${plan.commit}/${f.path}`],
+            { stdio: 'inherit' },
+          )
           p.once('exit', (c) => (c === 0 ? resolve(undefined) : reject(new Error(`curl exited ${c} for ${f.path}`))))
         }),
     ),

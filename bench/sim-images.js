@@ -36,14 +36,19 @@ try {
       HostConfig: {
         Binds: [`${hub}:/root/.cache/huggingface/hub:ro`],
         PortBindings: { '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
-        DeviceRequests: [{ Driver: '', Count: 0, DeviceIDs: [PROFILES.default?.gpus[1]?.uuid ?? '1'], Capabilities: [['gpu']], Options: {} }],
+        DeviceRequests: [
+          { Driver: '', Count: 0, DeviceIDs: [PROFILES.default?.gpus[1]?.uuid ?? '1'], Capabilities: [['gpu']], Options: {} },
+        ],
       },
     })
     const start = Date.now()
     await c.start()
     const port = (await c.inspect()).NetworkSettings.Ports['8000/tcp']?.[0]?.HostPort
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false)
+      const ok = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      )
       if (ok) break
       if (Date.now() - start > 30_000) throw new Error('the simulated vLLM did not become ready in 30 s')
       await new Promise((r) => setTimeout(r, 25))

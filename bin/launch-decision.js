@@ -51,7 +51,11 @@ export function probeElectron({ packageDir, env = process.env, timeoutMs = 15_00
   const name = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : ''
   let binary
   if (env.ELECTRON_OVERRIDE_DIST_PATH) binary = join(env.ELECTRON_OVERRIDE_DIST_PATH, name || 'electron')
-  else if (!name) return { ok: false, reason: 'Electron binary is not installed (its download did not run or failed: node_modules/electron/path.txt is missing)' }
+  else if (!name)
+    return {
+      ok: false,
+      reason: 'Electron binary is not installed (its download did not run or failed: node_modules/electron/path.txt is missing)',
+    }
   else binary = join(packageDir, 'dist', name)
 
   if (!existsSync(binary)) return { ok: false, reason: `Electron binary is not installed (${binary} is missing)` }

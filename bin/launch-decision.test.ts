@@ -8,7 +8,10 @@ const usable = { ok: true as const, path: '/opt/electron/electron' }
 
 describe('npm start: desktop or headless', () => {
   it('starts the desktop app when Electron runs and there is a display', () => {
-    expect(decideLaunch({ platform: 'linux', env: { DISPLAY: ':0' }, electron: usable })).toEqual({ mode: 'desktop', electronPath: usable.path })
+    expect(decideLaunch({ platform: 'linux', env: { DISPLAY: ':0' }, electron: usable })).toEqual({
+      mode: 'desktop',
+      electronPath: usable.path,
+    })
     expect(decideLaunch({ platform: 'linux', env: { WAYLAND_DISPLAY: 'wayland-0' }, electron: usable }).mode).toBe('desktop')
     expect(decideLaunch({ platform: 'darwin', env: {}, electron: usable }).mode).toBe('desktop')
   })
@@ -60,7 +63,10 @@ describe('Electron probe', () => {
   })
 
   it('reports a missing package', () => {
-    expect(probeElectron({ packageDir: join(tmpdir(), 'no-such-electron'), env: {} })).toMatchObject({ ok: false, reason: expect.stringMatching(/^Electron is not installed/) })
+    expect(probeElectron({ packageDir: join(tmpdir(), 'no-such-electron'), env: {} })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^Electron is not installed/),
+    })
   })
 
   it('reports a binary that is not executable', () => {
@@ -83,6 +89,9 @@ describe('Electron probe', () => {
     const dist = mkdtempSync(join(tmpdir(), 'inferadmin-electron-dist-'))
     writeFileSync(join(dist, 'electron'), '#!/bin/sh\nexit 0\n')
     chmodSync(join(dist, 'electron'), 0o755)
-    expect(probeElectron({ packageDir: dir, env: { ELECTRON_OVERRIDE_DIST_PATH: dist } })).toEqual({ ok: true, path: join(dist, 'electron') })
+    expect(probeElectron({ packageDir: dir, env: { ELECTRON_OVERRIDE_DIST_PATH: dist } })).toEqual({
+      ok: true,
+      path: join(dist, 'electron'),
+    })
   })
 })

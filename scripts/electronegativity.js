@@ -41,7 +41,15 @@ function scan(dir) {
   /** @type {(options: object, forCli: boolean) => Promise<ScanResult>} */
   const run = require('@doyensec/electronegativity')
   return run(
-    { input: dir, customScan: [], excludeFromScan: EXCLUDED, isRelative: true, isVerbose: false, electronVersionOverride: electronVersion, parserPlugins: [] },
+    {
+      input: dir,
+      customScan: [],
+      excludeFromScan: EXCLUDED,
+      isRelative: true,
+      isVerbose: false,
+      electronVersionOverride: electronVersion,
+      parserPlugins: [],
+    },
     false,
   )
 }
@@ -80,7 +88,9 @@ async function main() {
   for (const issue of [...result.issues].sort((a, b) => b.severity.value - a.severity.value)) {
     counts[/** @type {keyof typeof counts} */ (issue.severity.name)] += 1
     const where = `${issue.file}:${issue.location.line}:${issue.location.column}`
-    process.stdout.write(`${issue.severity.name.padEnd(13)} ${issue.confidence.name.padEnd(9)} ${issue.id}${issue.manualReview ? ' (review)' : ''}  ${where}\n`)
+    process.stdout.write(
+      `${issue.severity.name.padEnd(13)} ${issue.confidence.name.padEnd(9)} ${issue.id}${issue.manualReview ? ' (review)' : ''}  ${where}\n`,
+    )
   }
   const fatal = result.errors.filter((e) => !e.tolerable)
   for (const error of result.errors) {

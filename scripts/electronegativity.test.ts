@@ -13,9 +13,15 @@ function fixture(main: string, renderer = 'export const x = 1\n'): string {
   const out = mkdtempSync(join(tmpdir(), 'inferadmin-scan-fixture-'))
   for (const dir of ['main', 'preload', 'renderer']) mkdirSync(join(out, dir))
   writeFileSync(join(out, 'main', 'index.js'), main)
-  writeFileSync(join(out, 'preload', 'index.cjs'), 'const { contextBridge } = require("electron")\ncontextBridge.exposeInMainWorld("x", Object.freeze({}))\n')
+  writeFileSync(
+    join(out, 'preload', 'index.cjs'),
+    'const { contextBridge } = require("electron")\ncontextBridge.exposeInMainWorld("x", Object.freeze({}))\n',
+  )
   writeFileSync(join(out, 'renderer', 'index.js'), renderer)
-  writeFileSync(join(out, 'renderer', 'index.html'), `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'self'"><script type="module" src="./index.js"></script>`)
+  writeFileSync(
+    join(out, 'renderer', 'index.html'),
+    `<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'self'"><script type="module" src="./index.js"></script>`,
+  )
   return out
 }
 

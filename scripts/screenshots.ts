@@ -15,7 +15,11 @@ const outDir = join(repoRoot, 'docs', 'screenshots')
 const pages = [
   { file: 'dashboard', link: 'Dashboard', ready: (p: Page) => expect(p.getByText(/slots busy/)).toBeVisible() },
   { file: 'models', link: 'Models', ready: (p: Page) => expect(p.getByRole('heading', { level: 1, name: 'Models' })).toBeVisible() },
-  { file: 'deployments', link: 'Deployments', ready: (p: Page) => expect(p.getByRole('heading', { level: 1, name: 'Deployments' })).toBeVisible() },
+  {
+    file: 'deployments',
+    link: 'Deployments',
+    ready: (p: Page) => expect(p.getByRole('heading', { level: 1, name: 'Deployments' })).toBeVisible(),
+  },
   {
     file: 'system',
     link: 'System',

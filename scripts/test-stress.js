@@ -34,9 +34,7 @@ const baseSeed = values.seed === undefined ? Math.floor(Math.random() * 1e6) : N
 
 /** One busy child per core; returns a function that stops them. */
 function startHog() {
-  const kids = Array.from({ length: availableParallelism() }, () =>
-    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
-  )
+  const kids = Array.from({ length: availableParallelism() }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }))
   return () => {
     for (const k of kids) k.kill('SIGKILL')
   }

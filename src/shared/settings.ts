@@ -19,8 +19,16 @@ const SYSTEM_DIRS = new Set(
     .concat(['/var/home', '/var/lib/docker', '/var/log', '/var/run', '/var/tmp']),
 )
 /** …nor anything inside these (kernel, devices, boot, system configuration and programs, Docker's own data). */
-const SYSTEM_TREES = ['/proc', '/sys', '/dev', '/boot', '/etc', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']
-  .concat(['/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib32', '/usr/lib64', '/usr/libexec', '/usr/include', '/var/lib/docker'])
+const SYSTEM_TREES = ['/proc', '/sys', '/dev', '/boot', '/etc', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'].concat([
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/lib',
+  '/usr/lib32',
+  '/usr/lib64',
+  '/usr/libexec',
+  '/usr/include',
+  '/var/lib/docker',
+])
 
 /**
  * Why `path` cannot be a model store location, or undefined when it can. Refused: the root, system

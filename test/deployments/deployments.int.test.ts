@@ -11,7 +11,18 @@ import { restartPrivateDockerd } from '../sim/engine/dockerd.js'
 import { setExternalGpuUsage } from '../sim/gpu-control.js'
 import { PROFILES } from '../sim/gpus/profiles.js'
 import { seedModel } from '../sim/seed.js'
-import { action, createDeployment, getDeployment, makeHome, ourContainers, serve, streamChat, waitFor, waitState, type Server } from './support'
+import {
+  action,
+  createDeployment,
+  getDeployment,
+  makeHome,
+  ourContainers,
+  serve,
+  streamChat,
+  waitFor,
+  waitState,
+  type Server,
+} from './support'
 
 // The deployments of the app (the real headless server as a child process) against the simulated
 // workstation: private dockerd with the stand-in GPU hook, simulated vLLM images, stand-in nvidia-smi.
@@ -35,7 +46,8 @@ const spec = (name: string, gpu: string, util: number, extra: Partial<Deployment
   ...extra,
 })
 const gpus = async (): Promise<GpusSnapshot> => (await server.api<GpusSnapshot>('GET', '/gpus')).body
-const onGpu = (s: GpusSnapshot, index: number, deploymentId: string) => s.gpus[index]?.memory.containers.find((c) => c.deploymentId === deploymentId)
+const onGpu = (s: GpusSnapshot, index: number, deploymentId: string) =>
+  s.gpus[index]?.memory.containers.find((c) => c.deploymentId === deploymentId)
 
 beforeAll(async () => {
   env = inject('simEnv')
@@ -81,7 +93,11 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
 
   it('rejects a flag the image does not know before any container is created, naming it (and the successor of a removed one)', async () => {
     const before = (await ourContainers(docker)).length
-    const r = await server.api<{ message: string; data: { fields: Record<string, string> } }>('POST', '/deployments', spec('bad', gpu1!.uuid, 0.5, { args: { '--bogus-flag': true }, extraArgs: '--disable-log-requests' }))
+    const r = await server.api<{ message: string; data: { fields: Record<string, string> } }>(
+      'POST',
+      '/deployments',
+      spec('bad', gpu1!.uuid, 0.5, { args: { '--bogus-flag': true }, extraArgs: '--disable-log-requests' }),
+    )
     expect(r.status).toBe(400)
     expect(r.body.message).toMatch(/Arguments rejected by inferadmin-sim\/vllm-openai:latest/)
     expect(r.body.message).toMatch(/--bogus-flag is not a flag/)
@@ -100,13 +116,22 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
       expect(names.has('--disable-log-requests')).toBe(true)
       expect(names.has('--enable-log-requests')).toBe(false)
       const latest = await rpc.client.deployments.flags({ image: `${env.INFERADMIN_SIM_VLLM_IMAGE}:latest` })
-      expect(latest.flags.find((f) => f.flag === '--gpu-memory-utilization')).toMatchObject({ type: 'float', min: 0, minExclusive: true, max: 1 })
+      expect(latest.flags.find((f) => f.flag === '--gpu-memory-utilization')).toMatchObject({
+        type: 'float',
+        min: 0,
+        minExclusive: true,
+        max: 1,
+      })
       expect(readdirSync(join(home, 'engine-flags')).filter((f) => f.endsWith('.json'))).toHaveLength(2)
       const missing = await rpc.client.deployments.flags({ image: 'inferadmin-sim/not-pulled:v9' })
       expect(missing.source).toBe('bundled')
       expect(missing.note).toMatch(/not pulled/)
       // The same removed flag is fine for the old image.
-      const ok = await rpc.client.deployments.validateArgs({ image: `${env.INFERADMIN_SIM_VLLM_IMAGE}:v0.10.0`, args: { '--disable-log-requests': true }, extraArgs: '' })
+      const ok = await rpc.client.deployments.validateArgs({
+        image: `${env.INFERADMIN_SIM_VLLM_IMAGE}:v0.10.0`,
+        args: { '--disable-log-requests': true },
+        extraArgs: '',
+      })
       expect(ok.problems).toEqual([])
     } finally {
       rpc.close()
@@ -126,7 +151,12 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
     expect(seen).toContain('starting')
     expect(ready.status.timings.map((t) => t.phase)).toEqual(['starting', 'weights', 'kv-cache', 'graph-capture', 'server-start'])
     const c = await docker.getContainer(ready.status.containerId!).inspect()
-    expect(c.Config.Labels).toMatchObject({ 'inferadmin.managed': 'true', 'inferadmin.kind': 'vllm', 'inferadmin.deployment': ids.a, 'inferadmin.model': model })
+    expect(c.Config.Labels).toMatchObject({
+      'inferadmin.managed': 'true',
+      'inferadmin.kind': 'vllm',
+      'inferadmin.deployment': ids.a,
+      'inferadmin.model': model,
+    })
     expect(c.Config.Env).toContain('HF_HUB_OFFLINE=1')
     expect(c.Config.Cmd?.slice(0, 2)).toEqual(['--model', model])
     expect(c.HostConfig.Binds?.[0]).toMatch(/:\/root\/\.cache\/huggingface\/hub:ro$/)
@@ -137,11 +167,28 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
     expect(c.HostConfig.IpcMode).not.toBe('host')
     const chat = await streamChat(ready.status.endpoint!, model, 'Say hello')
     expect(chat.chunks).toBeGreaterThan(1)
-    const s = await waitFor('VRAM of alpha on GPU 1', async () => { const x = await gpus(); return (onGpu(x, 1, ids.a!)?.usedMiB ?? 0) > 0 ? x : undefined }, 15_000)
+    const s = await waitFor(
+      'VRAM of alpha on GPU 1',
+      async () => {
+        const x = await gpus()
+        return (onGpu(x, 1, ids.a!)?.usedMiB ?? 0) > 0 ? x : undefined
+      },
+      15_000,
+    )
     expect(onGpu(s, 0, ids.a!)).toBeUndefined()
-    const placed = await waitFor('vramMiB and the GPU check', async () => { const d = await getDeployment(server, ids.a!); return (d.status.vramMiB ?? 0) > 0 ? d : undefined }, 15_000)
+    const placed = await waitFor(
+      'vramMiB and the GPU check',
+      async () => {
+        const d = await getDeployment(server, ids.a!)
+        return (d.status.vramMiB ?? 0) > 0 ? d : undefined
+      },
+      15_000,
+    )
     expect(placed.status.gpuWarning).toBeNull()
-    const done = await waitFor('the deploy job done', async () => { const j = (await server.api<Job>('GET', `/jobs/${job.id}`)).body; return j.state === 'done' ? j : undefined })
+    const done = await waitFor('the deploy job done', async () => {
+      const j = (await server.api<Job>('GET', `/jobs/${job.id}`)).body
+      return j.state === 'done' ? j : undefined
+    })
     expect(done.result).toMatchObject({ state: 'ready' })
   })
 
@@ -150,11 +197,16 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
     const previous = before.status.timings.reduce((a, t) => a + t.seconds, 0)
     await action(server, ids.a!, 'restart')
     const etas: number[] = []
-    await waitFor('alpha ready again', async () => {
-      const d = await getDeployment(server, ids.a!)
-      if ((d.status.state === 'starting' || d.status.state === 'loading') && d.status.etaSeconds !== null) etas.push(d.status.etaSeconds)
-      return d.status.state === 'ready' && etas.length ? d : undefined
-    }, 30_000, 20)
+    await waitFor(
+      'alpha ready again',
+      async () => {
+        const d = await getDeployment(server, ids.a!)
+        if ((d.status.state === 'starting' || d.status.state === 'loading') && d.status.etaSeconds !== null) etas.push(d.status.etaSeconds)
+        return d.status.state === 'ready' && etas.length ? d : undefined
+      },
+      30_000,
+      20,
+    )
     // The ETA starts at the previous load's total and only counts down.
     expect(previous).toBeGreaterThan(1)
     expect(etas[0]).toBeLessThanOrEqual(Math.round(previous))
@@ -171,11 +223,25 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
     ids.b = b.definition.id
     await action(server, ids.b, 'start')
     const bReady = await waitState(server, ids.b, 'ready')
-    await waitFor('both attributed', async () => { const x = await gpus(); return onGpu(x, 0, ids.b!) && onGpu(x, 1, ids.a!) ? x : undefined }, 15_000)
+    await waitFor(
+      'both attributed',
+      async () => {
+        const x = await gpus()
+        return onGpu(x, 0, ids.b!) && onGpu(x, 1, ids.a!) ? x : undefined
+      },
+      15_000,
+    )
     const usedBefore = (await gpus()).gpus[1]!.memoryUsedMiB!
     await action(server, ids.a!, 'stop')
     await waitState(server, ids.a!, 'stopped')
-    const freed = await waitFor('GPU 1 freed', async () => { const x = await gpus(); return !onGpu(x, 1, ids.a!) && x.gpus[1]!.memoryUsedMiB! < usedBefore - 5000 ? x : undefined }, 15_000)
+    const freed = await waitFor(
+      'GPU 1 freed',
+      async () => {
+        const x = await gpus()
+        return !onGpu(x, 1, ids.a!) && x.gpus[1]!.memoryUsedMiB! < usedBefore - 5000 ? x : undefined
+      },
+      15_000,
+    )
     expect(freed.gpus[1]!.memory.containers).toEqual([])
     const chat = await streamChat(bReady.status.endpoint!, model, 'Still there?')
     expect(chat.chunks).toBeGreaterThan(1)
@@ -183,10 +249,25 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
   })
 
   it('warns when the container’s processes are not on a requested GPU (CUDA_VISIBLE_DEVICES narrows it to GPU 1 of 0 and 1)', async () => {
-    const d = await createDeployment(server, spec('delta', gpu0!.uuid, 0.3, { gpus: [gpu0!.uuid, gpu1!.uuid], tensorParallelSize: 1, env: { INFERADMIN_SIM_SPEED: '4', CUDA_VISIBLE_DEVICES: '1' } }))
+    const d = await createDeployment(
+      server,
+      spec('delta', gpu0!.uuid, 0.3, {
+        gpus: [gpu0!.uuid, gpu1!.uuid],
+        tensorParallelSize: 1,
+        env: { INFERADMIN_SIM_SPEED: '4', CUDA_VISIBLE_DEVICES: '1' },
+      }),
+    )
     await action(server, d.definition.id, 'start')
     await waitState(server, d.definition.id, 'ready')
-    const warned = await waitFor('the GPU placement warning', async () => { const x = await getDeployment(server, d.definition.id); return x.status.gpuWarning ?? undefined }, 15_000, 200)
+    const warned = await waitFor(
+      'the GPU placement warning',
+      async () => {
+        const x = await getDeployment(server, d.definition.id)
+        return x.status.gpuWarning ?? undefined
+      },
+      15_000,
+      200,
+    )
     expect(warned).toMatch(new RegExp(`not on the GPU it was meant for: no process of the container on GPU 0 \\(${gpu0!.uuid}\\)`))
     await server.api('DELETE', `/deployments/${d.definition.id}`)
     await waitFor('delta deleted', async () => (await server.api('GET', `/deployments/${d.definition.id}`)).status === 404)
@@ -202,11 +283,16 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
     const d = failed.status.diagnosis!
     expect(d.kind).toBe('gpu-memory-utilization')
     expect(d.reason).toMatch(/GiB free of .* GiB/)
-    expect(d.lines.join('\n')).toMatch(/Free memory on device cuda:0 \([\d.]+\/[\d.]+ GiB\) on startup is less than desired GPU memory utilization \(0\.95/)
+    expect(d.lines.join('\n')).toMatch(
+      /Free memory on device cuda:0 \([\d.]+\/[\d.]+ GiB\) on startup is less than desired GPU memory utilization \(0\.95/,
+    )
     const fixed = d.fix!.setArgs['--gpu-memory-utilization'] as number
     expect(fixed).toBeLessThan(0.95)
     expect(fixed).toBeGreaterThan(0.5)
-    const j = await waitFor('the deploy job failed', async () => { const x = (await server.api<Job>('GET', `/jobs/${job.id}`)).body; return x.state === 'failed' ? x : undefined })
+    const j = await waitFor('the deploy job failed', async () => {
+      const x = (await server.api<Job>('GET', `/jobs/${job.id}`)).body
+      return x.state === 'failed' ? x : undefined
+    })
     expect(j.error?.message).toMatch(/GiB free/)
     // The last lines stay readable after the failure.
     const logs = await server.api<{ lines: { text: string }[] }>('GET', `/deployments/${ids.c}/logs?search=Free%20memory`)
@@ -233,7 +319,11 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
       expect(yaml).toMatch(/^apiVersion: inferadmin\/v1\nkind: Deployment\nspec:/)
       expect(yaml).toContain('--gpu-memory-utilization')
       const copy = await rpc.client.deployments.importYaml({ yaml: yaml.replace('name: charlie', 'name: charlie-copy') })
-      expect(copy.definition).toMatchObject({ name: 'charlie-copy', gpus: [gpu1!.uuid], args: (await getDeployment(server, ids.c!)).definition.args })
+      expect(copy.definition).toMatchObject({
+        name: 'charlie-copy',
+        gpus: [gpu1!.uuid],
+        args: (await getDeployment(server, ids.c!)).definition.args,
+      })
       expect(copy.status.state).toBe('stopped')
       const dup = await rpc.client.deployments.importYaml({ yaml }).catch((e: { code: string; message: string }) => e)
       expect(dup).toMatchObject({ code: 'CONFLICT' })
@@ -245,14 +335,22 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
   })
 
   it('adopts both running deployments after kill -9 of the app: ready, no new container, no second start', async () => {
-    const before = (await ourContainers(docker)).filter((c) => c.State === 'running').map((c) => c.Id).sort()
+    const before = (await ourContainers(docker))
+      .filter((c) => c.State === 'running')
+      .map((c) => c.Id)
+      .sort()
     expect(before).toHaveLength(2)
     await server.kill('SIGKILL')
     server = await serve(home, appEnv())
     // a liveness bound, not a speed target (adoption takes ~1 s; the bench measures speed)
     for (const id of [ids.b!, ids.c!]) await waitState(server, id, 'ready', 30_000)
     const after = await ourContainers(docker)
-    expect(after.filter((c) => c.State === 'running').map((c) => c.Id).sort()).toEqual(before)
+    expect(
+      after
+        .filter((c) => c.State === 'running')
+        .map((c) => c.Id)
+        .sort(),
+    ).toEqual(before)
     expect(after).toHaveLength(3) // bravo, charlie and alpha's stopped container: nothing created
     const jobs = (await server.api<Job[]>('GET', '/jobs')).body
     expect(jobs.filter((j) => j.kind === 'deployment.deploy' && j.state === 'running')).toEqual([])
@@ -261,11 +359,16 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
 
   it('is correct again soon after dockerd restarts under it (restart policy brings bravo back; charlie stays stopped)', async () => {
     const { downMs } = await restartPrivateDockerd(simPaths(env.INFERADMIN_SIM_DIR))
-    await waitFor('states after the dockerd restart', async () => {
-      const b = await getDeployment(server, ids.b!)
-      const c = await getDeployment(server, ids.c!)
-      return b.status.state === 'ready' && c.status.state === 'stopped' ? true : undefined
-    }, 30_000, 50)
+    await waitFor(
+      'states after the dockerd restart',
+      async () => {
+        const b = await getDeployment(server, ids.b!)
+        const c = await getDeployment(server, ids.c!)
+        return b.status.state === 'ready' && c.status.state === 'stopped' ? true : undefined
+      },
+      30_000,
+      50,
+    )
     const b = await getDeployment(server, ids.b!)
     const running = await docker.getContainer(b.status.containerId!).inspect()
     expect(running.State.Running).toBe(true)

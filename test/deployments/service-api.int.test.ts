@@ -39,11 +39,24 @@ describe('DeploymentService API', () => {
   it('start → waitReady resolves with the endpoint; stop → waitStopped, then waitReady rejects; a failing start rejects with vLLM’s reason', async () => {
     const svc = app.core.deployments
     const image = `${inject('simEnv').INFERADMIN_SIM_VLLM_IMAGE}:latest`
-    const d = await svc.create({ name: 'api', model: { repo: model }, image, gpus: [gpu1.uuid], args: { '--gpu-memory-utilization': 0.3 }, env: { INFERADMIN_SIM_SPEED: '4' } })
+    const d = await svc.create({
+      name: 'api',
+      model: { repo: model },
+      image,
+      gpus: [gpu1.uuid],
+      args: { '--gpu-memory-utilization': 0.3 },
+      env: { INFERADMIN_SIM_SPEED: '4' },
+    })
     const id = d.definition.id
     const phases: string[] = []
     const sub = svc.onEvent((e) => {
-      if (e.type === 'update' && e.deployment.definition.id === id && e.deployment.status.phase && phases.at(-1) !== e.deployment.status.phase) phases.push(e.deployment.status.phase)
+      if (
+        e.type === 'update' &&
+        e.deployment.definition.id === id &&
+        e.deployment.status.phase &&
+        phases.at(-1) !== e.deployment.status.phase
+      )
+        phases.push(e.deployment.status.phase)
     })
     svc.start(id)
     const ready = await svc.waitReady(id, { timeoutMs: 30_000 })
@@ -66,7 +79,14 @@ describe('DeploymentService API', () => {
   it('cancelling a deploy job stops the container it started (here hung while sizing the KV cache)', async () => {
     const svc = app.core.deployments
     const image = `${inject('simEnv').INFERADMIN_SIM_VLLM_IMAGE}:latest`
-    const d = await svc.create({ name: 'hang', model: { repo: model }, image, gpus: [gpu1.uuid], args: { '--gpu-memory-utilization': 0.3 }, env: { INFERADMIN_SIM_SPEED: '4', INFERADMIN_SIM_HANG_AT: 'kv' } })
+    const d = await svc.create({
+      name: 'hang',
+      model: { repo: model },
+      image,
+      gpus: [gpu1.uuid],
+      args: { '--gpu-memory-utilization': 0.3 },
+      env: { INFERADMIN_SIM_SPEED: '4', INFERADMIN_SIM_HANG_AT: 'kv' },
+    })
     const id = d.definition.id
     const job = svc.start(id)
     await waitFor('loading', () => svc.get(id).status.state === 'loading')

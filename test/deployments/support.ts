@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join, resolve } from 'node:path'
 import { createORPCClient } from '@orpc/client'
 import { RPCLink } from '@orpc/client/websocket'
-import Docker from 'dockerode'
+import type Docker from 'dockerode'
 import WebSocket from 'ws'
 import type { ApiClient } from '../../src/shared/contract'
 import type { Deployment, DeploymentSpecInput } from '../../src/shared/contract/deployments'
@@ -27,7 +27,8 @@ export interface Server {
  * home, against the simulated workstation's engine and GPUs.
  */
 export async function serve(home: string, env: Record<string, string>): Promise<Server> {
-  if (!existsSync(join(repoRoot, 'out/main/server.js'))) throw new Error('out/main/server.js is missing: run `npx electron-vite build` first (npm test does).')
+  if (!existsSync(join(repoRoot, 'out/main/server.js')))
+    throw new Error('out/main/server.js is missing: run `npx electron-vite build` first (npm test does).')
   const serverFile = join(home, 'server.json')
   const startedAt = Date.now() - 1000
   const proc = spawn(process.execPath, ['bin/inferadmin.js', 'serve', '--port', '0'], {
@@ -38,7 +39,11 @@ export async function serve(home: string, env: Record<string, string>): Promise<
   let out = ''
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()))
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  await waitFor(`server start (${out.slice(-500)})`, () => proc.exitCode === null && existsSync(serverFile) && statSync(serverFile).mtimeMs >= startedAt && /token=/.test(out), 60_000)
+  await waitFor(
+    `server start (${out.slice(-500)})`,
+    () => proc.exitCode === null && existsSync(serverFile) && statSync(serverFile).mtimeMs >= startedAt && /token=/.test(out),
+    60_000,
+  )
   const { url, token } = JSON.parse(readFileSync(serverFile, 'utf8')) as { url: string; token: string }
   return {
     proc,
@@ -50,7 +55,10 @@ export async function serve(home: string, env: Record<string, string>): Promise<
         ws.once('open', res)
         ws.once('error', rej)
       })
-      return { client: createORPCClient<ApiClient>(new RPCLink({ websocket: ws as unknown as globalThis.WebSocket })), close: () => ws.close() }
+      return {
+        client: createORPCClient<ApiClient>(new RPCLink({ websocket: ws as unknown as globalThis.WebSocket })),
+        close: () => ws.close(),
+      }
     },
     api: async <T>(method: string, path: string, body?: unknown) => {
       const res = await fetch(`${url}/api/v1${path}`, {
@@ -77,7 +85,12 @@ export function makeHome(home: string): void {
 }
 
 /** Poll until `fn` returns something other than undefined/false, or fail at the deadline naming `what`. */
-export function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   return simWaitFor(what, fn, timeoutMs, everyMs)
 }
 
@@ -99,13 +112,18 @@ export async function getDeployment(s: Server, id: string): Promise<Deployment> 
 
 /** Wait for a state, recording every state/phase seen on the way (polled quickly). */
 export async function waitState(s: Server, id: string, state: string, timeoutMs = 30_000, seen: string[] = []): Promise<Deployment> {
-  return waitFor(`deployment ${id} ${state} (seen: ${seen.join(' → ')})`, async () => {
-    const d = await getDeployment(s, id)
-    const label = d.status.phase ? `${d.status.state}:${d.status.phase}` : d.status.state
-    if (seen[seen.length - 1] !== label) seen.push(label)
-    if (d.status.state === 'failed' && state !== 'failed') throw new Error(`failed: ${JSON.stringify(d.status.diagnosis)}`)
-    return d.status.state === state ? d : undefined
-  }, timeoutMs, 25)
+  return waitFor(
+    `deployment ${id} ${state} (seen: ${seen.join(' → ')})`,
+    async () => {
+      const d = await getDeployment(s, id)
+      const label = d.status.phase ? `${d.status.state}:${d.status.phase}` : d.status.state
+      if (seen[seen.length - 1] !== label) seen.push(label)
+      if (d.status.state === 'failed' && state !== 'failed') throw new Error(`failed: ${JSON.stringify(d.status.diagnosis)}`)
+      return d.status.state === state ? d : undefined
+    },
+    timeoutMs,
+    25,
+  )
 }
 
 /** Our containers (label inferadmin.kind=vllm) in the engine. */

@@ -32,7 +32,8 @@ test.describe('Deployments', () => {
     await server?.stop()
     if (sim) {
       const docker = new Docker({ socketPath: sim.env.DOCKER_HOST!.replace(/^unix:\/\//, '') })
-      for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['inferadmin.kind=vllm'] }) })) await docker.getContainer(c.Id).remove({ force: true })
+      for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['inferadmin.kind=vllm'] }) }))
+        await docker.getContainer(c.Id).remove({ force: true })
       if (sim.startedEngine) await down()
     }
   })
@@ -44,7 +45,13 @@ test.describe('Deployments', () => {
     const deployments = new DeploymentsPage(app)
     await deployments.open()
     const image = `${sim.env.INFERADMIN_SIM_VLLM_IMAGE}:latest`
-    await deployments.create({ name: 'e2e-chat', image, gpu: /^GPU 1 /, env: 'INFERADMIN_SIM_SPEED=4', flags: { '--gpu-memory-utilization': '0.5' } })
+    await deployments.create({
+      name: 'e2e-chat',
+      image,
+      gpu: /^GPU 1 /,
+      env: 'INFERADMIN_SIM_SPEED=4',
+      flags: { '--gpu-memory-utilization': '0.5' },
+    })
 
     const card = deployments.card('e2e-chat')
     await expect(card).toBeVisible()

@@ -42,7 +42,11 @@ test.describe('vLLM image pull', () => {
   test.afterAll(async () => {
     await server?.stop()
     if (state) await setRegistryFaults(state, { throttleBps: 0 })
-    if (docker) await docker.getImage(`${sim.env.INFERADMIN_SIM_REGISTRY}/${repo}:v0.30.0`).remove({ force: true }).catch(() => undefined)
+    if (docker)
+      await docker
+        .getImage(`${sim.env.INFERADMIN_SIM_REGISTRY}/${repo}:v0.30.0`)
+        .remove({ force: true })
+        .catch(() => undefined)
     if (sim?.startedEngine) await down()
   })
 

@@ -27,7 +27,9 @@ test.beforeAll(async () => {
     latest: { sameAs: 'v0.21.0' },
     nightly: {},
   })
-  server = await startServer({ env: { INFERADMIN_DOCKERHUB_API: `http://127.0.0.1:${state.hubPort}`, DOCKER_HOST: 'unix:///nonexistent/docker.sock' } })
+  server = await startServer({
+    env: { INFERADMIN_DOCKERHUB_API: `http://127.0.0.1:${state.hubPort}`, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+  })
 })
 
 test.afterAll(async () => {
@@ -73,6 +75,9 @@ test.describe('vLLM versions', () => {
     const diff = compare.diff('v0.21.0', 'v0.10.0')
     await expect(diff).toContainText('--enable-log-requests → --disable-log-requests')
     await expect(diff.getByRole('alert')).toContainText('v0.10.0 would refuse 2 of the given arguments')
-    await expect(diff.getByRole('listitem')).toHaveText([/^--enable-log-requests: .*use --disable-log-requests instead/, /^--runner: .*use --task instead/])
+    await expect(diff.getByRole('listitem')).toHaveText([
+      /^--enable-log-requests: .*use --disable-log-requests instead/,
+      /^--runner: .*use --task instead/,
+    ])
   })
 })

@@ -55,9 +55,7 @@ test.describe('app frame', () => {
     const after = before === 'dark' ? 'light' : 'dark'
     await app.themeToggle.click()
     await expect.poll(() => app.appliedTheme()).toBe(after)
-    await expect
-      .poll(async () => (await rest.get<{ settings: { theme: string } }>('/settings')).settings.theme)
-      .toBe(after)
+    await expect.poll(async () => (await rest.get<{ settings: { theme: string } }>('/settings')).settings.theme).toBe(after)
     await app.page.reload()
     await app.expectConnected()
     expect(await app.appliedTheme()).toBe(after)

@@ -21,8 +21,12 @@ let model: string
 const VOLUME = 'inferadmin-open-webui-data'
 
 async function clean(): Promise<void> {
-  for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['inferadmin.managed=true'] }) })) await docker.getContainer(c.Id).remove({ force: true })
-  await docker.getVolume(VOLUME).remove().catch(() => undefined)
+  for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['inferadmin.managed=true'] }) }))
+    await docker.getContainer(c.Id).remove({ force: true })
+  await docker
+    .getVolume(VOLUME)
+    .remove()
+    .catch(() => undefined)
 }
 
 async function rest<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -44,7 +48,10 @@ test.describe('Open WebUI', () => {
     await clean()
     const home = mkdtempSync(join(tmpdir(), 'inferadmin-e2e-webui-'))
     mkdirSync(home, { recursive: true })
-    writeFileSync(join(home, 'settings.json'), JSON.stringify({ gpuRefreshMs: 500, listenInterface: '0.0.0.0', webuiPort: await freePort() }))
+    writeFileSync(
+      join(home, 'settings.json'),
+      JSON.stringify({ gpuRefreshMs: 500, listenInterface: '0.0.0.0', webuiPort: await freePort() }),
+    )
     model = (await seedModel(join(home, 'models'), { kind: 'chat' })).repo
     server = await startServer({ home, env: { DOCKER_HOST: sim.env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: sim.env.INFERADMIN_NVIDIA_SMI } })
   })
@@ -57,7 +64,9 @@ test.describe('Open WebUI', () => {
     }
   })
 
-  test('deploy from the page: Running, the Open link points at the port, a ready deployment is listed; stop/start/update; delete with data shows the size', async ({ page }) => {
+  test('deploy from the page: Running, the Open link points at the port, a ready deployment is listed; stop/start/update; delete with data shows the size', async ({
+    page,
+  }) => {
     // A ready deployment first, so Open WebUI starts wired to it.
     const d = await rest<Deployment>('POST', '/deployments', {
       name: 'e2e-chat',
@@ -68,7 +77,9 @@ test.describe('Open WebUI', () => {
       env: { INFERADMIN_SIM_SPEED: '4' },
     })
     await rest('POST', `/deployments/${d.definition.id}/start`)
-    await expect.poll(async () => (await rest<Deployment>('GET', `/deployments/${d.definition.id}`)).status.state, { timeout: 60_000 }).toBe('ready')
+    await expect
+      .poll(async () => (await rest<Deployment>('GET', `/deployments/${d.definition.id}`)).status.state, { timeout: 60_000 })
+      .toBe('ready')
     const vllmPort = (await rest<Deployment>('GET', `/deployments/${d.definition.id}`)).status.hostPort
 
     const app = new AppShell(page)
@@ -86,7 +97,9 @@ test.describe('Open WebUI', () => {
     await expect(webui.openLink).toHaveAttribute('target', '_blank')
     await expect(webui.address).toHaveText(url)
     await expect(webui.connections.getByTestId('sync-state')).toHaveText('In sync')
-    await expect(webui.connections.getByRole('listitem')).toHaveText([`e2e-chat http://host.docker.internal:${vllmPort}/v1`].map((t) => new RegExp(t.replace(/ /, '\\s*').replace(/[.]/g, '\\.'))))
+    await expect(webui.connections.getByRole('listitem')).toHaveText(
+      [`e2e-chat http://host.docker.internal:${vllmPort}/v1`].map((t) => new RegExp(t.replace(/ /, '\\s*').replace(/[.]/g, '\\.'))),
+    )
     // The link leads to Open WebUI itself.
     expect(await (await fetch(url)).text()).toContain('<title>Open WebUI</title>')
 
@@ -106,7 +119,17 @@ test.describe('Open WebUI', () => {
     expect(label).toMatch(/inferadmin-open-webui-data \(\d+(\.\d)? (B|KiB|MiB)\)/)
     await expect(webui.state).toHaveText('Not deployed')
     await expect(webui.openLink).toHaveCount(0)
-    await expect.poll(() => docker.getVolume(VOLUME).inspect().then(() => true, () => false)).toBe(false)
+    await expect
+      .poll(() =>
+        docker
+          .getVolume(VOLUME)
+          .inspect()
+          .then(
+            () => true,
+            () => false,
+          ),
+      )
+      .toBe(false)
   })
 
   test('with Docker not reachable the page says so, with the fix, and offers no Open link', async ({ page }) => {

@@ -28,7 +28,9 @@ async function buildRelease(docker: Docker, tag: string): Promise<void> {
   try {
     writeFileSync(join(ctx, 'Dockerfile'), `FROM ${sim.simRepository}:v0.21.0\nLABEL inferadmin.test.release=${tag}\n`)
     const stream = await docker.buildImage({ context: ctx, src: ['Dockerfile'] }, { t: `${repo}:${tag}`, rm: true })
-    const events = await new Promise<{ error?: string }[]>((res, rej) => docker.modem.followProgress(stream, (err, out) => (err ? rej(err) : res(out as { error?: string }[]))))
+    const events = await new Promise<{ error?: string }[]>((res, rej) =>
+      docker.modem.followProgress(stream, (err, out) => (err ? rej(err) : res(out as { error?: string }[]))),
+    )
     const failed = events.find((e) => e.error)
     if (failed) throw new Error(`build failed: ${failed.error}`)
   } finally {
@@ -51,12 +53,21 @@ const registryDigest = (l: TagList, tag: string): string => {
   return d
 }
 
-async function waitReady(id: string, what: string, extra: (d: Deployment) => boolean = () => true, timeoutMs = 90_000): Promise<Deployment> {
-  return waitFor(what, async () => {
-    const d = await deployment(id)
-    if (d.status.state === 'failed') throw new Error(`failed: ${JSON.stringify(d.status.diagnosis)}`)
-    return d.status.state === 'ready' && extra(d) ? d : undefined
-  }, timeoutMs)
+async function waitReady(
+  id: string,
+  what: string,
+  extra: (d: Deployment) => boolean = () => true,
+  timeoutMs = 90_000,
+): Promise<Deployment> {
+  return waitFor(
+    what,
+    async () => {
+      const d = await deployment(id)
+      if (d.status.state === 'failed') throw new Error(`failed: ${JSON.stringify(d.status.diagnosis)}`)
+      return d.status.state === 'ready' && extra(d) ? d : undefined
+    },
+    timeoutMs,
+  )
 }
 
 /** Image id the deployment's running container was created from. */
@@ -98,7 +109,12 @@ beforeAll(async () => {
   model = (await seedModel(store, { kind: 'chat' })).repo
   app = await startApp({
     env: { DOCKER_HOST: sim.env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: sim.env.INFERADMIN_NVIDIA_SMI },
-    settings: { vllmImageRepository: remote, modelStores: [{ path: store, label: 'Default' }], listenInterface: '127.0.0.1', gpuRefreshMs: 500 },
+    settings: {
+      vllmImageRepository: remote,
+      modelStores: [{ path: store, label: 'Default' }],
+      listenInterface: '127.0.0.1',
+      gpuRefreshMs: 500,
+    },
   })
   await waitFor('the start-up refresh', async () => ((await tags()).newestRelease === 'v0.21.0' ? true : undefined), 20_000)
 }, 180_000)
@@ -138,7 +154,11 @@ describe('always use the latest release', { shuffle: false }, () => {
     const digest = registryDigest(refreshed.body, 'v0.22.0')
     expect(digest).not.toBe(first.definition.imageDigest)
 
-    const moved = await waitReady(id, 'the deployment to run v0.22.0', (x) => x.definition.image === `${remote}:v0.22.0` && x.status.containerId !== firstContainer && x.definition.imageDigest === digest)
+    const moved = await waitReady(
+      id,
+      'the deployment to run v0.22.0',
+      (x) => x.definition.image === `${remote}:v0.22.0` && x.status.containerId !== firstContainer && x.definition.imageDigest === digest,
+    )
     expect(moved.definition.alwaysLatest).toBe(true)
     expect(moved.definition.imageDigest).toBe(digest)
     expect(await app.core.engine.localDigest(`${remote}:v0.22.0`)).toBe(digest)
@@ -165,7 +185,12 @@ describe('always use the latest release', { shuffle: false }, () => {
     expect(ready.definition.image).toBe(`${remote}:v0.23.0`)
     expect(ready.definition.imageDigest).toBe(digest)
     expect(await runningImageId(id)).toBe(await localImageId(`${remote}:v0.23.0`))
-    expect(app.core.jobs.list().filter((j) => j.kind === 'engine.pull' && j.target === `${remote}:v0.23.0`).map((j) => j.state)).toEqual(['done'])
+    expect(
+      app.core.jobs
+        .list()
+        .filter((j) => j.kind === 'engine.pull' && j.target === `${remote}:v0.23.0`)
+        .map((j) => j.state),
+    ).toEqual(['done'])
     expect((await waitJob(app, start.id, ['done'])).state).toBe('done')
 
     // Registry down: the restart keeps the current release (the cached list) and still deploys.

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LocalImage, NewRelease, PruneResult, TagList } from '../../src/shared/contract/engine'
 import type { Job } from '../../src/shared/contract/jobs'
-import { type App, buildUniqueImage, engineSim, type EngineSim, imagePresent, removeLocal, startApp, testRepository, waitFor, waitJob } from './support'
+import {
+  type App,
+  buildUniqueImage,
+  engineSim,
+  type EngineSim,
+  imagePresent,
+  removeLocal,
+  startApp,
+  testRepository,
+  waitFor,
+  waitJob,
+} from './support'
 
 // Against the real registry of the sim (Debian docker-registry behind the token-auth front): a repository of its own
 // per run, holding two simulated releases plus images with random layers, so pulls really download.
@@ -23,7 +34,11 @@ beforeAll(async () => {
   // the pulls below must download: drop the local sources (their random layers go with them)
   await removeLocal(sim.docker, [LOCAL, remote])
   app = await startApp({ env: { DOCKER_HOST: sim.env.DOCKER_HOST }, settings: { vllmImageRepository: remote } })
-  await waitFor('the start-up refresh', async () => ((await app.get<TagList>('/api/v1/engine/tags')).body.fetchedAt ? true : undefined), 20_000)
+  await waitFor(
+    'the start-up refresh',
+    async () => ((await app.get<TagList>('/api/v1/engine/tags')).body.fetchedAt ? true : undefined),
+    20_000,
+  )
 }, 120_000)
 
 async function pushTagsAs(source: string, tags: Record<string, string>): Promise<void> {
@@ -88,10 +103,14 @@ describe('registry v2 source', { shuffle: false }, () => {
     await sim.faults({ throttleBps: 1024 * 1024 })
     try {
       const r = await app.send<Job>('POST', '/api/v1/engine/pull', { tag: 'v0.12.1' })
-      await waitFor('bytes to arrive', async () => {
-        const j = (await app.get<Job>(`/api/v1/jobs/${r.body.id}`)).body
-        return j.progress.bytesDone > 0 ? j : undefined
-      }, 30_000)
+      await waitFor(
+        'bytes to arrive',
+        async () => {
+          const j = (await app.get<Job>(`/api/v1/jobs/${r.body.id}`)).body
+          return j.progress.bytesDone > 0 ? j : undefined
+        },
+        30_000,
+      )
       const c = await app.send<Job>('POST', `/api/v1/jobs/${r.body.id}/cancel`)
       expect(c.body.state).toBe('cancelled')
     } finally {
@@ -158,7 +177,11 @@ describe('registry v2 source', { shuffle: false }, () => {
   })
 
   it('DELETE refuses an image a container uses; prune removes unused ones and reports bytes freed', async () => {
-    const c = await sim.docker.createContainer({ Image: `${remote}:v0.12.0`, Cmd: ['/x'], Labels: { 'inferadmin.deployment': 'engine-test' } })
+    const c = await sim.docker.createContainer({
+      Image: `${remote}:v0.12.0`,
+      Cmd: ['/x'],
+      Labels: { 'inferadmin.deployment': 'engine-test' },
+    })
     try {
       const refused = await app.send<{ message: string }>('DELETE', '/api/v1/engine/images/v0.12.0')
       expect(refused.status).toBe(409)

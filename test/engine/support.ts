@@ -23,7 +23,8 @@ export interface EngineSim {
 
 export function engineSim(): EngineSim {
   const env = inject('simEnv')
-  if (!env?.INFERADMIN_SIM_REGISTRY) throw new Error('no simEnv with INFERADMIN_SIM_REGISTRY: run this file in the vitest "sim" project (sim up starts the registry)')
+  if (!env?.INFERADMIN_SIM_REGISTRY)
+    throw new Error('no simEnv with INFERADMIN_SIM_REGISTRY: run this file in the vitest "sim" project (sim up starts the registry)')
   const state = readRegistryState(env.INFERADMIN_SIM_DIR as string)
   if (!state) throw new Error(`no registry state in ${env.INFERADMIN_SIM_DIR}`)
   const docker = new Docker({ socketPath: (env.DOCKER_HOST as string).replace(/^unix:\/\//, '') })
@@ -52,7 +53,9 @@ export async function buildUniqueImage(docker: Docker, repo: string, tag: string
     writeFileSync(join(ctx, 'payload.bin'), randomBytes(megabytes * 1024 * 1024))
     writeFileSync(join(ctx, 'Dockerfile'), `FROM scratch\nCOPY payload.bin /payload.bin\nLABEL inferadmin.test=engine\n`)
     const stream = await docker.buildImage({ context: ctx, src: ['Dockerfile', 'payload.bin'] }, { t: `${repo}:${tag}`, rm: true })
-    const events = await new Promise<{ error?: string }[]>((res, rej) => docker.modem.followProgress(stream, (err, out) => (err ? rej(err) : res(out as { error?: string }[]))))
+    const events = await new Promise<{ error?: string }[]>((res, rej) =>
+      docker.modem.followProgress(stream, (err, out) => (err ? rej(err) : res(out as { error?: string }[]))),
+    )
     const failed = events.find((e) => e.error)
     if (failed) throw new Error(`build failed: ${failed.error}`)
     return `${repo}:${tag}`
@@ -70,7 +73,11 @@ export async function push(sim: EngineSim, repository: string, tags: Record<stri
 export async function removeLocal(docker: Docker, prefixes: string[]): Promise<void> {
   for (const img of await docker.listImages()) {
     for (const ref of img.RepoTags ?? []) {
-      if (prefixes.some((p) => ref.startsWith(`${p}:`))) await docker.getImage(ref).remove({ force: true }).catch(() => undefined)
+      if (prefixes.some((p) => ref.startsWith(`${p}:`)))
+        await docker
+          .getImage(ref)
+          .remove({ force: true })
+          .catch(() => undefined)
     }
   }
 }
@@ -86,10 +93,14 @@ export async function imagePresent(docker: Docker, ref: string): Promise<boolean
 }
 
 export async function waitJob(app: App, id: string, states: Job['state'][], timeoutMs = 60_000): Promise<Job> {
-  return waitFor(`job ${id} to be ${states.join('/')}`, async () => {
-    const j = (await app.get<Job>(`/api/v1/jobs/${id}`)).body
-    if (states.includes(j.state)) return j
-    if (['failed', 'cancelled', 'done'].includes(j.state)) throw new Error(`job ended ${j.state}: ${JSON.stringify(j.error)}`)
-    return undefined
-  }, timeoutMs)
+  return waitFor(
+    `job ${id} to be ${states.join('/')}`,
+    async () => {
+      const j = (await app.get<Job>(`/api/v1/jobs/${id}`)).body
+      if (states.includes(j.state)) return j
+      if (['failed', 'cancelled', 'done'].includes(j.state)) throw new Error(`job ended ${j.state}: ${JSON.stringify(j.error)}`)
+      return undefined
+    },
+    timeoutMs,
+  )
 }

@@ -22,10 +22,14 @@ afterAll(async () => {
 
 describe('tag list (Docker Hub API stand-in)', () => {
   it('is fetched once at start (no list yet = the last scheduled run was missed), releases in semver order, latest and nightlies apart, dates, pulled ones marked', async () => {
-    const list = await waitFor('the start-up refresh', async () => {
-      const l = (await app.get<TagList>('/api/v1/engine/tags')).body
-      return l.fetchedAt ? l : undefined
-    }, 20_000)
+    const list = await waitFor(
+      'the start-up refresh',
+      async () => {
+        const l = (await app.get<TagList>('/api/v1/engine/tags')).body
+        return l.fetchedAt ? l : undefined
+      },
+      20_000,
+    )
     expect(list.source).toBe('dockerhub')
     expect(list.endpoint).toBe(sim.env.INFERADMIN_DOCKERHUB_API)
     expect(list.error).toBeNull()
@@ -84,12 +88,23 @@ describe('tag list (Docker Hub API stand-in)', () => {
 
 describe('flag changes between versions', () => {
   it('v0.21.0 → v0.10.0 lists added/removed/renamed flags and the args v0.10.0 would refuse', async () => {
-    const args = { '--enable-log-requests': true, '--runner': 'generate', '--max-model-len': 4096, '--gpu-memory-utilization': 0.9, '--kv-cache-memory-bytes': '8G' }
+    const args = {
+      '--enable-log-requests': true,
+      '--runner': 'generate',
+      '--max-model-len': 4096,
+      '--gpu-memory-utilization': 0.9,
+      '--kv-cache-memory-bytes': '8G',
+    }
     const r = await app.send<FlagDiff>('POST', '/api/v1/engine/flag-diff', { from: 'v0.21.0', to: 'v0.10.0', args })
     if (r.status !== 200) throw new Error(JSON.stringify(r.body))
     expect(r.status).toBe(200)
     const d = r.body
-    expect(d.renamed).toEqual(expect.arrayContaining([{ from: '--enable-log-requests', to: '--disable-log-requests' }, { from: '--runner', to: '--task' }]))
+    expect(d.renamed).toEqual(
+      expect.arrayContaining([
+        { from: '--enable-log-requests', to: '--disable-log-requests' },
+        { from: '--runner', to: '--task' },
+      ]),
+    )
     expect(d.removed).toContain('--kv-cache-memory-bytes')
     expect(d.added).toContain('--num-scheduler-steps')
     expect(d.rejected.map((x) => x.flag).sort()).toEqual(['--enable-log-requests', '--kv-cache-memory-bytes', '--runner'])
@@ -98,7 +113,9 @@ describe('flag changes between versions', () => {
     // both simulated images are pulled: their own --help=all was compared, not the bundled history
     expect(d.basis).toMatch(/images' own flag lists/)
     // the same args are fine for the version they came from
-    const same = (await app.send<FlagDiff>('POST', '/api/v1/engine/flag-diff', { from: 'v0.10.0', to: 'v0.21.0', args: { '--max-model-len': 4096 } })).body
+    const same = (
+      await app.send<FlagDiff>('POST', '/api/v1/engine/flag-diff', { from: 'v0.10.0', to: 'v0.21.0', args: { '--max-model-len': 4096 } })
+    ).body
     expect(same.rejected).toEqual([])
   })
 

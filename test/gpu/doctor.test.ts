@@ -14,7 +14,9 @@ beforeAll(async () => {
     env: { INFERADMIN_NVIDIA_SMI: sim.smiPath, PATH: '/usr/bin:/bin', HF_ENDPOINT: 'http://127.0.0.1:9' },
     settings: { dockerSocket: `unix://${sim.dir}/no-such-docker.sock` },
   })
-  await waitFor('the first GPU sample', async () => ((await app.get<{ status: string }>('/api/v1/gpus')).body.status === 'ok' ? true : undefined))
+  await waitFor('the first GPU sample', async () =>
+    (await app.get<{ status: string }>('/api/v1/gpus')).body.status === 'ok' ? true : undefined,
+  )
 })
 
 afterAll(async () => {
@@ -25,7 +27,11 @@ afterAll(async () => {
 /** A healthy sampler: no fault switched on, and a sample taken since (a test before may have left one recovering). */
 async function healthySampler(): Promise<void> {
   sim.setFault('none')
-  await waitFor('a healthy GPU sample', async () => ((await app.get<{ status: string }>('/api/v1/gpus')).body.status === 'ok' ? true : undefined), 15_000)
+  await waitFor(
+    'a healthy GPU sample',
+    async () => ((await app.get<{ status: string }>('/api/v1/gpus')).body.status === 'ok' ? true : undefined),
+    15_000,
+  )
 }
 
 describe('doctor with Docker unreachable', () => {
@@ -64,7 +70,12 @@ describe('doctor with Docker unreachable', () => {
   it('reports the driver fault in the doctor while nvidia-smi fails', async () => {
     sim.setFault('mismatch')
     onTestFinished(healthySampler)
-    await waitFor('mismatch', async () => ((await app.get<{ fault: { kind: string } | null }>('/api/v1/gpus')).body.fault?.kind === 'driver-mismatch' ? true : undefined), 15_000)
+    await waitFor(
+      'mismatch',
+      async () =>
+        (await app.get<{ fault: { kind: string } | null }>('/api/v1/gpus')).body.fault?.kind === 'driver-mismatch' ? true : undefined,
+      15_000,
+    )
     const { body } = await app.get<DoctorReport>('/api/v1/system/doctor')
     const driver = body.checks.find((c) => c.id === 'driver')
     expect(driver).toMatchObject({ status: 'fail' })

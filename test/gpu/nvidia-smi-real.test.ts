@@ -43,7 +43,7 @@ function replaySmi(dir: string, held: boolean): string {
 }
 
 describe('the capture asked what the app asks', () => {
-  it('loop query and compute-apps query are the app\'s own arguments', () => {
+  it("loop query and compute-apps query are the app's own arguments", () => {
     expect(form('loopq').cmd).toBe(`nvidia-smi ${loopArgs(1000).slice(0, 2).join(' ')}`)
     expect(form('apps-held').cmd).toBe(`nvidia-smi ${APPS_ARGS.join(' ')}`)
   })
@@ -106,7 +106,7 @@ describe('classifyFault on the real error outputs (all on stdout)', () => {
     expect(fault).toMatchObject({ kind: 'no-gpu', message: 'No devices were found', exitCode: 6 })
   })
 
-  it('a field the driver does not know, a bad format and an unknown option: nvidia-smi\'s words and the exit code', () => {
+  it("a field the driver does not know, a bad format and an unknown option: nvidia-smi's words and the exit code", () => {
     const cases: [string, string][] = [
       ['badfield', 'Field "no.such.field" is not a valid field to query. (nvidia-smi exited with code 2)'],
       ['badformat', 'Format modifier is not recognized. (nvidia-smi exited with code 2)'],

@@ -21,7 +21,12 @@ const args = (lms >= 0 ? [...argv.slice(0, lms), ...argv.slice(lms + 2)] : argv)
 const forms = readdirSync(dir)
   .filter((f) => f.endsWith('.cmd'))
   .map((f) => f.slice(0, -4))
-  .filter((n) => readFileSync(join(dir, `${n}.cmd`), 'utf8').trim().replace(/^nvidia-smi\s*/, '') === args)
+  .filter(
+    (n) =>
+      readFileSync(join(dir, `${n}.cmd`), 'utf8')
+        .trim()
+        .replace(/^nvidia-smi\s*/, '') === args,
+  )
   .sort((a, b) => Number(b.includes('held') === held) - Number(a.includes('held') === held))
 const name = forms[0]
 if (!name) {

@@ -84,16 +84,20 @@ describe('per-container VRAM on the simulated workstation', () => {
     setExternalGpuUsage(0, 3000, { simDir: env.INFERADMIN_SIM_DIR })
     const c = await startVllm(gpu1!.uuid, 'dep-gpu-test')
 
-    const s = await waitFor('the container on GPU 1 in /api/v1/gpus', async () => {
-      const x = await gpus()
-      const g = x.gpus[1]
-      const mine = g?.memory.containers.find((u) => u.containerId === c.id)
-      const inContainers = (g?.memory.containers ?? []).reduce((n, u) => n + u.usedMiB, 0)
-      // vLLM allocates in phases (weights, then KV cache): wait for the KV cache, and for compute apps
-      // and memory.used to agree
-      const loaded = mine !== undefined && mine.usedMiB > 0.4 * gpu1!.memoryTotalMiB
-      return loaded && g?.memoryUsedMiB === other1 + inContainers && x.gpus[0]?.memory.otherMiB === other0 + 3000 ? x : undefined
-    }, 20_000)
+    const s = await waitFor(
+      'the container on GPU 1 in /api/v1/gpus',
+      async () => {
+        const x = await gpus()
+        const g = x.gpus[1]
+        const mine = g?.memory.containers.find((u) => u.containerId === c.id)
+        const inContainers = (g?.memory.containers ?? []).reduce((n, u) => n + u.usedMiB, 0)
+        // vLLM allocates in phases (weights, then KV cache): wait for the KV cache, and for compute apps
+        // and memory.used to agree
+        const loaded = mine !== undefined && mine.usedMiB > 0.4 * gpu1!.memoryTotalMiB
+        return loaded && g?.memoryUsedMiB === other1 + inContainers && x.gpus[0]?.memory.otherMiB === other0 + 3000 ? x : undefined
+      },
+      20_000,
+    )
     const g1 = s.gpus[1]!
     const use = g1.memory.containers.find((u) => u.containerId === c.id)!
     expect(g1.uuid).toBe(gpu1!.uuid)
@@ -118,10 +122,16 @@ describe('per-container VRAM on the simulated workstation', () => {
     expect(await sampleThatShowed(app, 0, changed, now.gpus[0]!.memoryUsedMiB!)).toBeLessThanOrEqual(3)
 
     const metrics = (await app.text('/metrics')).text
-    expect(metrics).toContain(`inferadmin_gpu_container_memory_bytes{gpu="1",uuid="${gpu1!.uuid}",container_id="${c.id.slice(0, 12)}",container_name="${use.containerName}",deployment="dep-gpu-test"}`)
+    expect(metrics).toContain(
+      `inferadmin_gpu_container_memory_bytes{gpu="1",uuid="${gpu1!.uuid}",container_id="${c.id.slice(0, 12)}",container_name="${use.containerName}",deployment="dep-gpu-test"}`,
+    )
 
     await c.stop({ t: 5 })
-    await waitFor('the container gone from GPU 1', async () => ((await gpus()).gpus[1]?.memory.containers.length === 0 ? true : undefined), 10_000)
+    await waitFor(
+      'the container gone from GPU 1',
+      async () => ((await gpus()).gpus[1]?.memory.containers.length === 0 ? true : undefined),
+      10_000,
+    )
   })
 })
 
@@ -144,7 +154,7 @@ describe('doctor on the simulated workstation', () => {
     expect(body.output).toBe(`GPU 0: ${gpu0!.name} (UUID: ${gpu0!.uuid})\nGPU 1: ${gpu1!.name} (UUID: ${gpu1!.uuid})`)
   })
 
-  it('the dry run fails with the toolkit\'s message and a driver fix when the driver is not loaded', async () => {
+  it("the dry run fails with the toolkit's message and a driver fix when the driver is not loaded", async () => {
     setGpuFault('driver-not-loaded', { simDir: env.INFERADMIN_SIM_DIR })
     const { body } = await app.send<GpuDryRunResult>('POST', '/api/v1/system/doctor/gpu-dry-run')
     expect(body.status).toBe('fail')
@@ -152,9 +162,14 @@ describe('doctor on the simulated workstation', () => {
     expect(body.fix).toMatch(/driver/)
   })
 
-  it('without the hook on this app\'s PATH, GPU support fails with the toolkit fix until a GPU dry run proves it', async () => {
+  it("without the hook on this app's PATH, GPU support fails with the toolkit fix until a GPU dry run proves it", async () => {
     const other = await startApp({
-      env: { DOCKER_HOST: env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI, INFERADMIN_SIM_VLLM_IMAGE: env.INFERADMIN_SIM_VLLM_IMAGE, PATH: '/usr/bin:/bin' },
+      env: {
+        DOCKER_HOST: env.DOCKER_HOST,
+        INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI,
+        INFERADMIN_SIM_VLLM_IMAGE: env.INFERADMIN_SIM_VLLM_IMAGE,
+        PATH: '/usr/bin:/bin',
+      },
     })
     try {
       const gpuCheck = async () => (await other.get<DoctorReport>('/api/v1/system/doctor')).body.checks.find((c) => c.id === 'gpu-docker')
@@ -171,7 +186,10 @@ describe('doctor on the simulated workstation', () => {
   })
 
   it('says clearly when no image is available for the dry run', async () => {
-    const other = await startApp({ env: { DOCKER_HOST: env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI }, settings: { vllmImageRepository: 'example/not-pulled' } })
+    const other = await startApp({
+      env: { DOCKER_HOST: env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI },
+      settings: { vllmImageRepository: 'example/not-pulled' },
+    })
     try {
       const { body } = await other.send<GpuDryRunResult>('POST', '/api/v1/system/doctor/gpu-dry-run')
       expect(body).toMatchObject({ status: 'warn', image: null })
@@ -186,12 +204,20 @@ describe('doctor on the simulated workstation', () => {
 describe('PID → container', () => {
   it('maps a vLLM process by /proc/<pid>/cgroup, and by `docker top` when /proc cannot show it; host PIDs stay unmapped', async () => {
     const c = await startVllm(gpu0!.uuid, 'dep-pid-test')
-    const app0 = await waitFor('the vLLM process in compute apps', async () => {
-      process.env.INFERADMIN_NVIDIA_SMI = env.INFERADMIN_NVIDIA_SMI
-      return (await computeApps()).find((a) => a.uuid === gpu0!.uuid)
-    }, 15_000)
+    const app0 = await waitFor(
+      'the vLLM process in compute apps',
+      async () => {
+        process.env.INFERADMIN_NVIDIA_SMI = env.INFERADMIN_NVIDIA_SMI
+        return (await computeApps()).find((a) => a.uuid === gpu0!.uuid)
+      },
+      15_000,
+    )
     const viaProc = createDockerPidResolver({ docker: () => docker, logger: silentLogger() })
-    const viaTop = createDockerPidResolver({ docker: () => docker, logger: silentLogger(), procRoot: mkdtempSync(join(tmpdir(), 'no-proc-')) })
+    const viaTop = createDockerPidResolver({
+      docker: () => docker,
+      logger: silentLogger(),
+      procRoot: mkdtempSync(join(tmpdir(), 'no-proc-')),
+    })
     for (const resolve of [viaProc, viaTop]) {
       const m = await resolve([app0.pid, process.pid])
       expect(m.get(app0.pid)).toMatchObject({ id: c.id, labels: expect.objectContaining({ 'inferadmin.deployment': 'dep-pid-test' }) })

@@ -37,4 +37,3 @@ export function simGpus(): SimGpus {
     remove: () => rmSync(dir, { recursive: true, force: true }),
   }
 }
-

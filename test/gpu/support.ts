@@ -25,7 +25,9 @@ export interface App {
 }
 
 /** The real core + headless HTTP server (REST, /metrics) in this process, in a fresh home. */
-export async function startApp(opts: { env?: NodeJS.ProcessEnv; gpuTuning?: CoreOptions['gpuTuning']; settings?: Record<string, unknown> } = {}): Promise<App> {
+export async function startApp(
+  opts: { env?: NodeJS.ProcessEnv; gpuTuning?: CoreOptions['gpuTuning']; settings?: Record<string, unknown> } = {},
+): Promise<App> {
   const home = mkdtempSync(join(tmpdir(), 'inferadmin-gpu-home-'))
   const renderer = join(home, 'renderer')
   mkdirSync(renderer)
@@ -35,14 +37,24 @@ export async function startApp(opts: { env?: NodeJS.ProcessEnv; gpuTuning?: Core
     mode: 'headless',
     version: '0.0.0-test',
     paths: { configDir: home, dataDir: home },
-    openSettingsFile: () => new Conf<Record<string, unknown>>({ cwd: home, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
+    openSettingsFile: () =>
+      new Conf<Record<string, unknown>>({ cwd: home, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
     secretCodec: fileModeCodec,
     workerFile: SOURCE_WORKER_FILE,
     env: { INFERADMIN_HOME: home, PATH: process.env.PATH, HOME: home, ...opts.env },
     logger: silentLogger(),
     gpuTuning: opts.gpuTuning,
   })
-  const server = await startHeadlessServer({ router: core.router, logger: core.logger, version: '0.0.0-test', token: TOKEN, host: '127.0.0.1', port: 0, rendererDir: renderer, metrics: core.metrics })
+  const server = await startHeadlessServer({
+    router: core.router,
+    logger: core.logger,
+    version: '0.0.0-test',
+    token: TOKEN,
+    host: '127.0.0.1',
+    port: 0,
+    rendererDir: renderer,
+    metrics: core.metrics,
+  })
   const auth = { authorization: `Bearer ${TOKEN}` }
   const send = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const res = await fetch(server.url + path, {
@@ -71,7 +83,12 @@ export async function startApp(opts: { env?: NodeJS.ProcessEnv; gpuTuning?: Core
 }
 
 /** Polls `probe` until it returns a value (not undefined) or the deadline passes; the error names `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {

@@ -76,37 +76,65 @@ describe('GET /api/v1/gpus against the simulated workstation', () => {
     const m = await app.text('/metrics')
     expect(m.status).toBe(200)
     expect(m.type).toMatch(/text\/plain/)
-    expect(m.text).toMatch(/inferadmin_gpu_memory_total_bytes\{gpu="0",uuid="GPU-5d1b9c8a-3e2f-4a6b-8c7d-0e1f2a3b4c5d",name="NVIDIA GeForce RTX 4090"\} 25757220864/)
+    expect(m.text).toMatch(
+      /inferadmin_gpu_memory_total_bytes\{gpu="0",uuid="GPU-5d1b9c8a-3e2f-4a6b-8c7d-0e1f2a3b4c5d",name="NVIDIA GeForce RTX 4090"\} 25757220864/,
+    )
     expect(m.text).toMatch(/inferadmin_gpu_telemetry_up\{reason=""\} 1/)
     expect((await fetch(`${app.server.url}/metrics`)).status).toBe(401)
   })
 })
 
 describe('faults of the stand-in nvidia-smi', () => {
-  const cases: { fault: 'driver-not-loaded' | 'mismatch' | 'gpu-lost' | 'no-devices' | 'not-installed'; kind: string; message: RegExp; fix: RegExp; status: string }[] = [
-    { fault: 'driver-not-loaded', kind: 'driver-not-loaded', message: /couldn't communicate with the NVIDIA driver/, fix: /modprobe nvidia/, status: 'fault' },
+  const cases: {
+    fault: 'driver-not-loaded' | 'mismatch' | 'gpu-lost' | 'no-devices' | 'not-installed'
+    kind: string
+    message: RegExp
+    fix: RegExp
+    status: string
+  }[] = [
+    {
+      fault: 'driver-not-loaded',
+      kind: 'driver-not-loaded',
+      message: /couldn't communicate with the NVIDIA driver/,
+      fix: /modprobe nvidia/,
+      status: 'fault',
+    },
     { fault: 'mismatch', kind: 'driver-mismatch', message: /Driver\/library version mismatch/, fix: /reboot/i, status: 'fault' },
     { fault: 'gpu-lost', kind: 'gpu-lost', message: /GPU is lost/, fix: /dmesg/, status: 'degraded' },
     { fault: 'no-devices', kind: 'no-gpu', message: /No devices were found/, fix: /lspci/, status: 'fault' },
-    { fault: 'not-installed', kind: 'nvidia-smi-missing', message: /nvidia-smi: command not found/, fix: /INFERADMIN_NVIDIA_SMI/, status: 'fault' },
+    {
+      fault: 'not-installed',
+      kind: 'nvidia-smi-missing',
+      message: /nvidia-smi: command not found/,
+      fix: /INFERADMIN_NVIDIA_SMI/,
+      status: 'fault',
+    },
   ]
   for (const c of cases) {
     it(`${c.fault}: its own reason and fix, no zeros, and telemetry comes back when it clears`, async () => {
       sim.setFault(c.fault, c.fault === 'gpu-lost' ? 1 : undefined)
-      const s = await waitFor(`fault ${c.kind}`, async () => {
-        const x = await gpus()
-        return x.fault?.kind === c.kind ? x : undefined
-      }, 15_000)
+      const s = await waitFor(
+        `fault ${c.kind}`,
+        async () => {
+          const x = await gpus()
+          return x.fault?.kind === c.kind ? x : undefined
+        },
+        15_000,
+      )
       expect(s.status).toBe(c.status)
       expect(s.fault?.message).toMatch(c.message)
       expect(s.fault?.fix).toMatch(c.fix)
       // the reason instead of zeros: no GPU rows (or only the ones still answering)
       expect(s.gpus.map((g) => g.index)).toEqual(c.fault === 'gpu-lost' ? [0] : [])
       sim.setFault('none')
-      const back = await waitFor('telemetry back', async () => {
-        const x = await gpus()
-        return x.status === 'ok' && x.gpus.length === 2 ? x : undefined
-      }, 15_000)
+      const back = await waitFor(
+        'telemetry back',
+        async () => {
+          const x = await gpus()
+          return x.status === 'ok' && x.gpus.length === 2 ? x : undefined
+        },
+        15_000,
+      )
       expect(back.fault).toBeNull()
     })
   }
@@ -115,10 +143,14 @@ describe('faults of the stand-in nvidia-smi', () => {
     const hidden = `${sim.smiPath}.away`
     renameSync(sim.smiPath, hidden)
     try {
-      const s = await waitFor('nvidia-smi missing', async () => {
-        const x = await gpus()
-        return x.fault?.kind === 'nvidia-smi-missing' ? x : undefined
-      }, 15_000)
+      const s = await waitFor(
+        'nvidia-smi missing',
+        async () => {
+          const x = await gpus()
+          return x.fault?.kind === 'nvidia-smi-missing' ? x : undefined
+        },
+        15_000,
+      )
       expect(s.fault?.message).toBe(`nvidia-smi was not found at ${sim.smiPath}.`)
     } finally {
       renameSync(hidden, sim.smiPath)
@@ -133,10 +165,14 @@ describe('the snapshot stream', () => {
     const it = app.core.gpu.watch(ac.signal)
     const first = (await it.next()).value as GpusSnapshot
     // don't read for three samples
-    await waitFor('three newer samples', async () => {
-      const s = await gpus()
-      return s.at && first.at && Date.parse(s.at) - Date.parse(first.at) >= 3 * s.intervalMs - 100 ? true : undefined
-    }, 10_000)
+    await waitFor(
+      'three newer samples',
+      async () => {
+        const s = await gpus()
+        return s.at && first.at && Date.parse(s.at) - Date.parse(first.at) >= 3 * s.intervalMs - 100 ? true : undefined
+      },
+      10_000,
+    )
     const next = (await it.next()).value as GpusSnapshot
     const latest = await gpus()
     expect(Date.parse(next.at ?? '')).toBeGreaterThanOrEqual(Date.parse(latest.at ?? '') - latest.intervalMs)
@@ -151,7 +187,10 @@ describe('refresh interval', () => {
     const spacing = async (sinceMs: number): Promise<number> => {
       const h = (await app.get<GpuHistory>('/api/v1/gpus/history?seconds=30')).body
       const t = (h.gpus[0]?.t ?? []).filter((x) => x >= sinceMs)
-      const gaps = t.slice(1).map((x, i) => x - (t[i] ?? x)).sort((a, b) => a - b)
+      const gaps = t
+        .slice(1)
+        .map((x, i) => x - (t[i] ?? x))
+        .sort((a, b) => a - b)
       return gaps[Math.floor(gaps.length / 2)] ?? NaN
     }
     const put = await app.send<{ settings: { gpuRefreshMs: number } }>('PUT', '/api/v1/settings', { gpuRefreshMs: 250 })
@@ -169,10 +208,14 @@ describe('refresh interval', () => {
 
     await app.send('PUT', '/api/v1/settings', { gpuRefreshMs: 1000 })
     const slowed = Date.now()
-    await waitFor('4 samples at 1000 ms', async () => {
-      const h = (await app.get<GpuHistory>('/api/v1/gpus/history?seconds=30')).body
-      return (h.gpus[0]?.t.filter((x) => x >= slowed + 1200).length ?? 0) >= 4 ? true : undefined
-    }, 15_000)
+    await waitFor(
+      '4 samples at 1000 ms',
+      async () => {
+        const h = (await app.get<GpuHistory>('/api/v1/gpus/history?seconds=30')).body
+        return (h.gpus[0]?.t.filter((x) => x >= slowed + 1200).length ?? 0) >= 4 ? true : undefined
+      },
+      15_000,
+    )
     const slow = await spacing(slowed + 1200)
     expect(slow).toBeGreaterThan(700)
     expect(slow).toBeLessThan(1500)

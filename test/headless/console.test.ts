@@ -96,7 +96,9 @@ function parsesAsJson(line: string): boolean {
 
 function logEntries(home: string): Array<Record<string, unknown>> {
   const dir = join(home, 'logs')
-  const text = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('')
+  const text = readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('')
   return lines(text).map((l) => JSON.parse(l) as Record<string, unknown>)
 }
 

@@ -67,7 +67,10 @@ beforeAll(async () => {
   w = makeWorld()
   const docker = await dockerTripwire(join(w.guard, 'docker.sock'), calls)
   const hub = await httpTripwire(calls)
-  closers.push(() => docker.close(), () => hub.server.close())
+  closers.push(
+    () => docker.close(),
+    () => hub.server.close(),
+  )
   server = new ServerProcess(w, {
     DOCKER_HOST: `unix://${join(w.guard, 'docker.sock')}`,
     HOSTILE_HUB: hub.url,

@@ -9,7 +9,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 const root = resolve(import.meta.dirname, '../..')
 
 beforeAll(() => {
-  if (!existsSync(join(root, 'out/main/server.js'))) throw new Error('out/main/server.js is missing: run `npm run build` before this test (npm test does).')
+  if (!existsSync(join(root, 'out/main/server.js')))
+    throw new Error('out/main/server.js is missing: run `npm run build` before this test (npm test does).')
 })
 
 let child: ChildProcess | undefined
@@ -72,7 +73,9 @@ describe('inferadmin serve', () => {
     const ok = await fetch(`${url}/api/v1/health`, { headers: { authorization: `Bearer ${token}` } })
     expect(ok.status).toBe(200)
     expect(await ok.json()).toMatchObject({ status: 'ok' })
-    const doc = (await (await fetch(`${url}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${token}` } })).json()) as { paths: object }
+    const doc = (await (await fetch(`${url}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      paths: object
+    }
     expect(Object.keys(doc.paths)).toContain('/settings')
 
     // SIGTERM ends it cleanly (exit 0); a hang would run into the test's timeout
@@ -126,7 +129,10 @@ describe('inferadmin serve', () => {
 
   it('refuses a bad port with a clear message', async () => {
     const home = mkdtempSync(join(tmpdir(), 'inferadmin-serve-'))
-    const proc = spawn(process.execPath, ['bin/inferadmin.js', 'serve', '--port', 'abc'], { cwd: root, env: { ...process.env, INFERADMIN_HOME: home } })
+    const proc = spawn(process.execPath, ['bin/inferadmin.js', 'serve', '--port', 'abc'], {
+      cwd: root,
+      env: { ...process.env, INFERADMIN_HOME: home },
+    })
     child = proc
     let err = ''
     proc.stderr.on('data', (d: Buffer) => (err += d.toString()))

@@ -44,6 +44,13 @@ describe('offline load of a pulled model', () => {
     expect(model.paramCount).toBe(1_835_008) // both shards' headers parsed through the relative symlinks
     expect(model.numLayers).toBe(4)
     // a model that is not in the cache fails offline the way vLLM does
-    expect(() => resolveModel({ name: 'inferadmin-sim/tiny-gated', revision: null, downloadDir: null, env: { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: ro } })).toThrow()
+    expect(() =>
+      resolveModel({
+        name: 'inferadmin-sim/tiny-gated',
+        revision: null,
+        downloadDir: null,
+        env: { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: ro },
+      }),
+    ).toThrow()
   })
 })

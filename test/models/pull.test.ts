@@ -82,7 +82,9 @@ describe('model pull against the Hub stand-in', () => {
     const done = await s.waitJob(job.id, ['done', 'failed'])
     expect(done.state).toBe('done')
     expectValidCache(s.store, TINY)
-    const shard = sim.log.filter((e: { origin: string; file?: string }) => e.origin === 'cdn' && e.file === 'model-00002-of-00002.safetensors')
+    const shard = sim.log.filter(
+      (e: { origin: string; file?: string }) => e.origin === 'cdn' && e.file === 'model-00002-of-00002.safetensors',
+    )
     expect(shard.length).toBeGreaterThanOrEqual(2) // the corrupted body, then the re-fetch
   })
 
@@ -98,7 +100,11 @@ describe('model pull against the Hub stand-in', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000) // waited for the window
     expect(sim.log.filter((e: { status: number }) => e.status === 429)).toHaveLength(3)
     // the truncated shard resumed with a Range from where it stopped
-    expect(sim.log.some((e: { file?: string; range?: string }) => e.file === 'model-00001-of-00002.safetensors' && e.range?.startsWith('bytes=300000-'))).toBe(true)
+    expect(
+      sim.log.some(
+        (e: { file?: string; range?: string }) => e.file === 'model-00001-of-00002.safetensors' && e.range?.startsWith('bytes=300000-'),
+      ),
+    ).toBe(true)
     expectValidCache(s.store, TINY)
   })
 
@@ -108,7 +114,11 @@ describe('model pull against the Hub stand-in', () => {
     const job = await s.models.pull({ repo: TINY })
     const done = await s.waitJob(job.id, ['done', 'failed'])
     expect(done.state).toBe('done')
-    expect(sim.log.some((e: { file?: string; range?: string }) => e.file === 'model-00002-of-00002.safetensors' && e.range?.startsWith('bytes=1000000-'))).toBe(true)
+    expect(
+      sim.log.some(
+        (e: { file?: string; range?: string }) => e.file === 'model-00002-of-00002.safetensors' && e.range?.startsWith('bytes=1000000-'),
+      ),
+    ).toBe(true)
     expectValidCache(s.store, TINY)
   })
 
@@ -131,7 +141,9 @@ describe('model pull against the Hub stand-in', () => {
     const job = await s.models.pull({ repo: TINY })
     expect((await s.waitJob(job.id, ['done', 'failed'])).state).toBe('done')
     expect(sim.log.filter((e: LogEntry) => e.status === 503)).toHaveLength(2)
-    expect(sim.log.filter((e: LogEntry) => e.file === 'model-00002-of-00002.safetensors' && e.origin === 'cdn').length).toBeGreaterThanOrEqual(2)
+    expect(
+      sim.log.filter((e: LogEntry) => e.file === 'model-00002-of-00002.safetensors' && e.origin === 'cdn').length,
+    ).toBeGreaterThanOrEqual(2)
     expectValidCache(s.store, TINY)
   })
 
@@ -157,15 +169,24 @@ describe('model pull against the Hub stand-in', () => {
 
   it('names a missing repo and a missing revision', async () => {
     s = await makeStore(sim.url)
-    await expect(s.models.pull({ repo: 'inferadmin-sim/nope' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/inferadmin-sim\/nope was not found/) })
-    await expect(s.models.pull({ repo: TINY, revision: 'v9' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/Revision "v9" does not exist/) })
+    await expect(s.models.pull({ repo: 'inferadmin-sim/nope' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringMatching(/inferadmin-sim\/nope was not found/),
+    })
+    await expect(s.models.pull({ repo: TINY, revision: 'v9' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringMatching(/Revision "v9" does not exist/),
+    })
   })
 
   it('refuses file names from the Hub that would escape the store', async () => {
     s = await makeStore(sim.url)
     sim.addCommit('inferadmin-sim/tiny-private', { '../../evil.json': '{}' }, { branch: 'evil' })
     s.secrets.set('hfToken', 'hf_simtoken')
-    await expect(s.models.pull({ repo: 'inferadmin-sim/tiny-private', revision: 'evil' })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/outside the model store/) })
+    await expect(s.models.pull({ repo: 'inferadmin-sim/tiny-private', revision: 'evil' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/outside the model store/),
+    })
     expect(existsSync(join(s.store, '..', 'evil.json'))).toBe(false)
   })
 })

@@ -14,7 +14,8 @@ let sim: Sim
 let child: ChildProcess | undefined
 
 beforeAll(async () => {
-  if (!existsSync(join(repoRoot, 'out/main/server.js'))) throw new Error('out/main/server.js is missing: run `npx electron-vite build` first (npm test does).')
+  if (!existsSync(join(repoRoot, 'out/main/server.js')))
+    throw new Error('out/main/server.js is missing: run `npx electron-vite build` first (npm test does).')
   sim = await startHubSim()
 })
 afterAll(async () => {
@@ -38,10 +39,17 @@ async function serve(home: string): Promise<{ api: (path: string, init?: Request
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()))
   // server.json is rewritten by every start: wait for one newer than the process
   const startedAt = Date.now() - 1000
-  await until(() => proc.exitCode === null && existsSync(serverFile) && statSync(serverFile).mtimeMs >= startedAt && /token=/.test(out), 30_000, `server start (${out})`)
+  await until(
+    () => proc.exitCode === null && existsSync(serverFile) && statSync(serverFile).mtimeMs >= startedAt && /token=/.test(out),
+    30_000,
+    `server start (${out})`,
+  )
   const { url, token } = JSON.parse(readFileSync(serverFile, 'utf8')) as { url: string; token: string }
   const api = (path: string, init: RequestInit = {}): Promise<Response> =>
-    fetch(`${url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } })
+    fetch(`${url}/api/v1${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    })
   return { api, proc }
 }
 
@@ -67,11 +75,15 @@ describe('kill -9 in the middle of a multi-file download', () => {
 
     // wait until shard 1 is complete and shard 2 is partly on disk (its sidecar says > 1.5 MB written)
     const sidecar = join(blobs, `${shard2Sha}.incomplete.json`)
-    await until(() => {
-      if (!existsSync(sidecar)) return false
-      const rec = JSON.parse(readFileSync(sidecar, 'utf8')) as { done: number[] }
-      return rec.done.reduce((a, b) => a + b, 0) > 1_500_000
-    }, 30_000, 'shard 2 partly written')
+    await until(
+      () => {
+        if (!existsSync(sidecar)) return false
+        const rec = JSON.parse(readFileSync(sidecar, 'utf8')) as { done: number[] }
+        return rec.done.reduce((a, b) => a + b, 0) > 1_500_000
+      },
+      30_000,
+      'shard 2 partly written',
+    )
     const completeBefore = readdirSync(blobs).filter((f) => !f.includes('.incomplete'))
     expect(completeBefore.length).toBeGreaterThanOrEqual(8) // configs, tokenizer, index, shard 1
     const filesBefore = new Set(sim.log.filter((e: LogEntry) => e.status === 200 || e.status === 206).map((e: LogEntry) => e.file))
@@ -89,10 +101,14 @@ describe('kill -9 in the middle of a multi-file download', () => {
     // start again: the job resumes by itself (no request from us but polling its state)
     const second = await serve(home)
     let last: Job | undefined
-    await until(async () => {
-      last = await job(second.api, started.id)
-      return last.state === 'done' || last.state === 'failed'
-    }, 60_000, 'resumed job to finish')
+    await until(
+      async () => {
+        last = await job(second.api, started.id)
+        return last.state === 'done' || last.state === 'failed'
+      },
+      60_000,
+      'resumed job to finish',
+    )
     expect(last?.state).toBe('done')
 
     const after = sim.log.filter((e: LogEntry) => e.t >= restartAt && (e.route === 'resolve' || e.route === 'cdn'))

@@ -61,7 +61,7 @@ describe('model store', () => {
     s = await makeStore(sim.url)
     sim.faults.throttle({ route: 'cdn', bytesPerSec: 2 << 20 })
     const job = await s.models.pull({ repo: TINY })
-    await until(() => s?.jobs.get(job.id).progress.bytesDone! > 2_000_000, 20_000, 'progress')
+    await until(() => (s?.jobs.get(job.id).progress.bytesDone ?? 0) > 2_000_000, 20_000, 'progress')
     const paused = await s.jobs.pause(job.id)
     expect(paused.state).toBe('paused')
     expect(readdirSync(join(root(s.store), 'blobs')).some((f) => f.endsWith('.incomplete'))).toBe(true)
@@ -97,7 +97,11 @@ describe('model store', () => {
 
     sim.faults.throttle({ route: 'cdn', match: 'model-00002', bytesPerSec: 2 << 20 })
     const job = await s.models.pull({ repo: TINY })
-    await until(() => (s?.jobs.get(job.id).progress.items?.find((i) => i.name.startsWith('model-00002'))?.bytesDone ?? 0) > 1_000_000, 20_000, 'shard 2 started')
+    await until(
+      () => (s?.jobs.get(job.id).progress.items?.find((i) => i.name.startsWith('model-00002'))?.bytesDone ?? 0) > 1_000_000,
+      20_000,
+      'shard 2 started',
+    )
     // something else fills the disk while we download
     writeFileSync(filler, Buffer.alloc(Math.max(0, free(disk) - (256 << 10))))
     const paused = await s.waitJob(job.id, ['paused', 'failed', 'done'], 30_000)
@@ -121,7 +125,12 @@ describe('model store', () => {
     let list = await s.models.checkUpdates()
     expect(list[0]?.update).toMatchObject({ updateAvailable: false, localCommit: oldCommit })
 
-    const newCommit = sim.addCommit(TINY, { 'config.json': readFileSync(join(root(s.store), 'snapshots', oldCommit, 'config.json'), 'utf8').replace('"num_hidden_layers": 4', '"num_hidden_layers": 4, "rope_theta": 10000') })
+    const newCommit = sim.addCommit(TINY, {
+      'config.json': readFileSync(join(root(s.store), 'snapshots', oldCommit, 'config.json'), 'utf8').replace(
+        '"num_hidden_layers": 4',
+        '"num_hidden_layers": 4, "rope_theta": 10000',
+      ),
+    })
     list = await s.models.checkUpdates()
     expect(list[0]?.update).toMatchObject({ updateAvailable: true, localCommit: oldCommit, remoteCommit: newCommit })
 

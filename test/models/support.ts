@@ -39,7 +39,8 @@ export async function makeStore(hubUrl: string, opts: { store?: string; tuning?:
   const secrets = new SecretStore(home, fileModeCodec, logger)
   const paths = { configDir: home, dataDir: home }
   const settings = new SettingsService({
-    openFile: () => new Conf<Record<string, unknown>>({ cwd: home, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
+    openFile: () =>
+      new Conf<Record<string, unknown>>({ cwd: home, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
     filePath: join(home, 'settings.json'),
     secrets,
     defaults: { ...defaultSettings(paths, { INFERADMIN_HOME: home }), modelStores: [{ path: store, label: 'Test' }], hubEndpoint: hubUrl },
@@ -48,7 +49,19 @@ export async function makeStore(hubUrl: string, opts: { store?: string; tuning?:
   const cpu = new CpuPool({ workerFile: new URL('../../src/main/core/workers/pool-worker.js', import.meta.url).pathname, size: 2, logger })
   const io = new IoLimiter(8)
   const jobs = new JobService({ dir: join(home, 'jobs'), logger })
-  const models = new ModelService({ settings, secrets, jobs, io, cpu, logger, dataDir: home, env: {}, retry: FAST_RETRY, stallMs: 1500, ...opts.tuning })
+  const models = new ModelService({
+    settings,
+    secrets,
+    jobs,
+    io,
+    cpu,
+    logger,
+    dataDir: home,
+    env: {},
+    retry: FAST_RETRY,
+    stallMs: 1500,
+    ...opts.tuning,
+  })
   await jobs.restore()
   const waitJob = (id: string, states: JobState[], timeoutMs = 60_000): Promise<Job> =>
     new Promise((resolve, reject) => {

@@ -66,7 +66,14 @@ async function main(argv) {
       if (flag(args, '--json')) {
         let gpus = null
         try {
-          gpus = gpuSnapshot().readings.map((r) => ({ index: r.spec.index, uuid: r.spec.uuid, name: r.spec.name, usedMiB: r.usedMiB, freeMiB: r.freeMiB, utilPct: r.utilPct }))
+          gpus = gpuSnapshot().readings.map((r) => ({
+            index: r.spec.index,
+            uuid: r.spec.uuid,
+            name: r.spec.name,
+            usedMiB: r.usedMiB,
+            freeMiB: r.freeMiB,
+            utilPct: r.utilPct,
+          }))
         } catch {
           /* no GPU state yet */
         }
@@ -74,7 +81,11 @@ async function main(argv) {
         return 0
       }
       process.stdout.write(`state dir: ${s.simDir}\n`)
-      process.stdout.write(s.engine ? `engine: ${s.engine.mode} at ${s.engine.dockerHost}${s.privatePid ?? s.engine.pid ? ` (pid ${s.privatePid ?? s.engine.pid})` : ''} — ${s.reachable ? 'reachable' : 'NOT reachable'}\n` : 'engine: none (run: npm run sim -- up)\n')
+      process.stdout.write(
+        s.engine
+          ? `engine: ${s.engine.mode} at ${s.engine.dockerHost}${(s.privatePid ?? s.engine.pid) ? ` (pid ${s.privatePid ?? s.engine.pid})` : ''} — ${s.reachable ? 'reachable' : 'NOT reachable'}\n`
+          : 'engine: none (run: npm run sim -- up)\n',
+      )
       if (s.images.length) process.stdout.write(`images: ${s.images.join(', ')}\n`)
       return s.engine && s.reachable ? 0 : 1
     }
@@ -84,7 +95,11 @@ async function main(argv) {
     case 'gpu': {
       const [sub, ...rest] = args
       if (!sub) {
-        return nvidiaSmi([], { env: { ...process.env, INFERADMIN_SIM_GPU_DIR: simPaths(resolveSimDir()).gpuDir }, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) })
+        return nvidiaSmi([], {
+          env: { ...process.env, INFERADMIN_SIM_GPU_DIR: simPaths(resolveSimDir()).gpuDir },
+          out: (s) => process.stdout.write(s),
+          err: (s) => process.stderr.write(s),
+        })
       }
       if (sub === 'external') {
         const [gpu, mib, util] = rest
@@ -118,7 +133,13 @@ async function main(argv) {
       return 0
     }
     default:
-      process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith(' *')).map((l) => l.slice(3)).join('\n') + '\n')
+      process.stdout.write(
+        readFileSync(new URL(import.meta.url), 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith(' *'))
+          .map((l) => l.slice(3))
+          .join('\n') + '\n',
+      )
       return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2
   }
 }

@@ -45,7 +45,11 @@ const env = {
   PATH: `${sim.env.INFERADMIN_SIM_BIN}:${process.env.PATH ?? ''}`,
 }
 say(`starting: node bin/inferadmin.js start ${appArgs.join(' ')} (INFERADMIN_HOME=${home})`)
-const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'inferadmin.js'), 'start', ...appArgs], { cwd: REPO_ROOT, env, stdio: 'inherit' })
+const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'inferadmin.js'), 'start', ...appArgs], {
+  cwd: REPO_ROOT,
+  env,
+  stdio: 'inherit',
+})
 for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(sig, () => child.kill(sig))
 
 const code = await new Promise((res) => {

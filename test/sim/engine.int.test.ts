@@ -70,7 +70,12 @@ describe('sim up / down (own state directory, private dockerd)', () => {
     const docker = new Docker({ socketPath: p.socket })
     const hub = await seededHub()
     try {
-      const { container, port } = await runVllm(docker, { image: 'inferadmin-sim/vllm-openai:latest', hubDir: hub.dir, gpus: [PROFILES.default!.gpus[0]!.uuid], args: [hub.chat, '--gpu-memory-utilization', '0.4'] })
+      const { container, port } = await runVllm(docker, {
+        image: 'inferadmin-sim/vllm-openai:latest',
+        hubDir: hub.dir,
+        gpus: [PROFILES.default!.gpus[0]!.uuid],
+        args: [hub.chat, '--gpu-memory-utilization', '0.4'],
+      })
       await healthy(port)
       expect(processesMentioning(container.id).length).toBeGreaterThan(0)
 
@@ -92,4 +97,3 @@ describe('sim up / down (own state directory, private dockerd)', () => {
     expect(again.stderr).toMatch(/nothing of ours was running/)
   })
 })
-

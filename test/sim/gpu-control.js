@@ -31,9 +31,11 @@ export function installExecutables(simDir = resolveSimDir()) {
   mkdirSync(p.hookBinDir, { recursive: true })
   mkdirSync(p.containersDir, { recursive: true })
   const hook = pathToFileURL(join(SIM_ROOT, 'engine', 'hook.js')).href
-  writeExecutable(join(p.hookBinDir, 'nvidia-container-runtime-hook'),
+  writeExecutable(
+    join(p.hookBinDir, 'nvidia-container-runtime-hook'),
     `#!${process.execPath}\n// Stand-in NVIDIA container runtime hook of the InferAdmin simulation (test/sim/engine/hook.js).\n` +
-      `import(${JSON.stringify(hook)}).then((m) => m.runHook(${JSON.stringify({ gpuDir: p.gpuDir, containersDir: p.containersDir })}))\n`)
+      `import(${JSON.stringify(hook)}).then((m) => m.runHook(${JSON.stringify({ gpuDir: p.gpuDir, containersDir: p.containersDir })}))\n`,
+  )
   if (readState(p.gpuDir).fault.kind !== 'not-installed') writeSmi(p)
   return p
 }
@@ -41,10 +43,12 @@ export function installExecutables(simDir = resolveSimDir()) {
 /** @param {import('./config.js').SimPaths} p */
 function writeSmi(p) {
   const smi = pathToFileURL(join(SIM_ROOT, 'gpus', 'nvidia-smi.js')).href
-  writeExecutable(join(p.binDir, 'nvidia-smi'),
+  writeExecutable(
+    join(p.binDir, 'nvidia-smi'),
     `#!${process.execPath}\n// Stand-in nvidia-smi of the InferAdmin simulation (test/sim/gpus/nvidia-smi.js).\n` +
       `process.env.INFERADMIN_SIM_GPU_DIR = ${JSON.stringify(p.gpuDir)}\n` +
-      `import(${JSON.stringify(smi)}).then((m) => m.runAsCommand())\n`)
+      `import(${JSON.stringify(smi)}).then((m) => m.runAsCommand())\n`,
+  )
 }
 
 /**

@@ -82,7 +82,10 @@ export async function buildRuntimeImage(docker, buildDir, log) {
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n')
   for (const d of ['tmp', 'root', 'run']) mkdirSync(join(root, d), { recursive: true })
   chmodSync(join(root, 'tmp'), 0o1777)
-  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root\n')
+  writeFileSync(
+    join(ctx, 'Dockerfile'),
+    'FROM scratch\nCOPY rootfs/ /\nENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root\n',
+  )
   log(`building ${ref} (node ${process.version} + ${libs.length} libraries)`)
   await build(docker, ctx, 'Dockerfile', ref)
   return ref
@@ -125,7 +128,10 @@ export async function buildVllmImages(docker, o) {
     h.update(f).update(readFileSync(dst))
   }
   writeFileSync(join(root, 'opt/inferadmin-sim/package.json'), '{"type":"module"}\n')
-  for (const [path, text] of /** @type {const} */ ([['usr/local/bin/vllm', launcher('entrypoint.js', 'vllm')], ['usr/bin/python3', launcher('entrypoint.js', 'python3')]])) {
+  for (const [path, text] of /** @type {const} */ ([
+    ['usr/local/bin/vllm', launcher('entrypoint.js', 'vllm')],
+    ['usr/bin/python3', launcher('entrypoint.js', 'python3')],
+  ])) {
     mkdirSync(dirname(join(root, path)), { recursive: true })
     writeFileSync(join(root, path), text, { mode: 0o755 })
     h.update(text)
@@ -153,7 +159,11 @@ export async function buildVllmImages(docker, o) {
       `INFERADMIN_SIM_VLLM_TAG=${tag}`,
       ...(v.imageTag ? [`VLLM_IMAGE_TAG=${tag}`] : []),
     ]
-    const labels = [`inferadmin.sim=vllm`, `inferadmin.sim.hash=${hash}`, ...(v.imageTag ? [`org.opencontainers.image.version=${v.version}`, `ai.vllm.image.tag=${tag}`] : [])]
+    const labels = [
+      `inferadmin.sim=vllm`,
+      `inferadmin.sim.hash=${hash}`,
+      ...(v.imageTag ? [`org.opencontainers.image.version=${v.version}`, `ai.vllm.image.tag=${tag}`] : []),
+    ]
     const dockerfile = [
       `FROM ${runtime}`,
       'COPY rootfs/ /',

@@ -12,10 +12,17 @@ import { initGpuState, registerAllocation } from './gpus/state.js'
 // test/fixtures/nvidia-smi/h200-driver-580/README.md) is asked of the stand-in's `h200` profile, and the answers
 // must have the same shape: exit code, stream, header names and units, field kinds, table layout. Values differ.
 const FIX = resolve(import.meta.dirname, '../fixtures/nvidia-smi/h200-driver-580')
-const FORMS = readdirSync(FIX).filter((f) => f.endsWith('.cmd')).map((f) => f.slice(0, -4)).sort()
+const FORMS = readdirSync(FIX)
+  .filter((f) => f.endsWith('.cmd'))
+  .map((f) => f.slice(0, -4))
+  .sort()
 const real = (name: string) => {
   const read = (ext: string) => readFileSync(join(FIX, `${name}.${ext}`), 'utf8')
-  const args = read('cmd').trim().replace(/^nvidia-smi\s*/, '').split(/\s+/).filter(Boolean)
+  const args = read('cmd')
+    .trim()
+    .replace(/^nvidia-smi\s*/, '')
+    .split(/\s+/)
+    .filter(Boolean)
   return { args, out: read('out'), err: read('err'), code: Number(read('rc')) }
 }
 
@@ -128,13 +135,16 @@ describe('stand-in nvidia-smi against a real H200 (driver 580)', () => {
       expect(g.length, g).toBe(line.length)
       expect(g.replace(/[^|+]/g, ' '), g).toBe(line.replace(/[^|+]/g, ' '))
       const [a, b] = [runs(g), runs(line)]
-      expect(a.map((r) => r.text), g).toEqual(b.map((r) => r.text))
+      expect(
+        a.map((r) => r.text),
+        g,
+      ).toEqual(b.map((r) => r.text))
       // each run starts (left-aligned) or ends (right-aligned) where the real one does
       a.forEach((r, j) => expect(r.start === b[j]!.start || r.end === b[j]!.end, `${g}\n${line}`).toBe(true))
     })
   })
 
-  it('the table date is C\'s asctime (day padded with a space), and drivers before 580 keep their separators', async () => {
+  it("the table date is C's asctime (day padded with a space), and drivers before 580 keep their separators", async () => {
     expect(asctime(new Date(2026, 11, 4, 16, 42, 5))).toBe('Fri Dec  4 16:42:05 2026')
     expect(asctime(new Date(2026, 11, 14, 6, 2, 5))).toBe('Mon Dec 14 06:02:05 2026')
     initGpuState(gpuDir, { profile: PROFILES.default, reset: true })

@@ -7,7 +7,19 @@
  * "weigh" 1.4 GiB for the simulated vLLM's memory arithmetic without using that disk space.
  */
 import { createHash } from 'node:crypto'
-import { closeSync, createReadStream, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 
 /**
@@ -103,9 +115,26 @@ function writeSafetensors(file, totalBytes, hidden) {
 function tokenizerJson() {
   /** @type {Record<string, number>} */
   const vocab = { '[UNK]': 0, '<|endoftext|>': 1 }
-  'the simulated workstation answers every prompt with same careful words so tests can compare them'.split(' ').forEach((w, i) => { vocab[w] = i + 2 })
-  return JSON.stringify({ version: '1.0', truncation: null, padding: null, added_tokens: [{ id: 1, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
-    normalizer: null, pre_tokenizer: { type: 'Whitespace' }, post_processor: null, decoder: null, model: { type: 'WordLevel', vocab, unk_token: '[UNK]' } }, null, 2)
+  'the simulated workstation answers every prompt with same careful words so tests can compare them'.split(' ').forEach((w, i) => {
+    vocab[w] = i + 2
+  })
+  return JSON.stringify(
+    {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: [
+        { id: 1, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+      ],
+      normalizer: null,
+      pre_tokenizer: { type: 'Whitespace' },
+      post_processor: null,
+      decoder: null,
+      model: { type: 'WordLevel', vocab, unk_token: '[UNK]' },
+    },
+    null,
+    2,
+  )
 }
 
 /**
@@ -122,7 +151,9 @@ export async function seedModel(hubDir, o = {}) {
   const hidden = Number(config.hidden_size ?? 64)
   const weightBytes = Math.round(Math.max(o.weightBytes ?? 256 * 1024, 128 * 1024))
   const repoDir = join(hubDir, `models--${repo.replace('/', '--')}`)
-  const commit = createHash('sha1').update(`inferadmin-sim:${repo}:${JSON.stringify(config)}:${weightBytes}`).digest('hex')
+  const commit = createHash('sha1')
+    .update(`inferadmin-sim:${repo}:${JSON.stringify(config)}:${weightBytes}`)
+    .digest('hex')
   const snapshotDir = join(repoDir, 'snapshots', commit)
   rmSync(snapshotDir, { recursive: true, force: true })
   mkdirSync(join(repoDir, 'blobs'), { recursive: true })
@@ -131,10 +162,20 @@ export async function seedModel(hubDir, o = {}) {
   const textFiles = {
     'config.json': JSON.stringify(config, null, 2),
     'tokenizer.json': tokenizerJson(),
-    'tokenizer_config.json': JSON.stringify({ model_max_length: config.max_position_embeddings, tokenizer_class: 'PreTrainedTokenizerFast', eos_token: '<|endoftext|>', unk_token: '[UNK]' }, null, 2),
+    'tokenizer_config.json': JSON.stringify(
+      {
+        model_max_length: config.max_position_embeddings,
+        tokenizer_class: 'PreTrainedTokenizerFast',
+        eos_token: '<|endoftext|>',
+        unk_token: '[UNK]',
+      },
+      null,
+      2,
+    ),
     'README.md': `---\nlibrary_name: transformers\n---\n# ${repo}\n\nA tiny model seeded by the InferAdmin simulation (test/sim/seed.js).\n`,
   }
-  if (kind === 'chat') textFiles['generation_config.json'] = JSON.stringify({ bos_token_id: 1, eos_token_id: 1, temperature: 0.6, top_p: 0.95 }, null, 2)
+  if (kind === 'chat')
+    textFiles['generation_config.json'] = JSON.stringify({ bos_token_id: 1, eos_token_id: 1, temperature: 0.6, top_p: 0.95 }, null, 2)
   /** @param {string} name @param {string} blob */
   const link = (name, blob) => {
     const target = join(snapshotDir, name)

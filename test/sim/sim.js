@@ -75,7 +75,11 @@ async function lock(simDir) {
 
 /** @param {Record<string, string>} env */
 export function envLines(env) {
-  return Object.entries(env).map(([k, v]) => `export ${k}=${/^[\w./:@-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`}`).join('\n') + '\n'
+  return (
+    Object.entries(env)
+      .map(([k, v]) => `export ${k}=${/^[\w./:@-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`}`)
+      .join('\n') + '\n'
+  )
 }
 
 /**
@@ -90,7 +94,8 @@ export async function up(o = {}) {
   mkdirSync(simDir, { recursive: true })
   const unlock = await lock(simDir)
   try {
-    const repository = o.repository ?? process.env.INFERADMIN_SIM_VLLM_REPOSITORY ?? readEngine(simDir)?.repository ?? DEFAULT_VLLM_REPOSITORY
+    const repository =
+      o.repository ?? process.env.INFERADMIN_SIM_VLLM_REPOSITORY ?? readEngine(simDir)?.repository ?? DEFAULT_VLLM_REPOSITORY
     if (o.profile) setGpuProfile(o.profile, { simDir })
     else initGpuState(p.gpuDir)
     installExecutables(simDir)
@@ -101,7 +106,13 @@ export async function up(o = {}) {
     let startedEngine = false
     const ownPid = privateDockerdPid(p)
     if (ownPid && (await ping(`unix://${p.socket}`, 5000))) {
-      engine = { mode: 'private', dockerHost: `unix://${p.socket}`, pid: ownPid, repository, startedAt: prev?.startedAt ?? new Date().toISOString() }
+      engine = {
+        mode: 'private',
+        dockerHost: `unix://${p.socket}`,
+        pid: ownPid,
+        repository,
+        startedAt: prev?.startedAt ?? new Date().toISOString(),
+      }
       log(`reusing the private dockerd (pid ${ownPid}) at ${engine.dockerHost}`)
     } else if ((o.engine ?? 'auto') === 'auto') {
       const candidate = process.env.DOCKER_HOST || 'unix:///var/run/docker.sock'

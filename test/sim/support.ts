@@ -18,7 +18,12 @@ export function useSim(): { env: Record<string, string>; docker: Docker } {
 }
 
 /** Poll until `fn` returns a value other than undefined/false, or fail at the deadline. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 15_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
@@ -28,7 +33,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (e) {
       last = e
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
     await new Promise((r) => setTimeout(r, intervalMs))
   }
 }
@@ -61,11 +67,14 @@ export async function runVllm(docker: Docker, o: RunOptions): Promise<{ containe
     HostConfig: {
       Binds: [`${o.hubDir}:/root/.cache/huggingface/hub:ro`],
       PortBindings: { '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
-      DeviceRequests: o.gpus === null ? [] : [
-        o.gpus === 'all'
-          ? { Driver: '', Count: -1, DeviceIDs: null as unknown as string[], Capabilities: [['gpu']], Options: {} }
-          : { Driver: '', Count: 0, DeviceIDs: o.gpus, Capabilities: [['gpu']], Options: {} },
-      ],
+      DeviceRequests:
+        o.gpus === null
+          ? []
+          : [
+              o.gpus === 'all'
+                ? { Driver: '', Count: -1, DeviceIDs: null as unknown as string[], Capabilities: [['gpu']], Options: {} }
+                : { Driver: '', Count: 0, DeviceIDs: o.gpus, Capabilities: [['gpu']], Options: {} },
+            ],
     },
   })
   const startedAt = Date.now()
@@ -82,10 +91,14 @@ export async function logs(c: Docker.Container): Promise<{ stdout: string; stder
 
 /** Wait for the container to exit; returns its exit code. */
 export async function exitCode(c: Docker.Container, timeoutMs = 20_000): Promise<number> {
-  return waitFor('container exit', async () => {
-    const s = (await c.inspect()).State
-    return s.Running ? undefined : s.ExitCode
-  }, timeoutMs)
+  return waitFor(
+    'container exit',
+    async () => {
+      const s = (await c.inspect()).State
+      return s.Running ? undefined : s.ExitCode
+    },
+    timeoutMs,
+  )
 }
 
 /** Run the stand-in nvidia-smi that `sim up` exported (INFERADMIN_NVIDIA_SMI). */
@@ -106,10 +119,13 @@ export async function usedMiB(uuid: string): Promise<number> {
 /** Rows of --query-compute-apps=pid,gpu_uuid,used_memory. */
 export async function computeApps(): Promise<{ pid: number; uuid: string; usedMiB: number }[]> {
   const r = await smi(['--query-compute-apps=pid,gpu_uuid,used_memory', '--format=csv,noheader,nounits'])
-  return r.stdout.split('\n').filter(Boolean).map((l) => {
-    const [pid, uuid, mib] = l.split(', ')
-    return { pid: Number(pid), uuid: uuid ?? '', usedMiB: Number(mib) }
-  })
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [pid, uuid, mib] = l.split(', ')
+      return { pid: Number(pid), uuid: uuid ?? '', usedMiB: Number(mib) }
+    })
 }
 
 /** Does host process `pid` belong to container `id`? (/proc/<pid>/cgroup names the container.) */

@@ -1,7 +1,21 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { setExternalGpuUsage, setGpuFault } from './gpu-control.js'
 import { PROFILES } from './gpus/profiles.js'
-import { computeApps, exitCode, healthy, logs, pidInContainer, removeTestContainers, request, runVllm, seededHub, smi, usedMiB, useSim, waitFor } from './support'
+import {
+  computeApps,
+  exitCode,
+  healthy,
+  logs,
+  pidInContainer,
+  removeTestContainers,
+  request,
+  runVllm,
+  seededHub,
+  smi,
+  usedMiB,
+  useSim,
+  waitFor,
+} from './support'
 
 const { env, docker } = useSim()
 const repo = env.INFERADMIN_SIM_VLLM_IMAGE
@@ -39,7 +53,9 @@ describe('simulated vLLM on a simulated GPU (real dockerd, DeviceRequest by UUID
     const uuid = gpu1!.uuid
     const baseline = await usedMiB(uuid)
     const { container, port } = await runVllm(docker, {
-      image: `${repo}:latest`, hubDir: hub.dir, gpus: [uuid],
+      image: `${repo}:latest`,
+      hubDir: hub.dir,
+      gpus: [uuid],
       args: [hub.chat, '--gpu-memory-utilization', '0.5'],
     })
     // The port opens only when ready; then /health answers 200.
@@ -52,7 +68,7 @@ describe('simulated vLLM on a simulated GPU (real dockerd, DeviceRequest by UUID
       expect(m, `log line ${re} after position ${at}`).not.toBeNull()
       at += 1 + (m?.index ?? 0)
     }
-    expect(text).toMatch(/\(APIServer pid=1\) INFO \d\d-\d\d \d\d:\d\d:\d\d \[utils\.py:\d+\] +▄▄ ▄█ █ +█ +█ ▀▄▀ █  version 0\.21\.0/)
+    expect(text).toMatch(/\(APIServer pid=1\) INFO \d\d-\d\d \d\d:\d\d:\d\d \[utils\.py:\d+\] +▄▄ ▄█ █ +█ +█ ▀▄▀ █ {2}version 0\.21\.0/)
 
     await waitFor('Docker health "healthy"', async () => (await container.inspect()).State.Health?.Status === 'healthy', 10_000, 200)
 
@@ -76,7 +92,7 @@ describe('simulated vLLM on a simulated GPU (real dockerd, DeviceRequest by UUID
     expect((await computeApps()).some((a) => pidInContainer(a.pid, container.id))).toBe(false)
   })
 
-  it('exits 1 with vLLM\'s free-memory message when external usage leaves too little free', async () => {
+  it("exits 1 with vLLM's free-memory message when external usage leaves too little free", async () => {
     const uuid = gpu0!.uuid
     setExternalGpuUsage(0, 4000, { simDir: env.INFERADMIN_SIM_DIR })
     const { container } = await runVllm(docker, { image: `${repo}:latest`, hubDir: hub.dir, gpus: [uuid], args: [hub.chat] })
@@ -84,7 +100,9 @@ describe('simulated vLLM on a simulated GPU (real dockerd, DeviceRequest by UUID
     const out = await logs(container)
     // 24564 MiB card, 400 reserved, 812 display + 4000 external used → 19352 MiB = 18.90 GiB free of 23.60 GiB;
     // ceil(23.60 GiB × 0.92) = 21.71 GiB requested.
-    expect(out.all).toContain('ValueError: Free memory on device cuda:0 (18.90/23.60 GiB) on startup is less than desired GPU memory utilization (0.92, 21.71 GiB). Decrease GPU memory utilization or reduce GPU memory used by other processes.')
+    expect(out.all).toContain(
+      'ValueError: Free memory on device cuda:0 (18.90/23.60 GiB) on startup is less than desired GPU memory utilization (0.92, 21.71 GiB). Decrease GPU memory utilization or reduce GPU memory used by other processes.',
+    )
     expect(out.all).toMatch(/EngineCore failed to start\./)
     expect(out.stderr).toMatch(/RuntimeError: Engine core initialization failed\. See root cause above\./)
     expect(out.all).not.toMatch(/Application startup complete/)
@@ -92,15 +110,22 @@ describe('simulated vLLM on a simulated GPU (real dockerd, DeviceRequest by UUID
 
   it('streams a chat completion as SSE chunks ending with [DONE]', async () => {
     const { container, port } = await runVllm(docker, {
-      image: `${repo}:v0.12.0`, hubDir: hub.dir, gpus: [gpu1!.uuid],
+      image: `${repo}:v0.12.0`,
+      hubDir: hub.dir,
+      gpus: [gpu1!.uuid],
       args: ['--model', hub.chat, '--served-model-name', 'chat', '--gpu-memory-utilization', '0.3'],
     })
     await healthy(port)
-    const res = await request(port, '/v1/chat/completions', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Say something.' }], stream: true, max_tokens: 8 }),
-    }, 10_000)
+    const res = await request(
+      port,
+      '/v1/chat/completions',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Say something.' }], stream: true, max_tokens: 8 }),
+      },
+      10_000,
+    )
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)
     const events = (await res.text()).split('\n\n').filter(Boolean)
@@ -118,7 +143,7 @@ describe('simulated vLLM on a simulated GPU (real dockerd, DeviceRequest by UUID
     await container.stop({ t: 10 })
   })
 
-  it('fails the container start with the toolkit\'s message when the driver is not loaded', async () => {
+  it("fails the container start with the toolkit's message when the driver is not loaded", async () => {
     setGpuFault('driver-not-loaded', { simDir: env.INFERADMIN_SIM_DIR })
     const r = await smi(['-L'])
     expect(r.code).toBe(9)
@@ -128,10 +153,16 @@ describe('simulated vLLM on a simulated GPU (real dockerd, DeviceRequest by UUID
     )
   })
 
-  it('answers the app\'s GPU dry run (nvidia-smi -L injected by the hook) with the attached GPU only', async () => {
+  it("answers the app's GPU dry run (nvidia-smi -L injected by the hook) with the attached GPU only", async () => {
     const c = await docker.createContainer({
-      Image: `${repo}:latest`, Entrypoint: ['nvidia-smi'], Cmd: ['-L'], Labels: { 'inferadmin.sim.test': '1' },
-      HostConfig: { NetworkMode: 'none', DeviceRequests: [{ Driver: '', Count: 0, DeviceIDs: [gpu1!.uuid], Capabilities: [['gpu']], Options: {} }] },
+      Image: `${repo}:latest`,
+      Entrypoint: ['nvidia-smi'],
+      Cmd: ['-L'],
+      Labels: { 'inferadmin.sim.test': '1' },
+      HostConfig: {
+        NetworkMode: 'none',
+        DeviceRequests: [{ Driver: '', Count: 0, DeviceIDs: [gpu1!.uuid], Capabilities: [['gpu']], Options: {} }],
+      },
     })
     await c.start()
     expect(await exitCode(c)).toBe(0)

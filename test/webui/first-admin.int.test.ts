@@ -28,15 +28,23 @@ const ours = async (): Promise<Docker.ContainerInfo[]> =>
   )
 
 async function clean(): Promise<void> {
-  for (const c of await ours()) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)
+  for (const c of await ours())
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined)
   if (await volumeExists(docker, WEBUI_VOLUME)) await docker.getVolume(WEBUI_VOLUME).remove()
 }
 
 async function finished(c: Core, job: Job): Promise<Job> {
-  return waitFor(`job ${job.kind}`, () => {
-    const j = c.jobs.get(job.id)
-    return j.state === 'done' || j.state === 'failed' || j.state === 'cancelled' ? j : undefined
-  }, 120_000)
+  return waitFor(
+    `job ${job.kind}`,
+    () => {
+      const j = c.jobs.get(job.id)
+      return j.state === 'done' || j.state === 'failed' || j.state === 'cancelled' ? j : undefined
+    },
+    120_000,
+  )
 }
 
 beforeAll(async () => {

@@ -35,17 +35,27 @@ export async function webui(s: Server): Promise<WebuiStatus> {
 export async function runJob(s: Server, method: string, path: string, body?: unknown, timeoutMs = 60_000): Promise<Job> {
   const r = await s.api<Job>(method, path, body)
   if (r.status !== 200) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`)
-  return waitFor(`job ${r.body.kind}`, async () => {
-    const j = (await s.api<Job>('GET', `/jobs/${r.body.id}`)).body
-    return j.state === 'done' || j.state === 'failed' || j.state === 'cancelled' ? j : undefined
-  }, timeoutMs, 100)
+  return waitFor(
+    `job ${r.body.kind}`,
+    async () => {
+      const j = (await s.api<Job>('GET', `/jobs/${r.body.id}`)).body
+      return j.state === 'done' || j.state === 'failed' || j.state === 'cancelled' ? j : undefined
+    },
+    timeoutMs,
+    100,
+  )
 }
 
 export function waitWebui(s: Server, what: string, pred: (w: WebuiStatus) => boolean, timeoutMs = 30_000): Promise<WebuiStatus> {
-  return waitFor(`Open WebUI ${what}`, async () => {
-    const w = await webui(s)
-    return pred(w) ? w : undefined
-  }, timeoutMs, 100)
+  return waitFor(
+    `Open WebUI ${what}`,
+    async () => {
+      const w = await webui(s)
+      return pred(w) ? w : undefined
+    },
+    timeoutMs,
+    100,
+  )
 }
 
 /** Our Open WebUI containers (label inferadmin.kind=webui). */
@@ -54,7 +64,13 @@ export function webuiContainers(docker: Docker): Promise<Docker.ContainerInfo[]>
 }
 
 export async function volumeExists(docker: Docker, name: string): Promise<boolean> {
-  return docker.getVolume(name).inspect().then(() => true, () => false)
+  return docker
+    .getVolume(name)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    )
 }
 export { freePort } from '../sim/ports.js'
 

@@ -34,7 +34,8 @@ const spec = (name: string, gpu: string): DeploymentSpecInput => ({
 const url = (p: number): string => `http://host.docker.internal:${p}/v1`
 
 async function clean(): Promise<void> {
-  for (const c of [...(await webuiContainers(docker)), ...(await ourContainers(docker))]) await docker.getContainer(c.Id).remove({ force: true })
+  for (const c of [...(await webuiContainers(docker)), ...(await ourContainers(docker))])
+    await docker.getContainer(c.Id).remove({ force: true })
   if (await volumeExists(docker, WEBUI_VOLUME)) await docker.getVolume(WEBUI_VOLUME).remove()
 }
 
@@ -56,7 +57,10 @@ beforeAll(async () => {
   mkdirSync(home, { recursive: true })
   port = await freePort()
   // 0.0.0.0: Open WebUI's container reaches the deployments through host.docker.internal (the bridge gateway).
-  writeFileSync(join(home, 'settings.json'), JSON.stringify({ gpuRefreshMs: 500, containerRefreshMs: 2000, listenInterface: '0.0.0.0', webuiPort: port }))
+  writeFileSync(
+    join(home, 'settings.json'),
+    JSON.stringify({ gpuRefreshMs: 500, containerRefreshMs: 2000, listenInterface: '0.0.0.0', webuiPort: port }),
+  )
   model = (await seedModel(join(home, 'models'), { kind: 'chat' })).repo
   server = await serve(home, { DOCKER_HOST: env.DOCKER_HOST!, INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI! })
   await deployReady('alpha', gpu1!.uuid)
@@ -79,7 +83,17 @@ describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
       .filter(([p]) => p.startsWith('/webui'))
       .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
       .sort()
-    expect(routes).toEqual(['DELETE /webui', 'GET /webui', 'GET /webui/data', 'POST /webui', 'POST /webui/accounts', 'POST /webui/start', 'POST /webui/stop', 'POST /webui/sync', 'POST /webui/update'])
+    expect(routes).toEqual([
+      'DELETE /webui',
+      'GET /webui',
+      'GET /webui/data',
+      'POST /webui',
+      'POST /webui/accounts',
+      'POST /webui/start',
+      'POST /webui/stop',
+      'POST /webui/sync',
+      'POST /webui/update',
+    ])
     expect(doc.paths['/webui']!.delete!.parameters).toEqual([expect.objectContaining({ name: 'data', in: 'query' })])
   })
 
@@ -106,7 +120,9 @@ describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
     expect(info.HostConfig.ExtraHosts).toEqual(['host.docker.internal:host-gateway'])
     expect(info.Mounts.find((m) => m.Destination === '/app/backend/data')?.Name).toBe(WEBUI_VOLUME)
     expect(info.HostConfig.PortBindings?.['8080/tcp']).toEqual([{ HostIp: '0.0.0.0', HostPort: String(port) }])
-    expect(info.Config.Env).toEqual(expect.arrayContaining(['ENABLE_OLLAMA_API=false', 'WEBUI_AUTH=true', `OPENAI_API_BASE_URLS=${url(ports.alpha!)}`]))
+    expect(info.Config.Env).toEqual(
+      expect.arrayContaining(['ENABLE_OLLAMA_API=false', 'WEBUI_AUTH=true', `OPENAI_API_BASE_URLS=${url(ports.alpha!)}`]),
+    )
     const key = info.Config.Env.find((e) => e.startsWith('WEBUI_SECRET_KEY='))!.slice('WEBUI_SECRET_KEY='.length)
     expect(st.secretKey.current).toBe(fingerprint(key))
     // Never sent to a client.
@@ -135,7 +151,8 @@ describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
   })
 
   it('a failed update of the connections shows the one manual step (never silently stale); a retry syncs', async () => {
-    const fault = (n: number) => fetch(`http://127.0.0.1:${port}/inferadmin-sim/fault`, { method: 'POST', body: JSON.stringify({ configUpdate: n }) })
+    const fault = (n: number) =>
+      fetch(`http://127.0.0.1:${port}/inferadmin-sim/fault`, { method: 'POST', body: JSON.stringify({ configUpdate: n }) })
     await fault(500)
     await action(server, ids.beta!, 'start')
     ports.beta = (await waitState(server, ids.beta!, 'ready', 40_000)).status.hostPort!
@@ -156,35 +173,65 @@ describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
     const owner = { name: 'Owner', email: 'Owner@Example.com', password: 'correct horse', role: 'admin' }
     const r = await server.api<{ email: string; role: string }>('POST', '/webui/accounts', owner)
     expect(r.body).toEqual({ email: 'owner@example.com', role: 'admin' })
-    const signin = await fetch(`http://127.0.0.1:${port}/api/v1/auths/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'owner@example.com', password: 'correct horse' }) })
+    const signin = await fetch(`http://127.0.0.1:${port}/api/v1/auths/signin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'owner@example.com', password: 'correct horse' }),
+    })
     expect(((await signin.json()) as { role: string }).role).toBe('admin')
-    const again = await server.api<{ message: string }>('POST', '/webui/accounts', { name: 'Owner', email: 'owner@example.com', password: 'correct horse' })
+    const again = await server.api<{ message: string }>('POST', '/webui/accounts', {
+      name: 'Owner',
+      email: 'owner@example.com',
+      password: 'correct horse',
+    })
     expect(again.status).toBe(409)
-    const long = await server.api<{ data: { fields: Record<string, string> } }>('POST', '/webui/accounts', { name: 'X', email: 'x@example.com', password: 'é'.repeat(37) })
+    const long = await server.api<{ data: { fields: Record<string, string> } }>('POST', '/webui/accounts', {
+      name: 'X',
+      email: 'x@example.com',
+      password: 'é'.repeat(37),
+    })
     expect(long.status).toBe(400)
     expect(long.body.data.fields.password).toMatch(/72 bytes/)
   })
 
   it('a connection the owner added in Open WebUI is kept when deployments come and go', async () => {
     const base = `http://127.0.0.1:${port}`
-    const signin = (await (await fetch(`${base}/api/v1/auths/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'owner@example.com', password: 'correct horse' }) })).json()) as { token: string }
+    const signin = (await (
+      await fetch(`${base}/api/v1/auths/signin`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'owner@example.com', password: 'correct horse' }),
+      })
+    ).json()) as { token: string }
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${signin.token}` }
     // Refused at once inside the container (the state report probes every connection).
     const own = 'http://127.0.0.1:9/v1'
     const put = await fetch(`${base}/openai/config/update`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ ENABLE_OPENAI_API: true, OPENAI_API_BASE_URLS: [url(ports.alpha!), own], OPENAI_API_KEYS: ['', 'sk-own'], OPENAI_API_CONFIGS: {} }),
+      body: JSON.stringify({
+        ENABLE_OPENAI_API: true,
+        OPENAI_API_BASE_URLS: [url(ports.alpha!), own],
+        OPENAI_API_KEYS: ['', 'sk-own'],
+        OPENAI_API_CONFIGS: {},
+      }),
     })
     expect(put.status).toBe(200)
     await action(server, ids.beta!, 'start')
     ports.beta = (await waitState(server, ids.beta!, 'ready', 40_000)).status.hostPort!
-    await waitFor('beta added next to the own connection', async () => (await simState(port)).config.openai.OPENAI_API_BASE_URLS.length === 3, 20_000)
+    await waitFor(
+      'beta added next to the own connection',
+      async () => (await simState(port)).config.openai.OPENAI_API_BASE_URLS.length === 3,
+      20_000,
+    )
     expect((await simState(port)).config.openai.OPENAI_API_BASE_URLS).toEqual([own, url(ports.alpha!), url(ports.beta)])
     await action(server, ids.beta!, 'stop')
     await waitState(server, ids.beta!, 'stopped', 40_000)
     await waitFor('beta removed', async () => (await simState(port)).config.openai.OPENAI_API_BASE_URLS.length === 2, 20_000)
-    const cfg = (await (await fetch(`${base}/openai/config`, { headers })).json()) as { OPENAI_API_BASE_URLS: string[]; OPENAI_API_KEYS: string[] }
+    const cfg = (await (await fetch(`${base}/openai/config`, { headers })).json()) as {
+      OPENAI_API_BASE_URLS: string[]
+      OPENAI_API_KEYS: string[]
+    }
     expect(cfg.OPENAI_API_BASE_URLS).toEqual([own, url(ports.alpha!)])
     expect(cfg.OPENAI_API_KEYS).toEqual(['sk-own', ''])
   })
@@ -222,7 +269,11 @@ describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
 
     const up = await runJob(server, 'POST', '/webui/update', { tag: 'v0.6.33' })
     expect(up.state, JSON.stringify(up.error)).toBe('done')
-    const w = await waitWebui(server, 'healthy on v0.6.33', (x) => x.state === 'healthy' && x.tag === 'v0.6.33' && x.sync.state === 'in-sync')
+    const w = await waitWebui(
+      server,
+      'healthy on v0.6.33',
+      (x) => x.state === 'healthy' && x.tag === 'v0.6.33' && x.sync.state === 'in-sync',
+    )
     expect(w.image).toBe('ghcr.io/open-webui/open-webui:v0.6.33')
     st = await simState(port)
     expect(st.version).toBe('0.6.33')

@@ -99,8 +99,26 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   const jobs = new JobService({ dir: join(opts.paths.dataDir, 'jobs'), logger })
   const models = new ModelService({ settings, secrets, jobs, io, cpu, logger, dataDir: opts.paths.dataDir, env, ...opts.modelTuning })
   const engine = new EngineVersionsService({ settings, docker, jobs, logger, dataDir: opts.paths.dataDir, env })
-  const deployments = new DeploymentService({ docker: () => docker.client(), settings, gpu, jobs, models, logger, dataDir: opts.paths.dataDir, stopGraceSeconds: opts.deploymentStopGraceSeconds, releases: latestReleaseSource(engine, jobs, () => docker.client()) })
-  const webui = new WebuiService({ docker: () => docker.client(), settings, secrets, jobs, endpoints: deploymentEndpoints(deployments), logger, dataDir: opts.paths.dataDir })
+  const deployments = new DeploymentService({
+    docker: () => docker.client(),
+    settings,
+    gpu,
+    jobs,
+    models,
+    logger,
+    dataDir: opts.paths.dataDir,
+    stopGraceSeconds: opts.deploymentStopGraceSeconds,
+    releases: latestReleaseSource(engine, jobs, () => docker.client()),
+  })
+  const webui = new WebuiService({
+    docker: () => docker.client(),
+    settings,
+    secrets,
+    jobs,
+    endpoints: deploymentEndpoints(deployments),
+    logger,
+    dataDir: opts.paths.dataDir,
+  })
   await jobs.restore()
   await deployments.init()
   await webui.init()

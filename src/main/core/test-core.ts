@@ -10,7 +10,8 @@ export function createTestCore(dir: string, overrides: Partial<CoreOptions> = {}
     mode: 'headless',
     version: '0.0.0-test',
     paths: { configDir: dir, dataDir: dir },
-    openSettingsFile: () => new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
+    openSettingsFile: () =>
+      new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
     secretCodec: fileModeCodec,
     workerFile: SOURCE_WORKER_FILE,
     env: { INFERADMIN_HOME: dir },

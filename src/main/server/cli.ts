@@ -96,7 +96,13 @@ export async function main(argv: string[]): Promise<void> {
     mode: 'headless',
     version: APP_VERSION,
     paths,
-    openSettingsFile: () => new Conf<Record<string, unknown>>({ cwd: paths.configDir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
+    openSettingsFile: () =>
+      new Conf<Record<string, unknown>>({
+        cwd: paths.configDir,
+        configName: 'settings',
+        projectName: 'inferadmin',
+        clearInvalidConfig: false,
+      }),
     secretCodec: fileModeCodec,
     workerFile: fileURLToPath(new URL('./pool-worker.js', import.meta.url)),
     gpuWorkerFile: fileURLToPath(new URL('./gpu-worker.js', import.meta.url)),
@@ -123,7 +129,8 @@ export async function main(argv: string[]): Promise<void> {
     })
   } catch (err) {
     const e = err as NodeJS.ErrnoException
-    const why = e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use — pick another with --port (0 = any free port)` : e.message
+    const why =
+      e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use — pick another with --port (0 = any free port)` : e.message
     process.stderr.write(`inferadmin: cannot start the server: ${why}\n`)
     await core.dispose()
     process.exitCode = 1

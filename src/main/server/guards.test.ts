@@ -57,8 +57,15 @@ describe('parseAllowedHosts', () => {
 
 describe('body checks', () => {
   it('recognises JSON content types only', () => {
-    for (const t of ['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset=UTF-8']) expect(isJsonType(t), t).toBe(true)
-    for (const t of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp', 'application/json-patch+json']) {
+    for (const t of ['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset=UTF-8'])
+      expect(isJsonType(t), t).toBe(true)
+    for (const t of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/jsonp',
+      'application/json-patch+json',
+    ]) {
       expect(isJsonType(t), t).toBe(false)
     }
   })

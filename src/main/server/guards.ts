@@ -152,7 +152,8 @@ export function jsonDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (inString) {
-      if (c === 0x5c) i++ // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++ // backslash: skip the escaped character
       else if (c === 0x22) inString = false
     } else if (c === 0x22) inString = true
     else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth)
@@ -221,7 +222,9 @@ export function refuseUnparsed(err: NodeJS.ErrnoException, socket: Duplex): void
     return
   }
   const big = err.code === 'HPE_HEADER_OVERFLOW'
-  const [status, text, code] = big ? [431, 'Request Header Fields Too Large', 'REQUEST_HEADER_FIELDS_TOO_LARGE'] : [400, 'Bad Request', 'BAD_REQUEST']
+  const [status, text, code] = big
+    ? [431, 'Request Header Fields Too Large', 'REQUEST_HEADER_FIELDS_TOO_LARGE']
+    : [400, 'Bad Request', 'BAD_REQUEST']
   const message = big ? 'The request line and headers are larger than the server accepts (16 KiB).' : 'The request is not valid HTTP.'
   const fix = big ? 'Send a shorter URL and fewer or smaller headers; inputs go in a JSON body.' : 'Send a well-formed HTTP/1.1 request.'
   const body = JSON.stringify({ defined: false, code, status, message, data: { fix } })

@@ -35,7 +35,13 @@ interface Raw {
  * One HTTP request over node:http, so any Host, Origin or body framing can be sent (fetch fixes Host).
  * `chunks` sends the body chunked (no Content-Length).
  */
-function raw(method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer, opts: { chunks?: number; to?: HeadlessServer } = {}): Promise<Raw> {
+function raw(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string | Buffer,
+  opts: { chunks?: number; to?: HeadlessServer } = {},
+): Promise<Raw> {
   const target = new URL((opts.to ?? server).url)
   return new Promise((resolve, reject) => {
     const req = request({ host: target.hostname, port: target.port, method, path, headers: { host: target.host, ...headers } }, (res) => {
@@ -186,7 +192,12 @@ describe('bounds on REST input (issue 12, item 6)', () => {
   it('refuses a 100 KB email fast, naming the field', async () => {
     const email = 'a@' + '.'.repeat(100_000) + '@'
     const started = performance.now()
-    const r = await raw('POST', '/api/v1/webui/accounts', { ...bearer, ...json }, JSON.stringify({ name: 'x', email, password: 'correct horse' }))
+    const r = await raw(
+      'POST',
+      '/api/v1/webui/accounts',
+      { ...bearer, ...json },
+      JSON.stringify({ name: 'x', email, password: 'correct horse' }),
+    )
     expect(performance.now() - started).toBeLessThan(1000)
     expectDeclaredError(r, 400, 'BAD_REQUEST')
     expect(r.body.data?.fields).toHaveProperty('email')
@@ -199,7 +210,13 @@ describe('Host header (issue 12, item 8: DNS rebinding)', () => {
     for (const h of [host(), `localhost:${port}`, `LOCALHOST:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
       expect((await raw('GET', '/api/v1/health', { ...bearer, host: h })).status, h).toBe(200)
     }
-    for (const h of [`evil.example:${port}`, 'evil.example', `127.0.0.1:${Number(port) + 1}`, `localhost.evil.example:${port}`, `127.0.0.1:${port}@x`]) {
+    for (const h of [
+      `evil.example:${port}`,
+      'evil.example',
+      `127.0.0.1:${Number(port) + 1}`,
+      `localhost.evil.example:${port}`,
+      `127.0.0.1:${port}@x`,
+    ]) {
       const r = await raw('GET', '/api/v1/health', { ...bearer, host: h })
       expectDeclaredError(r, 421, 'MISDIRECTED_REQUEST')
       expect(r.body.data?.fix).toContain('INFERADMIN_ALLOWED_HOSTS')
@@ -233,7 +250,8 @@ describe('Host header (issue 12, item 8: DNS rebinding)', () => {
       allowedHosts: ['admin.example.com', 'lab.local:8443'],
     })
     try {
-      const get = (h: string): Promise<number> => raw('GET', '/api/v1/health', { ...bearer, host: h }, undefined, { to: other }).then((r) => r.status)
+      const get = (h: string): Promise<number> =>
+        raw('GET', '/api/v1/health', { ...bearer, host: h }, undefined, { to: other }).then((r) => r.status)
       expect(await get('admin.example.com')).toBe(200)
       expect(await get('admin.example.com:443')).toBe(200)
       expect(await get('lab.local:8443')).toBe(200)

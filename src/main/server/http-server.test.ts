@@ -4,21 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import type { ApiClient } from '../../shared/contract'
 import type { PoolsSnapshot } from '../../shared/contract/system'
-import type { Core } from '../core/create-core'
 import { COOKIE_NAME } from './auth'
 import { MAX_WS_MESSAGE_BYTES } from './guards'
 import type { HeadlessServer } from './http-server'
 import { startTestServer, type TestServer } from './test-server'
 
 const TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuv'
-let core: Core
 let server: HeadlessServer
 
 let t: TestServer
 
 beforeAll(async () => {
   t = await startTestServer('inferadmin-server-', TOKEN)
-  ;({ core, server } = t)
+  server = t.server
 })
 
 afterAll(async () => {
@@ -74,7 +72,9 @@ describe('headless server auth', () => {
 
 describe('REST + OpenAPI', () => {
   it('lists the settings routes in openapi.json', async () => {
-    const doc = (await (await fetch(server.url + '/api/v1/openapi.json', { headers: auth })).json()) as { paths: Record<string, Record<string, unknown>> }
+    const doc = (await (await fetch(server.url + '/api/v1/openapi.json', { headers: auth })).json()) as {
+      paths: Record<string, Record<string, unknown>>
+    }
     expect(Object.keys(doc.paths['/settings'] ?? {})).toEqual(expect.arrayContaining(['get', 'put']))
     expect(doc.paths).toHaveProperty('/health')
   })
@@ -150,7 +150,9 @@ describe('WebSocket RPC', () => {
     expect(r.ok).toBe(true)
     const client: ApiClient = createORPCClient(new RPCLink({ websocket: r.ws as unknown as globalThis.WebSocket }))
     expect(await client.system.health()).toEqual({ status: 'ok', version: '9.9.9' })
-    const bad = await client.settings.update({ ioConcurrency: 0 }).catch((e: unknown) => e as { code: string; data: { fields: Record<string, string> } })
+    const bad = await client.settings
+      .update({ ioConcurrency: 0 })
+      .catch((e: unknown) => e as { code: string; data: { fields: Record<string, string> } })
     expect(bad).toMatchObject({ code: 'BAD_REQUEST' })
     expect((bad as { data: { fields: Record<string, string> } }).data.fields).toHaveProperty('ioConcurrency')
     const stream = await client.system.watchPools()

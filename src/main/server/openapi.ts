@@ -7,7 +7,11 @@ import { API_PREFIX } from '../../shared/contract'
 export async function createOpenApiDocument(router: AppRouter, version: string): Promise<unknown> {
   const generator = new OpenAPIGenerator({ schemaConverters: [new ZodToJsonSchemaConverter()] })
   return generator.generate(router, {
-    info: { title: 'InferAdmin API', version, description: 'Manage the local model store and vLLM deployments. Every call needs `Authorization: Bearer <token>` (see server.json).' },
+    info: {
+      title: 'InferAdmin API',
+      version,
+      description: 'Manage the local model store and vLLM deployments. Every call needs `Authorization: Bearer <token>` (see server.json).',
+    },
     servers: [{ url: API_PREFIX }],
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     security: [{ bearer: [] }],

@@ -72,7 +72,15 @@ describe('SessionStore', () => {
     expect((await SessionStore.open({ file })).size).toBe(0)
     writeFileSync(file, '{not json')
     expect((await SessionStore.open({ file })).size).toBe(0)
-    writeFileSync(file, JSON.stringify({ sessions: [{ id: 'short', expiresAt: Date.now() + 1000 }, { id: 'f'.repeat(64), expiresAt: 'x' }] }))
+    writeFileSync(
+      file,
+      JSON.stringify({
+        sessions: [
+          { id: 'short', expiresAt: Date.now() + 1000 },
+          { id: 'f'.repeat(64), expiresAt: 'x' },
+        ],
+      }),
+    )
     expect((await SessionStore.open({ file })).size).toBe(0)
   })
 })

@@ -34,7 +34,10 @@ async function runBuiltMain(env: Record<string, string>): Promise<{ code: number
   let stdout: string
   let code = 0
   try {
-    ;({ stdout } = await promisify(execFile)(process.execPath, ['--import', REGISTER, MAIN], { env: { ...process.env, ...env }, timeout: 20_000 }))
+    ;({ stdout } = await promisify(execFile)(process.execPath, ['--import', REGISTER, MAIN], {
+      env: { ...process.env, ...env },
+      timeout: 20_000,
+    }))
   } catch (err) {
     const e = err as { code: number; stdout: string }
     ;({ stdout, code } = e)

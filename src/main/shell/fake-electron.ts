@@ -137,7 +137,12 @@ export const electronModule = {
 }
 
 /** A recording ShellLogger. */
-export function recordingLogger(): { lines: { level: string; obj: object; msg: string }[]; info: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void; error: (obj: object, msg: string) => void } {
+export function recordingLogger(): {
+  lines: { level: string; obj: object; msg: string }[]
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
+} {
   const lines: { level: string; obj: object; msg: string }[] = []
   return {
     lines,

@@ -31,14 +31,21 @@ function start(opts: { dispose?: () => Promise<void>; createCore?: DesktopDeps['
   const desktop = startDesktop({
     createCore,
     createLogger: async () => silentLogger(),
-    files: { preload: '/app/out/preload/index.cjs', renderer: '/app/out/renderer', worker: '/app/out/main/pool-worker.js', icon: '/app/resources/icon.png' },
+    files: {
+      preload: '/app/out/preload/index.cjs',
+      renderer: '/app/out/renderer',
+      worker: '/app/out/main/pool-worker.js',
+      icon: '/app/resources/icon.png',
+    },
     env: { INFERADMIN_HOME: home, ...opts.env },
     signals,
   })
   return { desktop, createCore, dispose, signals }
 }
 
-async function startReady(opts: Parameters<typeof start>[0] = {}): Promise<ReturnType<typeof start> & { desktop: DesktopApp; window: FakeBrowserWindow }> {
+async function startReady(
+  opts: Parameters<typeof start>[0] = {},
+): Promise<ReturnType<typeof start> & { desktop: DesktopApp; window: FakeBrowserWindow }> {
   const started = start(opts)
   if (!started.desktop) throw new Error('expected the first instance')
   fake.app.becomeReady()
@@ -84,7 +91,12 @@ describe('startup', () => {
   it('runs the core in desktop mode and shows the app from app://inferadmin/', async () => {
     const { createCore, window } = await startReady()
     const opts = createCore.mock.calls[0]?.[0]
-    expect(opts).toMatchObject({ mode: 'desktop', version: '1.2.3', paths: { configDir: home, dataDir: home }, workerFile: '/app/out/main/pool-worker.js' })
+    expect(opts).toMatchObject({
+      mode: 'desktop',
+      version: '1.2.3',
+      paths: { configDir: home, dataDir: home },
+      workerFile: '/app/out/main/pool-worker.js',
+    })
     expect(opts?.secretCodec.kind).toBe('Electron safeStorage (gnome_libsecret)')
     expect(fake.app.enableSandbox).toHaveBeenCalledOnce()
     expect(fake.protocolHandlers.has('app')).toBe(true)

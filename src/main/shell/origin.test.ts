@@ -6,7 +6,15 @@ describe('app origin', () => {
     const origin = createAppOrigin()
     expect(origin.startUrl).toBe('app://inferadmin/')
     expect(origin.isAppUrl('app://inferadmin/settings?tab=1#x')).toBe(true)
-    for (const url of ['app://inferadmin.evil/', 'app://evil@inferadmin/', 'app://other/', 'https://inferadmin/', 'http://localhost:5173/', '', 'garbage']) {
+    for (const url of [
+      'app://inferadmin.evil/',
+      'app://evil@inferadmin/',
+      'app://other/',
+      'https://inferadmin/',
+      'http://localhost:5173/',
+      '',
+      'garbage',
+    ]) {
       expect(origin.isAppUrl(url), url).toBe(false)
     }
   })
@@ -26,6 +34,7 @@ describe('app origin', () => {
   it('only http(s) links count as external web links', () => {
     expect(isExternalWebUrl('https://example.com')).toBe(true)
     expect(isExternalWebUrl('http://example.com')).toBe(true)
-    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'mailto:a@b.c', 'app://inferadmin/', 'x']) expect(isExternalWebUrl(url), url).toBe(false)
+    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'mailto:a@b.c', 'app://inferadmin/', 'x'])
+      expect(isExternalWebUrl(url), url).toBe(false)
   })
 })

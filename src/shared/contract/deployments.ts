@@ -17,7 +17,10 @@ const EnvName = bounded(MAX.flag).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environm
 
 /** What the user saves: a deployment exists without a container (config as code). */
 export const DeploymentSpec = z.object({
-  name: bounded(64).trim().min(1, 'give the deployment a name').regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'letters, digits, space, . _ -'),
+  name: bounded(64)
+    .trim()
+    .min(1, 'give the deployment a name')
+    .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'letters, digits, space, . _ -'),
   model: z.object({
     repo: RepoId,
     /** Branch, tag or commit of the local snapshot (default main). */
@@ -34,9 +37,14 @@ export const DeploymentSpec = z.object({
   /** Follow the newest release of the image's repository (the versions service moves the deployment onto it). */
   alwaysLatest: z.boolean().default(false),
   /** Registry digest of the image the deployment last ran (sha256:…), recorded at each deploy. */
-  imageDigest: bounded(71).regex(/^sha256:[0-9a-f]{64}$/, 'a sha256:… image digest').optional(),
+  imageDigest: bounded(71)
+    .regex(/^sha256:[0-9a-f]{64}$/, 'a sha256:… image digest')
+    .optional(),
   /** GPU UUIDs (GPU-…); empty = no GPU requested. */
-  gpus: z.array(bounded(MAX.id).regex(/^GPU-[0-9a-fA-F-]+$/, 'a GPU UUID such as GPU-c0ffee00-…')).max(MAX.gpus).default([]),
+  gpus: z
+    .array(bounded(MAX.id).regex(/^GPU-[0-9a-fA-F-]+$/, 'a GPU UUID such as GPU-c0ffee00-…'))
+    .max(MAX.gpus)
+    .default([]),
   /** Defaults to the number of GPUs. */
   tensorParallelSize: z.number().int().min(1).max(64).optional(),
   /** Host port; absent = a free one chosen at deploy time. */
@@ -205,13 +213,25 @@ const ImageRef = bounded(MAX.image).min(1)
 const tags = ['deployments']
 
 export const deploymentsContract = {
-  list: oc.route({ method: 'GET', path: '/deployments', summary: 'Deployments with their live status', tags }).errors(commonErrors).output(z.array(Deployment)),
+  list: oc
+    .route({ method: 'GET', path: '/deployments', summary: 'Deployments with their live status', tags })
+    .errors(commonErrors)
+    .output(z.array(Deployment)),
   create: oc
-    .route({ method: 'POST', path: '/deployments', summary: 'Save a new deployment definition (arguments checked against the image)', tags })
+    .route({
+      method: 'POST',
+      path: '/deployments',
+      summary: 'Save a new deployment definition (arguments checked against the image)',
+      tags,
+    })
     .errors(commonErrors)
     .input(DeploymentSpec)
     .output(Deployment),
-  get: oc.route({ method: 'GET', path: '/deployments/{id}', summary: 'One deployment', tags }).errors(commonErrors).input(Id).output(Deployment),
+  get: oc
+    .route({ method: 'GET', path: '/deployments/{id}', summary: 'One deployment', tags })
+    .errors(commonErrors)
+    .input(Id)
+    .output(Deployment),
   update: oc
     .route({ method: 'PUT', path: '/deployments/{id}', summary: 'Change a definition (applies at the next start)', tags })
     .errors(commonErrors)
@@ -222,23 +242,55 @@ export const deploymentsContract = {
     .errors(commonErrors)
     .input(Id)
     .output(Job),
-  start: oc.route({ method: 'POST', path: '/deployments/{id}/start', summary: 'Deploy: create and start the container (a job)', tags }).errors(commonErrors).input(Id).output(Job),
-  stop: oc.route({ method: 'POST', path: '/deployments/{id}/stop', summary: 'Stop: SIGTERM, grace period, then kill (a job)', tags }).errors(commonErrors).input(Id).output(Job),
-  restart: oc.route({ method: 'POST', path: '/deployments/{id}/restart', summary: 'Stop then deploy again (a job)', tags }).errors(commonErrors).input(Id).output(Job),
+  start: oc
+    .route({ method: 'POST', path: '/deployments/{id}/start', summary: 'Deploy: create and start the container (a job)', tags })
+    .errors(commonErrors)
+    .input(Id)
+    .output(Job),
+  stop: oc
+    .route({ method: 'POST', path: '/deployments/{id}/stop', summary: 'Stop: SIGTERM, grace period, then kill (a job)', tags })
+    .errors(commonErrors)
+    .input(Id)
+    .output(Job),
+  restart: oc
+    .route({ method: 'POST', path: '/deployments/{id}/restart', summary: 'Stop then deploy again (a job)', tags })
+    .errors(commonErrors)
+    .input(Id)
+    .output(Job),
   logs: oc
-    .route({ method: 'GET', path: '/deployments/{id}/logs', summary: 'Container log lines (last `tail`, optionally only lines containing `search`)', tags })
+    .route({
+      method: 'GET',
+      path: '/deployments/{id}/logs',
+      summary: 'Container log lines (last `tail`, optionally only lines containing `search`)',
+      tags,
+    })
     .errors(commonErrors)
     .input(
       z.object({ id: DeploymentId, tail: z.coerce.number().int().min(1).max(100_000).default(1000), search: bounded(MAX.name).optional() }),
     )
     .output(LogsResult),
   /** Apply the one-click fix of the current diagnosis to the definition (then start it again). */
-  applyFix: oc.errors(commonErrors).input(z.object({ id: DeploymentId, start: z.boolean().default(true) })).output(Deployment),
-  exportYaml: oc.errors(commonErrors).input(Id).output(z.object({ yaml: z.string(), fileName: z.string() })),
-  importYaml: oc.errors(commonErrors).input(z.object({ yaml: bounded(200_000).min(1) })).output(Deployment),
-  removeOrphan: oc.errors(commonErrors).input(z.object({ containerId: bounded(MAX.id).min(1) })).output(z.object({ removed: z.boolean() })),
+  applyFix: oc
+    .errors(commonErrors)
+    .input(z.object({ id: DeploymentId, start: z.boolean().default(true) }))
+    .output(Deployment),
+  exportYaml: oc
+    .errors(commonErrors)
+    .input(Id)
+    .output(z.object({ yaml: z.string(), fileName: z.string() })),
+  importYaml: oc
+    .errors(commonErrors)
+    .input(z.object({ yaml: bounded(200_000).min(1) }))
+    .output(Deployment),
+  removeOrphan: oc
+    .errors(commonErrors)
+    .input(z.object({ containerId: bounded(MAX.id).min(1) }))
+    .output(z.object({ removed: z.boolean() })),
   /** The image's flags (from its --help=all, cached per digest; bundled list as a fallback). */
-  flags: oc.errors(commonErrors).input(z.object({ image: ImageRef })).output(FlagCatalogView),
+  flags: oc
+    .errors(commonErrors)
+    .input(z.object({ image: ImageRef }))
+    .output(FlagCatalogView),
   /** Check arguments against an image's flags without saving anything. */
   validateArgs: oc
     .errors(commonErrors)
@@ -250,7 +302,10 @@ export const deploymentsContract = {
     .input(
       z.object({
         id: DeploymentId,
-        messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: bounded(20_000) })).min(1).max(50),
+        messages: z
+          .array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: bounded(20_000) }))
+          .min(1)
+          .max(50),
         maxTokens: z.number().int().min(1).max(4096).default(256),
       }),
     )

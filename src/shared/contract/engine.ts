@@ -79,7 +79,13 @@ export const TagList = z.object({
 })
 export type TagList = z.infer<typeof TagList>
 
-export const NewRelease = z.object({ repository: z.string(), tag: z.string(), digest: z.string().nullable(), previous: z.string().nullable(), at: z.string() })
+export const NewRelease = z.object({
+  repository: z.string(),
+  tag: z.string(),
+  digest: z.string().nullable(),
+  previous: z.string().nullable(),
+  at: z.string(),
+})
 export type NewRelease = z.infer<typeof NewRelease>
 
 export const EngineEvent = z.discriminatedUnion('type', [
@@ -123,11 +129,21 @@ export type PruneResult = z.infer<typeof PruneResult>
 
 export const engineContract = {
   tags: oc
-    .route({ method: 'GET', path: '/engine/tags', summary: 'vLLM image tags of the configured repository (cached list with its age)', tags: ['engine'] })
+    .route({
+      method: 'GET',
+      path: '/engine/tags',
+      summary: 'vLLM image tags of the configured repository (cached list with its age)',
+      tags: ['engine'],
+    })
     .errors(commonErrors)
     .output(TagList),
   refreshTags: oc
-    .route({ method: 'POST', path: '/engine/tags/refresh', summary: 'Fetch the tag list now; offline, the cached list comes back with the error', tags: ['engine'] })
+    .route({
+      method: 'POST',
+      path: '/engine/tags/refresh',
+      summary: 'Fetch the tag list now; offline, the cached list comes back with the error',
+      tags: ['engine'],
+    })
     .errors(commonErrors)
     .output(TagList),
   images: oc
@@ -135,12 +151,22 @@ export const engineContract = {
     .errors(commonErrors)
     .output(z.array(LocalImage)),
   pull: oc
-    .route({ method: 'POST', path: '/engine/pull', summary: 'Pull a tag (a job with layer progress; checks the tag and disk space first)', tags: ['engine'] })
+    .route({
+      method: 'POST',
+      path: '/engine/pull',
+      summary: 'Pull a tag (a job with layer progress; checks the tag and disk space first)',
+      tags: ['engine'],
+    })
     .errors(commonErrors)
     .input(z.object({ tag: ImageTag }))
     .output(Job),
   removeImage: oc
-    .route({ method: 'DELETE', path: '/engine/images/{tag}', summary: 'Remove a pulled tag (refused while a deployment uses it)', tags: ['engine'] })
+    .route({
+      method: 'DELETE',
+      path: '/engine/images/{tag}',
+      summary: 'Remove a pulled tag (refused while a deployment uses it)',
+      tags: ['engine'],
+    })
     .errors(commonErrors)
     .input(z.object({ tag: ImageTag }))
     .output(PruneResult),
@@ -156,7 +182,12 @@ export const engineContract = {
     .input(z.object({ dryRun: z.boolean().default(true) }))
     .output(z.object({ job: Job.nullable(), candidates: z.array(LocalImage) })),
   flagDiff: oc
-    .route({ method: 'POST', path: '/engine/flag-diff', summary: 'Flags added/removed/renamed between two versions, and the given args the target would refuse', tags: ['engine'] })
+    .route({
+      method: 'POST',
+      path: '/engine/flag-diff',
+      summary: 'Flags added/removed/renamed between two versions, and the given args the target would refuse',
+      tags: ['engine'],
+    })
     .errors(commonErrors)
     .input(z.object({ from: ImageTag, to: ImageTag, args: ArgsRecord.default({}) }))
     .output(FlagDiff),

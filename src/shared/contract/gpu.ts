@@ -118,7 +118,12 @@ export const GpuHistoryInput = z.object({
 
 export const gpuContract = {
   list: oc
-    .route({ method: 'GET', path: '/gpus', summary: 'Latest sample per GPU with the per-container memory split, or why there is none', tags: ['gpu'] })
+    .route({
+      method: 'GET',
+      path: '/gpus',
+      summary: 'Latest sample per GPU with the per-container memory split, or why there is none',
+      tags: ['gpu'],
+    })
     .output(GpusSnapshot),
   history: oc
     .route({ method: 'GET', path: '/gpus/history', summary: 'GPU history of the last N seconds (default 300)', tags: ['gpu'] })

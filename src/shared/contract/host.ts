@@ -13,8 +13,24 @@ export const HostInventory = z.object({
     speedGHz: z.number().nullable(),
   }),
   memory: z.object({ totalBytes: z.number(), availableBytes: z.number(), usedBytes: z.number(), swapTotalBytes: z.number() }),
-  os: z.object({ platform: z.string(), distro: z.string(), release: z.string(), kernel: z.string(), arch: z.string(), hostname: z.string() }),
-  disks: z.array(z.object({ fs: z.string(), mount: z.string(), type: z.string(), sizeBytes: z.number(), usedBytes: z.number(), availableBytes: z.number() })),
+  os: z.object({
+    platform: z.string(),
+    distro: z.string(),
+    release: z.string(),
+    kernel: z.string(),
+    arch: z.string(),
+    hostname: z.string(),
+  }),
+  disks: z.array(
+    z.object({
+      fs: z.string(),
+      mount: z.string(),
+      type: z.string(),
+      sizeBytes: z.number(),
+      usedBytes: z.number(),
+      availableBytes: z.number(),
+    }),
+  ),
 })
 export type HostInventory = z.infer<typeof HostInventory>
 
@@ -56,7 +72,12 @@ export const hostContract = {
     .errors(commonErrors)
     .output(HostInventory),
   doctor: oc
-    .route({ method: 'GET', path: '/system/doctor', summary: 'Host checks: Docker, GPU support in Docker, driver, disks, Hugging Face token', tags: ['system'] })
+    .route({
+      method: 'GET',
+      path: '/system/doctor',
+      summary: 'Host checks: Docker, GPU support in Docker, driver, disks, Hugging Face token',
+      tags: ['system'],
+    })
     .output(DoctorReport),
   gpuDryRun: oc
     .route({

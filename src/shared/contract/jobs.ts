@@ -4,7 +4,21 @@ import { commonErrors } from '../errors'
 import { bounded, MAX } from './bounds'
 
 /** Every long operation is a job. Kinds grow with features (deployments, image pulls …). */
-export const JobKind = z.enum(['model.pull', 'model.update', 'model.delete', 'engine.pull', 'engine.prune', 'deployment.deploy', 'deployment.stop', 'deployment.delete', 'webui.deploy', 'webui.start', 'webui.stop', 'webui.update', 'webui.delete'])
+export const JobKind = z.enum([
+  'model.pull',
+  'model.update',
+  'model.delete',
+  'engine.pull',
+  'engine.prune',
+  'deployment.deploy',
+  'deployment.stop',
+  'deployment.delete',
+  'webui.deploy',
+  'webui.start',
+  'webui.stop',
+  'webui.update',
+  'webui.delete',
+])
 export type JobKind = z.infer<typeof JobKind>
 
 export const JobState = z.enum(['queued', 'running', 'paused', 'done', 'failed', 'cancelled'])
@@ -73,7 +87,12 @@ export const jobsContract = {
     .input(JobId)
     .output(Job),
   cancel: oc
-    .route({ method: 'POST', path: '/jobs/{id}/cancel', summary: 'Cancel a job (a download also removes its partial files)', tags: ['jobs'] })
+    .route({
+      method: 'POST',
+      path: '/jobs/{id}/cancel',
+      summary: 'Cancel a job (a download also removes its partial files)',
+      tags: ['jobs'],
+    })
     .errors(commonErrors)
     .input(JobId)
     .output(Job),

@@ -14,7 +14,7 @@ export const RepoId = bounded(MAX.repoId)
  * One half of a RepoId, as a path parameter (`/models/{org}/{name}`): the same rules, so "..", "/",
  * "%2F" (decoded to "/"), control characters and the like never reach the model store.
  */
-export const RepoPart = bounded(MAX.repoPart, 'at most 96 characters (the Hub\'s limit)')
+export const RepoPart = bounded(MAX.repoPart, "at most 96 characters (the Hub's limit)")
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only, as in the Hub id org/name, e.g. Qwen')
   .refine((s) => !s.includes('..') && !s.includes('--'), { message: 'must not contain ".." or "--"' })
 
@@ -138,11 +138,21 @@ const OrgName = z.object({ org: RepoPart, name: RepoPart })
 
 export const modelsContract = {
   list: oc
-    .route({ method: 'GET', path: '/models', summary: 'Models in every store location (size, revisions, update status, in use)', tags: ['models'] })
+    .route({
+      method: 'GET',
+      path: '/models',
+      summary: 'Models in every store location (size, revisions, update status, in use)',
+      tags: ['models'],
+    })
     .errors(commonErrors)
     .output(z.array(LocalModel)),
   search: oc
-    .route({ method: 'GET', path: '/models/search', summary: 'Search the Hub (size to download, parameters, gated/private, already local)', tags: ['models'] })
+    .route({
+      method: 'GET',
+      path: '/models/search',
+      summary: 'Search the Hub (size to download, parameters, gated/private, already local)',
+      tags: ['models'],
+    })
     .errors(commonErrors)
     .input(
       z.object({
@@ -153,12 +163,22 @@ export const modelsContract = {
     )
     .output(z.array(SearchResult)),
   plan: oc
-    .route({ method: 'GET', path: '/models/plan', summary: 'What a pull would fetch: commit, files with the default selection, sizes, free space', tags: ['models'] })
+    .route({
+      method: 'GET',
+      path: '/models/plan',
+      summary: 'What a pull would fetch: commit, files with the default selection, sizes, free space',
+      tags: ['models'],
+    })
     .errors(commonErrors)
     .input(z.object({ repo: RepoId, revision: Revision.optional(), location: Location.optional() }))
     .output(PullPlan),
   pull: oc
-    .route({ method: 'POST', path: '/models/pull', summary: 'Download a model (a job): resolved to a commit first, resumable', tags: ['models'] })
+    .route({
+      method: 'POST',
+      path: '/models/pull',
+      summary: 'Download a model (a job): resolved to a commit first, resumable',
+      tags: ['models'],
+    })
     .errors(commonErrors)
     .input(PullInput)
     .output(Job),
@@ -167,12 +187,22 @@ export const modelsContract = {
     .errors(commonErrors)
     .output(z.array(LocalModel)),
   update: oc
-    .route({ method: 'POST', path: '/models/{org}/{name}/update', summary: 'Update a model to the newest commit of its ref (a job; only changed files)', tags: ['models'] })
+    .route({
+      method: 'POST',
+      path: '/models/{org}/{name}/update',
+      summary: 'Update a model to the newest commit of its ref (a job; only changed files)',
+      tags: ['models'],
+    })
     .errors(commonErrors)
     .input(OrgName.extend({ location: Location.optional() }))
     .output(Job),
   delete: oc
-    .route({ method: 'DELETE', path: '/models/{org}/{name}', summary: 'Delete a model (a job); refused while a deployment uses it', tags: ['models'] })
+    .route({
+      method: 'DELETE',
+      path: '/models/{org}/{name}',
+      summary: 'Delete a model (a job); refused while a deployment uses it',
+      tags: ['models'],
+    })
     .errors(commonErrors)
     .input(OrgName.extend({ location: Location.optional() }))
     .output(Job),

@@ -34,12 +34,8 @@ export const PoolsSnapshot = z.object({ at: z.string(), pools: z.array(PoolStats
 export type PoolsSnapshot = z.infer<typeof PoolsSnapshot>
 
 export const systemContract = {
-  health: oc
-    .route({ method: 'GET', path: '/health', summary: 'Liveness and version', tags: ['system'] })
-    .output(Health),
-  info: oc
-    .route({ method: 'GET', path: '/system/info', summary: 'Application info', tags: ['system'] })
-    .output(AppInfo),
+  health: oc.route({ method: 'GET', path: '/health', summary: 'Liveness and version', tags: ['system'] }).output(Health),
+  info: oc.route({ method: 'GET', path: '/system/info', summary: 'Application info', tags: ['system'] }).output(AppInfo),
   pools: oc
     .route({ method: 'GET', path: '/system/pools', summary: 'CPU worker pool and I/O limiter statistics', tags: ['system'] })
     .output(PoolsSnapshot),

@@ -5,7 +5,9 @@ import { bounded } from './bounds'
 import { Job } from './jobs'
 
 /** An image tag such as main, v0.6.34 or cuda. */
-export const WebuiTag = bounded(128).trim().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an image tag such as main or v0.6.34')
+export const WebuiTag = bounded(128)
+  .trim()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an image tag such as main or v0.6.34')
 
 export const WebuiState = z.enum([
   /** No container (the data volume may still exist). */
@@ -104,13 +106,24 @@ const QueryBool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) 
 const tags = ['webui']
 
 export const webuiContract = {
-  get: oc.route({ method: 'GET', path: '/webui', summary: 'Open WebUI: state, URL, connections, sync', tags }).errors(commonErrors).output(WebuiStatus),
+  get: oc
+    .route({ method: 'GET', path: '/webui', summary: 'Open WebUI: state, URL, connections, sync', tags })
+    .errors(commonErrors)
+    .output(WebuiStatus),
   deploy: oc
-    .route({ method: 'POST', path: '/webui', summary: 'Deploy Open WebUI wired to the ready deployments (a job); port in use → 409 naming it', tags })
+    .route({
+      method: 'POST',
+      path: '/webui',
+      summary: 'Deploy Open WebUI wired to the ready deployments (a job); port in use → 409 naming it',
+      tags,
+    })
     .errors(commonErrors)
     .input(WebuiDeployInput)
     .output(Job),
-  start: oc.route({ method: 'POST', path: '/webui/start', summary: 'Start the stopped container (a job)', tags }).errors(commonErrors).output(Job),
+  start: oc
+    .route({ method: 'POST', path: '/webui/start', summary: 'Start the stopped container (a job)', tags })
+    .errors(commonErrors)
+    .output(Job),
   stop: oc.route({ method: 'POST', path: '/webui/stop', summary: 'Stop the container (a job)', tags }).errors(commonErrors).output(Job),
   update: oc
     .route({ method: 'POST', path: '/webui/update', summary: 'Recreate on another image tag, keeping the data volume (a job)', tags })
@@ -119,7 +132,13 @@ export const webuiContract = {
     .output(Job),
   delete: oc
     // detailed: a DELETE's input comes from the query string (?data=true|false), not a body.
-    .route({ method: 'DELETE', path: '/webui', inputStructure: 'detailed', summary: 'Remove the container; with ?data=true also the data volume (a job)', tags })
+    .route({
+      method: 'DELETE',
+      path: '/webui',
+      inputStructure: 'detailed',
+      summary: 'Remove the container; with ?data=true also the data volume (a job)',
+      tags,
+    })
     .errors(commonErrors)
     .input(z.object({ query: z.object({ data: QueryBool.default(false) }).default({ data: false }) }))
     .output(Job),
@@ -134,6 +153,9 @@ export const webuiContract = {
     .errors(commonErrors)
     .input(WebuiAccountInput)
     .output(z.object({ email: z.string(), role: z.string() })),
-  sync: oc.route({ method: 'POST', path: '/webui/sync', summary: 'Write the ready deployments into Open WebUI now', tags }).errors(commonErrors).output(WebuiStatus),
+  sync: oc
+    .route({ method: 'POST', path: '/webui/sync', summary: 'Write the ready deployments into Open WebUI now', tags })
+    .errors(commonErrors)
+    .output(WebuiStatus),
   watch: oc.errors(commonErrors).output(eventIterator(WebuiStatus)),
 }

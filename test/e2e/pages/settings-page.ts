@@ -56,7 +56,10 @@ export class SettingsPage {
 
   /** The inline error shown for a labelled field. */
   fieldError(label: string): Locator {
-    return this.page.locator('[data-slot="form-item"]').filter({ has: this.field(label) }).getByRole('alert')
+    return this.page
+      .locator('[data-slot="form-item"]')
+      .filter({ has: this.field(label) })
+      .getByRole('alert')
   }
 
   storePath(n: number): Locator {

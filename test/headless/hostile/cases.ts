@@ -45,7 +45,7 @@ export interface Gen {
 }
 
 export const describeValue = (v: unknown): string => {
-  const s = v instanceof Raw ? v.text : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v)
+  const s = v instanceof Raw ? v.text : typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v))
   return s.length > 60 ? `${s.slice(0, 40)}… (${s.length} chars)` : s
 }
 

@@ -187,7 +187,10 @@ export class ServerProcess {
     })
     child.once('exit', (code, signal) => {
       if (this.child !== child) return
-      const why = this.stderr.split('\n').filter((l) => /Error\b|code: '|Emitted 'error'/.test(l)).slice(-4)
+      const why = this.stderr
+        .split('\n')
+        .filter((l) => /Error\b|code: '|Emitted 'error'/.test(l))
+        .slice(-4)
       const text = why.map((l) => l.trim()).join(' | ') || this.stderr.slice(-300)
       this.crashed = `server process exited (${signal ?? `code ${code}`}): ${text}`
     })

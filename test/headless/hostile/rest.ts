@@ -50,6 +50,7 @@ const decodeSegment = (raw: string): string => {
 }
 const decodeQuery = (raw: string): string => new URLSearchParams(`v=${raw}`).get('v') ?? ''
 /** Text no entity id of ours can contain: separators, "..", control characters, undecodable bytes, or too long. */
+// eslint-disable-next-line no-control-regex -- control characters are what an id must not contain
 const impossibleId = (d: string): boolean => /[/\\\u0000-\u001f\u007f\ufffd]/.test(d) || d.includes('..') || d.length > 1000
 
 interface Parts {
@@ -159,7 +160,10 @@ function queryCases(r: RouteCases, canSurvive: boolean): void {
   r.add('size', '1 MB query string', 'reject', { query: [...r.baseQuery, ['hostile', 'A'.repeat(1 << 20)]] })
   if (canSurvive) {
     r.add('unknown query', 'unknown parameter ../../victim', 'survive', { query: [...r.baseQuery, ['file', '..%2F..%2Fvictim']] })
-    const proto: [string, string][] = [['__proto__[admin]', '1'], ['constructor[prototype][admin]', '1']]
+    const proto: [string, string][] = [
+      ['__proto__[admin]', '1'],
+      ['constructor[prototype][admin]', '1'],
+    ]
     r.add('unknown query', '__proto__[admin]=1', 'survive', { query: [...r.baseQuery, ...proto] })
     r.add('unknown query', '4,000-level bracket nesting', 'survive', { query: [...r.baseQuery, [`x${'[a]'.repeat(4000)}`, '1']] })
     const repeated = Array.from({ length: 2000 }, (): [string, string] => ['x', '1'])

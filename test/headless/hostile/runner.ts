@@ -258,12 +258,14 @@ export class Sender {
       const check = (): void => {
         if (checking || dead) return
         const seen = window.length
-        checking = this.alive().then(async (ok) => ok || (await this.alive(15_000))).then((ok) => {
-          checking = undefined
-          if (!ok) dead = true
-          else window.splice(0, seen)
-          if (ok && window.length > 0) check()
-        })
+        checking = this.alive()
+          .then(async (ok) => ok || (await this.alive(15_000)))
+          .then((ok) => {
+            checking = undefined
+            if (!ok) dead = true
+            else window.splice(0, seen)
+            if (ok && window.length > 0) check()
+          })
       }
       await new Promise<void>((resolve) => {
         let inflight = 0

@@ -165,7 +165,9 @@ export function toJsonText(v: unknown): string {
   if (v instanceof Raw) return v.text
   if (Array.isArray(v)) return `[${v.map(toJsonText).join(',')}]`
   if (v && typeof v === 'object') {
-    return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${toJsonText(x)}`).join(',')}}`
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}:${toJsonText(x)}`)
+      .join(',')}}`
   }
   return JSON.stringify(v) ?? 'null'
 }

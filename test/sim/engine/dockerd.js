@@ -95,7 +95,8 @@ function removeBridge(p) {
 export async function startPrivateDockerd(p, o = {}) {
   const running = privateDockerdPid(p)
   if (running && (await ping(`unix://${p.socket}`, 5000))) return { pid: running, started: false }
-  if (process.getuid?.() !== 0) throw new Error('starting a private dockerd needs root (or point DOCKER_HOST at an engine with the stand-in hook)')
+  if (process.getuid?.() !== 0)
+    throw new Error('starting a private dockerd needs root (or point DOCKER_HOST at an engine with the stand-in hook)')
   const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((f) => existsSync(f))
   if (!dockerd) throw new Error('dockerd not found: install Debian docker.io (apt-get install docker.io)')
   for (const d of [p.runDir, p.execRoot, p.dataRoot]) mkdirSync(d, { recursive: true })
@@ -171,7 +172,14 @@ export async function stopPrivateDockerd(p, o = {}) {
     try {
       const docker = dockerFor(`unix://${p.socket}`)
       const list = await docker.listContainers({ all: true })
-      await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)))
+      await Promise.all(
+        list.map((c) =>
+          docker
+            .getContainer(c.Id)
+            .remove({ force: true })
+            .catch(() => undefined),
+        ),
+      )
     } catch {
       /* the daemon stops its containers itself */
     }

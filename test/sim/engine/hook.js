@@ -37,7 +37,9 @@ export function resolveVisible(state, value) {
   if (value === 'all') return gpus.map((g) => g.uuid)
   return value.split(',').map((raw) => {
     const id = raw.trim()
-    const g = gpus.find((x) => String(x.index) === id || x.uuid === id || (id.startsWith('GPU-') && x.uuid.startsWith(id)) || x.busId.endsWith(id))
+    const g = gpus.find(
+      (x) => String(x.index) === id || x.uuid === id || (id.startsWith('GPU-') && x.uuid.startsWith(id)) || x.busId.endsWith(id),
+    )
     if (!g) throw new HookError(`nvidia-container-cli: device error: ${id}: unknown device`)
     return g.uuid
   })
@@ -47,7 +49,9 @@ export function resolveVisible(state, value) {
 function checkDriver(state, visible) {
   switch (state.fault.kind) {
     case 'not-installed':
-      throw new HookError('nvidia-container-cli: initialization error: load library failed: libnvidia-ml.so.1: cannot open shared object file: no such file or directory')
+      throw new HookError(
+        'nvidia-container-cli: initialization error: load library failed: libnvidia-ml.so.1: cannot open shared object file: no such file or directory',
+      )
     case 'driver-not-loaded':
       throw new HookError('nvidia-container-cli: initialization error: nvml error: driver not loaded')
     case 'mismatch':
@@ -56,7 +60,8 @@ function checkDriver(state, visible) {
       if (visible.length) throw new HookError(`nvidia-container-cli: device error: ${visible[0]}: unknown device`)
       break
     case 'gpu-lost':
-      if (state.fault.gpu && visible.includes(state.fault.gpu)) throw new HookError('nvidia-container-cli: detection error: nvml error: gpu is lost')
+      if (state.fault.gpu && visible.includes(state.fault.gpu))
+        throw new HookError('nvidia-container-cli: detection error: nvml error: gpu is lost')
       break
     default:
   }
@@ -99,7 +104,10 @@ export function prestart(st, dirs) {
 
   const own = join(dirs.containersDir, st.id)
   mkdirSync(join(own, 'sim'), { recursive: true })
-  writeFileSync(join(own, 'container.json'), JSON.stringify({ containerId: st.id, hostInitPid: st.pid, visible, createdAt: new Date().toISOString() }, null, 2))
+  writeFileSync(
+    join(own, 'container.json'),
+    JSON.stringify({ containerId: st.id, hostInitPid: st.pid, visible, createdAt: new Date().toISOString() }, null, 2),
+  )
   writeFileSync(
     join(own, 'nvidia-smi'),
     `#!/usr/local/bin/node\nimport('${CONTAINER_INFO_DIR}/sim/gpus/nvidia-smi.js').then((m) => m.runAsCommand())\n`,
@@ -125,7 +133,9 @@ export function prestart(st, dirs) {
       // read-only root file system: only mount points that already exist in the image can be used
     }
     const opts = readOnly ? ['-o', 'ro'] : []
-    execFileSync('nsenter', [`--target=${st.pid}`, '--mount', '--', 'mount', '--bind', ...opts, src, target], { stdio: ['ignore', 'ignore', 'pipe'] })
+    execFileSync('nsenter', [`--target=${st.pid}`, '--mount', '--', 'mount', '--bind', ...opts, src, target], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
   }
 }
 

@@ -29,8 +29,25 @@ import { table } from './smi-table.js'
  */
 
 /** Real options and subcommands the stand-in does not answer (it says so instead of pretending they do not exist). */
-const NOT_SIMULATED = new Set(['-q', '--query', '-x', '--xml-format', '-d', '--display', '-f', '--filename',
-  '--help-query-gpu', '--help-query-compute-apps', 'topo', 'pmon', 'dmon', 'nvlink', 'mig', 'clocks', 'vgpu'])
+const NOT_SIMULATED = new Set([
+  '-q',
+  '--query',
+  '-x',
+  '--xml-format',
+  '-d',
+  '--display',
+  '-f',
+  '--filename',
+  '--help-query-gpu',
+  '--help-query-compute-apps',
+  'topo',
+  'pmon',
+  'dmon',
+  'nvlink',
+  'mig',
+  'clocks',
+  'vgpu',
+])
 const SUPPORTED = '-L, -i ID, --query-gpu=FIELDS, --query-compute-apps=FIELDS, --format=csv[,noheader][,nounits], -l SEC, -lms MS, -h'
 
 /** @param {string[]} argv */
@@ -46,14 +63,35 @@ function parseArgs(argv) {
     const [k, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined]
     const val = () => inline ?? argv[++i]
     switch (k) {
-      case '--query-gpu': o.queryGpu = val(); break
-      case '--query-compute-apps': o.queryApps = val(); break
-      case '--format': o.format = val(); break
-      case '-i': case '--id': o.id = val(); break
-      case '-L': case '--list-gpus': o.list = true; break
-      case '-l': case '--loop': o.loopMs = Number(val() ?? 5) * 1000; break
-      case '-lms': case '--loop-ms': o.loopMs = Number(val() ?? 1000); break
-      case '-h': case '--help': o.help = true; break
+      case '--query-gpu':
+        o.queryGpu = val()
+        break
+      case '--query-compute-apps':
+        o.queryApps = val()
+        break
+      case '--format':
+        o.format = val()
+        break
+      case '-i':
+      case '--id':
+        o.id = val()
+        break
+      case '-L':
+      case '--list-gpus':
+        o.list = true
+        break
+      case '-l':
+      case '--loop':
+        o.loopMs = Number(val() ?? 5) * 1000
+        break
+      case '-lms':
+      case '--loop-ms':
+        o.loopMs = Number(val() ?? 1000)
+        break
+      case '-h':
+      case '--help':
+        o.help = true
+        break
       default:
         if (NOT_SIMULATED.has(k)) o.notSimulated ??= k
         else o.unknown ??= a
@@ -101,8 +139,7 @@ const lostLine = (r) =>
 export async function main(argv, io) {
   const o = parseArgs(argv)
   if (o.help) {
-    io.out('NVIDIA System Management Interface -- v570.124.06 (InferAdmin simulation)\n\n' +
-      `Supported here: ${SUPPORTED}\n`)
+    io.out('NVIDIA System Management Interface -- v570.124.06 (InferAdmin simulation)\n\n' + `Supported here: ${SUPPORTED}\n`)
     return 0
   }
   // The real tool's argument errors: all on stdout (fixtures badopt, badid-uuid, badformat).
@@ -125,7 +162,9 @@ export async function main(argv, io) {
       io.err('nvidia-smi: command not found\n')
       return 127
     case 'driver-not-loaded':
-      io.out("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n\n")
+      io.out(
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n\n",
+      )
       return 9
     case 'mismatch':
       io.out('Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 570.133\n')
@@ -183,7 +222,13 @@ export async function main(argv, io) {
             continue
           }
           const c = { state: snap.state, count: rs.length, now }
-          lines.push(valueLine(r.fields, r.fields.map((f) => f.get(x, c)), fmt))
+          lines.push(
+            valueLine(
+              r.fields,
+              r.fields.map((f) => f.get(x, c)),
+              fmt,
+            ),
+          )
         }
       }
     } else if (o.queryApps !== undefined) {
@@ -195,7 +240,13 @@ export async function main(argv, io) {
             const x = rs.find((y) => y.spec.uuid === g.uuid)
             if (!x || x.lost || a.hostPid === null) continue
             const row = { a, spec: x.spec, usedMiB: g.usedMiB, pid: a.hostPid }
-            lines.push(valueLine(r.fields, r.fields.map((f) => f.get(row, { now })), fmt))
+            lines.push(
+              valueLine(
+                r.fields,
+                r.fields.map((f) => f.get(row, { now })),
+                fmt,
+              ),
+            )
           }
         }
       }
@@ -208,7 +259,14 @@ export async function main(argv, io) {
     if (o.loopMs === undefined || !(o.loopMs > 0)) return code
     const stop = await new Promise((res) => {
       const t = setTimeout(() => res(false), o.loopMs)
-      io.signal?.addEventListener('abort', () => { clearTimeout(t); res(true) }, { once: true })
+      io.signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t)
+          res(true)
+        },
+        { once: true },
+      )
     })
     if (stop || io.signal?.aborted) return 0
   }
@@ -232,7 +290,9 @@ export async function runAsCommand() {
     process.exitCode = code
   } catch (e) {
     // A missing state directory looks like a machine without the driver.
-    process.stdout.write(`NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n\n`)
+    process.stdout.write(
+      `NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n\n`,
+    )
     process.stderr.write(`(simulation: ${/** @type {Error} */ (e).message})\n`)
     process.exitCode = 9
   }

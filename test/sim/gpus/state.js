@@ -19,14 +19,7 @@ import { isAlive, resolveHostPid } from './procs.js'
 /** @typedef {import('./profiles.js').GpuSpec} GpuSpec */
 
 /** Fault switches, reproducing the real failures (vllm-facts §5 "Errors"). */
-export const FAULTS = /** @type {const} */ ([
-  'none',
-  'driver-not-loaded',
-  'not-installed',
-  'mismatch',
-  'gpu-lost',
-  'no-devices',
-])
+export const FAULTS = /** @type {const} */ (['none', 'driver-not-loaded', 'not-installed', 'mismatch', 'gpu-lost', 'no-devices'])
 /** @typedef {typeof FAULTS[number]} FaultKind */
 
 /**

@@ -41,7 +41,10 @@ export function hubRecord(simDir) {
 export async function hubUp(simDir, o = {}) {
   const rec = hubRecord(simDir)
   if (rec && alive(rec.pid)) {
-    const ok = await fetch(`${rec.url}/api/models?limit=1`).then((r) => r.ok, () => false)
+    const ok = await fetch(`${rec.url}/api/models?limit=1`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) return { ...rec, reused: true }
   }
   mkdirSync(simDir, { recursive: true })
@@ -54,7 +57,9 @@ export async function hubUp(simDir, o = {}) {
   child.unref()
   const deadline = Date.now() + (o.timeoutMs ?? 15_000)
   for (;;) {
-    const line = readFileSync(logFile, 'utf8').split('\n').find((l) => l.startsWith('{'))
+    const line = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('{'))
     if (line) {
       const r = JSON.parse(line)
       writeFileSync(join(simDir, 'hub.json'), JSON.stringify(r))

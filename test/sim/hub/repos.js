@@ -154,7 +154,12 @@ function tokenizerFiles() {
   for (let i = 0; i < 256; i++) vocab[`<0x${i.toString(16).padStart(2, '0').toUpperCase()}>`] = i
   return {
     'tokenizer.json': JSON.stringify({ version: '1.0', model: { type: 'BPE', vocab, merges: [] }, added_tokens: [] }),
-    'tokenizer_config.json': JSON.stringify({ bos_token: '<s>', eos_token: '</s>', model_max_length: 2048, tokenizer_class: 'PreTrainedTokenizerFast' }),
+    'tokenizer_config.json': JSON.stringify({
+      bos_token: '<s>',
+      eos_token: '</s>',
+      model_max_length: 2048,
+      tokenizer_class: 'PreTrainedTokenizerFast',
+    }),
     'special_tokens_map.json': JSON.stringify({ bos_token: '<s>', eos_token: '</s>' }),
   }
 }
@@ -165,7 +170,11 @@ function tokenizerFiles() {
  * @returns {{ name: string, dtype: 'F32', shape: number[] }[]}
  */
 function layerTensors(first, count, rows) {
-  return Array.from({ length: count }, (_, i) => ({ name: `model.layers.${first + i}.mlp.weight`, dtype: /** @type {const} */ ('F32'), shape: [rows, 64] }))
+  return Array.from({ length: count }, (_, i) => ({
+    name: `model.layers.${first + i}.mlp.weight`,
+    dtype: /** @type {const} */ ('F32'),
+    shape: [rows, 64],
+  }))
 }
 
 /** @param {Record<string, number[]>} shards name → layer indexes @param {number} totalSize */
@@ -202,7 +211,10 @@ export function defaultRepos() {
     ...tokenizerFiles(),
     'model-00001-of-00002.safetensors': s1,
     'model-00002-of-00002.safetensors': s2,
-    'model.safetensors.index.json': indexJson({ 'model-00001-of-00002.safetensors': [0], 'model-00002-of-00002.safetensors': [1, 2, 3] }, s1.length + s2.length),
+    'model.safetensors.index.json': indexJson(
+      { 'model-00001-of-00002.safetensors': [0], 'model-00002-of-00002.safetensors': [1, 2, 3] },
+      s1.length + s2.length,
+    ),
     // formats vLLM skips when safetensors exist
     'pytorch_model.bin': Buffer.alloc(64 * 1024, 7),
     'original/consolidated.00.pth': Buffer.alloc(32 * 1024, 9),
@@ -218,7 +230,14 @@ export function defaultRepos() {
   )
   add(chat)
 
-  const gated = newRepo({ id: 'inferadmin-sim/tiny-gated', gated: 'manual', tokens: [SIM_TOKEN], downloads: 300, likes: 3, trendingScore: 5 })
+  const gated = newRepo({
+    id: 'inferadmin-sim/tiny-gated',
+    gated: 'manual',
+    tokens: [SIM_TOKEN],
+    downloads: 300,
+    likes: 3,
+    trendingScore: 5,
+  })
   addCommit(
     gated,
     {
@@ -232,7 +251,11 @@ export function defaultRepos() {
   add(gated)
 
   const priv = newRepo({ id: 'inferadmin-sim/tiny-private', private: true, tokens: [SIM_TOKEN], downloads: 5 })
-  addCommit(priv, { 'config.json': llamaConfig(1), ...tokenizerFiles(), 'model.safetensors': safetensorsFile(layerTensors(0, 1, 256), 4) }, { title: 'Initial commit' })
+  addCommit(
+    priv,
+    { 'config.json': llamaConfig(1), ...tokenizerFiles(), 'model.safetensors': safetensorsFile(layerTensors(0, 1, 256), 4) },
+    { title: 'Initial commit' },
+  )
   add(priv)
 
   // big-4g: 4 shards, each a BF16 [16384, 32768] tensor = 1 GiB of data behind a real header.

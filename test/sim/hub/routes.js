@@ -33,9 +33,17 @@ export function checkAccess(ctx, repo, id, opts) {
   }
   if (opts.gate && repo.gated && !allowed) {
     if (!ctx.token)
-      ctx.error(401, 'GatedRepo', `Access to model ${id} is restricted. You must have access to it and be authenticated to access it. Please log in.`)
+      ctx.error(
+        401,
+        'GatedRepo',
+        `Access to model ${id} is restricted. You must have access to it and be authenticated to access it. Please log in.`,
+      )
     else
-      ctx.error(403, 'GatedRepo', `Access to model ${id} is restricted and you are not in the authorized list. Visit ${ctx.hubUrl}/${id} to ask for access.`)
+      ctx.error(
+        403,
+        'GatedRepo',
+        `Access to model ${id} is restricted and you are not in the authorized list. Visit ${ctx.hubUrl}/${id} to ask for access.`,
+      )
     return false
   }
   return true
@@ -93,7 +101,12 @@ export async function modelInfo(ctx, repo, commit) {
       continue
     }
     const m = await fileMeta(path, c)
-    siblings.push({ rfilename: path, size: m.size, blobId: m.oid, ...(m.lfs ? { lfs: { sha256: m.lfs.oid, size: m.lfs.size, pointerSize: m.lfs.pointerSize } } : {}) })
+    siblings.push({
+      rfilename: path,
+      size: m.size,
+      blobId: m.oid,
+      ...(m.lfs ? { lfs: { sha256: m.lfs.oid, size: m.lfs.size, pointerSize: m.lfs.pointerSize } } : {}),
+    })
   }
   const [author] = repo.id.split('/')
   const lie = ctx.hostile('sha', ctx.url.pathname)
@@ -225,7 +238,14 @@ export async function search(ctx, repos) {
   /** @param {Repo} r */
   const head = (r) => /** @type {Commit} */ (r.commits.get(r.refs.main ?? ''))
   /** @param {Repo} r @returns {string | number} */
-  const key = (r) => (sort === 'id' ? r.id : sort === 'lastModified' ? head(r).date : sort === 'createdAt' ? r.createdAt : /** @type {number} */ (r[/** @type {'downloads'} */ (sort)]))
+  const key = (r) =>
+    sort === 'id'
+      ? r.id
+      : sort === 'lastModified'
+        ? head(r).date
+        : sort === 'createdAt'
+          ? r.createdAt
+          : /** @type {number} */ (r[/** @type {'downloads'} */ (sort)])
   list.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0))
   const cursor = Number(p.get('cursor') ?? '0') || 0
   const page = list.slice(cursor, cursor + limit)
@@ -234,9 +254,19 @@ export async function search(ctx, repos) {
     const c = head(r)
     /** @type {Record<string, unknown>} */
     const item = {
-      _id: r._id, id: r.id, modelId: r.id, likes: r.likes, downloads: r.downloads, trendingScore: r.trendingScore,
-      private: r.private, gated: r.gated, tags: r.tags, pipeline_tag: r.pipeline_tag, library_name: r.library_name,
-      createdAt: r.createdAt, lastModified: c.date,
+      _id: r._id,
+      id: r.id,
+      modelId: r.id,
+      likes: r.likes,
+      downloads: r.downloads,
+      trendingScore: r.trendingScore,
+      private: r.private,
+      gated: r.gated,
+      tags: r.tags,
+      pipeline_tag: r.pipeline_tag,
+      library_name: r.library_name,
+      createdAt: r.createdAt,
+      lastModified: c.date,
     }
     if (expand.has('sha')) item.sha = c.sha
     if (expand.has('safetensors')) item.safetensors = await commitSafetensors(c)

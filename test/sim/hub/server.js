@@ -92,51 +92,69 @@ export async function startHubSim(opts = {}) {
   }
 
   /** @param {'hub'|'cdn'} origin */
-  const handler = (origin) => /** @type {import('node:http').RequestListener} */ (async (req, res) => {
-    const url = standByLies(new URL(req.url ?? '/', origin === 'hub' ? hubUrl : cdnUrl))
-    const path = decodeURIComponent(url.pathname)
-    const authHeader = req.headers.authorization
-    /** @type {LogEntry} */
-    const entry = { t: Date.now(), origin, route: 'other', method: req.method ?? 'GET', path, range: req.headers.range, auth: authHeader !== undefined, status: 0, bytes: 0 }
-    res.setHeader('X-Request-Id', randomUUID())
-    const bucket = path.includes('/resolve/') || origin === 'cdn' ? 'resolvers' : 'api'
-    if (Date.now() - windowStart > 300_000) {
-      windowStart = Date.now()
-      used.api = used.resolvers = 0
-    }
-    used[bucket]++
-    const reset = Math.max(1, 300 - Math.floor((Date.now() - windowStart) / 1000))
-    res.setHeader('RateLimit', `"${bucket}";r=${Math.max(0, quota[bucket] - used[bucket])};t=${reset}`)
-    res.setHeader('RateLimit-Policy', `"fixed window";"${bucket}";q=${quota[bucket]};w=300`)
+  const handler = (origin) =>
+    /** @type {import('node:http').RequestListener} */ (
+      async (req, res) => {
+        const url = standByLies(new URL(req.url ?? '/', origin === 'hub' ? hubUrl : cdnUrl))
+        const path = decodeURIComponent(url.pathname)
+        const authHeader = req.headers.authorization
+        /** @type {LogEntry} */
+        const entry = {
+          t: Date.now(),
+          origin,
+          route: 'other',
+          method: req.method ?? 'GET',
+          path,
+          range: req.headers.range,
+          auth: authHeader !== undefined,
+          status: 0,
+          bytes: 0,
+        }
+        res.setHeader('X-Request-Id', randomUUID())
+        const bucket = path.includes('/resolve/') || origin === 'cdn' ? 'resolvers' : 'api'
+        if (Date.now() - windowStart > 300_000) {
+          windowStart = Date.now()
+          used.api = used.resolvers = 0
+        }
+        used[bucket]++
+        const reset = Math.max(1, 300 - Math.floor((Date.now() - windowStart) / 1000))
+        res.setHeader('RateLimit', `"${bucket}";r=${Math.max(0, quota[bucket] - used[bucket])};t=${reset}`)
+        res.setHeader('RateLimit-Policy', `"fixed window";"${bucket}";q=${quota[bucket]};w=300`)
 
-    /** @type {import('./routes.js').Ctx} */
-    const ctx = {
-      res,
-      url,
-      token: undefined,
-      hubUrl,
-      json(status, body, headers = {}) {
-        entry.status = status
-        res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(body))
-      },
-      error(status, code, message, headers = {}) {
-        entry.status = status
-        res
-          .writeHead(status, { 'Content-Type': 'application/json', 'X-Error-Message': message, ...(code ? { 'X-Error-Code': code } : {}), ...headers })
-          .end(req.method === 'HEAD' ? undefined : JSON.stringify({ error: message }))
-      },
-      hostile: (field, text) => faults.hostileFor(entry.route === 'resolve' ? 'resolve' : 'api', text, field),
-      told,
-    }
-    try {
-      await dispatch(req, res, ctx, entry, origin, url, path, authHeader)
-    } catch (err) {
-      if (!res.headersSent) ctx.error(500, undefined, `stand-in error: ${/** @type {Error} */ (err).message}`)
-      else res.destroy()
-    } finally {
-      if (entry.route !== 'admin') log.push(entry)
-    }
-  })
+        /** @type {import('./routes.js').Ctx} */
+        const ctx = {
+          res,
+          url,
+          token: undefined,
+          hubUrl,
+          json(status, body, headers = {}) {
+            entry.status = status
+            res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(body))
+          },
+          error(status, code, message, headers = {}) {
+            entry.status = status
+            res
+              .writeHead(status, {
+                'Content-Type': 'application/json',
+                'X-Error-Message': message,
+                ...(code ? { 'X-Error-Code': code } : {}),
+                ...headers,
+              })
+              .end(req.method === 'HEAD' ? undefined : JSON.stringify({ error: message }))
+          },
+          hostile: (field, text) => faults.hostileFor(entry.route === 'resolve' ? 'resolve' : 'api', text, field),
+          told,
+        }
+        try {
+          await dispatch(req, res, ctx, entry, origin, url, path, authHeader)
+        } catch (err) {
+          if (!res.headersSent) ctx.error(500, undefined, `stand-in error: ${/** @type {Error} */ (err).message}`)
+          else res.destroy()
+        } finally {
+          if (entry.route !== 'admin') log.push(entry)
+        }
+      }
+    )
 
   /**
    * @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res
@@ -152,11 +170,19 @@ export async function startHubSim(opts = {}) {
       const expired = faults.take('cdn', `${path} ${entry.file}`, ['expire']).length > 0
       if (!content || expired || !checkSignature(url, sha)) {
         entry.status = 403
-        res.writeHead(403, { 'Content-Type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Request has expired or signature is invalid</Message></Error>')
+        res
+          .writeHead(403, { 'Content-Type': 'application/xml' })
+          .end('<Error><Code>AccessDenied</Code><Message>Request has expired or signature is invalid</Message></Error>')
         return
       }
       if (!bodyStatusFault('cdn', `${path} ${entry.file}`, res, entry)) return
-      const r = await serveContent(req, res, content, { ETag: `"${sha}"`, 'Content-Type': 'application/octet-stream' }, faults.take('cdn', `${path} ${entry.file}`, ['stall', 'truncate', 'drop', 'corrupt', 'throttle', 'ignoreRange']))
+      const r = await serveContent(
+        req,
+        res,
+        content,
+        { ETag: `"${sha}"`, 'Content-Type': 'application/octet-stream' },
+        faults.take('cdn', `${path} ${entry.file}`, ['stall', 'truncate', 'drop', 'corrupt', 'throttle', 'ignoreRange']),
+      )
       entry.status = r.status
       entry.bytes = r.bytes
       return
@@ -234,14 +260,20 @@ export async function startHubSim(opts = {}) {
   }
 
   /** Test control over HTTP (for `sim up` users and child processes). */
-  async function admin(/** @type {import('node:http').IncomingMessage} */ req, /** @type {import('./routes.js').Ctx} */ ctx, /** @type {LogEntry} */ entry, /** @type {string} */ path) {
+  async function admin(
+    /** @type {import('node:http').IncomingMessage} */ req,
+    /** @type {import('./routes.js').Ctx} */ ctx,
+    /** @type {LogEntry} */ entry,
+    /** @type {string} */ path,
+  ) {
     entry.route = 'admin'
     const body = req.method === 'POST' ? JSON.parse((await readBody(req)) || '{}') : {}
     if (path === '/__admin/log' && req.method === 'GET') return ctx.json(200, log)
     if (path === '/__admin/log' && req.method === 'DELETE') return ctx.json(200, { cleared: log.splice(0).length })
     if (path === '/__admin/faults' && req.method === 'POST') return ctx.json(200, faults.add(body))
     if (path === '/__admin/faults' && req.method === 'DELETE') return ctx.json(200, { cleared: faults.clear() ?? true })
-    if (path === '/__admin/commit' && req.method === 'POST') return ctx.json(200, { sha: api.addCommit(body.repo, body.files, { title: body.title }) })
+    if (path === '/__admin/commit' && req.method === 'POST')
+      return ctx.json(200, { sha: api.addCommit(body.repo, body.files, { title: body.title }) })
     return ctx.error(404, undefined, `unknown admin route ${req.method} ${path}`)
   }
 
@@ -284,7 +316,13 @@ export async function startHubSim(opts = {}) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' }, 'cdn-port': { type: 'string', default: '0' } } })
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'cdn-port': { type: 'string', default: '0' },
+    },
+  })
   const sim = await startHubSim({ port: Number(values.port), host: values.host, cdnPort: Number(values['cdn-port']) })
   process.stdout.write(`${JSON.stringify({ url: sim.url, cdnUrl: sim.cdnUrl, pid: process.pid })}\n`)
   const stop = () => void sim.close().then(() => process.exit(0))

@@ -99,7 +99,8 @@ export async function writeBody(res, content, start, end, faults) {
         // clean FIN with fewer bytes than Content-Length
         res.socket?.end()
       } else {
-        res.socket?.resetAndDestroy?.() ?? res.destroy()
+        if (res.socket?.resetAndDestroy) res.socket.resetAndDestroy()
+        else res.destroy()
       }
       return sent
     }
@@ -170,6 +171,10 @@ export async function resolveFile(io, sha, path, content, faults) {
       .end()
     return { status: 302, bytes: 0 }
   }
-  const type = path.endsWith('.json') ? 'application/json' : path.endsWith('.md') || path.endsWith('.txt') ? 'text/plain; charset=utf-8' : 'application/octet-stream'
+  const type = path.endsWith('.json')
+    ? 'application/json'
+    : path.endsWith('.md') || path.endsWith('.txt')
+      ? 'text/plain; charset=utf-8'
+      : 'application/octet-stream'
   return serveContent(io.req, io.res, content, { ETag: `"${m.oid}"`, 'X-Repo-Commit': sha, 'Content-Type': type }, faults)
 }

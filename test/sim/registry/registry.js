@@ -35,7 +35,14 @@ export const EXTRA_TAGS = /** @type {const} */ ({
 /** @param {string} simDir */
 export function registryPaths(simDir) {
   const dir = join(simDir, 'registry')
-  return { dir, config: join(dir, 'config.yml'), storage: join(dir, 'storage'), state: join(dir, 'state.json'), log: join(dir, 'registry.log'), serveLog: join(dir, 'serve.log') }
+  return {
+    dir,
+    config: join(dir, 'config.yml'),
+    storage: join(dir, 'storage'),
+    state: join(dir, 'state.json'),
+    log: join(dir, 'registry.log'),
+    serveLog: join(dir, 'serve.log'),
+  }
 }
 
 /** @param {string} simDir @returns {RegistryState | null} */
@@ -157,7 +164,11 @@ export function stopRegistry(o) {
 
 /** Fault controls of the running front (see serve.js). @param {RegistryState} s @param {{throttleBps?: number, down?: boolean, auth?: boolean}} faults */
 export async function setRegistryFaults(s, faults) {
-  const r = await fetch(`http://127.0.0.1:${s.hubPort}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) })
+  const r = await fetch(`http://127.0.0.1:${s.hubPort}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  })
   if (!r.ok) throw new Error(`setting registry faults failed: ${r.status}`)
 }
 

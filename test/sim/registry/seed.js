@@ -42,7 +42,15 @@ export async function seedRegistry(base, name, tags) {
     if (!m) {
       const layer = randomBytes(o.layerBytes ?? 64 * 1024)
       const layerDigest = await uploadBlob(base, name, layer)
-      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', created: o.created ?? new Date().toISOString(), config: {}, rootfs: { type: 'layers', diff_ids: [layerDigest] } }))
+      const config = Buffer.from(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          created: o.created ?? new Date().toISOString(),
+          config: {},
+          rootfs: { type: 'layers', diff_ids: [layerDigest] },
+        }),
+      )
       const configDigest = await uploadBlob(base, name, config)
       const manifest = Buffer.from(
         JSON.stringify({
@@ -54,7 +62,11 @@ export async function seedRegistry(base, name, tags) {
       )
       m = { manifest, digest: sha(manifest) }
     }
-    const r = await fetch(`${base}/v2/${name}/manifests/${tag}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' }, body: m.manifest })
+    const r = await fetch(`${base}/v2/${name}/manifests/${tag}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' },
+      body: m.manifest,
+    })
     if (r.status !== 201) throw new Error(`manifest ${name}:${tag}: ${r.status} ${await r.text()}`)
     made[tag] = m
     out[tag] = m.digest

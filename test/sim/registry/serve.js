@@ -134,12 +134,28 @@ async function tagInfo(name, tag) {
   const digest = r.headers.get('docker-content-digest') ?? ''
   const m = /** @type {{config?: {digest: string, size: number}, layers?: {size: number}[]}} */ (await r.json())
   const size = (m.layers ?? []).reduce((a, l) => a + l.size, 0) + (m.config?.size ?? 0)
-  const config = /** @type {{created?: string, architecture?: string, os?: string}} */ (m.config ? await (await reg(`/v2/${name}/blobs/${m.config.digest}`)).json() : {})
+  const config = /** @type {{created?: string, architecture?: string, os?: string}} */ (
+    m.config ? await (await reg(`/v2/${name}/blobs/${m.config.digest}`)).json() : {}
+  )
   const date = RELEASE_DATES[tag] ?? config.created ?? new Date().toISOString()
   return {
     creator: 1,
     id: 1,
-    images: [{ architecture: config.architecture ?? 'amd64', features: '', variant: null, digest, os: config.os ?? 'linux', os_features: '', os_version: null, size, status: 'active', last_pulled: null, last_pushed: date }],
+    images: [
+      {
+        architecture: config.architecture ?? 'amd64',
+        features: '',
+        variant: null,
+        digest,
+        os: config.os ?? 'linux',
+        os_features: '',
+        os_version: null,
+        size,
+        status: 'active',
+        last_pulled: null,
+        last_pushed: date,
+      },
+    ],
     last_updated: date,
     last_updater: 1,
     last_updater_username: 'inferadmin-sim',
@@ -182,7 +198,8 @@ const hub = createServer(async (req, res) => {
     try {
       tags = /** @type {{tags: string[] | null}} */ (await (await reg(`/v2/${name}/tags/list`)).json()).tags ?? []
     } catch (e) {
-      if (/** @type {{status?: number}} */ (e).status === 404) return json(res, 404, { message: 'httperror 404: object not found', errinfo: {} })
+      if (/** @type {{status?: number}} */ (e).status === 404)
+        return json(res, 404, { message: 'httperror 404: object not found', errinfo: {} })
       throw e
     }
     const all = await Promise.all(tags.map((t) => tagInfo(name, t)))
@@ -194,7 +211,12 @@ const hub = createServer(async (req, res) => {
       u.searchParams.set('page_size', String(pageSize))
       return u.toString()
     }
-    return json(res, 200, { count: all.length, next: page * pageSize < all.length ? link(page + 1) : null, previous: page > 1 ? link(page - 1) : null, results })
+    return json(res, 200, {
+      count: all.length,
+      next: page * pageSize < all.length ? link(page + 1) : null,
+      previous: page > 1 ? link(page - 1) : null,
+      results,
+    })
   } catch (e) {
     return json(res, 500, { message: String(e instanceof Error ? e.message : e) })
   }

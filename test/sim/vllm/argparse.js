@@ -258,7 +258,7 @@ export function parseArgs(spec, argv) {
       const path = dotted.split('.')
       path.forEach((k, j) => {
         if (j === path.length - 1) node[k] = v
-        else node = /** @type {Record<string, unknown>} */ ((node[k] ??= {}))
+        else node = /** @type {Record<string, unknown>} */ (node[k] ??= {})
       })
       args[opt.dest] = cur
       continue
@@ -267,7 +267,8 @@ export function parseArgs(spec, argv) {
       /** @type {string[]} */
       const vals = []
       if (inline !== undefined) vals.push(inline)
-      else while (argv[i + 1] !== undefined && !isOptionLike(/** @type {string} */ (argv[i + 1]))) vals.push(/** @type {string} */ (argv[++i]))
+      else
+        while (argv[i + 1] !== undefined && !isOptionLike(/** @type {string} */ (argv[i + 1]))) vals.push(/** @type {string} */ (argv[++i]))
       if (!vals.length) throw new ArgError(`argument ${label(opt)}: expected at least one argument`)
       args[opt.dest] = vals.map((v) => convert(opt, v, opt.type === 'list' ? opt.itemType : opt.type))
       continue

@@ -33,7 +33,9 @@ export async function cli(kind, argv = process.argv.slice(2)) {
     if (argv[0] !== 'serve') {
       const usage = `usage: vllm [-h] [-v] {${SUBCOMMANDS.join(',')}} ...\n`
       if (argv[0] === undefined || argv[0] === '-h' || argv[0] === '--help') return exit(out(usage), argv[0] ? 0 : 1)
-      err(`${usage}vllm: error: argument subparser: invalid choice: '${argv[0]}' (choose from ${SUBCOMMANDS.map((s) => `'${s}'`).join(', ')})\n`)
+      err(
+        `${usage}vllm: error: argument subparser: invalid choice: '${argv[0]}' (choose from ${SUBCOMMANDS.map((s) => `'${s}'`).join(', ')})\n`,
+      )
       return exit(undefined, 2)
     }
     argv = argv.slice(1)

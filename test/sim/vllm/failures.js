@@ -84,5 +84,8 @@ export function engineDeadLines(logs) {
       'torch.AcceleratorError: CUDA error: an illegal memory access was encountered',
   )
   logs.api.error('async_llm.py:480', 'AsyncLLM output_handler failed.')
-  logs.api.error('async_llm.py:480', 'vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. See stack trace (above) for the root cause.')
+  logs.api.error(
+    'async_llm.py:480',
+    'vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. See stack trace (above) for the root cause.',
+  )
 }

@@ -37,7 +37,18 @@ const meta = {}
 for (const f of latest) {
   /** @type {Record<string, unknown>} */
   const m = { help: f.help, group: f.group ?? null }
-  for (const k of ['aliases', 'negation', 'action', 'nargs', 'item_type', 'accepts', 'suggested_values', 'constraints', 'human_readable', 'bare_flag_value']) {
+  for (const k of [
+    'aliases',
+    'negation',
+    'action',
+    'nargs',
+    'item_type',
+    'accepts',
+    'suggested_values',
+    'constraints',
+    'human_readable',
+    'bare_flag_value',
+  ]) {
     if (f[k] !== undefined) m[k] = f[k]
   }
   meta[f.flag] = m

@@ -37,7 +37,10 @@ export function detectCuda(env) {
     gpuDir = env.INFERADMIN_SIM_GPU_DIR
     const state = readState(gpuDir)
     const req = env.NVIDIA_VISIBLE_DEVICES ?? 'all'
-    visible = req === 'all' ? state.profile.gpus.map((g) => g.uuid) : req.split(',').map((id) => state.profile.gpus.find((g) => String(g.index) === id || g.uuid === id)?.uuid ?? '')
+    visible =
+      req === 'all'
+        ? state.profile.gpus.map((g) => g.uuid)
+        : req.split(',').map((id) => state.profile.gpus.find((g) => String(g.index) === id || g.uuid === id)?.uuid ?? '')
   } else return null
   const state = readState(gpuDir)
   let devices = visible.map((u) => state.profile.gpus.find((g) => g.uuid === u)).filter((g) => g !== undefined)

@@ -60,7 +60,10 @@ export function pyRepr(v) {
   if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`
   if (v instanceof PyFloat) return pyValue(v)
-  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(', ')}}`
+  if (v && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`
   return pyValue(v)
 }
 

@@ -35,14 +35,25 @@ export function createLoggers(v, o) {
     /** @param {string} level @param {string} src @param {string} msg */
     const line = (level, src, msg) => {
       const head = `${prefix}${level} ${stamp(now())} [${src}]`
-      o.out(msg.split('\n').map((l) => (l ? `${head} ${l}` : head)).join('\n') + '\n')
+      o.out(
+        msg
+          .split('\n')
+          .map((l) => (l ? `${head} ${l}` : head))
+          .join('\n') + '\n',
+      )
     }
     return {
       info: (/** @type {string} */ src, /** @type {string} */ msg) => line('INFO', src, msg),
       warning: (/** @type {string} */ src, /** @type {string} */ msg) => line('WARNING', src, msg),
       error: (/** @type {string} */ src, /** @type {string} */ msg) => line('ERROR', src, msg),
       uvicorn: (/** @type {string} */ msg) => o.out(`${prefix}INFO:     ${msg}\n`),
-      traceback: (/** @type {string} */ text) => o.err(text.split('\n').map((l) => `${prefix}${l}`).join('\n') + '\n'),
+      traceback: (/** @type {string} */ text) =>
+        o.err(
+          text
+            .split('\n')
+            .map((l) => `${prefix}${l}`)
+            .join('\n') + '\n',
+        ),
     }
   }
   return {

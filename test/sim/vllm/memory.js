@@ -72,9 +72,13 @@ export function planMemory(p) {
   const graphBytes = p.enforceEager ? 0 : Math.round(0.06 * GiB + p.numLayers * 2 * MiB)
   const kvHeads = Math.max(1, Math.floor(p.numKvHeads / p.tp))
   const bytesPerToken = 2 * p.numLayers * kvHeads * p.headDim * p.kvDtypeBytes
-  const budget = p.kvCacheMemoryBytes ?? p.requestedBytes - weightBytes - activationBytes - nonTorchBytes - (p.graphsInBudget ? graphBytes : 0)
+  const budget =
+    p.kvCacheMemoryBytes ?? p.requestedBytes - weightBytes - activationBytes - nonTorchBytes - (p.graphsInBudget ? graphBytes : 0)
   if (budget <= 0) {
-    throw new MemoryError('ValueError', 'No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.')
+    throw new MemoryError(
+      'ValueError',
+      'No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the engine.',
+    )
   }
   const kvTokens = Math.floor(budget / (bytesPerToken * BLOCK)) * BLOCK
   const estimatedMax = kvTokens

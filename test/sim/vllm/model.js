@@ -74,7 +74,8 @@ export function readSafetensorsHeader(file) {
     const lenBuf = Buffer.alloc(8)
     readSync(fd, lenBuf, 0, 8, 0)
     const n = Number(lenBuf.readBigUInt64LE(0))
-    if (n > 100_000_000 || 8 + n > size) throw new ModelError('safetensors_rust.SafetensorError', 'Error while deserializing header: HeaderTooLarge')
+    if (n > 100_000_000 || 8 + n > size)
+      throw new ModelError('safetensors_rust.SafetensorError', 'Error while deserializing header: HeaderTooLarge')
     const buf = Buffer.alloc(n)
     readSync(fd, buf, 0, n, 8)
     /** @type {Record<string, {dtype: string, shape: number[], data_offsets: [number, number]}>} */
@@ -94,7 +95,8 @@ export function readSafetensorsHeader(file) {
       params += t.shape.reduce((a, b) => a * b, 1)
       end = Math.max(end, t.data_offsets[1])
     }
-    if (8 + n + end > size) throw new ModelError('safetensors_rust.SafetensorError', 'Error while deserializing header: MetadataIncompleteBuffer')
+    if (8 + n + end > size)
+      throw new ModelError('safetensors_rust.SafetensorError', 'Error while deserializing header: MetadataIncompleteBuffer')
     return params
   } finally {
     closeSync(fd)

@@ -160,10 +160,14 @@ export async function handleGeneration(ctx, kind, body, res, signal) {
   /** @type {string} */
   let prompt
   if (kind === 'chat') {
-    if (!Array.isArray(body.messages)) throw new ApiError(400, 'BadRequestError', "[{'type': 'missing', 'loc': ('body', 'messages'), 'msg': 'Field required'}]")
-    prompt = body.messages.map((/** @type {any} */ m) => `${m.role}: ${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`).join('\n')
+    if (!Array.isArray(body.messages))
+      throw new ApiError(400, 'BadRequestError', "[{'type': 'missing', 'loc': ('body', 'messages'), 'msg': 'Field required'}]")
+    prompt = body.messages
+      .map((/** @type {any} */ m) => `${m.role}: ${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`)
+      .join('\n')
   } else {
-    if (body.prompt === undefined) throw new ApiError(400, 'BadRequestError', "[{'type': 'missing', 'loc': ('body', 'prompt'), 'msg': 'Field required'}]")
+    if (body.prompt === undefined)
+      throw new ApiError(400, 'BadRequestError', "[{'type': 'missing', 'loc': ('body', 'prompt'), 'msg': 'Field required'}]")
     prompt = Array.isArray(body.prompt) ? body.prompt.join('\n') : String(body.prompt)
   }
   const promptTokens = countTokens(prompt) + (kind === 'chat' ? 4 * body.messages.length : 0)
@@ -173,31 +177,85 @@ export async function handleGeneration(ctx, kind, body, res, signal) {
   const created = Math.floor(Date.now() / 1000)
   const seed = Number(body.seed ?? 0)
   const g = { prompt, promptTokens, maxTokens, seed }
-  const usage = (/** @type {number} */ n) => ({ prompt_tokens: promptTokens, total_tokens: promptTokens + n, completion_tokens: n, prompt_tokens_details: null })
+  const usage = (/** @type {number} */ n) => ({
+    prompt_tokens: promptTokens,
+    total_tokens: promptTokens + n,
+    completion_tokens: n,
+    prompt_tokens_details: null,
+  })
   const object = kind === 'chat' ? 'chat.completion' : 'text_completion'
   if (body.stream) {
     const send = startSse(res)
-    const chunk = (/** @type {Record<string, unknown>} */ choice) => ({ id, object: kind === 'chat' ? 'chat.completion.chunk' : 'text_completion', created, model, choices: [choice] })
+    const chunk = (/** @type {Record<string, unknown>} */ choice) => ({
+      id,
+      object: kind === 'chat' ? 'chat.completion.chunk' : 'text_completion',
+      created,
+      model,
+      choices: [choice],
+    })
     if (kind === 'chat') send(chunk({ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }))
-    const r = await generate(ctx, g, (w) => {
-      send(kind === 'chat'
-        ? chunk({ index: 0, delta: { content: w }, logprobs: null, finish_reason: null })
-        : chunk({ index: 0, text: w, logprobs: null, finish_reason: null, stop_reason: null }))
-    }, signal)
-    send(kind === 'chat'
-      ? chunk({ index: 0, delta: { content: '' }, logprobs: null, finish_reason: r.reason, stop_reason: null })
-      : chunk({ index: 0, text: '', logprobs: null, finish_reason: r.reason, stop_reason: null }))
+    const r = await generate(
+      ctx,
+      g,
+      (w) => {
+        send(
+          kind === 'chat'
+            ? chunk({ index: 0, delta: { content: w }, logprobs: null, finish_reason: null })
+            : chunk({ index: 0, text: w, logprobs: null, finish_reason: null, stop_reason: null }),
+        )
+      },
+      signal,
+    )
+    send(
+      kind === 'chat'
+        ? chunk({ index: 0, delta: { content: '' }, logprobs: null, finish_reason: r.reason, stop_reason: null })
+        : chunk({ index: 0, text: '', logprobs: null, finish_reason: r.reason, stop_reason: null }),
+    )
     if (body.stream_options?.include_usage) send({ id, object: chunk({}).object, created, model, choices: [], usage: usage(r.produced) })
     send('[DONE]')
     res.end()
     return
   }
   let text = ''
-  const r = await generate(ctx, g, (w) => { text += w }, signal)
-  const choice = kind === 'chat'
-    ? { index: 0, message: { role: 'assistant', content: text, refusal: null, annotations: null, audio: null, function_call: null, tool_calls: [], reasoning_content: null }, logprobs: null, finish_reason: r.reason, stop_reason: null }
-    : { index: 0, text, logprobs: null, finish_reason: r.reason, stop_reason: null, prompt_logprobs: null }
-  const out = { id, object, created, model, choices: [choice], service_tier: null, system_fingerprint: null, usage: usage(r.produced), prompt_logprobs: null, kv_transfer_params: null }
+  const r = await generate(
+    ctx,
+    g,
+    (w) => {
+      text += w
+    },
+    signal,
+  )
+  const choice =
+    kind === 'chat'
+      ? {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: text,
+            refusal: null,
+            annotations: null,
+            audio: null,
+            function_call: null,
+            tool_calls: [],
+            reasoning_content: null,
+          },
+          logprobs: null,
+          finish_reason: r.reason,
+          stop_reason: null,
+        }
+      : { index: 0, text, logprobs: null, finish_reason: r.reason, stop_reason: null, prompt_logprobs: null }
+  const out = {
+    id,
+    object,
+    created,
+    model,
+    choices: [choice],
+    service_tier: null,
+    system_fingerprint: null,
+    usage: usage(r.produced),
+    prompt_logprobs: null,
+    kv_transfer_params: null,
+  }
   res.writeHead(200, { 'content-type': 'application/json' })
   res.end(JSON.stringify(out))
 }
@@ -210,7 +268,8 @@ export async function handleGeneration(ctx, kind, body, res, signal) {
 export function handleEmbeddings(ctx, body, res) {
   if (!ctx.pooling) throw new ApiError(400, 'BadRequestError', 'The model does not support Embeddings API')
   const model = checkModel(ctx, body)
-  if (body.input === undefined) throw new ApiError(400, 'BadRequestError', "[{'type': 'missing', 'loc': ('body', 'input'), 'msg': 'Field required'}]")
+  if (body.input === undefined)
+    throw new ApiError(400, 'BadRequestError', "[{'type': 'missing', 'loc': ('body', 'input'), 'msg': 'Field required'}]")
   const inputs = Array.isArray(body.input) ? body.input.map(String) : [String(body.input)]
   const dim = Math.min(ctx.hiddenSize, 4096)
   let promptTokens = 0

@@ -71,49 +71,76 @@ export async function serve(v, argv, io) {
   const args = /** @type {Record<string, any>} */ (parsed.args)
   const logs = createLoggers(v, { pid: process.pid, out: io.out, err: io.err })
   if (!api && parsed.given.has('model') && v.modelFlagWarning) {
-    logs.bare.warning('argparse_utils.py:257', 'With `vllm serve`, you should provide the model as a positional argument or in a config file instead of via the `--model` option. The `--model` option will be removed in a future version.')
+    logs.bare.warning(
+      'argparse_utils.py:257',
+      'With `vllm serve`, you should provide the model as a positional argument or in a config file instead of via the `--model` option. The `--model` option will be removed in a future version.',
+    )
   }
-  for (const f of parsed.deprecatedUsed) logs.bare.warning('argparse_utils.py:264', `argument '${f}' is deprecated and will be removed in a future release.`)
+  for (const f of parsed.deprecatedUsed)
+    logs.bare.warning('argparse_utils.py:264', `argument '${f}' is deprecated and will be removed in a future release.`)
   const modelName = String(args.model_tag ?? args.model)
   if (args.model_tag) args.model = args.model_tag
 
   if (v.banner === 'logo' && env.VLLM_DISABLE_LOG_LOGO !== '1') {
-    logs.api.info('utils.py:299', `\n       █     █     █▄   ▄█\n ▄▄ ▄█ █     █     █ ▀▄▀ █  version ${v.version}\n  █▄█▀ █     █     █     █  model   ${modelName}\n   ▀▀  ▀▀▀▀▀ ▀▀▀▀▀ ▀     ▀\n`)
+    logs.api.info(
+      'utils.py:299',
+      `\n       █     █     █▄   ▄█\n ▄▄ ▄█ █     █     █ ▀▄▀ █  version ${v.version}\n  █▄█▀ █     █     █     █  model   ${modelName}\n   ▀▀  ▀▀▀▀▀ ▀▀▀▀▀ ▀     ▀\n`,
+    )
   } else if (v.banner === 'logo') {
     logs.api.info('utils.py:299', `vLLM server version ${v.version}, serving model ${modelName}`)
   } else {
     logs.api.info('api_server.py:1805', `vLLM API server version ${v.version}`)
   }
   const floats = new Set(spec.opts.filter((o) => o.type === 'float').map((o) => o.dest))
-  const shown = nonDefaultArgs(spec, parsed).map(([k, x]) => [k, floats.has(k) && typeof x === 'number' ? new PyFloat(x) : k === 'api_key' ? ['[REDACTED]'] : x])
+  const shown = nonDefaultArgs(spec, parsed).map(([k, x]) => [
+    k,
+    floats.has(k) && typeof x === 'number' ? new PyFloat(x) : k === 'api_key' ? ['[REDACTED]'] : x,
+  ])
   logs.api.info('utils.py:233', `non-default args: ${pyRepr(Object.fromEntries(shown))}`)
 
   try {
     const util = Number(args.gpu_memory_utilization)
     if (!(util > 0 && util <= 1)) {
       const [kind, bound] = util > 1 ? ['less_than_equal', 'less than or equal to 1'] : ['greater_than', 'greater than 0']
-      throw new ModelError('pydantic_core._pydantic_core.ValidationError',
-        `1 validation error for CacheConfig\ngpu_memory_utilization\n  Input should be ${bound} [type=${kind}, input_value=${util}, input_type=float]`)
+      throw new ModelError(
+        'pydantic_core._pydantic_core.ValidationError',
+        `1 validation error for CacheConfig\ngpu_memory_utilization\n  Input should be ${bound} [type=${kind}, input_value=${util}, input_type=float]`,
+      )
     }
-    const model = resolveModel({ name: modelName, revision: args.revision ?? null, downloadDir: args.download_dir ?? null, env, loadFormat: args.load_format })
+    const model = resolveModel({
+      name: modelName,
+      revision: args.revision ?? null,
+      downloadDir: args.download_dir ?? null,
+      env,
+      loadFormat: args.load_format,
+    })
     logs.api.info('model.py:547', `Resolved architecture: ${model.architecture}`)
     let maxLen = args.max_model_len === null || args.max_model_len === undefined ? model.derivedMaxLen : Number(args.max_model_len)
     const auto = maxLen === -1
     if (auto) maxLen = model.derivedMaxLen
     if (maxLen > model.derivedMaxLen && env.VLLM_ALLOW_LONG_MAX_MODEL_LEN !== '1') {
-      throw new ModelError('pydantic_core._pydantic_core.ValidationError',
+      throw new ModelError(
+        'pydantic_core._pydantic_core.ValidationError',
         `1 validation error for ModelConfig\n  Value error, User-specified max_model_len (${maxLen}) is greater than the derived max_model_len ` +
           `(max_position_embeddings=${model.derivedMaxLen} or model_max_length=None in model's config.json). To allow overriding this maximum, ` +
           'set the env var VLLM_ALLOW_LONG_MAX_MODEL_LEN=1. VLLM_ALLOW_LONG_MAX_MODEL_LEN must be used with extreme caution. ' +
           'If the model uses relative position encoding (RoPE), positions exceeding derived_max_model_len lead to nan. ' +
-          'If the model uses absolute position encoding, positions exceeding derived_max_model_len will cause a CUDA array out-of-bounds error.')
+          'If the model uses absolute position encoding, positions exceeding derived_max_model_len will cause a CUDA array out-of-bounds error.',
+      )
     }
     logs.api.info('model.py:1510', `Using max model len ${maxLen}`)
-    const pooling = model.pooling || args.runner === 'pooling' || ['embed', 'classify'].includes(args.convert) || ['embed', 'embedding', 'classify', 'score', 'reward'].includes(args.task)
+    const pooling =
+      model.pooling ||
+      args.runner === 'pooling' ||
+      ['embed', 'classify'].includes(args.convert) ||
+      ['embed', 'embedding', 'classify', 'score', 'reward'].includes(args.task)
     logs.api.info('scheduler.py:205', `Chunked prefill is enabled with max_num_batched_tokens=${args.max_num_batched_tokens ?? 2048}.`)
     const cuda = detectCuda(env)
     if (!cuda || cuda.devices.length === 0) {
-      throw new ModelError('RuntimeError', 'Failed to infer device type, please set the environment variable `VLLM_LOGGING_LEVEL=DEBUG` to turn on verbose logging to help debug the issue.')
+      throw new ModelError(
+        'RuntimeError',
+        'Failed to infer device type, please set the environment variable `VLLM_LOGGING_LEVEL=DEBUG` to turn on verbose logging to help debug the issue.',
+      )
     }
     return await run(v, { args, logs, model, cuda, maxLen, auto, pooling, io })
   } catch (e) {
@@ -129,7 +156,7 @@ export async function serve(v, argv, io) {
  *   cuda: import('./gpu.js').Cuda, maxLen: number, auto: boolean, pooling: boolean, io: ServeIo}} c
  */
 async function run(v, c) {
-  const { args, logs, io, env } = { ...c, env: c.io.env }
+  const { args, logs, env } = { ...c, env: c.io.env }
   const sim = {
     speed: Math.max(0.01, num(env.INFERADMIN_SIM_SPEED, 1)),
     hangAt: env.INFERADMIN_SIM_HANG_AT || null,
@@ -137,7 +164,9 @@ async function run(v, c) {
   }
   /** @type {null | ((code: number) => void)} */
   let finish = null
-  const done = new Promise((/** @type {(code: number) => void} */ r) => { finish = r })
+  const done = new Promise((/** @type {(code: number) => void} */ r) => {
+    finish = r
+  })
   /** @type {import('node:http').Server | null} */
   let server = null
   /** @type {{alloc: import('./startup.js').Alloc | null}} */
@@ -180,22 +209,43 @@ async function run(v, c) {
     logs.api.info('api_server.py:1912', v.listening.replace('%s', `http://${host.includes(':') ? `[${host}]` : host}:${port}`))
     logs.api.info('launcher.py:34', 'Available routes are:')
     for (const [path, methods] of ROUTES) logs.api.info('launcher.py:42', `Route: ${path}, Methods: ${methods}`)
-    const skip = String(args.disable_access_log_for_endpoints ?? '').split(',').filter(Boolean)
+    const skip = String(args.disable_access_log_for_endpoints ?? '')
+      .split(',')
+      .filter(Boolean)
     server = createApiServer({
-      v, servedNames, root: c.model.name, maxModelLen: plan.maxModelLen, pooling: c.pooling, hiddenSize: c.model.hiddenSize, stats,
-      tokensPerS: Math.max(1, num(env.INFERADMIN_SIM_TOKENS_PER_S, 80)), ttftMs: Math.max(0, num(env.INFERADMIN_SIM_TTFT_MS, 60)),
+      v,
+      servedNames,
+      root: c.model.name,
+      maxModelLen: plan.maxModelLen,
+      pooling: c.pooling,
+      hiddenSize: c.model.hiddenSize,
+      stats,
+      tokensPerS: Math.max(1, num(env.INFERADMIN_SIM_TOKENS_PER_S, 80)),
+      ttftMs: Math.max(0, num(env.INFERADMIN_SIM_TTFT_MS, 60)),
       loadChanged: () => started.alloc.setLoad({ active: stats.running, waiting: stats.waiting }),
-      dead: () => dead, apiKeys: keys, log: logs.api, createdAt: Date.now(),
-      accessLog: { enabled: !args.disable_uvicorn_access_log, skip }, routes: ROUTES,
-      metrics: { model: servedNames[0], kvTokens: plan.kvTokens, blockSize: 16, gpuMemoryUtilization: Number(args.gpu_memory_utilization), numGpuBlocks: plan.kvTokens / 16,
-        oldNames: ['0.10.0', '0.11.0'].includes(v.version) && !!args.show_hidden_metrics_for_version },
+      dead: () => dead,
+      apiKeys: keys,
+      log: logs.api,
+      createdAt: Date.now(),
+      accessLog: { enabled: !args.disable_uvicorn_access_log, skip },
+      routes: ROUTES,
+      metrics: {
+        model: servedNames[0],
+        kvTokens: plan.kvTokens,
+        blockSize: 16,
+        gpuMemoryUtilization: Number(args.gpu_memory_utilization),
+        numGpuBlocks: plan.kvTokens / 16,
+        oldNames: ['0.10.0', '0.11.0'].includes(v.version) && !!args.show_hidden_metrics_for_version,
+      },
     })
     const srv = server
     await new Promise((res, rej) => {
       srv.once('error', rej)
       srv.listen(port, host === '0.0.0.0' ? undefined : host, () => res(undefined))
-    }).catch((e) => {
-      logs.api.traceback(`Traceback (most recent call last):\nOSError: [Errno 98] error while attempting to bind on address ('${host}', ${port}): address already in use`)
+    }).catch(() => {
+      logs.api.traceback(
+        `Traceback (most recent call last):\nOSError: [Errno 98] error while attempting to bind on address ('${host}', ${port}): address already in use`,
+      )
       throw new SimExit(1)
     })
     logs.api.uvicorn(`Started server process [${process.pid}]`)
@@ -203,23 +253,28 @@ async function run(v, c) {
     logs.api.uvicorn('Application startup complete.')
     if (c.io.readyFile) writeFileSync(c.io.readyFile, JSON.stringify({ port, host, pid: process.pid }))
     const interval = num(env.VLLM_LOG_STATS_INTERVAL, 10) * 1000
-    const timer = args.disable_log_stats ? null : setInterval(() => {
-      const line = statsLine(stats, plan.kvTokens)
-      if (line) logs.api.info('loggers.py:123', line)
-    }, interval)
+    const timer = args.disable_log_stats
+      ? null
+      : setInterval(() => {
+          const line = statsLine(stats, plan.kvTokens)
+          if (line) logs.api.info('loggers.py:123', line)
+        }, interval)
     timer?.unref()
     if (sim.crashAt === 'running') {
-      setTimeout(() => {
-        dead = true
-        engineDeadLines(logs)
-        started.alloc.release()
-        setTimeout(() => {
-          logs.api.info('launcher.py:99', 'Shutting down FastAPI HTTP server.')
-          srv.close()
-          srv.closeAllConnections()
-          finish?.(1)
-        }, 1000 / sim.speed)
-      }, num(env.INFERADMIN_SIM_CRASH_AFTER_S, 2) * 1000 / sim.speed)
+      setTimeout(
+        () => {
+          dead = true
+          engineDeadLines(logs)
+          started.alloc.release()
+          setTimeout(() => {
+            logs.api.info('launcher.py:99', 'Shutting down FastAPI HTTP server.')
+            srv.close()
+            srv.closeAllConnections()
+            finish?.(1)
+          }, 1000 / sim.speed)
+        },
+        (num(env.INFERADMIN_SIM_CRASH_AFTER_S, 2) * 1000) / sim.speed,
+      )
     }
     return await done
   } catch (e) {

@@ -37,7 +37,15 @@ export const ROUTES = [
   ['/metrics', 'GET'],
 ]
 
-const REASONS = /** @type {Record<number, string>} */ ({ 200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 503: 'Service Unavailable' })
+const REASONS = /** @type {Record<number, string>} */ ({
+  200: 'OK',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+})
 
 /** @param {import('node:http').IncomingMessage} req */
 async function readJson(req) {

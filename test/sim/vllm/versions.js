@@ -80,9 +80,9 @@ export const VERSIONS = {
     imageTag: 'v0.21.0',
   },
 }
-VERSIONS.latest = { ...(/** @type {VersionInfo} */ (VERSIONS['v0.21.0'])), imageTag: 'latest' }
+VERSIONS.latest = { .../** @type {VersionInfo} */ (VERSIONS['v0.21.0']), imageTag: 'latest' }
 VERSIONS.nightly = {
-  ...(/** @type {VersionInfo} */ (VERSIONS['v0.21.0'])),
+  .../** @type {VersionInfo} */ (VERSIONS['v0.21.0']),
   version: '0.21.1.dev87+g9aaf83ef5',
   imageTag: 'nightly',
 }

@@ -89,7 +89,17 @@ function check(password, stored) {
 /** The SigninResponse shape. @param {User} u @param {string} key */
 function session(u, key) {
   const expires_at = Math.floor(Date.now() / 1000) + 28 * 86400
-  return { token: sign({ id: u.id, exp: expires_at }, key), token_type: 'Bearer', expires_at, id: u.id, email: u.email, name: u.name, role: u.role, profile_image_url: '/user.png', permissions: {} }
+  return {
+    token: sign({ id: u.id, exp: expires_at }, key),
+    token_type: 'Bearer',
+    expires_at,
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    profile_image_url: '/user.png',
+    permissions: {},
+  }
 }
 
 /** POST /api/v1/auths/signup @param {Db} db @param {string} key @param {any} form */
@@ -103,7 +113,14 @@ export function signup(db, key, form) {
   checkLength(form.password)
   const first = db.users.length === 0
   /** @type {User} */
-  const user = { id: randomUUID(), name: String(form.name), email, role: first ? 'admin' : /** @type {any} */ (db.config.ui.DEFAULT_USER_ROLE), passwordHash: hash(String(form.password)), created_at: Math.floor(Date.now() / 1000) }
+  const user = {
+    id: randomUUID(),
+    name: String(form.name),
+    email,
+    role: first ? 'admin' : /** @type {any} */ (db.config.ui.DEFAULT_USER_ROLE),
+    passwordHash: hash(String(form.password)),
+    created_at: Math.floor(Date.now() / 1000),
+  }
   db.users.push(user)
   if (first) db.config.ui.ENABLE_SIGNUP = false // the real one closes sign-up after the first (admin) account
   save(db)
@@ -119,7 +136,14 @@ export function addUser(db, key, form) {
   checkLength(form.password)
   const role = form.role === 'admin' || form.role === 'user' ? form.role : 'pending'
   /** @type {User} */
-  const user = { id: randomUUID(), name: String(form.name), email, role, passwordHash: hash(String(form.password)), created_at: Math.floor(Date.now() / 1000) }
+  const user = {
+    id: randomUUID(),
+    name: String(form.name),
+    email,
+    role,
+    passwordHash: hash(String(form.password)),
+    created_at: Math.floor(Date.now() / 1000),
+  }
   db.users.push(user)
   save(db)
   const { expires_at: _e, permissions: _p, ...rest } = session(user, key)

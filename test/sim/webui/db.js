@@ -55,8 +55,17 @@ export function configFromEnv(env) {
   const keys = list(env.OPENAI_API_KEYS) ?? [env.OPENAI_API_KEY || '']
   while (keys.length < urls.length) keys.push('')
   return {
-    openai: { ENABLE_OPENAI_API: bool(env.ENABLE_OPENAI_API, true), OPENAI_API_BASE_URLS: urls, OPENAI_API_KEYS: keys.slice(0, urls.length), OPENAI_API_CONFIGS: {}, ENABLE_API_DEBUG_LOGGING: false },
-    ollama: { ENABLE_OLLAMA_API: bool(env.ENABLE_OLLAMA_API, true), OLLAMA_BASE_URLS: list(env.OLLAMA_BASE_URLS) ?? [env.OLLAMA_BASE_URL || 'http://localhost:11434'] },
+    openai: {
+      ENABLE_OPENAI_API: bool(env.ENABLE_OPENAI_API, true),
+      OPENAI_API_BASE_URLS: urls,
+      OPENAI_API_KEYS: keys.slice(0, urls.length),
+      OPENAI_API_CONFIGS: {},
+      ENABLE_API_DEBUG_LOGGING: false,
+    },
+    ollama: {
+      ENABLE_OLLAMA_API: bool(env.ENABLE_OLLAMA_API, true),
+      OLLAMA_BASE_URLS: list(env.OLLAMA_BASE_URLS) ?? [env.OLLAMA_BASE_URL || 'http://localhost:11434'],
+    },
     ui: { ENABLE_SIGNUP: bool(env.ENABLE_SIGNUP, true), DEFAULT_USER_ROLE: env.DEFAULT_USER_ROLE || 'pending' },
   }
 }
@@ -71,7 +80,14 @@ export function openDb(env, secretKey) {
     // PersistentConfig: stored values win; with ENABLE_PERSISTENT_CONFIG=false the environment does.
     if (!bool(env.ENABLE_PERSISTENT_CONFIG, true)) db.config = configFromEnv(env)
   } else {
-    db = { instanceId: randomUUID(), createdAt: new Date().toISOString(), starts: 0, secretKeyFingerprint: fingerprint(secretKey), config: configFromEnv(env), users: [] }
+    db = {
+      instanceId: randomUUID(),
+      createdAt: new Date().toISOString(),
+      starts: 0,
+      secretKeyFingerprint: fingerprint(secretKey),
+      config: configFromEnv(env),
+      users: [],
+    }
   }
   db.starts++
   save(db)

@@ -21,32 +21,57 @@ const fault = { configUpdate: 0 }
 /** GET <url>/models with the connection's key, as Open WebUI's model list does. @param {string} url @param {string} apiKey */
 async function probe(url, apiKey) {
   try {
-    const res = await fetch(`${url.replace(/\/+$/, '')}/models`, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {}, signal: AbortSignal.timeout(3000) })
+    const res = await fetch(`${url.replace(/\/+$/, '')}/models`, {
+      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+      signal: AbortSignal.timeout(3000),
+    })
     if (!res.ok) return { reachable: false, models: [], error: `HTTP ${res.status}` }
     const body = /** @type {{data?: {id: string}[]}} */ (await res.json())
     return { reachable: true, models: (body.data ?? []).map((m) => m.id), error: null }
   } catch (err) {
-    return { reachable: false, models: [], error: /** @type {Error} */ (err).cause ? String(/** @type {any} */ (err).cause?.code ?? err) : /** @type {Error} */ (err).message }
+    return {
+      reachable: false,
+      models: [],
+      error: /** @type {Error} */ (err).cause ? String(/** @type {any} */ (err).cause?.code ?? err) : /** @type {Error} */ (err).message,
+    }
   }
 }
 
 async function connections() {
   const c = db.config.openai
-  return Promise.all(c.OPENAI_API_BASE_URLS.map(async (url, i) => ({ url, keySet: !!c.OPENAI_API_KEYS[i], enabled: c.ENABLE_OPENAI_API, ...(await probe(url, c.OPENAI_API_KEYS[i] ?? '')) })))
+  return Promise.all(
+    c.OPENAI_API_BASE_URLS.map(async (url, i) => ({
+      url,
+      keySet: !!c.OPENAI_API_KEYS[i],
+      enabled: c.ENABLE_OPENAI_API,
+      ...(await probe(url, c.OPENAI_API_KEYS[i] ?? '')),
+    })),
+  )
 }
 
 const openaiConfig = () => structuredClone(db.config.openai)
 
 /** @param {any} form */
 function updateOpenAI(form) {
-  if (!Array.isArray(form?.OPENAI_API_BASE_URLS) || !Array.isArray(form?.OPENAI_API_KEYS) || typeof form?.OPENAI_API_CONFIGS !== 'object' || form.OPENAI_API_CONFIGS === null)
+  if (
+    !Array.isArray(form?.OPENAI_API_BASE_URLS) ||
+    !Array.isArray(form?.OPENAI_API_KEYS) ||
+    typeof form?.OPENAI_API_CONFIGS !== 'object' ||
+    form.OPENAI_API_CONFIGS === null
+  )
     throw new HttpError(422, 'OPENAI_API_BASE_URLS and OPENAI_API_KEYS (lists) and OPENAI_API_CONFIGS (dict) are required')
   const urls = form.OPENAI_API_BASE_URLS.map(String)
   let keys = form.OPENAI_API_KEYS.map(String)
   if (keys.length > urls.length) keys = keys.slice(0, urls.length)
   while (keys.length < urls.length) keys.push('')
   const configs = Object.fromEntries(Object.entries(form.OPENAI_API_CONFIGS).filter(([k]) => Number(k) < urls.length && /^\d+$/.test(k)))
-  db.config.openai = { ENABLE_OPENAI_API: form.ENABLE_OPENAI_API ?? null, OPENAI_API_BASE_URLS: urls, OPENAI_API_KEYS: keys, OPENAI_API_CONFIGS: configs, ENABLE_API_DEBUG_LOGGING: !!form.ENABLE_API_DEBUG_LOGGING }
+  db.config.openai = {
+    ENABLE_OPENAI_API: form.ENABLE_OPENAI_API ?? null,
+    OPENAI_API_BASE_URLS: urls,
+    OPENAI_API_KEYS: keys,
+    OPENAI_API_CONFIGS: configs,
+    ENABLE_API_DEBUG_LOGGING: !!form.ENABLE_API_DEBUG_LOGGING,
+  }
   save(db)
   return openaiConfig()
 }
@@ -84,7 +109,17 @@ async function route(req) {
   if (m === 'GET' && p === '/') return { html: page() }
   if (m === 'GET' && p === '/api/version') return { version: VERSION }
   if (m === 'GET' && p === '/api/config')
-    return { status: true, name: 'Open WebUI', version: VERSION, default_locale: '', features: { auth: process.env.WEBUI_AUTH?.toLowerCase() !== 'false', enable_signup: db.config.ui.ENABLE_SIGNUP, enable_login_form: true } }
+    return {
+      status: true,
+      name: 'Open WebUI',
+      version: VERSION,
+      default_locale: '',
+      features: {
+        auth: process.env.WEBUI_AUTH?.toLowerCase() !== 'false',
+        enable_signup: db.config.ui.ENABLE_SIGNUP,
+        enable_login_form: true,
+      },
+    }
   if (m === 'POST' && p === '/api/v1/auths/signup') return signup(db, key, await readJson(req))
   if (m === 'POST' && p === '/api/v1/auths/signin') return signin(db, key, await readJson(req))
   if (m === 'POST' && p === '/api/v1/auths/add') return (auth(true), addUser(db, key, await readJson(req)))
@@ -105,7 +140,9 @@ async function route(req) {
   }
   if (m === 'GET' && p === '/api/models') {
     auth(false)
-    const data = db.config.openai.ENABLE_OPENAI_API ? (await connections()).flatMap((c, urlIdx) => c.models.map((id) => ({ id, name: id, object: 'model', owned_by: 'openai', urlIdx }))) : []
+    const data = db.config.openai.ENABLE_OPENAI_API
+      ? (await connections()).flatMap((c, urlIdx) => c.models.map((id) => ({ id, name: id, object: 'model', owned_by: 'openai', urlIdx })))
+      : []
     return { data }
   }
   if (m === 'GET' && p === '/inferadmin-sim/state') {
@@ -134,7 +171,9 @@ const server = createServer((req, res) => {
     },
     (err) => {
       const status = err instanceof HttpError ? err.status : 500
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ detail: err instanceof HttpError ? err.message : String(err) }))
+      res
+        .writeHead(status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ detail: err instanceof HttpError ? err.message : String(err) }))
       log(`INFO:     ${req.socket.remoteAddress}:${req.socket.remotePort} - "${req.method} ${req.url} HTTP/1.1" ${status}`)
     },
   )
@@ -143,16 +182,21 @@ const server = createServer((req, res) => {
 const port = Number(process.env.PORT || 8080)
 const host = process.env.HOST || '0.0.0.0'
 log(`Loading WEBUI_SECRET_KEY from ${process.env.WEBUI_SECRET_KEY ? 'environment' : 'file /app/backend/.webui_secret_key'}`)
-log(`INFO  [open_webui.env] ${db.starts === 1 ? 'Fresh install: configuration written from the environment' : 'Loaded configuration from the database (PersistentConfig: environment values ignored)'}`)
+log(
+  `INFO  [open_webui.env] ${db.starts === 1 ? 'Fresh install: configuration written from the environment' : 'Loaded configuration from the database (PersistentConfig: environment values ignored)'}`,
+)
 // Migrations and app start-up come before uvicorn opens the port.
-setTimeout(() => {
-  server.listen(port, host, () => {
-    log(`INFO:     Started server process [${process.pid}]`)
-    log('INFO:     Waiting for application startup.')
-    log('INFO:     Application startup complete.')
-    log(`INFO:     Uvicorn running on http://${host}:${port} (Press CTRL+C to quit)`)
-  })
-}, Number(process.env.INFERADMIN_SIM_WEBUI_STARTUP_MS ?? 500))
+setTimeout(
+  () => {
+    server.listen(port, host, () => {
+      log(`INFO:     Started server process [${process.pid}]`)
+      log('INFO:     Waiting for application startup.')
+      log('INFO:     Application startup complete.')
+      log(`INFO:     Uvicorn running on http://${host}:${port} (Press CTRL+C to quit)`)
+    })
+  },
+  Number(process.env.INFERADMIN_SIM_WEBUI_STARTUP_MS ?? 500),
+)
 
 for (const sig of /** @type {const} */ (['SIGTERM', 'SIGINT'])) {
   process.on(sig, () => {

@@ -15,7 +15,10 @@ export async function* chatStream(o: {
     body: JSON.stringify({ model: o.model, messages: o.messages, max_tokens: o.maxTokens, stream: true }),
     signal: o.signal,
   })
-  if (!res.ok || !res.body) throw new AppError('UNAVAILABLE', `The deployment answered HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`, { fix: 'Read its log.' })
+  if (!res.ok || !res.body)
+    throw new AppError('UNAVAILABLE', `The deployment answered HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`, {
+      fix: 'Read its log.',
+    })
   const dec = new TextDecoder()
   let buf = ''
   for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {

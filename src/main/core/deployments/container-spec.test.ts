@@ -38,9 +38,18 @@ describe('container create options', () => {
     expect(s.name).toBe('inferadmin-qwen-chat-0b59584f')
     expect(s.Cmd).toEqual(['--model', 'Qwen/Qwen3-0.6B', '--tensor-parallel-size', '2', '--max-model-len', '4096'])
     expect(s.Env).toEqual(['VLLM_LOGGING_LEVEL=DEBUG', 'HF_HUB_OFFLINE=1'])
-    expect(s.Labels).toMatchObject({ 'inferadmin.managed': 'true', 'inferadmin.kind': 'vllm', 'inferadmin.deployment': def.id, 'inferadmin.model': 'Qwen/Qwen3-0.6B', 'inferadmin.revision': 'c'.repeat(40), 'inferadmin.port': '18000' })
+    expect(s.Labels).toMatchObject({
+      'inferadmin.managed': 'true',
+      'inferadmin.kind': 'vllm',
+      'inferadmin.deployment': def.id,
+      'inferadmin.model': 'Qwen/Qwen3-0.6B',
+      'inferadmin.revision': 'c'.repeat(40),
+      'inferadmin.port': '18000',
+    })
     expect(s.HostConfig?.Binds).toEqual(['/data/hub:/root/.cache/huggingface/hub:ro'])
-    expect(s.HostConfig?.DeviceRequests).toEqual([{ Driver: '', Count: 0, DeviceIDs: ['GPU-aaaa', 'GPU-bbbb'], Capabilities: [['gpu']], Options: {} }])
+    expect(s.HostConfig?.DeviceRequests).toEqual([
+      { Driver: '', Count: 0, DeviceIDs: ['GPU-aaaa', 'GPU-bbbb'], Capabilities: [['gpu']], Options: {} },
+    ])
     expect(s.HostConfig?.PortBindings).toEqual({ '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: '18000' }] })
     expect(s.HostConfig?.RestartPolicy).toEqual({ Name: 'unless-stopped' })
     expect(s.Healthcheck).toBeUndefined()

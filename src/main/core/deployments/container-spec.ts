@@ -15,7 +15,12 @@ export const LABEL = {
 } as const
 
 export function containerName(def: Pick<DeploymentDefinition, 'id' | 'name'>): string {
-  const slug = def.name.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'deployment'
+  const slug =
+    def.name
+      .toLowerCase()
+      .replace(/[^a-z0-9_.-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'deployment'
   return `inferadmin-${slug}-${def.id.slice(0, 8)}`
 }
 
@@ -70,7 +75,10 @@ export function containerSpec(o: SpecInput): Dockerode.ContainerCreateOptions {
       ? {}
       : {
           Healthcheck: {
-            Test: ['CMD-SHELL', `python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${CONTAINER_PORT}/health', timeout=4)" || curl -fsS http://127.0.0.1:${CONTAINER_PORT}/health`],
+            Test: [
+              'CMD-SHELL',
+              `python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${CONTAINER_PORT}/health', timeout=4)" || curl -fsS http://127.0.0.1:${CONTAINER_PORT}/health`,
+            ],
             Interval: 5 * SEC,
             Timeout: 5 * SEC,
             Retries: 3,
@@ -82,7 +90,10 @@ export function containerSpec(o: SpecInput): Dockerode.ContainerCreateOptions {
       Binds: [`${o.storePath}:${HF_CACHE_IN_CONTAINER}:ro`],
       ...(def.ipcHost ? { IpcMode: 'host' } : { ShmSize: o.shmSizeBytes }),
       PortBindings: { [portKey]: [{ HostIp: o.listenInterface, HostPort: String(o.hostPort) }] },
-      RestartPolicy: def.restartPolicy === 'on-failure' ? { Name: 'on-failure', MaximumRetryCount: 3 } : { Name: def.restartPolicy === 'no' ? '' : def.restartPolicy },
+      RestartPolicy:
+        def.restartPolicy === 'on-failure'
+          ? { Name: 'on-failure', MaximumRetryCount: 3 }
+          : { Name: def.restartPolicy === 'no' ? '' : def.restartPolicy },
       DeviceRequests: def.gpus.length ? [{ Driver: '', Count: 0, DeviceIDs: def.gpus, Capabilities: [['gpu']], Options: {} }] : [],
     },
   }

@@ -40,7 +40,10 @@ async function resolveModel(svc: DeploymentService, repo: string, revision: stri
   const m = (await svc.o.models.list()).find((x) => x.repo === repo)
   if (!m) throw new AppError('NOT_FOUND', `${repo} is not in the model store.`, { fix: 'Pull it on the Models page, then deploy.' })
   const rev = m.revisions.find((r) => r.commit === revision || r.refs.includes(revision))
-  if (!rev) throw new AppError('NOT_FOUND', `${repo} has no local revision "${revision}".`, { fix: `Pull ${repo} at ${revision}, or choose one of: ${m.revisions.flatMap((r) => r.refs.length ? r.refs : [r.commit.slice(0, 12)]).join(', ')}.` })
+  if (!rev)
+    throw new AppError('NOT_FOUND', `${repo} has no local revision "${revision}".`, {
+      fix: `Pull ${repo} at ${revision}, or choose one of: ${m.revisions.flatMap((r) => (r.refs.length ? r.refs : [r.commit.slice(0, 12)])).join(', ')}.`,
+    })
   return { location: m.location, commit: rev.commit }
 }
 
@@ -79,7 +82,10 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
     }
     const existing = await svc.containersOf(id)
     const running = existing.find((c) => c.State === 'running' || c.State === 'restarting')
-    if (running) throw new AppError('CONFLICT', `Its container ${running.Names[0]?.slice(1) ?? running.Id.slice(0, 12)} is already running.`, { fix: 'Stop it first, or use restart.' })
+    if (running)
+      throw new AppError('CONFLICT', `Its container ${running.Names[0]?.slice(1) ?? running.Id.slice(0, 12)} is already running.`, {
+        fix: 'Stop it first, or use restart.',
+      })
     const def = svc.definition(id)
     rt.expectStop = false
     rt.setState('creating', { containerId: null, hostPort: null, endpoint: null })
@@ -88,18 +94,31 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
     try {
       image = await docker.getImage(def.image).inspect()
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) throw new AppError('NOT_FOUND', `The image ${def.image} is not pulled.`, { fix: 'Pull it on the vLLM versions page (or pick a pulled one), then deploy.' })
+      if ((err as { statusCode?: number }).statusCode === 404)
+        throw new AppError('NOT_FOUND', `The image ${def.image} is not pulled.`, {
+          fix: 'Pull it on the vLLM versions page (or pick a pulled one), then deploy.',
+        })
       throw dockerUnreachable(err)
     }
     await svc.recordImageDigest(id, repoDigest(image.RepoDigests, def.image))
     const catalog = await svc.flags.forImage(def.image, ctx.signal)
     const problems = validateArgs(catalog.flags, def.args, def.extraArgs, def.image)
-    if (problems.length) throw new AppError('BAD_REQUEST', `Arguments rejected by ${def.image}: ${problems.map((p) => p.message).join(' ')}`, { fix: 'Edit the deployment: remove or correct the named flags.' })
+    if (problems.length)
+      throw new AppError('BAD_REQUEST', `Arguments rejected by ${def.image}: ${problems.map((p) => p.message).join(' ')}`, {
+        fix: 'Edit the deployment: remove or correct the named flags.',
+      })
     const model = await resolveModel(svc, def.model.repo, def.model.revision)
-    for (const c of existing) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)
+    for (const c of existing)
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined)
     const iface = svc.o.settings.get().listenInterface
     let hostPort = def.hostPort
-    if (hostPort && !(await portFree(iface, hostPort))) throw new AppError('CONFLICT', `Port ${hostPort} is in use on ${iface}.`, { fix: 'Choose another host port, or leave it empty for a free one.' })
+    if (hostPort && !(await portFree(iface, hostPort)))
+      throw new AppError('CONFLICT', `Port ${hostPort} is in use on ${iface}.`, {
+        fix: 'Choose another host port, or leave it empty for a free one.',
+      })
     hostPort ??= await freePort(iface)
     ctx.progress({ message: 'Creating the container' })
     const spec = containerSpec({
@@ -125,7 +144,9 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
     } catch (err) {
       const msg = (err as { json?: { message?: string } }).json?.message ?? (err as Error).message
       rt.fail(diagnose([msg], null, { args: def.args, extraArgs: def.extraArgs }))
-      throw new AppError('UNAVAILABLE', `Docker could not start the container: ${msg}`, { fix: rt.status.diagnosis?.hint ?? 'Check the GPU setup on the System page.' })
+      throw new AppError('UNAVAILABLE', `Docker could not start the container: ${msg}`, {
+        fix: rt.status.diagnosis?.hint ?? 'Check the GPU setup on the System page.',
+      })
     }
   } catch (err) {
     if (rt.state === 'creating' || rt.state === 'stopping') {
@@ -141,12 +162,29 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
       const st = rt.status
-      if (st.containerId !== cid && st.state !== 'failed') return finish(() => reject(new AppError('CONFLICT', 'Another operation replaced the container.', { fix: 'See the deployment status.' })))
+      if (st.containerId !== cid && st.state !== 'failed')
+        return finish(() =>
+          reject(new AppError('CONFLICT', 'Another operation replaced the container.', { fix: 'See the deployment status.' })),
+        )
       const endpoint = st.endpoint ?? endpointOf(iface, st.hostPort ?? 0)
       if (st.state === 'ready') return finish(() => resolve({ state: 'ready', endpoint }))
-      if (st.state === 'failed') return finish(() => reject(new AppError('UNAVAILABLE', st.diagnosis?.reason ?? 'The deployment failed.', { fix: st.diagnosis?.fix ? `${st.diagnosis.hint} (one-click fix: ${st.diagnosis.fix.label})` : (st.diagnosis?.hint ?? 'Read the log.') })))
-      if (st.state === 'stopped') return finish(() => reject(new AppError('CONFLICT', 'It was stopped before it became ready.', { fix: 'Start it again.' })))
-      ctx.progress({ message: st.phase ? `Loading: ${st.phase}` : st.state, bytesDone: Math.round((st.progress ?? 0) * 100), bytesTotal: 100 })
+      if (st.state === 'failed')
+        return finish(() =>
+          reject(
+            new AppError('UNAVAILABLE', st.diagnosis?.reason ?? 'The deployment failed.', {
+              fix: st.diagnosis?.fix
+                ? `${st.diagnosis.hint} (one-click fix: ${st.diagnosis.fix.label})`
+                : (st.diagnosis?.hint ?? 'Read the log.'),
+            }),
+          ),
+        )
+      if (st.state === 'stopped')
+        return finish(() => reject(new AppError('CONFLICT', 'It was stopped before it became ready.', { fix: 'Start it again.' })))
+      ctx.progress({
+        message: st.phase ? `Loading: ${st.phase}` : st.state,
+        bytesDone: Math.round((st.progress ?? 0) * 100),
+        bytesTotal: 100,
+      })
       return false
     }
     const sub = svc.onEvent((e) => e.type === 'update' && e.deployment.definition.id === id && check())
@@ -157,7 +195,10 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
       // Cancelling a deploy stops what it started.
       rt.expectStop = true
       rt.setState('stopping')
-      void stopContainers(svc, rt, id).then(() => rt.state === 'stopping' && rt.setState('stopped'), () => undefined)
+      void stopContainers(svc, rt, id).then(
+        () => rt.state === 'stopping' && rt.setState('stopped'),
+        () => undefined,
+      )
     }
     ctx.signal.addEventListener('abort', onAbort)
     function finish(fn: () => void): true {
@@ -200,7 +241,12 @@ async function remove(svc: DeploymentService, ctx: JobContext<Params>): Promise<
     rt.expectStop = true
     if (rt.state !== 'stopped' && rt.state !== 'failed') rt.setState('stopping')
     await stopContainers(svc, rt, id)
-    for (const c of await svc.containersOf(id)) await svc.o.docker().getContainer(c.Id).remove({ force: true }).catch(() => undefined)
+    for (const c of await svc.containersOf(id))
+      await svc.o
+        .docker()
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined)
   } finally {
     rt.busy--
   }

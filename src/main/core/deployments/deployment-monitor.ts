@@ -107,14 +107,24 @@ export class DeploymentMonitor {
 
   private async reconcileOnce(): Promise<void> {
     const docker = this.d.docker()
-    const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL.kind}=vllm`, `${LABEL.managed}=true`] }) })
+    const list = await docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`${LABEL.kind}=vllm`, `${LABEL.managed}=true`] }),
+    })
     const byDeployment = new Map<string, Dockerode.ContainerInfo>()
     const orphans: OrphanContainer[] = []
     for (const c of list.sort((a, b) => a.Created - b.Created)) {
       const id = c.Labels[LABEL.deployment]
       if (!id) continue
       if (!this.d.definition(id)) {
-        orphans.push({ containerId: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), deploymentId: id, model: c.Labels[LABEL.model] ?? '', image: c.Image, state: c.State })
+        orphans.push({
+          containerId: c.Id,
+          name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+          deploymentId: id,
+          model: c.Labels[LABEL.model] ?? '',
+          image: c.Image,
+          state: c.State,
+        })
         continue
       }
       byDeployment.set(id, c)
@@ -145,7 +155,12 @@ export class DeploymentMonitor {
     this.adopted.add(rt.id)
     const port = Number(info.HostConfig.PortBindings?.['8000/tcp']?.[0]?.HostPort || info.Config.Labels[LABEL.port] || 0) || null
     const iface = this.d.settings.get().listenInterface
-    const base = { containerId, hostPort: port, endpoint: port ? endpointOf(iface, port) : null, commit: info.Config.Labels[LABEL.revision] ?? null }
+    const base = {
+      containerId,
+      hostPort: port,
+      endpoint: port ? endpointOf(iface, port) : null,
+      commit: info.Config.Labels[LABEL.revision] ?? null,
+    }
     if (rt.status.containerId !== containerId || rt.status.hostPort !== port) rt.patch(base)
     if (info.State.Running) {
       if (rt.followedContainer !== containerId) this.follow(rt, containerId, Math.floor(Date.parse(info.State.StartedAt) / 1000) || 0)
@@ -153,7 +168,16 @@ export class DeploymentMonitor {
       if (healthy && rt.state !== 'ready' && rt.state !== 'stopping') {
         if (rt.state === 'stopped' || rt.state === 'failed') {
           // Adopted (app restart) or restarted by Docker while we were not looking: ready as it is.
-          rt.patch({ state: 'ready', since: new Date().toISOString(), startedAt: info.State.StartedAt, readyAt: new Date().toISOString(), phase: null, progress: 1, etaSeconds: 0, diagnosis: null })
+          rt.patch({
+            state: 'ready',
+            since: new Date().toISOString(),
+            startedAt: info.State.StartedAt,
+            readyAt: new Date().toISOString(),
+            phase: null,
+            progress: 1,
+            etaSeconds: 0,
+            diagnosis: null,
+          })
           this.verifyGpus(rt)
         } else this.markReady(rt)
       } else if (!healthy && (rt.state === 'stopped' || rt.state === 'failed')) {
@@ -165,7 +189,8 @@ export class DeploymentMonitor {
     if (info.State.Restarting) return
     if (rt.followedContainer === containerId) rt.stopFollowing()
     if (rt.state === 'stopped' || rt.state === 'failed') {
-      if (fresh && info.State.ExitCode !== 0 && rt.state === 'stopped' && info.State.Status !== 'created') await this.exited(rt, containerId, info.State.ExitCode, true)
+      if (fresh && info.State.ExitCode !== 0 && rt.state === 'stopped' && info.State.Status !== 'created')
+        await this.exited(rt, containerId, info.State.ExitCode, true)
       return
     }
     await this.exited(rt, containerId, info.State.Status === 'created' ? null : info.State.ExitCode)
@@ -181,7 +206,10 @@ export class DeploymentMonitor {
     if (!adopting && rt.state === 'stopped') return
     let lines = rt.lines
     try {
-      const raw = (await this.d.docker().getContainer(containerId).logs({ stdout: true, stderr: true, timestamps: true, tail: 400, follow: false })) as unknown as Buffer
+      const raw = (await this.d
+        .docker()
+        .getContainer(containerId)
+        .logs({ stdout: true, stderr: true, timestamps: true, tail: 400, follow: false })) as unknown as Buffer
       const parsed = parseLogBuffer(raw)
       if (parsed.length) {
         lines = parsed
@@ -198,7 +226,13 @@ export class DeploymentMonitor {
       return
     }
     const def = this.d.definition(rt.id)
-    rt.fail(diagnose(lines.map((l) => l.text), exitCode, { args: def?.args ?? {}, extraArgs: def?.extraArgs ?? '' }))
+    rt.fail(
+      diagnose(
+        lines.map((l) => l.text),
+        exitCode,
+        { args: def?.args ?? {}, extraArgs: def?.extraArgs ?? '' },
+      ),
+    )
   }
 
   /** Follow a container's log from `since` (unix seconds; 0 = from the first line). */
@@ -319,11 +353,18 @@ export class DeploymentMonitor {
         return true
       }
       if (Date.now() < deadline) return false
-      const names = (uuids: string[]): string => uuids.map((u) => { const g = s.gpus.find((x) => x.uuid === u); return g ? `GPU ${g.index} (${u})` : u }).join(', ')
+      const names = (uuids: string[]): string =>
+        uuids
+          .map((u) => {
+            const g = s.gpus.find((x) => x.uuid === u)
+            return g ? `GPU ${g.index} (${u})` : u
+          })
+          .join(', ')
       rt.patch({
-        gpuWarning: s.status === 'fault' || s.status === 'starting'
-          ? 'Could not check the GPUs: there is no GPU telemetry (see the Dashboard).'
-          : `The model is not on the GPU it was meant for: no process of the container on ${names(missing) || 'the requested GPUs'}${extra.length ? `; it runs on ${names(extra)}` : ''}.`,
+        gpuWarning:
+          s.status === 'fault' || s.status === 'starting'
+            ? 'Could not check the GPUs: there is no GPU telemetry (see the Dashboard).'
+            : `The model is not on the GPU it was meant for: no process of the container on ${names(missing) || 'the requested GPUs'}${extra.length ? `; it runs on ${names(extra)}` : ''}.`,
       })
       return true
     }
@@ -334,10 +375,13 @@ export class DeploymentMonitor {
         clearTimeout(t)
       }
     })
-    const t = setTimeout(() => {
-      sub.dispose()
-      check(this.d.gpu.snapshot())
-    }, deadline - Date.now() + 100)
+    const t = setTimeout(
+      () => {
+        sub.dispose()
+        check(this.d.gpu.snapshot())
+      },
+      deadline - Date.now() + 100,
+    )
     t.unref()
   }
 
@@ -347,7 +391,12 @@ export class DeploymentMonitor {
       if (!cid || rt.state === 'stopped' || rt.state === 'failed') continue
       let sum = 0
       let seen = false
-      for (const g of s.gpus) for (const c of g.memory.containers) if (c.containerId === cid) { sum += c.usedMiB; seen = true }
+      for (const g of s.gpus)
+        for (const c of g.memory.containers)
+          if (c.containerId === cid) {
+            sum += c.usedMiB
+            seen = true
+          }
       const v = seen ? Math.round(sum) : null
       if (v !== rt.status.vramMiB) rt.patch({ vramMiB: v })
     }

@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
-import { z } from 'zod'
-import type { Deployment, DeploymentDefinition, DeploymentEvent, DeploymentSpecInput, LogLine, OrphanContainer } from '../../../shared/contract/deployments'
+import { type z } from 'zod'
+import type {
+  Deployment,
+  DeploymentDefinition,
+  DeploymentEvent,
+  DeploymentSpecInput,
+  LogLine,
+  OrphanContainer,
+} from '../../../shared/contract/deployments'
 import { DeploymentSpec } from '../../../shared/contract/deployments'
 import type { Job } from '../../../shared/contract/jobs'
 import { AppError } from '../errors'
@@ -113,13 +120,27 @@ export class DeploymentService {
     const parsed = DeploymentSpec.safeParse(spec)
     if (!parsed.success) {
       const fields = Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.'), i.message]))
-      throw new AppError('BAD_REQUEST', `Invalid deployment: ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('; ')}.`, { fix: 'Correct the named fields.', fields })
+      throw new AppError(
+        'BAD_REQUEST',
+        `Invalid deployment: ${Object.entries(fields)
+          .map(([k, v]) => `${k} ${v}`)
+          .join('; ')}.`,
+        { fix: 'Correct the named fields.', fields },
+      )
     }
     const s = parsed.data
     const clash = [...this.defs.values()].find((d) => d.name.toLowerCase() === s.name.toLowerCase() && d.id !== exceptId)
-    if (clash) throw new AppError('CONFLICT', `A deployment named "${s.name}" exists.`, { fix: 'Choose another name.', fields: { name: 'already used' } })
+    if (clash)
+      throw new AppError('CONFLICT', `A deployment named "${s.name}" exists.`, {
+        fix: 'Choose another name.',
+        fields: { name: 'already used' },
+      })
     if (s.tensorParallelSize && s.gpus.length && s.tensorParallelSize > s.gpus.length)
-      throw new AppError('BAD_REQUEST', `Tensor-parallel size ${s.tensorParallelSize} needs at least ${s.tensorParallelSize} GPUs; ${s.gpus.length} chosen.`, { fix: 'Choose more GPUs or lower the tensor-parallel size.', fields: { tensorParallelSize: 'more than the GPUs chosen' } })
+      throw new AppError(
+        'BAD_REQUEST',
+        `Tensor-parallel size ${s.tensorParallelSize} needs at least ${s.tensorParallelSize} GPUs; ${s.gpus.length} chosen.`,
+        { fix: 'Choose more GPUs or lower the tensor-parallel size.', fields: { tensorParallelSize: 'more than the GPUs chosen' } },
+      )
     const { problems, catalog } = await this.flags.validate(s.image, s.args, s.extraArgs)
     if (problems.length) {
       const fields = Object.fromEntries(problems.map((p) => [p.flag in s.args ? `args.${p.flag}` : 'extraArgs', p.message]))
@@ -225,10 +246,18 @@ export class DeploymentService {
     return this.o.jobs.active(`deployment:${id}`)[0]
   }
 
-  private launch(kind: 'deployment.deploy' | 'deployment.stop' | 'deployment.delete', id: string, verb: string, params: { id: string; restart?: boolean }): Job {
+  private launch(
+    kind: 'deployment.deploy' | 'deployment.stop' | 'deployment.delete',
+    id: string,
+    verb: string,
+    params: { id: string; restart?: boolean },
+  ): Job {
     const def = this.definition(id)
     const busy = this.activeJob(id)
-    if (busy) throw new AppError('CONFLICT', `"${def.name}" has a ${busy.kind} job that is ${busy.state}.`, { fix: 'Wait for it to finish or cancel it.' })
+    if (busy)
+      throw new AppError('CONFLICT', `"${def.name}" has a ${busy.kind} job that is ${busy.state}.`, {
+        fix: 'Wait for it to finish or cancel it.',
+      })
     return this.o.jobs.start(kind, { title: `${verb} ${def.name}`, target: `deployment:${id}`, params })
   }
 
@@ -260,8 +289,14 @@ export class DeploymentService {
       settle: () => {
         const st = this.monitor.runtime(id).status
         if (st.state === 'ready') return { ok: this.get(id) }
-        if (st.state === 'failed') return { err: new AppError('UNAVAILABLE', st.diagnosis?.reason ?? 'The deployment failed.', { fix: st.diagnosis?.hint ?? 'Read its log.' }) }
-        if (st.state === 'stopped' && !this.activeJob(id)) return { err: new AppError('CONFLICT', 'The deployment is stopped.', { fix: 'Start it first.' }) }
+        if (st.state === 'failed')
+          return {
+            err: new AppError('UNAVAILABLE', st.diagnosis?.reason ?? 'The deployment failed.', {
+              fix: st.diagnosis?.hint ?? 'Read its log.',
+            }),
+          }
+        if (st.state === 'stopped' && !this.activeJob(id))
+          return { err: new AppError('CONFLICT', 'The deployment is stopped.', { fix: 'Start it first.' }) }
         return undefined
       },
       timeoutError: () => new AppError('UNAVAILABLE', 'The deployment did not become ready in time.', { fix: 'Read its log.' }),
@@ -287,7 +322,10 @@ export class DeploymentService {
 
   async removeOrphan(containerId: string): Promise<{ removed: boolean }> {
     await this.monitor.reconcile()
-    if (!this.monitor.isOrphan(containerId)) throw new AppError('NOT_FOUND', 'No orphaned deployment container with that id.', { fix: 'Refresh the list; only containers whose definition was deleted can be removed here.' })
+    if (!this.monitor.isOrphan(containerId))
+      throw new AppError('NOT_FOUND', 'No orphaned deployment container with that id.', {
+        fix: 'Refresh the list; only containers whose definition was deleted can be removed here.',
+      })
     await this.o.docker().getContainer(containerId).remove({ force: true })
     await this.monitor.reconcile()
     return { removed: true }
@@ -295,16 +333,25 @@ export class DeploymentService {
 
   /** Our containers of a deployment, oldest first. */
   async containersOf(id: string): Promise<Dockerode.ContainerInfo[]> {
-    const list = await this.o.docker().listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL.deployment}=${id}`, `${LABEL.kind}=vllm`] }) })
+    const list = await this.o
+      .docker()
+      .listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL.deployment}=${id}`, `${LABEL.kind}=vllm`] }) })
     return list.sort((a, b) => a.Created - b.Created)
   }
 
   /** A streamed chat completion from the deployment's endpoint (served name and API key from its args). */
-  async *chat(id: string, messages: { role: string; content: string }[], maxTokens: number, signal?: AbortSignal): AsyncGenerator<{ delta: string }> {
+  async *chat(
+    id: string,
+    messages: { role: string; content: string }[],
+    maxTokens: number,
+    signal?: AbortSignal,
+  ): AsyncGenerator<{ delta: string }> {
     const def = this.definition(id)
     const st = this.monitor.runtime(id).status
-    if (st.state !== 'ready' || !st.endpoint) throw new AppError('CONFLICT', `"${def.name}" is ${st.state}, not ready.`, { fix: 'Start it and wait until it is ready.' })
-    const first = (v: unknown): string | undefined => (Array.isArray(v) ? (v[0] as string | undefined) : typeof v === 'string' ? v.split(/\s+/)[0] : undefined)
+    if (st.state !== 'ready' || !st.endpoint)
+      throw new AppError('CONFLICT', `"${def.name}" is ${st.state}, not ready.`, { fix: 'Start it and wait until it is ready.' })
+    const first = (v: unknown): string | undefined =>
+      Array.isArray(v) ? (v[0] as string | undefined) : typeof v === 'string' ? v.split(/\s+/)[0] : undefined
     const model = first(def.args['--served-model-name']) ?? def.model.repo
     const key = first(def.args['--api-key']) ?? def.env.VLLM_API_KEY
     yield* chatStream({ endpoint: st.endpoint, model, apiKey: key, messages, maxTokens, signal })
@@ -318,7 +365,10 @@ export class DeploymentService {
     const cid = rt.status.containerId
     if (cid) {
       try {
-        const raw = (await this.o.docker().getContainer(cid).logs({ stdout: true, stderr: true, timestamps: true, tail, follow: false })) as unknown as Buffer
+        const raw = (await this.o
+          .docker()
+          .getContainer(cid)
+          .logs({ stdout: true, stderr: true, timestamps: true, tail, follow: false })) as unknown as Buffer
         lines = parseLogBuffer(raw)
       } catch {
         /* gone: the kept lines */
@@ -363,7 +413,10 @@ export class DeploymentService {
     return listenIterator<DeploymentEvent>((push) => this.onEvent(push), signal, {
       initial: () => [{ type: 'snapshot', deployments: this.list(), orphans: this.orphans() }],
       enqueue: (queue, e) => {
-        const i = e.type === 'update' ? queue.findIndex((q) => q.type === 'update' && q.deployment.definition.id === e.deployment.definition.id) : -1
+        const i =
+          e.type === 'update'
+            ? queue.findIndex((q) => q.type === 'update' && q.deployment.definition.id === e.deployment.definition.id)
+            : -1
         if (i >= 0) queue[i] = e
         else queue.push(e)
       },

@@ -56,7 +56,9 @@ describe('always-latest resolution at deploy', () => {
 
   it('offline (no tag list): deploys the current image and logs a warning', async () => {
     const log = capture()
-    const src = source(new AppError('UNAVAILABLE', `No release of ${REPO} is known.`, { fix: 'Refresh the tag list once the registry is reachable.' }))
+    const src = source(
+      new AppError('UNAVAILABLE', `No release of ${REPO} is known.`, { fix: 'Refresh the tag list once the registry is reachable.' }),
+    )
     const r = await run(src, `${REPO}:v0.21.0`, log.logger)
     expect(r).toEqual({ kind: 'unavailable', image: `${REPO}:v0.21.0`, reason: `No release of ${REPO} is known.` })
     expect(src.pulled).toEqual([])
@@ -67,7 +69,11 @@ describe('always-latest resolution at deploy', () => {
   it('a newer release that cannot be pulled: the current image, with a warning', async () => {
     const log = capture()
     const r = await run(source('v0.22.0', true), `${REPO}:v0.21.0`, log.logger)
-    expect(r).toMatchObject({ kind: 'unavailable', image: `${REPO}:v0.21.0`, reason: expect.stringMatching(/pulling .*v0\.22\.0 failed: registry unreachable/) })
+    expect(r).toMatchObject({
+      kind: 'unavailable',
+      image: `${REPO}:v0.21.0`,
+      reason: expect.stringMatching(/pulling .*v0\.22\.0 failed: registry unreachable/),
+    })
     expect(log.lines().some((l) => l.level === 40)).toBe(true)
   })
 

@@ -35,9 +35,14 @@ export type LatestResolution =
  * local) before it is returned; without a tag list (offline, registry down, another repository) or when that pull
  * fails, the current image is kept and a warning logged — the deploy never fails for that.
  */
-export async function resolveLatestImage(
-  o: { source: LatestReleaseSource; logger: Logger; name: string; image: string; signal: AbortSignal; onProgress?: (message: string) => void },
-): Promise<LatestResolution> {
+export async function resolveLatestImage(o: {
+  source: LatestReleaseSource
+  logger: Logger
+  name: string
+  image: string
+  signal: AbortSignal
+  onProgress?: (message: string) => void
+}): Promise<LatestResolution> {
   const { repository, tag } = splitImage(o.image)
   let latest: { tag: string; ref: string }
   try {
@@ -54,7 +59,10 @@ export async function resolveLatestImage(
   } catch (err) {
     if (o.signal.aborted) throw err
     const reason = `pulling ${latest.ref} failed: ${(err as Error).message}`
-    o.logger.warn({ err, deployment: o.name, image: o.image }, 'always-latest: the newest release could not be pulled; deploying the current image')
+    o.logger.warn(
+      { err, deployment: o.name, image: o.image },
+      'always-latest: the newest release could not be pulled; deploying the current image',
+    )
     return { kind: 'unavailable', image: o.image, reason }
   }
   o.logger.info({ deployment: o.name, from: o.image, image: latest.ref }, 'always-latest: moving the deployment to the newest release')

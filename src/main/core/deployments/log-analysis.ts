@@ -7,13 +7,19 @@ import { splitWords } from '../engine/flags-validate'
  */
 
 const PHASE_PATTERNS: [LoadPhase, RegExp][] = [
-  ['server-start', /init engine \(profile, create kv cache|Starting vLLM (API )?server|Available routes are|Started server process|Application startup complete|Waiting for application startup/],
+  [
+    'server-start',
+    /init engine \(profile, create kv cache|Starting vLLM (API )?server|Available routes are|Started server process|Application startup complete|Waiting for application startup/,
+  ],
   ['graph-capture', /Capturing CUDA graphs?|Graph capturing finished|CUDA graph pool memory|Capturing cudagraphs|Cudagraph is disabled/i],
   [
     'kv-cache',
     /Memory profiling takes|Available KV cache memory|GPU KV cache size|# (GPU|cuda) blocks|torch\.compile takes|Dynamo bytecode transform|torch_compile_cache|Maximum concurrency for|CUDA graph memory profiling is enabled/,
   ],
-  ['weights', /Starting to load model|Loading weights took|Model loading took|Loading model weights took|Loading safetensors checkpoint shards|Using (Flash Attention|FlashInfer|XFormers|Triton) backend/],
+  [
+    'weights',
+    /Starting to load model|Loading weights took|Model loading took|Loading model weights took|Loading safetensors checkpoint shards|Using (Flash Attention|FlashInfer|XFormers|Triton) backend/,
+  ],
 ]
 
 /** The phase a log line announces, or null. */
@@ -85,8 +91,14 @@ const RULES: Rule[] = [
       const fits = round2down(free / total - 0.01)
       return {
         reason: `The GPU has ${free.toFixed(2)} GiB free of ${total.toFixed(2)} GiB, less than the ${Number(m[5]).toFixed(2)} GiB that --gpu-memory-utilization ${asked} asks for (other processes use the rest).`,
-        hint: fits >= 0.05 ? `Lower --gpu-memory-utilization to ${fits} or less, or free memory used by other processes.` : 'Free memory used by other processes on this GPU, or choose another GPU.',
-        fix: fits >= 0.05 ? { label: `Set --gpu-memory-utilization ${fits}`, setArgs: { '--gpu-memory-utilization': fits }, removeExtra: [] } : undefined,
+        hint:
+          fits >= 0.05
+            ? `Lower --gpu-memory-utilization to ${fits} or less, or free memory used by other processes.`
+            : 'Free memory used by other processes on this GPU, or choose another GPU.',
+        fix:
+          fits >= 0.05
+            ? { label: `Set --gpu-memory-utilization ${fits}`, setArgs: { '--gpu-memory-utilization': fits }, removeExtra: [] }
+            : undefined,
       }
     },
   },
@@ -112,26 +124,41 @@ const RULES: Rule[] = [
     kind: 'invalid-argument',
     re: /ValidationError: \d+ validation errors? for (\w+)\n([^\n]*)(?:\n([^\n]*))?/,
     build: (m) => ({
-      reason: `vLLM rejected the ${m[1]} settings: ${[m[2], m[3]].map((x) => message(x ?? '')).filter(Boolean).join(' — ')}.`,
+      reason: `vLLM rejected the ${m[1]} settings: ${[m[2], m[3]]
+        .map((x) => message(x ?? ''))
+        .filter(Boolean)
+        .join(' — ')}.`,
       hint: 'Correct the argument named in the message.',
     }),
   },
   {
     kind: 'no-kv-cache-memory',
     re: /No available memory for the cache blocks/,
-    build: () => ({ reason: 'After loading the weights no GPU memory was left for the KV cache.', hint: 'Raise --gpu-memory-utilization, use a quantized model, or add GPUs (tensor parallel).' }),
+    build: () => ({
+      reason: 'After loading the weights no GPU memory was left for the KV cache.',
+      hint: 'Raise --gpu-memory-utilization, use a quantized model, or add GPUs (tensor parallel).',
+    }),
   },
   {
     kind: 'cuda-oom',
     re: /torch\.OutOfMemoryError|CUDA out of memory|Failed to load model - not enough GPU memory|OutOfMemoryError/,
-    build: () => ({ reason: 'The GPU ran out of memory (CUDA OOM).', hint: 'Lower --max-model-len or --max-num-seqs, use --enforce-eager, a quantized model, or more GPUs.' }),
+    build: () => ({
+      reason: 'The GPU ran out of memory (CUDA OOM).',
+      hint: 'Lower --max-model-len or --max-num-seqs, use --enforce-eager, a quantized model, or more GPUs.',
+    }),
   },
   {
     kind: 'unrecognized-arguments',
     re: /error: unrecognized arguments: (.*)$/m,
     build: (m, ctx) => {
-      const flags = splitWordsSafe(m[1]!).filter((w) => w.startsWith('-')).map((w) => w.split('=')[0]!)
-      return { reason: `This vLLM version does not know ${flags.join(', ') || m[1]}.`, hint: 'Remove the flag, or pick an image version that has it.', fix: removeFlagsFix(flags, ctx) }
+      const flags = splitWordsSafe(m[1]!)
+        .filter((w) => w.startsWith('-'))
+        .map((w) => w.split('=')[0]!)
+      return {
+        reason: `This vLLM version does not know ${flags.join(', ') || m[1]}.`,
+        hint: 'Remove the flag, or pick an image version that has it.',
+        fix: removeFlagsFix(flags, ctx),
+      }
     },
   },
   {
@@ -145,22 +172,34 @@ const RULES: Rule[] = [
   {
     kind: 'gated-model',
     re: /GatedRepoError|Cannot access gated repo|401 Client Error|Access to model .* is restricted|RepositoryNotFoundError/,
-    build: () => ({ reason: 'vLLM tried to reach the Hugging Face Hub for a gated or private model and was refused (401).', hint: 'Pull the model into the store first (with your HF token in Settings), then deploy it again.' }),
+    build: () => ({
+      reason: 'vLLM tried to reach the Hugging Face Hub for a gated or private model and was refused (401).',
+      hint: 'Pull the model into the store first (with your HF token in Settings), then deploy it again.',
+    }),
   },
   {
     kind: 'model-missing-offline',
     re: /LocalEntryNotFoundError|cannot find the requested files in the local cache|offline mode is enabled|Invalid repository ID or local directory specified|Cannot find any model weights/i,
-    build: () => ({ reason: 'The model is not complete in the local store, and the container runs offline (HF_HUB_OFFLINE=1).', hint: 'Pull (or update) the model in the Models page, then start the deployment again.' }),
+    build: () => ({
+      reason: 'The model is not complete in the local store, and the container runs offline (HF_HUB_OFFLINE=1).',
+      hint: 'Pull (or update) the model in the Models page, then start the deployment again.',
+    }),
   },
   {
     kind: 'tensor-parallel',
     re: /tensor_parallel_size \((\d+)\) to less than max local gpu count \((\d+)\)/,
-    build: (m) => ({ reason: `Tensor-parallel size ${m[1]} needs more GPUs than the ${m[2]} attached.`, hint: 'Attach more GPUs or lower the tensor-parallel size.' }),
+    build: (m) => ({
+      reason: `Tensor-parallel size ${m[1]} needs more GPUs than the ${m[2]} attached.`,
+      hint: 'Attach more GPUs or lower the tensor-parallel size.',
+    }),
   },
   {
     kind: 'gpu-unavailable',
     re: /Failed to infer device type|No CUDA GPUs are available|could not select device driver|CUDA driver initialization failed|nvml error/,
-    build: () => ({ reason: 'The container did not get a usable GPU.', hint: 'Check the NVIDIA driver and container toolkit on the System page (GPU dry run).' }),
+    build: () => ({
+      reason: 'The container did not get a usable GPU.',
+      hint: 'Check the NVIDIA driver and container toolkit on the System page (GPU dry run).',
+    }),
   },
   {
     kind: 'port-in-use',
@@ -191,7 +230,10 @@ export function diagnose(lines: string[], exitCode: number | null, ctx: Ctx): Di
   const errors = tail.filter((l) => /error|Traceback|Exception/i.test(l))
   return {
     kind: 'exited',
-    reason: exitCode === 137 ? 'The container was killed (exit 137: out of host memory or killed from outside).' : `The container exited with code ${exitCode ?? 'unknown'}${errors.length ? '' : ' without an error message'}.`,
+    reason:
+      exitCode === 137
+        ? 'The container was killed (exit 137: out of host memory or killed from outside).'
+        : `The container exited with code ${exitCode ?? 'unknown'}${errors.length ? '' : ' without an error message'}.`,
     hint: 'Read the log lines below; if there are none, start it again and watch the log.',
     lines: (errors.length ? errors : tail).map(message).slice(-6),
     exitCode,

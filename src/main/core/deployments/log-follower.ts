@@ -40,7 +40,13 @@ export class LogFollower {
   ) {}
 
   async start(since?: number): Promise<void> {
-    const s = (await this.container.logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: since ?? 0 })) as NodeJS.ReadableStream
+    const s = (await this.container.logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      since: since ?? 0,
+    })) as NodeJS.ReadableStream
     if (this.stopped) {
       ;(s as unknown as { destroy?: () => void }).destroy?.()
       return

@@ -69,7 +69,15 @@ export class Runtime {
       if (this.status.state !== 'starting' && this.status.state !== 'creating') {
         this.loadStart = now
         this.phaseStart = now
-        Object.assign(p, { phase: null, timings: [], diagnosis: null, gpuWarning: null, readyAt: null, progress: this.previous ? 0 : null, etaSeconds: this.expectedTotal() })
+        Object.assign(p, {
+          phase: null,
+          timings: [],
+          diagnosis: null,
+          gpuWarning: null,
+          readyAt: null,
+          progress: this.previous ? 0 : null,
+          etaSeconds: this.expectedTotal(),
+        })
       }
       if (state === 'starting') p.startedAt = p.startedAt ?? new Date(now).toISOString()
     }

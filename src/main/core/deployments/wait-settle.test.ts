@@ -13,13 +13,24 @@ function source() {
     state = s
     ev.emit('change')
   }
-  return { ev, subscribe, set, get state() { return state } }
+  return {
+    ev,
+    subscribe,
+    set,
+    get state() {
+      return state
+    },
+  }
 }
 
 describe('waitSettle', () => {
   it('resolves on the event that settles it and unsubscribes', async () => {
     const s = source()
-    const p = waitSettle({ subscribe: s.subscribe, settle: () => (s.state === 'ready' ? { ok: s.state } : undefined), timeoutError: () => new Error('late') })
+    const p = waitSettle({
+      subscribe: s.subscribe,
+      settle: () => (s.state === 'ready' ? { ok: s.state } : undefined),
+      timeoutError: () => new Error('late'),
+    })
     s.set('loading')
     s.set('ready')
     await expect(p).resolves.toBe('ready')
@@ -28,12 +39,23 @@ describe('waitSettle', () => {
 
   it('rejects with the settle error, the timeout error or the abort reason', async () => {
     const s = source()
-    const failed = waitSettle({ subscribe: s.subscribe, settle: () => (s.state === 'failed' ? { err: new Error('boom') } : undefined), timeoutError: () => new Error('late') })
+    const failed = waitSettle({
+      subscribe: s.subscribe,
+      settle: () => (s.state === 'failed' ? { err: new Error('boom') } : undefined),
+      timeoutError: () => new Error('late'),
+    })
     s.set('failed')
     await expect(failed).rejects.toThrow('boom')
-    await expect(waitSettle({ subscribe: s.subscribe, settle: () => undefined, timeoutMs: 5, timeoutError: () => new Error('late') })).rejects.toThrow('late')
+    await expect(
+      waitSettle({ subscribe: s.subscribe, settle: () => undefined, timeoutMs: 5, timeoutError: () => new Error('late') }),
+    ).rejects.toThrow('late')
     const ctl = new AbortController()
-    const aborted = waitSettle({ subscribe: s.subscribe, settle: () => undefined, signal: ctl.signal, timeoutError: () => new Error('late') })
+    const aborted = waitSettle({
+      subscribe: s.subscribe,
+      settle: () => undefined,
+      signal: ctl.signal,
+      timeoutError: () => new Error('late'),
+    })
     ctl.abort(new Error('gone'))
     await expect(aborted).rejects.toThrow('gone')
     expect(s.ev.listenerCount('change')).toBe(0)

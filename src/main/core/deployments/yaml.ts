@@ -16,13 +16,22 @@ export function fromYaml(text: string): DeploymentSpecInput {
   try {
     doc = parse(text)
   } catch (err) {
-    throw new AppError('BAD_REQUEST', `The YAML cannot be read: ${(err as Error).message.split('\n')[0]}`, { fix: 'Correct the YAML syntax at the line named.' })
+    throw new AppError('BAD_REQUEST', `The YAML cannot be read: ${(err as Error).message.split('\n')[0]}`, {
+      fix: 'Correct the YAML syntax at the line named.',
+    })
   }
-  if (!doc || typeof doc !== 'object') throw new AppError('BAD_REQUEST', 'The YAML is not a deployment.', { fix: `Use the format of an exported deployment (apiVersion: ${API_VERSION}, kind: Deployment, spec: …).` })
+  if (!doc || typeof doc !== 'object')
+    throw new AppError('BAD_REQUEST', 'The YAML is not a deployment.', {
+      fix: `Use the format of an exported deployment (apiVersion: ${API_VERSION}, kind: Deployment, spec: …).`,
+    })
   const o = doc as Record<string, unknown>
   if ('kind' in o || 'apiVersion' in o) {
-    if (o.kind !== 'Deployment') throw new AppError('BAD_REQUEST', `kind is "${String(o.kind)}", not Deployment.`, { fix: 'Import an exported deployment.' })
-    if (o.apiVersion !== API_VERSION) throw new AppError('BAD_REQUEST', `apiVersion "${String(o.apiVersion)}" is not supported.`, { fix: `Use apiVersion: ${API_VERSION}.` })
+    if (o.kind !== 'Deployment')
+      throw new AppError('BAD_REQUEST', `kind is "${String(o.kind)}", not Deployment.`, { fix: 'Import an exported deployment.' })
+    if (o.apiVersion !== API_VERSION)
+      throw new AppError('BAD_REQUEST', `apiVersion "${String(o.apiVersion)}" is not supported.`, {
+        fix: `Use apiVersion: ${API_VERSION}.`,
+      })
     return (o.spec ?? {}) as DeploymentSpecInput
   }
   return o as DeploymentSpecInput

@@ -9,7 +9,10 @@ describe('dockerOptions', () => {
     })
     expect(dockerOptions('', { DOCKER_HOST: 'unix:///tmp/d.sock' })).toEqual({ socketPath: '/tmp/d.sock', endpoint: 'unix:///tmp/d.sock' })
     expect(dockerOptions('', {})).toEqual({ socketPath: '/var/run/docker.sock', endpoint: 'unix:///var/run/docker.sock' })
-    expect(dockerOptions('/var/run/docker.sock', {})).toEqual({ socketPath: '/var/run/docker.sock', endpoint: 'unix:///var/run/docker.sock' })
+    expect(dockerOptions('/var/run/docker.sock', {})).toEqual({
+      socketPath: '/var/run/docker.sock',
+      endpoint: 'unix:///var/run/docker.sock',
+    })
   })
 
   it('reaches a TCP engine over http, or https with DOCKER_TLS_VERIFY', () => {

@@ -17,7 +17,13 @@ export function dockerOptions(socket: string, env: NodeJS.ProcessEnv = process.e
   if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
     const https = url.protocol === 'https:' || env.DOCKER_TLS_VERIFY === '1'
     const certs = https && env.DOCKER_CERT_PATH ? tlsFiles(env.DOCKER_CERT_PATH) : {}
-    return { host: url.hostname, port: Number(url.port || (https ? 2376 : 2375)), protocol: https ? 'https' : 'http', ...certs, endpoint: value }
+    return {
+      host: url.hostname,
+      port: Number(url.port || (https ? 2376 : 2375)),
+      protocol: https ? 'https' : 'http',
+      ...certs,
+      endpoint: value,
+    }
   }
   throw new Error(`unsupported Docker endpoint "${value}": use unix:///path/docker.sock or tcp://host:port`)
 }

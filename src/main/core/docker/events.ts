@@ -39,7 +39,9 @@ export class DockerEvents {
   private async connect(): Promise<void> {
     if (this.closed) return
     try {
-      const stream = (await this.o.docker().getEvents({ filters: JSON.stringify({ type: ['container'], label: this.o.labels }) })) as NodeJS.ReadableStream
+      const stream = (await this.o
+        .docker()
+        .getEvents({ filters: JSON.stringify({ type: ['container'], label: this.o.labels }) })) as NodeJS.ReadableStream
       if (this.closed) {
         ;(stream as unknown as { destroy(): void }).destroy()
         return
@@ -55,7 +57,12 @@ export class DockerEvents {
         for (const line of lines) {
           if (!line.trim()) continue
           try {
-            const e = JSON.parse(line) as { Action?: string; status?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; id?: string }
+            const e = JSON.parse(line) as {
+              Action?: string
+              status?: string
+              Actor?: { ID?: string; Attributes?: Record<string, string> }
+              id?: string
+            }
             this.o.onEvent({ action: e.Action ?? e.status ?? '', id: e.Actor?.ID ?? e.id ?? '', attributes: e.Actor?.Attributes ?? {} })
           } catch (err) {
             this.o.logger.debug({ err }, 'unparsable docker event')

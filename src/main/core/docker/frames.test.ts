@@ -32,9 +32,16 @@ describe('Docker log frames', () => {
   it('puts a frame back together when its header and payload arrive in separate chunks, byte by byte', () => {
     const buf = Buffer.concat([frame(1, 'first line\n'), frame(2, 'second line\n')])
     const bytes = [...buf].map((b) => Buffer.from([b]))
-    expect(collect(bytes).map(([s, t]) => `${s}:${t}`).join('')).toBe('stdout:first line\nstderr:second line\n')
+    expect(
+      collect(bytes)
+        .map(([s, t]) => `${s}:${t}`)
+        .join(''),
+    ).toBe('stdout:first line\nstderr:second line\n')
     const cut = [buf.subarray(0, 5), buf.subarray(5, 13), buf.subarray(13)]
-    expect(collect(cut)).toEqual([['stdout', 'first line\n'], ['stderr', 'second line\n']])
+    expect(collect(cut)).toEqual([
+      ['stdout', 'first line\n'],
+      ['stderr', 'second line\n'],
+    ])
   })
 
   it('keeps a UTF-8 character whole when Docker splits it across two frames', () => {

@@ -86,6 +86,10 @@ export function demuxText(buf: Buffer): string {
 /** Stdout, stderr and both of a whole `docker logs` buffer. */
 export function demuxStreams(buf: Buffer): { stdout: string; stderr: string; all: string } {
   const frames = demuxFrames(buf)
-  const join = (s?: FrameStream): string => frames.filter((f) => !s || f.stream === s).map((f) => f.text).join('')
+  const join = (s?: FrameStream): string =>
+    frames
+      .filter((f) => !s || f.stream === s)
+      .map((f) => f.text)
+      .join('')
   return { stdout: join('stdout'), stderr: join('stderr'), all: join() }
 }

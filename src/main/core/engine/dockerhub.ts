@@ -47,7 +47,10 @@ export async function listHubTags(api: string, name: string, signal?: AbortSigna
   for (let page = 0; next && page < maxPages; page++) {
     let res: Response
     try {
-      res = await fetch(next, { headers: { accept: 'application/json' }, signal: AbortSignal.any([AbortSignal.timeout(20_000), ...(signal ? [signal] : [])]) })
+      res = await fetch(next, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.any([AbortSignal.timeout(20_000), ...(signal ? [signal] : [])]),
+      })
     } catch (err) {
       if (signal?.aborted) throw err
       throw new RegistryError('unreachable', `Docker Hub (${new URL(next).host}) is unreachable (${describeCause(err)}).`, { cause: err })

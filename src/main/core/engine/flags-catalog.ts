@@ -53,14 +53,20 @@ export class FlagCatalogService {
       digest = (await this.o.docker().getImage(image).inspect()).Id
     } catch (err) {
       const status = (err as { statusCode?: number }).statusCode
-      return this.bundled(image, status === 404 ? `${image} is not pulled yet.` : `Docker could not be asked about ${image} (${(err as Error).message}).`)
+      return this.bundled(
+        image,
+        status === 404 ? `${image} is not pulled yet.` : `Docker could not be asked about ${image} (${(err as Error).message}).`,
+      )
     }
     const key = digest
     let p = this.memo.get(key)
     if (!p) {
       p = this.load(image, digest, signal)
       this.memo.set(key, p)
-      p.then((c) => c.source === 'bundled' && this.memo.delete(key), () => this.memo.delete(key))
+      p.then(
+        (c) => c.source === 'bundled' && this.memo.delete(key),
+        () => this.memo.delete(key),
+      )
     }
     const c = await p
     return { ...c, image }
@@ -79,7 +85,8 @@ export class FlagCatalogService {
   private async load(image: string, digest: string, signal?: AbortSignal): Promise<FlagCatalog> {
     try {
       const cached = JSON.parse(await readFile(this.cacheFile(digest), 'utf8')) as { v: number; flags: FlagInfo[] }
-      if (cached.v === CACHE_VERSION && Array.isArray(cached.flags)) return { image, digest, source: 'image', note: null, flags: cached.flags }
+      if (cached.v === CACHE_VERSION && Array.isArray(cached.flags))
+        return { image, digest, source: 'image', note: null, flags: cached.flags }
     } catch {
       /* not cached yet */
     }

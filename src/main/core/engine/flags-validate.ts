@@ -24,9 +24,12 @@ function numberSchema(f: FlagInfo, int: boolean): z.ZodType<unknown> {
     z
       .string()
       .trim()
-      .refine((s) => (human && (s === 'auto' || HUMAN_INT.test(s))) || (int ? /^-?\d+$/.test(s) : /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s)), {
-        message: int ? 'must be a whole number' : 'must be a number',
-      })
+      .refine(
+        (s) => (human && (s === 'auto' || HUMAN_INT.test(s))) || (int ? /^-?\d+$/.test(s) : /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(s)),
+        {
+          message: int ? 'must be a whole number' : 'must be a number',
+        },
+      )
       .refine((s) => !/^-?[\d.]+(e[-+]?\d+)?$/i.test(s) || n.safeParse(Number(s)).success, { message: rangeText(f) }),
   ])
 }
@@ -156,7 +159,11 @@ export function parseExtraArgs(ix: FlagIndex, words: string[]): { pairs: [string
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!
     if (!w.startsWith('-')) {
-      problems.push({ flag: w, message: `"${w}" is not a flag: extra args are flags with their values (e.g. --max-num-seqs 64).`, successor: null })
+      problems.push({
+        flag: w,
+        message: `"${w}" is not a flag: extra args are flags with their values (e.g. --max-num-seqs 64).`,
+        successor: null,
+      })
       continue
     }
     const eq = w.indexOf('=')
@@ -229,7 +236,12 @@ export function validateArgs(flags: FlagInfo[], args: Record<string, ArgValue>, 
     if (hit.dotted) continue
     const v = hit.negated ? (value === true ? false : value) : value
     const r = flagValueSchema(hit.flag).safeParse(v)
-    if (!r.success) problems.push({ flag: hit.flag.flag, message: `${hit.flag.flag} ${r.error.issues[0]?.message ?? 'is invalid'} (got ${JSON.stringify(value)}).`, successor: null })
+    if (!r.success)
+      problems.push({
+        flag: hit.flag.flag,
+        message: `${hit.flag.flag} ${r.error.issues[0]?.message ?? 'is invalid'} (got ${JSON.stringify(value)}).`,
+        successor: null,
+      })
   }
   return problems
 }

@@ -10,7 +10,8 @@ import { flagsSchema, splitWords, toArgv, validateArgs } from './flags-validate'
 function helpOf(tag: string): string {
   const v = versionInfo(tag)
   if (v.entrypoint === 'api_server') return fullHelp(buildParser(v.snapshot, { prog: 'api_server.py', positionalModel: false }))
-  return filteredHelp(buildParser(v.snapshot, { prog: 'vllm serve', positionalModel: true }), 'all', v.banner === 'logo' ? 'new' : 'old').text
+  return filteredHelp(buildParser(v.snapshot, { prog: 'vllm serve', positionalModel: true }), 'all', v.banner === 'logo' ? 'new' : 'old')
+    .text
 }
 
 describe('argparse help parser', () => {
@@ -51,15 +52,36 @@ describe('argument validation', () => {
   const flags = bundledFlags()
 
   it('accepts valid values and builds argv', () => {
-    const args = { '--gpu-memory-utilization': 0.5, '--dtype': 'bfloat16', '--enable-prefix-caching': false, '--max-model-len': '32k', '--api-key': ['a', 'b'] }
+    const args = {
+      '--gpu-memory-utilization': 0.5,
+      '--dtype': 'bfloat16',
+      '--enable-prefix-caching': false,
+      '--max-model-len': '32k',
+      '--api-key': ['a', 'b'],
+    }
     expect(validateArgs(flags, args, '--max-num-seqs 64 --enforce-eager')).toEqual([])
     expect(toArgv(flags, args, '--max-num-seqs 64')).toEqual([
-      '--gpu-memory-utilization', '0.5', '--dtype', 'bfloat16', '--no-enable-prefix-caching', '--max-model-len', '32k', '--api-key', 'a', 'b', '--max-num-seqs', '64',
+      '--gpu-memory-utilization',
+      '0.5',
+      '--dtype',
+      'bfloat16',
+      '--no-enable-prefix-caching',
+      '--max-model-len',
+      '32k',
+      '--api-key',
+      'a',
+      'b',
+      '--max-num-seqs',
+      '64',
     ])
   })
 
   it('names unknown, removed (with successor), managed and invalid flags', () => {
-    const p = validateArgs(flags, { '--bogus-flag': 1, '--disable-log-requests': true, '--gpu-memory-utilization': 1.5, '--dtype': 'fp7', '--model': 'x/y' }, '--swap-space 4')
+    const p = validateArgs(
+      flags,
+      { '--bogus-flag': 1, '--disable-log-requests': true, '--gpu-memory-utilization': 1.5, '--dtype': 'fp7', '--model': 'x/y' },
+      '--swap-space 4',
+    )
     const msg = (f: string): string => p.find((x) => x.flag === f)?.message ?? ''
     expect(msg('--bogus-flag')).toMatch(/--bogus-flag is not a flag of this image/)
     expect(msg('--disable-log-requests')).toMatch(/removed .* use --no-enable-log-requests instead/)

@@ -14,7 +14,9 @@ export async function localImages(docker: Dockerode, repository: string, usage: 
   const [images, containers, used] = await Promise.all([docker.listImages({ all: false }), docker.listContainers({ all: true }), usage()])
   const byImage = new Map<string, string[]>()
   for (const c of containers) {
-    const who = c.Labels?.['inferadmin.deployment'] ? `deployment ${c.Labels['inferadmin.deployment']}` : `container ${(c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, '')}`
+    const who = c.Labels?.['inferadmin.deployment']
+      ? `deployment ${c.Labels['inferadmin.deployment']}`
+      : `container ${(c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, '')}`
     byImage.set(c.ImageID, [...(byImage.get(c.ImageID) ?? []), who])
   }
   const out: LocalImage[] = []
@@ -25,7 +27,15 @@ export async function localImages(docker: Dockerode, repository: string, usage: 
       const digest = repoDigest(img.RepoDigests, ref)
       const inUse = new Set(byImage.get(img.Id) ?? [])
       for (const u of used) if (u.ref === ref || (digest && u.ref.endsWith(`@${digest}`))) inUse.add(`deployment ${u.by}`)
-      out.push({ tag, ref, id: img.Id, digest, sizeBytes: img.Size, created: new Date(img.Created * 1000).toISOString(), inUseBy: [...inUse].sort() })
+      out.push({
+        tag,
+        ref,
+        id: img.Id,
+        digest,
+        sizeBytes: img.Size,
+        created: new Date(img.Created * 1000).toISOString(),
+        inUseBy: [...inUse].sort(),
+      })
     }
   }
   return out.sort((a, b) => a.tag.localeCompare(b.tag))
@@ -63,9 +73,12 @@ export async function removeImages(docker: Dockerode, images: LocalImage[], sign
 
 export async function removeOne(docker: Dockerode, images: LocalImage[], tag: string): Promise<PruneResult> {
   const img = images.find((i) => i.tag === tag)
-  if (!img) throw new AppError('NOT_FOUND', `No pulled image with tag ${tag}.`, { fix: 'List pulled images with GET /api/v1/engine/images.' })
+  if (!img)
+    throw new AppError('NOT_FOUND', `No pulled image with tag ${tag}.`, { fix: 'List pulled images with GET /api/v1/engine/images.' })
   if (img.inUseBy.length)
-    throw new AppError('CONFLICT', `${img.ref} is in use by ${img.inUseBy.join(', ')}.`, { fix: 'Switch or remove those deployments first, then remove the image.' })
+    throw new AppError('CONFLICT', `${img.ref} is in use by ${img.inUseBy.join(', ')}.`, {
+      fix: 'Switch or remove those deployments first, then remove the image.',
+    })
   return removeImages(docker, [img])
 }
 
@@ -86,7 +99,11 @@ export function enginePruneJobKind(deps: { docker(): Dockerode; usage: ImageUsag
       ctx.progress({ bytesDone: 0, bytesTotal: chosen.length, message: `Removing ${chosen.length} unused image tags` })
       const r = await removeImages(docker, chosen, ctx.signal)
       deps.changed()
-      ctx.progress({ bytesDone: chosen.length, bytesTotal: chosen.length, message: `Removed ${r.removed.length} tags, freed ${formatBytes(r.bytesFreed)}` })
+      ctx.progress({
+        bytesDone: chosen.length,
+        bytesTotal: chosen.length,
+        message: `Removed ${r.removed.length} tags, freed ${formatBytes(r.bytesFreed)}`,
+      })
       return { removed: r.removed.length, kept: r.kept.join(', '), bytesFreed: r.bytesFreed }
     },
   }

@@ -54,7 +54,12 @@ export function enginePullJobKind(deps: EnginePullDeps): JobKindDef<EnginePullPa
       const info = await docker.getImage(ref).inspect()
       const digest = repoDigest(info.RepoDigests, ref) ?? progress.digest
       const s = progress.snapshot()
-      ctx.progress({ bytesDone: s.bytesTotal, bytesTotal: s.bytesTotal, items: s.items.map((i) => ({ ...i, bytesDone: i.bytesTotal, state: 'done' })), message: `Pulled ${ref} (${formatBytes(info.Size)})` })
+      ctx.progress({
+        bytesDone: s.bytesTotal,
+        bytesTotal: s.bytesTotal,
+        items: s.items.map((i) => ({ ...i, bytesDone: i.bytesTotal, state: 'done' })),
+        message: `Pulled ${ref} (${formatBytes(info.Size)})`,
+      })
       deps.changed()
       return { ref, digest: digest ?? '', sizeBytes: info.Size, upToDate: progress.upToDate }
     },
@@ -64,7 +69,10 @@ export function enginePullJobKind(deps: EnginePullDeps): JobKindDef<EnginePullPa
       const ref = `${p.repository}:${p.tag}`
       const docker = deps.docker()
       if (!p.existed && (await imagePresent(docker, ref))) {
-        await docker.getImage(ref).remove().catch((err: unknown) => deps.logger.warn({ err, ref }, 'removing a cancelled pull failed'))
+        await docker
+          .getImage(ref)
+          .remove()
+          .catch((err: unknown) => deps.logger.warn({ err, ref }, 'removing a cancelled pull failed'))
       }
       deps.changed()
     },

@@ -33,8 +33,13 @@ beforeEach(async () => {
     }
     const m = /^\/v2\/org\/vllm\/manifests\/(.+)$/.exec(url.pathname)
     if (m && TAGS.includes(m[1]!)) {
-      res.writeHead(200, { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json', 'docker-content-digest': `sha256:${m[1]!.length}` })
-      return res.end(JSON.stringify({ schemaVersion: 2, config: { digest: 'sha256:cfg', size: 10 }, layers: [{ digest: 'sha256:l1', size: 100 }] }))
+      res.writeHead(200, {
+        'content-type': 'application/vnd.docker.distribution.manifest.v2+json',
+        'docker-content-digest': `sha256:${m[1]!.length}`,
+      })
+      return res.end(
+        JSON.stringify({ schemaVersion: 2, config: { digest: 'sha256:cfg', size: 10 }, layers: [{ digest: 'sha256:l1', size: 100 }] }),
+      )
     }
     if (url.pathname === '/v2/org/vllm/blobs/sha256:cfg') {
       res.writeHead(200, { 'content-type': 'application/json' })
@@ -62,7 +67,12 @@ describe('RegistryClient', () => {
   it('reads digest, size and date per tag; commit nightlies last under the cap', async () => {
     const c = new RegistryClient({ baseUrl: base })
     const tags = await c.listDetailed('org/vllm', undefined, 2, 4)
-    expect(tags.find((t) => t.name === 'v0.10.0')).toEqual({ name: 'v0.10.0', date: '2026-01-02T03:04:05Z', digest: 'sha256:7', sizeBytes: 110 })
+    expect(tags.find((t) => t.name === 'v0.10.0')).toEqual({
+      name: 'v0.10.0',
+      date: '2026-01-02T03:04:05Z',
+      digest: 'sha256:7',
+      sizeBytes: 110,
+    })
     expect(tags.find((t) => t.name.startsWith('nightly-'))).toMatchObject({ digest: null, date: null })
   })
 

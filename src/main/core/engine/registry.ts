@@ -19,7 +19,10 @@ export interface RepoRef {
 const HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'])
 
 export function parseRepository(repository: string): RepoRef {
-  const parts = repository.trim().replace(/:[^/]*$/, (m) => (m.includes('/') ? m : '')).split('/')
+  const parts = repository
+    .trim()
+    .replace(/:[^/]*$/, (m) => (m.includes('/') ? m : ''))
+    .split('/')
   const first = parts[0] ?? ''
   const hasHost = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')
   const host = hasHost ? first : 'docker.io'
@@ -111,19 +114,25 @@ export class RegistryClient {
         return await fetch(url, { method: init.method ?? 'GET', headers, signal: AbortSignal.any(signals), redirect: 'follow' })
       } catch (err) {
         if (init.signal?.aborted) throw err
-        throw new RegistryError('unreachable', `The registry at ${new URL(url).host} is unreachable (${describeCause(err)}).`, { cause: err })
+        throw new RegistryError('unreachable', `The registry at ${new URL(url).host} is unreachable (${describeCause(err)}).`, {
+          cause: err,
+        })
       }
     }
     let res = await send()
     if (res.status === 401) {
       const challenge = parseChallenge(res.headers.get('www-authenticate'))
       await res.body?.cancel()
-      if (challenge?.scheme !== 'bearer' || !challenge.params.realm) throw new RegistryError('unauthorized', `The registry at ${new URL(url).host} refused access (401).`)
+      if (challenge?.scheme !== 'bearer' || !challenge.params.realm)
+        throw new RegistryError('unauthorized', `The registry at ${new URL(url).host} refused access (401).`)
       await this.fetchToken(challenge.params, init.scope, init.signal)
       res = await send()
       if (res.status === 401) {
         await res.body?.cancel()
-        throw new RegistryError('unauthorized', `The registry at ${new URL(url).host} refused access to ${init.scope ?? path} even with a token.`)
+        throw new RegistryError(
+          'unauthorized',
+          `The registry at ${new URL(url).host} refused access to ${init.scope ?? path} even with a token.`,
+        )
       }
     }
     return res
@@ -135,13 +144,19 @@ export class RegistryClient {
     const sc = params.scope ?? scope
     if (sc) u.searchParams.set('scope', sc)
     const headers: Record<string, string> = {}
-    if (this.opts.credentials) headers.authorization = `Basic ${Buffer.from(`${this.opts.credentials.username}:${this.opts.credentials.password}`).toString('base64')}`
+    if (this.opts.credentials)
+      headers.authorization = `Basic ${Buffer.from(`${this.opts.credentials.username}:${this.opts.credentials.password}`).toString('base64')}`
     let res: Response
     try {
-      res = await fetch(u, { headers, signal: AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs ?? 15_000), ...(signal ? [signal] : [])]) })
+      res = await fetch(u, {
+        headers,
+        signal: AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs ?? 15_000), ...(signal ? [signal] : [])]),
+      })
     } catch (err) {
       if (signal?.aborted) throw err
-      throw new RegistryError('unreachable', `The registry's token service at ${u.host} is unreachable (${describeCause(err)}).`, { cause: err })
+      throw new RegistryError('unreachable', `The registry's token service at ${u.host} is unreachable (${describeCause(err)}).`, {
+        cause: err,
+      })
     }
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel()
@@ -178,7 +193,12 @@ export class RegistryClient {
     const res = await this.request(`/v2/${name}/manifests/${reference}`, { accept: MANIFEST_ACCEPT, scope, signal })
     if (res.status === 404) {
       const body = await res.text()
-      throw new RegistryError('not_found', /MANIFEST_UNKNOWN|manifest unknown/i.test(body) || body === '' ? `The tag ${reference} does not exist in ${name}.` : `${name}:${reference} was not found.`)
+      throw new RegistryError(
+        'not_found',
+        /MANIFEST_UNKNOWN|manifest unknown/i.test(body) || body === ''
+          ? `The tag ${reference} does not exist in ${name}.`
+          : `${name}:${reference} was not found.`,
+      )
     }
     if (!res.ok) throw new RegistryError('bad_response', `Reading the manifest of ${name}:${reference} failed: ${res.status}.`)
     const digest = res.headers.get('docker-content-digest')
@@ -191,7 +211,13 @@ export class RegistryClient {
       m = (await r2.json()) as Manifest
     }
     const layers = m.layers ?? []
-    return { digest, layers, configDigest: m.config?.digest ?? null, sizeBytes: layers.reduce((a, l) => a + l.size, 0) + (m.config?.size ?? 0), name }
+    return {
+      digest,
+      layers,
+      configDigest: m.config?.digest ?? null,
+      sizeBytes: layers.reduce((a, l) => a + l.size, 0) + (m.config?.size ?? 0),
+      name,
+    }
   }
 
   /** The image's created time from its config blob. */
@@ -235,7 +261,11 @@ export class RegistryClient {
 }
 
 export function describeCause(err: unknown): string {
-  const UNDICI: Record<string, string> = { UND_ERR_SOCKET: 'connection closed', UND_ERR_CONNECT_TIMEOUT: 'connect timed out', UND_ERR_HEADERS_TIMEOUT: 'no answer in time' }
+  const UNDICI: Record<string, string> = {
+    UND_ERR_SOCKET: 'connection closed',
+    UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+    UND_ERR_HEADERS_TIMEOUT: 'no answer in time',
+  }
   let e: unknown = err
   let found: string | null = null
   for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
@@ -253,6 +283,7 @@ export function describeCause(err: unknown): string {
 export function registryBaseUrl(host: string, env: NodeJS.ProcessEnv = process.env): string {
   if (host === 'docker.io') return env.INFERADMIN_DOCKER_REGISTRY?.trim() || 'https://registry-1.docker.io'
   const h = host.replace(/:\d+$/, '')
-  const insecure = h === 'localhost' || /^127\./.test(h) || h === '[::1]' || (env.INFERADMIN_INSECURE_REGISTRIES ?? '').split(',').includes(host)
+  const insecure =
+    h === 'localhost' || /^127\./.test(h) || h === '[::1]' || (env.INFERADMIN_INSECURE_REGISTRIES ?? '').split(',').includes(host)
   return `${insecure ? 'http' : 'https'}://${host}`
 }

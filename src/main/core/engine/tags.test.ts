@@ -20,7 +20,10 @@ describe('tag classification (vllm-facts §4)', () => {
     expect(parseTag('latest')).toEqual({ kind: 'latest', version: null, variant: null })
     expect(parseTag('latest-x86_64')).toEqual({ kind: 'latest', version: null, variant: 'x86_64' })
     expect(parseTag('nightly')).toEqual({ kind: 'nightly', version: null, variant: null })
-    expect(parseTag('nightly-7a1eb8ac2ec4ea69338c51dc7afd4b15010abfa8')).toMatchObject({ kind: 'nightly', variant: '7a1eb8ac2ec4ea69338c51dc7afd4b15010abfa8' })
+    expect(parseTag('nightly-7a1eb8ac2ec4ea69338c51dc7afd4b15010abfa8')).toMatchObject({
+      kind: 'nightly',
+      variant: '7a1eb8ac2ec4ea69338c51dc7afd4b15010abfa8',
+    })
     expect(parseTag('cu129-nightly')).toEqual({ kind: 'nightly', version: null, variant: 'cu129' })
     expect(parseTag('kimi-k3')).toEqual({ kind: 'other', version: null, variant: null })
     expect(parseTag('v1')).toEqual({ kind: 'other', version: null, variant: null })
@@ -59,10 +62,20 @@ describe('tag classification (vllm-facts §4)', () => {
 
 describe('sources', () => {
   it('parses repositories into registry host and name', () => {
-    expect(parseRepository('vllm/vllm-openai')).toEqual({ host: 'docker.io', name: 'vllm/vllm-openai', display: 'vllm/vllm-openai', hub: true })
+    expect(parseRepository('vllm/vllm-openai')).toEqual({
+      host: 'docker.io',
+      name: 'vllm/vllm-openai',
+      display: 'vllm/vllm-openai',
+      hub: true,
+    })
     expect(parseRepository('docker.io/vllm/vllm-openai')).toMatchObject({ hub: true, display: 'vllm/vllm-openai' })
     expect(parseRepository('ubuntu')).toMatchObject({ hub: true, name: 'library/ubuntu', display: 'ubuntu' })
-    expect(parseRepository('127.0.0.1:5000/inferadmin-sim/vllm-openai')).toEqual({ host: '127.0.0.1:5000', name: 'inferadmin-sim/vllm-openai', display: '127.0.0.1:5000/inferadmin-sim/vllm-openai', hub: false })
+    expect(parseRepository('127.0.0.1:5000/inferadmin-sim/vllm-openai')).toEqual({
+      host: '127.0.0.1:5000',
+      name: 'inferadmin-sim/vllm-openai',
+      display: '127.0.0.1:5000/inferadmin-sim/vllm-openai',
+      hub: false,
+    })
     expect(parseRepository('ghcr.io/org/vllm')).toMatchObject({ host: 'ghcr.io', hub: false })
     expect(registryBaseUrl('127.0.0.1:5000', {})).toBe('http://127.0.0.1:5000')
     expect(registryBaseUrl('ghcr.io', {})).toBe('https://ghcr.io')
@@ -70,14 +83,16 @@ describe('sources', () => {
   })
 
   it('parses the bearer challenge and Link pagination', () => {
-    expect(parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:vllm/vllm-openai:pull"')).toEqual({
+    expect(
+      parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:vllm/vllm-openai:pull"'),
+    ).toEqual({
       scheme: 'bearer',
       params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:vllm/vllm-openai:pull' },
     })
     expect(parseChallenge(null)).toBeNull()
-    expect(nextLink('</v2/vllm/vllm-openai/tags/list?last=v0.10.0&n=2>; rel="next"', 'https://r.example/v2/vllm/vllm-openai/tags/list?n=2')).toBe(
-      'https://r.example/v2/vllm/vllm-openai/tags/list?last=v0.10.0&n=2',
-    )
+    expect(
+      nextLink('</v2/vllm/vllm-openai/tags/list?last=v0.10.0&n=2>; rel="next"', 'https://r.example/v2/vllm/vllm-openai/tags/list?n=2'),
+    ).toBe('https://r.example/v2/vllm/vllm-openai/tags/list?last=v0.10.0&n=2')
     expect(nextLink(null, 'https://r.example/')).toBeNull()
   })
 
@@ -85,9 +100,23 @@ describe('sources', () => {
     const p = parseHubPage({
       count: 3,
       next: 'https://hub.docker.com/v2/repositories/vllm/vllm-openai/tags?page=2&page_size=1',
-      results: [{ name: 'v0.20.2', last_updated: '2026-05-10T10:00:00Z', full_size: 123, digest: 'sha256:idx', images: [{ architecture: 'arm64', os: 'linux', digest: 'sha256:arm', size: 9 }, { architecture: 'amd64', os: 'linux', digest: 'sha256:amd', size: 99 }] }],
+      results: [
+        {
+          name: 'v0.20.2',
+          last_updated: '2026-05-10T10:00:00Z',
+          full_size: 123,
+          digest: 'sha256:idx',
+          images: [
+            { architecture: 'arm64', os: 'linux', digest: 'sha256:arm', size: 9 },
+            { architecture: 'amd64', os: 'linux', digest: 'sha256:amd', size: 99 },
+          ],
+        },
+      ],
     })
-    expect(p).toEqual({ tags: [{ name: 'v0.20.2', date: '2026-05-10T10:00:00Z', digest: 'sha256:idx', sizeBytes: 99 }], next: 'https://hub.docker.com/v2/repositories/vllm/vllm-openai/tags?page=2&page_size=1' })
+    expect(p).toEqual({
+      tags: [{ name: 'v0.20.2', date: '2026-05-10T10:00:00Z', digest: 'sha256:idx', sizeBytes: 99 }],
+      next: 'https://hub.docker.com/v2/repositories/vllm/vllm-openai/tags?page=2&page_size=1',
+    })
     expect(parseHubPage({ results: [], next: null }).next).toBeNull()
   })
 })
@@ -111,7 +140,10 @@ describe('nightly schedule', () => {
 
 describe('pull', () => {
   it('folds layer events into bytes and items', () => {
-    const p = new PullProgress([{ digest: 'sha256:aaaaaaaaaaaa1111', size: 100 }, { digest: 'sha256:bbbbbbbbbbbb2222', size: 50 }])
+    const p = new PullProgress([
+      { digest: 'sha256:aaaaaaaaaaaa1111', size: 100 },
+      { digest: 'sha256:bbbbbbbbbbbb2222', size: 50 },
+    ])
     p.apply({ status: 'Pulling fs layer', id: 'aaaaaaaaaaaa' })
     p.apply({ status: 'Already exists', id: 'bbbbbbbbbbbb' })
     p.apply({ status: 'Downloading', id: 'aaaaaaaaaaaa', progressDetail: { current: 40, total: 100 } })
@@ -129,8 +161,8 @@ describe('pull', () => {
     expect(pullError('r:v1', 'Get "https://r/v2/": dial tcp 1.2.3.4:443: connect: connection refused').code).toBe('UNAVAILABLE')
   })
   it('checks disk space: download plus unpacked layers, says how much is needed', () => {
-    expect(pullSpaceProblem(1024 ** 3, 100 * 1024 **3, 500 * 1024 ** 3, '/var/lib/docker')).toBeNull()
-    const p = pullSpaceProblem(10 * 1024 **3, 20 * 1024 ** 3, 500 * 1024 ** 3, '/var/lib/docker')
+    expect(pullSpaceProblem(1024 ** 3, 100 * 1024 ** 3, 500 * 1024 ** 3, '/var/lib/docker')).toBeNull()
+    const p = pullSpaceProblem(10 * 1024 ** 3, 20 * 1024 ** 3, 500 * 1024 ** 3, '/var/lib/docker')
     expect(p?.message).toMatch(/needs about 31\.0 GiB free in Docker's data root \/var\/lib\/docker .* only 20\.0 GiB is free/)
     expect(p?.fix).toMatch(/Free at least 11\.0 GiB/)
   })
@@ -144,16 +176,24 @@ describe('flag diff from the bundled history', () => {
     expect(snapshotFor('nightly').label).toMatch(/v0\.20\.2/)
   })
   it('v0.21.0 → v0.10.0: renamed flags both ways, refused args with their successor', () => {
-    const d = flagDiff('v0.21.0', 'v0.10.0', { '--enable-log-requests': true, '--runner': 'generate', '--max-model-len': 4096, '--enable-prefix-caching': false })
+    const d = flagDiff('v0.21.0', 'v0.10.0', {
+      '--enable-log-requests': true,
+      '--runner': 'generate',
+      '--max-model-len': 4096,
+      '--enable-prefix-caching': false,
+    })
     expect(d.basis).toMatch(/bundled flag snapshots/)
     expect(d.renamed).toEqual(expect.arrayContaining([{ from: '--enable-log-requests', to: '--disable-log-requests' }]))
-    expect(d.rejected.map((x) => [x.flag, x.successor])).toEqual([['--enable-log-requests', '--disable-log-requests'], ['--runner', '--task']])
+    expect(d.rejected.map((x) => [x.flag, x.successor])).toEqual([
+      ['--enable-log-requests', '--disable-log-requests'],
+      ['--runner', '--task'],
+    ])
     const up = flagDiff('v0.10.0', 'v0.21.0', { '--disable-log-requests': true, '--swap-space': 4 })
     expect(up.renamed).toEqual(expect.arrayContaining([{ from: '--disable-log-requests', to: '--enable-log-requests' }]))
     expect(up.rejected.map((x) => x.flag)).toEqual(['--disable-log-requests', '--swap-space'])
     expect(up.rejected[1]!.reason).toMatch(/no longer has --swap-space/)
   })
-  it('refuses a value outside the target version\'s choices', () => {
+  it("refuses a value outside the target version's choices", () => {
     const d = flagDiff('v0.21.0', 'v0.10.0', { '--uvicorn-log-level': 'nonsense' })
     expect(d.rejected[0]?.reason).toMatch(/accepts only .*critical/)
   })

@@ -76,7 +76,10 @@ export class TagCache {
     return this.data.errors[repository]
   }
 
-  async save(repository: string, change: { list?: CachedList; attemptAt: string; error?: { message: string; fix: string; at: string } | null }): Promise<void> {
+  async save(
+    repository: string,
+    change: { list?: CachedList; attemptAt: string; error?: { message: string; fix: string; at: string } | null },
+  ): Promise<void> {
     if (change.list) this.data.lists[repository] = change.list
     this.data.attempts[repository] = change.attemptAt
     if (change.error) this.data.errors[repository] = change.error

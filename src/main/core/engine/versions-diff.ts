@@ -94,24 +94,31 @@ export function rejectedArgs(args: Record<string, unknown>, to: string, set: Fla
       const successor = successorIn(flag, names)
       const gone = removedIn(flag, snapshotFor(to))
       const born = addedIn(flag)
-      const why = born && compareVersions(snapshotFor(born.replace(/^.*?(v\d+\.\d+\.\d+).*$/, '$1')).version, snapshotFor(to).version) > 0
-        ? `${to} does not know ${flag} yet (it appears in ${born})`
-        : gone
-          ? `${to} no longer has ${flag} (removed by ${gone})`
-          : `${to} does not accept ${flag}`
+      const why =
+        born && compareVersions(snapshotFor(born.replace(/^.*?(v\d+\.\d+\.\d+).*$/, '$1')).version, snapshotFor(to).version) > 0
+          ? `${to} does not know ${flag} yet (it appears in ${born})`
+          : gone
+            ? `${to} no longer has ${flag} (removed by ${gone})`
+            : `${to} does not accept ${flag}`
       out.push({ flag: raw, reason: successor ? `${why}; use ${successor} instead` : why, successor })
       continue
     }
     if (f.choices && f.choices.length && (typeof value === 'string' || typeof value === 'number')) {
       const choices = f.choices.map(String)
-      if (!choices.includes(String(value))) out.push({ flag: raw, reason: `${to} accepts only ${choices.join(', ')} for ${flag}, not ${String(value)}`, successor: null })
+      if (!choices.includes(String(value)))
+        out.push({ flag: raw, reason: `${to} accepts only ${choices.join(', ')} for ${flag}, not ${String(value)}`, successor: null })
     }
   }
   return out
 }
 
 /** Diff of two versions: from `sets` (e.g. the images' own flags) when given, else the bundled snapshots. */
-export function flagDiff(from: string, to: string, args: Record<string, unknown> = {}, sets?: { a: FlagSet; b: FlagSet; basis: string }): FlagDiff {
+export function flagDiff(
+  from: string,
+  to: string,
+  args: Record<string, unknown> = {},
+  sets?: { a: FlagSet; b: FlagSet; basis: string },
+): FlagDiff {
   const a: FlagSet = sets?.a ?? snapshotFor(from)
   const b: FlagSet = sets?.b ?? snapshotFor(to)
   const fa = flagNames(a)
@@ -127,7 +134,11 @@ export function flagDiff(from: string, to: string, args: Record<string, unknown>
   return {
     from,
     to,
-    basis: sets ? sets.basis : a === b ? `both map to the bundled flag snapshot "${a.label}"` : `bundled flag snapshots "${a.label}" → "${b.label}" (vLLM parser at upstream commits near each release)`,
+    basis: sets
+      ? sets.basis
+      : a === b
+        ? `both map to the bundled flag snapshot "${a.label}"`
+        : `bundled flag snapshots "${a.label}" → "${b.label}" (vLLM parser at upstream commits near each release)`,
     added: [...fb].filter((f) => !fa.has(f) && !renamedTo.has(f)).sort(),
     removed: [...fa].filter((f) => !fb.has(f) && !renamedFrom.has(f)).sort(),
     renamed: renamed.sort((x, y) => x.from.localeCompare(y.from)),

@@ -46,7 +46,12 @@ export class AlwaysLatestRedeployer {
     const ref = `${release.repository}:${release.tag}`
     const targets = this.o.deployments
       .list()
-      .filter((d) => d.definition.alwaysLatest === true && d.definition.image.replace(/:[^/:@]+(@.*)?$/, '') === release.repository && d.definition.image !== ref)
+      .filter(
+        (d) =>
+          d.definition.alwaysLatest === true &&
+          d.definition.image.replace(/:[^/:@]+(@.*)?$/, '') === release.repository &&
+          d.definition.image !== ref,
+      )
     if (targets.length === 0) return []
     const pull = await this.o.engine.pull(release.tag)
     const done = await this.waitJob(pull.id)
@@ -100,7 +105,8 @@ export function latestReleaseSource(engine: EngineVersionsService, jobs: JobServ
       const job = await engine.pull(tag)
       onProgress?.(`Pulling ${ref}`)
       const sub = jobs.onUpdate((j) => {
-        if (j.id === job.id && j.progress.bytesTotal > 0) onProgress?.(`Pulling ${ref}: ${Math.round((100 * j.progress.bytesDone) / j.progress.bytesTotal)} %`)
+        if (j.id === job.id && j.progress.bytesTotal > 0)
+          onProgress?.(`Pulling ${ref}: ${Math.round((100 * j.progress.bytesDone) / j.progress.bytesTotal)} %`)
       })
       try {
         const done = await waitJob(jobs, job.id, signal)

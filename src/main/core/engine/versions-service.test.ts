@@ -28,7 +28,14 @@ beforeEach(async () => {
     const page = new URL(req.url ?? '/', 'http://x').searchParams.get('page') ?? '1'
     const body =
       page === '1'
-        ? { count: 3, next: `${hubUrl}/v2/repositories/vllm/vllm-openai/tags?page=2&page_size=100`, results: [{ name: 'v0.10.0', last_updated: '2025-07-24T00:00:00Z', digest: 'sha256:a', full_size: 1 }, { name: 'latest', last_updated: '2026-05-20T00:00:00Z', digest: 'sha256:b', full_size: 2 }] }
+        ? {
+            count: 3,
+            next: `${hubUrl}/v2/repositories/vllm/vllm-openai/tags?page=2&page_size=100`,
+            results: [
+              { name: 'v0.10.0', last_updated: '2025-07-24T00:00:00Z', digest: 'sha256:a', full_size: 1 },
+              { name: 'latest', last_updated: '2026-05-20T00:00:00Z', digest: 'sha256:b', full_size: 2 },
+            ],
+          }
         : { count: 3, next: null, results: [{ name: 'v0.21.0', last_updated: '2026-05-20T00:00:00Z', digest: 'sha256:b', full_size: 2 }] }
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body))
@@ -48,7 +55,8 @@ function make(settings: Record<string, unknown> = {}) {
   writeFileSync(join(dir, 'settings.json'), JSON.stringify({ dockerSocket: `unix://${dir}/no-docker.sock`, ...settings }))
   const logger = silentLogger()
   const s = new SettingsService({
-    openFile: () => new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
+    openFile: () =>
+      new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
     filePath: join(dir, 'settings.json'),
     secrets: new SecretStore(dir, fileModeCodec, logger),
     defaults: defaultSettings({ configDir: dir, dataDir: dir }, { INFERADMIN_HOME: dir }),
@@ -82,7 +90,21 @@ describe('nightly tag refresh', () => {
     const at = new Date(2026, 5, 10, 3, 0, 5).toISOString()
     writeFileSync(
       join(dir, 'engine', 'tags.json'),
-      JSON.stringify({ lists: { 'vllm/vllm-openai': { repository: 'vllm/vllm-openai', source: 'dockerhub', endpoint: hubUrl, fetchedAt: at, tags: [], newestRelease: null, newestDigest: null } }, attempts: {}, errors: {} }),
+      JSON.stringify({
+        lists: {
+          'vllm/vllm-openai': {
+            repository: 'vllm/vllm-openai',
+            source: 'dockerhub',
+            endpoint: hubUrl,
+            fetchedAt: at,
+            tags: [],
+            newestRelease: null,
+            newestDigest: null,
+          },
+        },
+        attempts: {},
+        errors: {},
+      }),
     )
     const { engine, settings } = make({ tagRefreshTime: '03:00' })
     await engine.start()

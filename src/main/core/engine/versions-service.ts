@@ -66,7 +66,11 @@ export class EngineVersionsService {
   private readonly cache: TagCache
   private readonly env: NodeJS.ProcessEnv
   private readonly now: () => Date
-  private readonly listeners = { tags: new Set<Listener<TagList>>(), images: new Set<Listener<LocalImage[]>>(), release: new Set<Listener<NewRelease>>() }
+  private readonly listeners = {
+    tags: new Set<Listener<TagList>>(),
+    images: new Set<Listener<LocalImage[]>>(),
+    release: new Set<Listener<NewRelease>>(),
+  }
   private usage: ImageUsage = async () => []
   private flagSource: FlagSource | undefined
   private timer: NodeJS.Timeout | undefined
@@ -134,13 +138,16 @@ export class EngineVersionsService {
     clearTimeout(this.timer)
     if (this.disposed) return
     const wait = Math.min(nextSlot(this.now(), this.refreshTime()).getTime() - this.now().getTime(), 2 ** 31 - 1)
-    this.timer = setTimeout(() => {
-      // A timer can fire early or late (sleep); refresh only when a slot has passed since the last attempt.
-      const repo = this.repository().display
-      if (missedRun(this.cache.get(repo)?.fetchedAt ?? null, this.cache.attempt(repo), this.now(), this.refreshTime()))
-        void this.refresh().catch((err: unknown) => this.o.logger.warn({ err }, 'scheduled tag refresh failed'))
-      this.schedule()
-    }, Math.max(1000, wait))
+    this.timer = setTimeout(
+      () => {
+        // A timer can fire early or late (sleep); refresh only when a slot has passed since the last attempt.
+        const repo = this.repository().display
+        if (missedRun(this.cache.get(repo)?.fetchedAt ?? null, this.cache.attempt(repo), this.now(), this.refreshTime()))
+          void this.refresh().catch((err: unknown) => this.o.logger.warn({ err }, 'scheduled tag refresh failed'))
+        this.schedule()
+      },
+      Math.max(1000, wait),
+    )
     this.timer.unref()
   }
 
@@ -160,14 +167,34 @@ export class EngineVersionsService {
     const endpoint = repo.hub ? dockerHubApi(this.env) : registryBaseUrl(repo.host, this.env)
     this.emitTags(await this.tags())
     try {
-      const raw = repo.hub ? await listHubTags(endpoint, repo.name, this.stop.signal) : await this.registryClient(repo).listDetailed(repo.name, this.stop.signal)
+      const raw = repo.hub
+        ? await listHubTags(endpoint, repo.name, this.stop.signal)
+        : await this.registryClient(repo).listDetailed(repo.name, this.stop.signal)
       const c = classify(raw)
       const newest = c.releases.find((r) => r.tag?.name === c.newestRelease)?.tag ?? null
       const prev = this.cache.get(repo.display)
-      const list: CachedList = { repository: repo.display, source: repo.hub ? 'dockerhub' : 'registry', endpoint, fetchedAt: attemptAt, tags: raw, newestRelease: c.newestRelease, newestDigest: newest?.digest ?? null }
+      const list: CachedList = {
+        repository: repo.display,
+        source: repo.hub ? 'dockerhub' : 'registry',
+        endpoint,
+        fetchedAt: attemptAt,
+        tags: raw,
+        newestRelease: c.newestRelease,
+        newestDigest: newest?.digest ?? null,
+      }
       await this.cache.save(repo.display, { list, attemptAt, error: null })
-      if (prev && newest && (prev.newestRelease !== newest.name || (prev.newestDigest && newest.digest && prev.newestDigest !== newest.digest))) {
-        const release: NewRelease = { repository: repo.display, tag: newest.name, digest: newest.digest, previous: prev.newestRelease, at: attemptAt }
+      if (
+        prev &&
+        newest &&
+        (prev.newestRelease !== newest.name || (prev.newestDigest && newest.digest && prev.newestDigest !== newest.digest))
+      ) {
+        const release: NewRelease = {
+          repository: repo.display,
+          tag: newest.name,
+          digest: newest.digest,
+          previous: prev.newestRelease,
+          at: attemptAt,
+        }
         this.o.logger.info(release, 'newer vLLM release available')
         for (const l of this.listeners.release) l(release)
       }
@@ -193,7 +220,8 @@ export class EngineVersionsService {
     const local = new Map<string, LocalInfo>()
     let dockerProblem: string | null = null
     try {
-      for (const i of await localImages(this.docker(), repo.display, this.usage)) local.set(i.tag, { sizeBytes: i.sizeBytes, digest: i.digest })
+      for (const i of await localImages(this.docker(), repo.display, this.usage))
+        local.set(i.tag, { sizeBytes: i.sizeBytes, digest: i.digest })
     } catch (e) {
       dockerProblem = `Docker at ${this.o.docker.endpoint()} is not reachable (${e instanceof Error ? e.message : String(e)}), so pulled tags are not marked. Start Docker or fix Settings → Docker socket.`
     }
@@ -203,7 +231,12 @@ export class EngineVersionsService {
     const c = classify(raw, local)
     const now = this.now()
     const age = cached ? Math.max(0, Math.round((now.getTime() - Date.parse(cached.fetchedAt)) / 1000)) : null
-    const error = err ? { message: `${err.message} ${cached ? `Showing the list from ${ageText(age ?? 0)} ago (${cached.fetchedAt}).` : 'No tag list has been fetched yet.'}`, fix: err.fix } : null
+    const error = err
+      ? {
+          message: `${err.message} ${cached ? `Showing the list from ${ageText(age ?? 0)} ago (${cached.fetchedAt}).` : 'No tag list has been fetched yet.'}`,
+          fix: err.fix,
+        }
+      : null
     return {
       repository: repo.display,
       source: cached?.source ?? (repo.hub ? 'dockerhub' : 'registry'),
@@ -233,11 +266,16 @@ export class EngineVersionsService {
   async resolveLatestRelease(repository?: string): Promise<{ tag: string; digest: string | null; ref: string }> {
     const repo = repository ? parseRepository(repository) : this.repository()
     if (repo.display !== this.repository().display)
-      throw new AppError('BAD_REQUEST', `${repository} is not the configured vLLM repository (${this.repository().display}).`, { fix: 'Use the repository from Settings.' })
+      throw new AppError('BAD_REQUEST', `${repository} is not the configured vLLM repository (${this.repository().display}).`, {
+        fix: 'Use the repository from Settings.',
+      })
     let list = await this.tags()
     if (!list.newestRelease) list = await this.refresh()
     const newest = list.releases.find((r) => r.tag?.name === list.newestRelease)?.tag
-    if (!newest) throw new AppError('UNAVAILABLE', `No release of ${repo.display} is known.`, { fix: list.error?.fix ?? 'Refresh the tag list once the registry is reachable.' })
+    if (!newest)
+      throw new AppError('UNAVAILABLE', `No release of ${repo.display} is known.`, {
+        fix: list.error?.fix ?? 'Refresh the tag list once the registry is reachable.',
+      })
     return { tag: newest.name, digest: newest.digest, ref: `${repo.display}:${newest.name}` }
   }
 
@@ -268,7 +306,11 @@ export class EngineVersionsService {
       if (problem) throw new AppError('CONFLICT', problem.message, { fix: problem.fix })
     }
     const existed = await imagePresent(docker, ref)
-    return this.o.jobs.start('engine.pull', { title: `Pull ${ref}`, target: ref, params: { repository: repo.display, tag, layers: manifest?.layers ?? [], existed } })
+    return this.o.jobs.start('engine.pull', {
+      title: `Pull ${ref}`,
+      target: ref,
+      params: { repository: repo.display, tag, layers: manifest?.layers ?? [], existed },
+    })
   }
 
   async removeImage(tag: string): Promise<PruneResult> {
@@ -282,7 +324,11 @@ export class EngineVersionsService {
     const candidates = (await this.images()).filter((i) => i.inUseBy.length === 0)
     if (dryRun || candidates.length === 0) return { job: null, candidates }
     const repo = this.repository().display
-    const job = this.o.jobs.start('engine.prune', { title: `Prune unused ${repo} images`, target: repo, params: { repository: repo, refs: candidates.map((c) => c.ref) } })
+    const job = this.o.jobs.start('engine.prune', {
+      title: `Prune unused ${repo} images`,
+      target: repo,
+      params: { repository: repo, refs: candidates.map((c) => c.ref) },
+    })
     return { job, candidates }
   }
 
@@ -321,7 +367,11 @@ export class EngineVersionsService {
       else queue.push(e)
       wake?.()
     }
-    const subs = [this.onTags((tags) => push({ type: 'tags', tags })), this.onImages((images) => push({ type: 'images', images })), this.onNewRelease((release) => push({ type: 'newRelease', release }))]
+    const subs = [
+      this.onTags((tags) => push({ type: 'tags', tags })),
+      this.onImages((images) => push({ type: 'images', images })),
+      this.onNewRelease((release) => push({ type: 'newRelease', release })),
+    ]
     const onAbort = (): void => wake?.()
     signal?.addEventListener('abort', onAbort)
     try {
@@ -371,14 +421,23 @@ export function registryProblem(err: unknown, repo: RepoRef, endpoint: string, t
   if (err instanceof RegistryError) {
     switch (err.kind) {
       case 'not_found':
-        return { message: tag ? `The tag ${tag} does not exist in ${repo.display} (manifest unknown).` : err.message, fix: tag ? 'Refresh the tag list and pick a tag it shows.' : 'Check Settings → vLLM image repository.' }
+        return {
+          message: tag ? `The tag ${tag} does not exist in ${repo.display} (manifest unknown).` : err.message,
+          fix: tag ? 'Refresh the tag list and pick a tag it shows.' : 'Check Settings → vLLM image repository.',
+        }
       case 'unauthorized':
         return { message: `${err.message}`, fix: `Check that ${repo.display} is public, or that the registry accepts anonymous pulls.` }
       case 'unreachable':
-        return { message: `Could not reach ${endpoint} for ${what}: ${err.message}`, fix: 'Check the network connection (or the registry address in Settings); the list refreshes again at the next scheduled time or with Refresh.' }
+        return {
+          message: `Could not reach ${endpoint} for ${what}: ${err.message}`,
+          fix: 'Check the network connection (or the registry address in Settings); the list refreshes again at the next scheduled time or with Refresh.',
+        }
       default:
         return { message: err.message, fix: 'Try again later; the log has details.' }
     }
   }
-  return { message: `Fetching ${what} failed: ${err instanceof Error ? err.message : String(err)}`, fix: 'Try again later; the log has details.' }
+  return {
+    message: `Fetching ${what} failed: ${err instanceof Error ? err.message : String(err)}`,
+    fix: 'Try again later; the log has details.',
+  }
 }

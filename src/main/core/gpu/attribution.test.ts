@@ -17,7 +17,11 @@ const row = (index: number, uuid: string, used: number): GpuRow => ({
   temperatureC: 40,
   driverVersion: '570.124.06',
 })
-const vllm: ContainerRef = { id: 'a'.repeat(64), name: 'inferadmin-qwen', labels: { 'inferadmin.deployment': 'dep-1', 'inferadmin.managed': 'true' } }
+const vllm: ContainerRef = {
+  id: 'a'.repeat(64),
+  name: 'inferadmin-qwen',
+  labels: { 'inferadmin.deployment': 'dep-1', 'inferadmin.managed': 'true' },
+}
 
 describe('attribute', () => {
   it('puts container processes on their GPU, the rest of memory.used in other, and keeps free', () => {
@@ -35,11 +39,24 @@ describe('attribute', () => {
     ])
     const [g0, g1] = attribute([row(0, GPU0, 812 + 3000), row(1, GPU1, 2 + 20_500)], apps, owners)
     expect(g1?.memory.containers).toEqual([
-      { containerId: vllm.id, containerName: 'inferadmin-qwen', deploymentId: 'dep-1', labels: vllm.labels, pids: [100, 101], usedMiB: 20_500 },
+      {
+        containerId: vllm.id,
+        containerName: 'inferadmin-qwen',
+        deploymentId: 'dep-1',
+        labels: vllm.labels,
+        pids: [100, 101],
+        usedMiB: 20_500,
+      },
     ])
     expect(g1?.memory.otherMiB).toBe(2)
     expect(g0?.memory.containers).toEqual([])
-    expect(g0?.memory).toMatchObject({ otherMiB: 3812, otherProcesses: [{ pid: 555, usedMiB: 3000 }], freeMiB: 24564 - 400 - 3812, reservedMiB: 400, appsAt: new Date(apps.at).toISOString() })
+    expect(g0?.memory).toMatchObject({
+      otherMiB: 3812,
+      otherProcesses: [{ pid: 555, usedMiB: 3000 }],
+      freeMiB: 24564 - 400 - 3812,
+      reservedMiB: 400,
+      appsAt: new Date(apps.at).toISOString(),
+    })
   })
 
   it('works before the first compute-apps query (everything used is other)', () => {

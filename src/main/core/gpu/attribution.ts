@@ -52,7 +52,10 @@ export function attribute(
     const free = row.memoryFreeMiB ?? Math.max(0, total - used)
     const list = [...containers.values()].sort((a, b) => b.usedMiB - a.usedMiB)
     // Compute apps run at a slower cadence than memory.used: never let containers exceed used.
-    const inContainers = Math.min(used, list.reduce((s, c) => s + c.usedMiB, 0))
+    const inContainers = Math.min(
+      used,
+      list.reduce((s, c) => s + c.usedMiB, 0),
+    )
     const memory: GpuMemorySplit = {
       containers: list,
       otherMiB: Math.max(0, used - inContainers),

@@ -160,7 +160,12 @@ export class GpuService {
   private setFault(fault: FaultInfo, attempts: number, retryAt: number | null): void {
     const same = this.fault?.kind === fault.kind
     if (!same) this.deps.logger.warn({ fault }, 'GPU telemetry unavailable')
-    this.fault = { ...fault, since: same && this.fault ? this.fault.since : new Date().toISOString(), attempts, retryAt: retryAt === null ? null : new Date(retryAt).toISOString() }
+    this.fault = {
+      ...fault,
+      since: same && this.fault ? this.fault.since : new Date().toISOString(),
+      attempts,
+      retryAt: retryAt === null ? null : new Date(retryAt).toISOString(),
+    }
   }
 
   private async resolveApps(at: number, list: ComputeApp[]): Promise<void> {

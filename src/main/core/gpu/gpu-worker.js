@@ -50,7 +50,12 @@ function flush() {
     if (faultText) {
       // The loop still runs but no GPU answers (e.g. every GPU lost): report, keep reading.
       healthy = false
-      post({ type: 'fault', fault: classifyFault({ output: faultText, exitCode: null, path: config?.smiPath ?? '' }), attempts: backoff?.attempts ?? 0, retryAt: null })
+      post({
+        type: 'fault',
+        fault: classifyFault({ output: faultText, exitCode: null, path: config?.smiPath ?? '' }),
+        attempts: backoff?.attempts ?? 0,
+        retryAt: null,
+      })
     }
     return
   }
@@ -175,7 +180,12 @@ function queryApps() {
     // A fresh nvidia-smi failing the way a driver fault does: the loop child is stale (it may keep
     // printing old handles); replace it, reporting this fault, and let the backoff retry.
     if (fault.kind !== 'nvidia-smi-failed' && child && healthy) {
-      post({ type: 'log', level: 'warn', msg: 'compute-apps query reports a driver fault; restarting the sampler', data: { kind: fault.kind } })
+      post({
+        type: 'log',
+        level: 'warn',
+        msg: 'compute-apps query reports a driver fault; restarting the sampler',
+        data: { kind: fault.kind },
+      })
       pendingFault = fault
       child.kill('SIGKILL')
       return

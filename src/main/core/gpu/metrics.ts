@@ -43,7 +43,13 @@ export function createGpuMetrics(snapshot: () => GpusSnapshot, registry = new Re
       for (const g of snapshot().gpus) {
         for (const c of g.memory.containers) {
           this.set(
-            { gpu: String(g.index), uuid: g.uuid, container_id: c.containerId.slice(0, 12), container_name: c.containerName, deployment: c.deploymentId ?? '' },
+            {
+              gpu: String(g.index),
+              uuid: g.uuid,
+              container_id: c.containerId.slice(0, 12),
+              container_name: c.containerName,
+              deployment: c.deploymentId ?? '',
+            },
             c.usedMiB * MIB,
           )
         }

@@ -137,7 +137,12 @@ export function classifyFault(run) {
   if (run.spawnError === 'ENOENT' || run.exitCode === 127) {
     return {
       kind: 'nvidia-smi-missing',
-      message: text && run.spawnError !== 'ENOENT' ? firstLines(text) : run.path.includes('/') ? `nvidia-smi was not found at ${run.path}.` : `${run.path} was not found on PATH.`,
+      message:
+        text && run.spawnError !== 'ENOENT'
+          ? firstLines(text)
+          : run.path.includes('/')
+            ? `nvidia-smi was not found at ${run.path}.`
+            : `${run.path} was not found on PATH.`,
       fix: MISSING_FIX,
       exitCode: run.exitCode,
     }
@@ -145,10 +150,30 @@ export function classifyFault(run) {
   for (const f of KNOWN_FAULTS) {
     if (f.match.test(text)) return { kind: f.kind, message: firstLines(relevant(text, f.match)), fix: f.fix, exitCode: run.exitCode }
   }
-  if (run.exitCode === 9) return { kind: 'driver-not-loaded', message: text ? firstLines(text) : 'NVIDIA driver is not loaded (nvidia-smi exit code 9).', fix: KNOWN_FAULTS[1]?.fix ?? '', exitCode: 9 }
-  if (run.exitCode === 6) return { kind: 'no-gpu', message: text ? firstLines(text) : 'No devices were found (nvidia-smi exit code 6).', fix: KNOWN_FAULTS[3]?.fix ?? '', exitCode: 6 }
-  if (run.exitCode === 15) return { kind: 'gpu-lost', message: text ? firstLines(text) : 'GPU is lost (nvidia-smi exit code 15).', fix: KNOWN_FAULTS[2]?.fix ?? '', exitCode: 15 }
-  const why = run.spawnError ? `could not start ${run.path}: ${run.spawnError}` : `nvidia-smi exited with code ${run.exitCode ?? 'none (killed)'}`
+  if (run.exitCode === 9)
+    return {
+      kind: 'driver-not-loaded',
+      message: text ? firstLines(text) : 'NVIDIA driver is not loaded (nvidia-smi exit code 9).',
+      fix: KNOWN_FAULTS[1]?.fix ?? '',
+      exitCode: 9,
+    }
+  if (run.exitCode === 6)
+    return {
+      kind: 'no-gpu',
+      message: text ? firstLines(text) : 'No devices were found (nvidia-smi exit code 6).',
+      fix: KNOWN_FAULTS[3]?.fix ?? '',
+      exitCode: 6,
+    }
+  if (run.exitCode === 15)
+    return {
+      kind: 'gpu-lost',
+      message: text ? firstLines(text) : 'GPU is lost (nvidia-smi exit code 15).',
+      fix: KNOWN_FAULTS[2]?.fix ?? '',
+      exitCode: 15,
+    }
+  const why = run.spawnError
+    ? `could not start ${run.path}: ${run.spawnError}`
+    : `nvidia-smi exited with code ${run.exitCode ?? 'none (killed)'}`
   return {
     kind: 'nvidia-smi-failed',
     message: text ? `${firstLines(text)} (${why})` : `${why} without printing a GPU.`,

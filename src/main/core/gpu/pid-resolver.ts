@@ -35,12 +35,16 @@ export function createDockerPidResolver(opts: { docker: () => Dockerode; logger:
       running = await opts.docker().listContainers({ abortSignal: signal })
       warned = false
     } catch (err) {
-      if (!warned) opts.logger.warn({ err: (err as Error).message }, 'GPU attribution: Docker not reachable; GPU processes show as other use')
+      if (!warned)
+        opts.logger.warn({ err: (err as Error).message }, 'GPU attribution: Docker not reachable; GPU processes show as other use')
       warned = true
       return out
     }
     const byId = new Map(running.map((c) => [c.Id, c]))
-    const setKey = running.map((c) => c.Id).sort().join(',')
+    const setKey = running
+      .map((c) => c.Id)
+      .sort()
+      .join(',')
     const unreadable: number[] = []
     await Promise.all(
       pids.map(async (pid) => {

@@ -28,8 +28,7 @@ export interface BackoffOptions {
 
 /** Main thread → sampler worker. */
 export type ToWorker =
-  | { type: 'config'; smiPath: string; intervalMs: number; appsEveryMs: number; backoff: BackoffOptions; stallMs: number }
-  | { type: 'stop' }
+  { type: 'config'; smiPath: string; intervalMs: number; appsEveryMs: number; backoff: BackoffOptions; stallMs: number } | { type: 'stop' }
 
 /** Sampler worker → main thread. */
 export type FromWorker =

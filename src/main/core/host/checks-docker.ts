@@ -40,13 +40,23 @@ function dockerFix(endpoint: string): string {
 }
 
 /** Docker reachable: ping, version and API version. */
-export async function checkDocker(docker: Dockerode, endpoint: string, signal?: AbortSignal): Promise<{ check: DoctorCheck; facts: DockerFacts }> {
+export async function checkDocker(
+  docker: Dockerode,
+  endpoint: string,
+  signal?: AbortSignal,
+): Promise<{ check: DoctorCheck; facts: DockerFacts }> {
   const title = 'Docker'
   try {
     const version = await withTimeout(docker.version(), 'Docker', signal)
     const info = (await withTimeout(docker.info() as Promise<unknown>, 'Docker', signal)) as DaemonInfo
     return {
-      check: { id: 'docker', title, status: 'ok', detail: `Docker ${version.Version} (API ${version.ApiVersion}) at ${endpoint}`, fix: null },
+      check: {
+        id: 'docker',
+        title,
+        status: 'ok',
+        detail: `Docker ${version.Version} (API ${version.ApiVersion}) at ${endpoint}`,
+        fix: null,
+      },
       facts: { info },
     }
   } catch (err) {
@@ -116,7 +126,13 @@ export async function checkGpuSupport(facts: DockerFacts, env: NodeJS.ProcessEnv
       }
     }
     if (found.length > 0) {
-      return { id: 'gpu-docker', title, status: 'ok', detail: `Found ${found.join('; ')} (runtimes: ${runtimes.join(', ') || 'none'}). Run the GPU dry run to prove it end to end.`, fix: null }
+      return {
+        id: 'gpu-docker',
+        title,
+        status: 'ok',
+        detail: `Found ${found.join('; ')} (runtimes: ${runtimes.join(', ') || 'none'}). Run the GPU dry run to prove it end to end.`,
+        fix: null,
+      }
     }
     return {
       id: 'gpu-docker',

@@ -29,7 +29,13 @@ export function checkDriver(snap: GpusSnapshot, cuda: string | null): DoctorChec
   const title = 'NVIDIA driver and GPUs'
   if (snap.fault) return { id: 'driver', title, status: 'fail', detail: snap.fault.message, fix: snap.fault.fix }
   if (snap.status === 'starting' || snap.gpus.length === 0) {
-    return { id: 'driver', title, status: 'warn', detail: 'Waiting for the first nvidia-smi sample.', fix: 'Run the doctor again in a few seconds.' }
+    return {
+      id: 'driver',
+      title,
+      status: 'warn',
+      detail: 'Waiting for the first nvidia-smi sample.',
+      fix: 'Run the doctor again in a few seconds.',
+    }
   }
   const driver = snap.gpus.find((g) => g.driverVersion)?.driverVersion ?? 'unknown'
   const names = snap.gpus.map((g) => `GPU ${g.index}: ${g.name}`).join(', ')
@@ -67,14 +73,34 @@ export async function checkDisks(stores: StoreLocation[], home: string): Promise
       try {
         await access(at, constants.W_OK)
       } catch {
-        return { id, title, status: 'fail', detail: `${path} is not writable by this user (checked ${at}).`, fix: `Make it writable (\`sudo chown -R $USER ${at}\`) or pick another location in Settings → Model stores.` }
+        return {
+          id,
+          title,
+          status: 'fail',
+          detail: `${path} is not writable by this user (checked ${at}).`,
+          fix: `Make it writable (\`sudo chown -R $USER ${at}\`) or pick another location in Settings → Model stores.`,
+        }
       }
       const fs = await statfs(at)
       const free = Number(fs.bavail) * Number(fs.bsize)
       const total = Number(fs.blocks) * Number(fs.bsize)
       const detail = `${gib(free)} free of ${gib(total)} at ${path}${at === path ? '' : ` (not created yet; checked ${at})`}`
-      if (free < DISK_FAIL_BYTES) return { id, title, status: 'fail', detail, fix: 'Free space there or add a store on a larger disk in Settings → Model stores; models need 5–150 GiB each.' }
-      if (free < DISK_WARN_BYTES) return { id, title, status: 'warn', detail, fix: 'Large models need 15–150 GiB: free space there or add a store on a larger disk in Settings → Model stores.' }
+      if (free < DISK_FAIL_BYTES)
+        return {
+          id,
+          title,
+          status: 'fail',
+          detail,
+          fix: 'Free space there or add a store on a larger disk in Settings → Model stores; models need 5–150 GiB each.',
+        }
+      if (free < DISK_WARN_BYTES)
+        return {
+          id,
+          title,
+          status: 'warn',
+          detail,
+          fix: 'Large models need 15–150 GiB: free space there or add a store on a larger disk in Settings → Model stores.',
+        }
       return { id, title, status: 'ok', detail, fix: null }
     }),
   )
@@ -98,11 +124,21 @@ export async function checkHfToken(token: string | undefined, hubUrl: string, ot
     }
   }
   try {
-    const me = await whoAmI({ accessToken: token, hubUrl, fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(6000) }) })
+    const me = await whoAmI({
+      accessToken: token,
+      hubUrl,
+      fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(6000) }),
+    })
     return { id, title, status: 'ok', detail: `Valid token of ${me.name} at ${hubUrl}.`, fix: null }
   } catch (err) {
     if (err instanceof HubApiError && (err.statusCode === 401 || err.statusCode === 403)) {
-      return { id, title, status: 'fail', detail: `The Hub at ${hubUrl} rejected the saved token (HTTP ${err.statusCode}).`, fix: `Create a new read token at ${TOKEN_URL} and save it in Settings → Hugging Face token.` }
+      return {
+        id,
+        title,
+        status: 'fail',
+        detail: `The Hub at ${hubUrl} rejected the saved token (HTTP ${err.statusCode}).`,
+        fix: `Create a new read token at ${TOKEN_URL} and save it in Settings → Hugging Face token.`,
+      }
     }
     const why = err instanceof HubApiError ? `HTTP ${err.statusCode}` : (err as Error).message
     return {

@@ -31,7 +31,8 @@ function failureFix(message: string): string {
   if (/driver not loaded|driver\/library version mismatch|nvml error/i.test(message)) {
     return 'The toolkit is there but the driver is not usable: fix the NVIDIA driver check (load the module or reboot), then run the dry run again.'
   }
-  if (/unsatisfied condition: cuda/i.test(message)) return 'The image needs a newer CUDA than the driver supports: update the NVIDIA driver or use an older image tag.'
+  if (/unsatisfied condition: cuda/i.test(message))
+    return 'The image needs a newer CUDA than the driver supports: update the NVIDIA driver or use an older image tag.'
   return 'Read the message above; run `docker run --rm --gpus all <image> nvidia-smi -L` in a terminal to reproduce it.'
 }
 
@@ -41,7 +42,12 @@ function failureFix(message: string): string {
  */
 export async function gpuDryRun(docker: Dockerode, candidates: string[], signal?: AbortSignal): Promise<GpuDryRunResult> {
   const started = Date.now()
-  const result = (r: Omit<GpuDryRunResult, 'id' | 'title' | 'durationMs'>): GpuDryRunResult => ({ id: 'gpu-dry-run', title: TITLE, durationMs: Date.now() - started, ...r })
+  const result = (r: Omit<GpuDryRunResult, 'id' | 'title' | 'durationMs'>): GpuDryRunResult => ({
+    id: 'gpu-dry-run',
+    title: TITLE,
+    durationMs: Date.now() - started,
+    ...r,
+  })
   let image: string | null
   try {
     image = await pickLocalImage(docker, candidates)
@@ -68,16 +74,28 @@ export async function gpuDryRun(docker: Dockerode, candidates: string[], signal?
       Entrypoint: ['nvidia-smi'],
       Cmd: ['-L'],
       Labels: { 'inferadmin.managed': 'true', 'inferadmin.kind': 'doctor' },
-      HostConfig: { NetworkMode: 'none', DeviceRequests: [{ Driver: '', Count: -1, DeviceIDs: null as unknown as string[], Capabilities: [['gpu']], Options: {} }] },
+      HostConfig: {
+        NetworkMode: 'none',
+        DeviceRequests: [{ Driver: '', Count: -1, DeviceIDs: null as unknown as string[], Capabilities: [['gpu']], Options: {} }],
+      },
       abortSignal: sig,
     })
     await container.start({ abortSignal: sig })
     const waited = (await container.wait({ abortSignal: sig })) as { StatusCode: number }
     const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer
-    const output = demuxText(Buffer.isBuffer(logs) ? logs : Buffer.from(String(logs))).trim().slice(0, 4000)
+    const output = demuxText(Buffer.isBuffer(logs) ? logs : Buffer.from(String(logs)))
+      .trim()
+      .slice(0, 4000)
     const gpus = output.split('\n').filter((l) => /^GPU \d+:/.test(l.trim()))
     if (waited.StatusCode === 0 && gpus.length > 0) {
-      return result({ status: 'ok', detail: `A container got ${gpus.length} GPU(s): ${gpus.join('; ')}`, fix: null, image, exitCode: 0, output })
+      return result({
+        status: 'ok',
+        detail: `A container got ${gpus.length} GPU(s): ${gpus.join('; ')}`,
+        fix: null,
+        image,
+        exitCode: 0,
+        output,
+      })
     }
     return result({
       status: 'fail',
@@ -88,8 +106,17 @@ export async function gpuDryRun(docker: Dockerode, candidates: string[], signal?
       output,
     })
   } catch (err) {
-    const message = timeout.aborted ? `the test container did not finish within ${DRY_RUN_TIMEOUT_MS / 1000} s` : ((err as { json?: { message?: string } }).json?.message ?? (err as Error).message)
-    return result({ status: 'fail', detail: `Docker could not run a container with a GPU request: ${message}`, fix: failureFix(message), image, exitCode: null, output: '' })
+    const message = timeout.aborted
+      ? `the test container did not finish within ${DRY_RUN_TIMEOUT_MS / 1000} s`
+      : ((err as { json?: { message?: string } }).json?.message ?? (err as Error).message)
+    return result({
+      status: 'fail',
+      detail: `Docker could not run a container with a GPU request: ${message}`,
+      fix: failureFix(message),
+      image,
+      exitCode: null,
+      output: '',
+    })
   } finally {
     await container?.remove({ force: true }).catch(() => undefined)
   }

@@ -8,7 +8,12 @@ export function hostRouter(host: HostService) {
       try {
         return await host.inventory()
       } catch (err) {
-        throw new AppError('UNAVAILABLE', `Could not read the host inventory: ${(err as Error).message}`, { fix: 'See the log for details; the rest of the app is unaffected.' }, { cause: err })
+        throw new AppError(
+          'UNAVAILABLE',
+          `Could not read the host inventory: ${(err as Error).message}`,
+          { fix: 'See the log for details; the rest of the app is unaffected.' },
+          { cause: err },
+        )
       }
     }),
     doctor: base.host.doctor.handler(({ signal }) => host.doctor(signal)),

@@ -67,7 +67,13 @@ export class HostService {
       this.cudaFor(snap.gpus.find((g) => g.driverVersion)?.driverVersion ?? null, signal),
     ])
     const proven = this.dryRunOk.get(this.deps.docker.endpoint())
-    const checks: DoctorCheck[] = [docker.check, await checkGpuSupport(docker.facts, this.env, proven), checkDriver(snap, cuda), ...disks, hf]
+    const checks: DoctorCheck[] = [
+      docker.check,
+      await checkGpuSupport(docker.facts, this.env, proven),
+      checkDriver(snap, cuda),
+      ...disks,
+      hf,
+    ]
     const status = checks.reduce<DoctorCheck['status']>((w, c) => (RANK[c.status] > RANK[w] ? c.status : w), 'ok')
     this.deps.logger.info({ status, failing: checks.filter((c) => c.status !== 'ok').map((c) => c.id) }, 'doctor ran')
     return { at: new Date().toISOString(), status, checks }
@@ -79,7 +85,16 @@ export class HostService {
     } catch (err) {
       // an endpoint dockerode cannot even be built for (e.g. DOCKER_HOST=ssh://…)
       const detail = `${dockerUnreachableText(err)}.`
-      return { check: { id: 'docker', title: 'Docker', status: 'fail', detail, fix: 'Set Settings → Docker socket to unix:///var/run/docker.sock or tcp://host:port.' }, facts: {} }
+      return {
+        check: {
+          id: 'docker',
+          title: 'Docker',
+          status: 'fail',
+          detail,
+          fix: 'Set Settings → Docker socket to unix:///var/run/docker.sock or tcp://host:port.',
+        },
+        facts: {},
+      }
     }
   }
 

@@ -15,7 +15,14 @@ type P = z.infer<typeof Params>
 function service(dir = mkdtempSync(join(tmpdir(), 'jobs-')), run: (ctx: JobContext<P>) => Promise<void>) {
   const jobs = new JobService({ dir, logger: silentLogger() })
   const cleaned: P[] = []
-  jobs.register<P>({ kind: 'model.pull', params: Params, persistent: true, pausable: true, run, cancelled: async (p) => void cleaned.push(p) })
+  jobs.register<P>({
+    kind: 'model.pull',
+    params: Params,
+    persistent: true,
+    pausable: true,
+    run,
+    cancelled: async (p) => void cleaned.push(p),
+  })
   return { jobs, dir, cleaned }
 }
 
@@ -112,7 +119,10 @@ describe('JobService', () => {
     await first.jobs.dispose() // like a shutdown: state stays "running" on disk
     const files = readdirSync(first.dir)
     expect(files.sort()).toEqual([`${running.id}.json`, `${paused.id}.json`].sort())
-    expect(JSON.parse(readFileSync(join(first.dir, `${running.id}.json`), 'utf8'))).toMatchObject({ job: { state: 'running' }, params: { n: 7 } })
+    expect(JSON.parse(readFileSync(join(first.dir, `${running.id}.json`), 'utf8'))).toMatchObject({
+      job: { state: 'running' },
+      params: { n: 7 },
+    })
 
     const seenParams: number[] = []
     const second = service(first.dir, async (ctx) => {

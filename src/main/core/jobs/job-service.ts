@@ -98,7 +98,14 @@ export class JobService {
       const def = this.kinds.get(s.job.kind)
       if (!def || this.entries.has(s.job.id)) continue
       const parsed = def.params.safeParse(s.params)
-      const entry: Entry = { job: s.job, params: parsed.success ? parsed.data : s.params, def, meter: new RateMeter(), lastEmit: 0, lastSave: 0 }
+      const entry: Entry = {
+        job: s.job,
+        params: parsed.success ? parsed.data : s.params,
+        def,
+        meter: new RateMeter(),
+        lastEmit: 0,
+        lastSave: 0,
+      }
       if (TERMINAL.includes(s.job.state)) {
         if (finished.indexOf(s) >= finished.length - KEEP_FINISHED) this.entries.set(s.job.id, entry)
         continue
@@ -173,7 +180,8 @@ export class JobService {
 
   resume(id: string): Job {
     const e = this.entry(id)
-    if (e.job.state !== 'paused') throw new AppError('CONFLICT', `The job is ${e.job.state}, not paused.`, { fix: 'Only a paused job can be resumed.' })
+    if (e.job.state !== 'paused')
+      throw new AppError('CONFLICT', `The job is ${e.job.state}, not paused.`, { fix: 'Only a paused job can be resumed.' })
     this.launch(e)
     return this.get(id)
   }
@@ -300,10 +308,13 @@ export class JobService {
     const now = Date.now()
     this.persist(entry, immediate)
     if (!immediate && now - entry.lastEmit < EMIT_INTERVAL_MS) {
-      entry.timer ??= setTimeout(() => {
-        entry.timer = undefined
-        this.emit(entry, true)
-      }, EMIT_INTERVAL_MS - (now - entry.lastEmit))
+      entry.timer ??= setTimeout(
+        () => {
+          entry.timer = undefined
+          this.emit(entry, true)
+        },
+        EMIT_INTERVAL_MS - (now - entry.lastEmit),
+      )
       return
     }
     clearTimeout(entry.timer)

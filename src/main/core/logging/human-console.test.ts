@@ -14,8 +14,13 @@ function capture(): { write(text: string): void; lines(): string[] } {
 /** The JSON entries of the log file under `dataDir` (after a flush). */
 function fileEntries(dataDir: string): Array<Record<string, unknown>> {
   const dir = join(dataDir, 'logs')
-  const text = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('')
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+  const text = readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('')
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
 }
 
 function flushed(logger: { flush(cb?: (err?: Error) => void): void }): Promise<void> {

@@ -14,6 +14,7 @@ const MAX_VALUE = 200
 
 /** One line of text: control characters (newlines, escape sequences from remote strings) become spaces. */
 function clean(text: string): string {
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim()
 }
 

@@ -72,7 +72,8 @@ export class HubClient {
           res = await fetch(input, { ...init, signal })
         } catch (err) {
           if (signal?.aborted) throw err
-          if (!isTransient(err) || attempt + 1 >= this.cfg.retry.attempts) throw new HubUnreachable(`cannot reach ${url}: ${(err as Error).message}`)
+          if (!isTransient(err) || attempt + 1 >= this.cfg.retry.attempts)
+            throw new HubUnreachable(`cannot reach ${url}: ${(err as Error).message}`)
           await wait(retryDelay(attempt, this.cfg.retry), signal)
           continue
         }
@@ -114,7 +115,14 @@ export class HubClient {
   async files(repo: string, commit: string, signal?: AbortSignal): Promise<TreeFile[]> {
     const ctx = { endpoint: this.endpoint, repo: `${repo}@${commit.slice(0, 12)}` }
     const out: TreeFile[] = []
-    for await (const e of listFiles({ repo, revision: commit, recursive: true, hubUrl: this.endpoint, fetch: this.fetchWithRetry(signal), ...this.creds() })) {
+    for await (const e of listFiles({
+      repo,
+      revision: commit,
+      recursive: true,
+      hubUrl: this.endpoint,
+      fetch: this.fetchWithRetry(signal),
+      ...this.creds(),
+    })) {
       if (e.type !== 'file') continue
       out.push(hubTreeEntry(e, ctx))
     }

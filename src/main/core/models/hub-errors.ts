@@ -41,15 +41,23 @@ export function hubAppError(err: unknown, ctx: { endpoint: string; repo: string;
   if (status === 401 && code !== 'RepoNotFound' && ctx.hasToken)
     return new AppError('FORBIDDEN', 'The Hugging Face token was rejected: it is invalid or has been revoked.', { fix: tokenFix })
   if (code === 'RepoNotFound' || (status === 401 && !ctx.hasToken))
-    return new AppError('NOT_FOUND', `Repository ${ctx.repo} was not found on ${ctx.endpoint}${ctx.hasToken ? ', or your token has no access to it' : ''}.`, {
-      fix: ctx.hasToken ? 'Check the name (org/name, case matters).' : `Check the name; if it is private, ${tokenFix.charAt(0).toLowerCase()}${tokenFix.slice(1)}`,
-    })
+    return new AppError(
+      'NOT_FOUND',
+      `Repository ${ctx.repo} was not found on ${ctx.endpoint}${ctx.hasToken ? ', or your token has no access to it' : ''}.`,
+      {
+        fix: ctx.hasToken
+          ? 'Check the name (org/name, case matters).'
+          : `Check the name; if it is private, ${tokenFix.charAt(0).toLowerCase()}${tokenFix.slice(1)}`,
+      },
+    )
   if (code === 'RevisionNotFound')
     return new AppError('NOT_FOUND', `Revision "${ctx.revision ?? 'main'}" does not exist in ${ctx.repo}.`, {
       fix: 'Use a branch, tag or full commit of the repository, e.g. main.',
     })
   if (code === 'EntryNotFound')
-    return new AppError('NOT_FOUND', `A file of ${ctx.repo} is missing on the Hub: ${err.message}`, { fix: 'Pick the files again; the repository changed.' })
+    return new AppError('NOT_FOUND', `A file of ${ctx.repo} is missing on the Hub: ${err.message}`, {
+      fix: 'Pick the files again; the repository changed.',
+    })
   if (status === 429)
     return new AppError('UNAVAILABLE', 'The Hugging Face Hub rate limit was reached and retries ran out.', {
       fix: 'Wait a few minutes and resume; a token raises the limit.',

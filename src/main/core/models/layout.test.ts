@@ -35,7 +35,14 @@ describe('cache layout', () => {
 
 describe('default selection (like vLLM)', () => {
   it('skips other weight formats and original/ when safetensors exist', () => {
-    const sel = defaultSelection(['config.json', 'model.safetensors', 'pytorch_model.bin', 'original/consolidated.00.pth', 'tokenizer.json', 'README.md'])
+    const sel = defaultSelection([
+      'config.json',
+      'model.safetensors',
+      'pytorch_model.bin',
+      'original/consolidated.00.pth',
+      'tokenizer.json',
+      'README.md',
+    ])
     expect([...sel].sort()).toEqual(['README.md', 'config.json', 'model.safetensors', 'tokenizer.json'])
   })
   it('keeps *.bin when there is no safetensors', () => {

@@ -119,7 +119,9 @@ export async function writeRef(p: RepoPaths, ref: string, commit: string): Promi
 /** snapshots/<commit>/<path> → ../../blobs/<etag> (relative, one more ../ per sub-directory). */
 export async function linkSnapshotFile(p: RepoPaths, commit: string, path: string, etag: string): Promise<void> {
   const link = await guard(p, join(p.snapshots, checkCommit(commit), ...safeRepoPath(path).split('/')), 'link')
-  const target = relative(dirname(link), await guard(p, blobPath(p, etag), 'write')).split(sep).join('/')
+  const target = relative(dirname(link), await guard(p, blobPath(p, etag), 'write'))
+    .split(sep)
+    .join('/')
   await mkdir(await guard(p, dirname(link), 'write'), { recursive: true })
   try {
     const st = await lstat(link)

@@ -101,8 +101,7 @@ export class ModelService {
    * of local models now and every `updateCheckMs` (the resolver bucket: one HEAD per model).
    */
   start(updateCheckMs = 6 * 3600_000): void {
-    const check = (): void =>
-      void this.checkUpdates().catch((err: unknown) => this.o.logger.warn({ err }, 'model update check failed'))
+    const check = (): void => void this.checkUpdates().catch((err: unknown) => this.o.logger.warn({ err }, 'model update check failed'))
     void this.collectGarbage()
       .catch((err: unknown) => this.o.logger.warn({ err }, 'model store cleanup failed'))
       .then(check)
@@ -183,7 +182,13 @@ export class ModelService {
       location: m.location,
       sizeOnDisk: m.blobBytes,
       incompleteBytes: m.incompleteBytes,
-      revisions: m.revisions.map((r) => ({ commit: r.commit, refs: r.refs, files: r.files.size, sizeBytes: r.sizeBytes, inUseBy: this.inUse(m.repo, r.commit) })),
+      revisions: m.revisions.map((r) => ({
+        commit: r.commit,
+        refs: r.refs,
+        files: r.files.size,
+        sizeBytes: r.sizeBytes,
+        inUseBy: this.inUse(m.repo, r.commit),
+      })),
       update: this.updates.get(`${m.location}\n${m.repo}`),
       activeJob: active.find((j) => j.target === m.repo)?.id,
     }
@@ -220,7 +225,13 @@ export class ModelService {
       const files = await this.hub.files(repo, info.sha, signal)
       const sel = defaultSelection(files.map((f) => f.path))
       const have = (await scanModel(loc, repo))?.blobs ?? new Map<string, number>()
-      const planFiles = files.map((f) => ({ path: f.path, size: f.size, lfs: f.lfsSha256 !== undefined, selected: sel.has(f.path), local: have.has(f.lfsSha256 ?? f.oid) }))
+      const planFiles = files.map((f) => ({
+        path: f.path,
+        size: f.size,
+        lfs: f.lfsSha256 !== undefined,
+        selected: sel.has(f.path),
+        local: have.has(f.lfsSha256 ?? f.oid),
+      }))
       const { freeBytes } = await diskSpace(loc)
       return {
         repo,
@@ -240,7 +251,10 @@ export class ModelService {
   }
 
   /** Starts a download job: resolve → commit, file list, access and disk checks first. */
-  async pull(input: PullInput, opts: { kind?: 'model.pull' | 'model.update'; replaces?: string; keepPaths?: Set<string> } = {}): Promise<Job> {
+  async pull(
+    input: PullInput,
+    opts: { kind?: 'model.pull' | 'model.update'; replaces?: string; keepPaths?: Set<string> } = {},
+  ): Promise<Job> {
     const revision = input.revision ?? 'main'
     const running = this.o.jobs.active(input.repo).find((j) => j.kind !== 'model.delete')
     if (running) return running
@@ -257,18 +271,25 @@ export class ModelService {
       const known = new Set(tree.map((f) => f.path))
       const unknown = input.files.filter((f) => !known.has(f))
       if (unknown.length)
-        throw new AppError('BAD_REQUEST', `${input.repo}@${info.sha.slice(0, 8)} has no file ${unknown.join(', ')}.`, { fix: 'Pick files from the plan (GET /api/v1/models/plan).', fields: { files: 'unknown file' } })
+        throw new AppError('BAD_REQUEST', `${input.repo}@${info.sha.slice(0, 8)} has no file ${unknown.join(', ')}.`, {
+          fix: 'Pick files from the plan (GET /api/v1/models/plan).',
+          fields: { files: 'unknown file' },
+        })
       wanted = new Set(input.files)
     } else {
       const sel = defaultSelection(tree.map((f) => f.path))
-      wanted = opts.keepPaths ? new Set([...opts.keepPaths, ...[...sel].filter((p) => !opts.keepPaths?.has(p))].filter((p) => tree.some((f) => f.path === p))) : sel
+      wanted = opts.keepPaths
+        ? new Set([...opts.keepPaths, ...[...sel].filter((p) => !opts.keepPaths?.has(p))].filter((p) => tree.some((f) => f.path === p)))
+        : sel
     }
     const files = tree
       .filter((f) => wanted.has(f.path))
       .map((f) => ({ path: f.path, size: f.size, etag: f.lfsSha256 ?? f.oid, lfs: f.lfsSha256 !== undefined }))
     const params: PullParams = { repo: input.repo, revision, commit: info.sha, location: loc, files, replaces: opts.replaces }
     await mkdir(loc, { recursive: true }).catch((err: unknown) => {
-      throw new AppError('BAD_REQUEST', `Cannot create the store location ${loc}: ${(err as Error).message}`, { fix: 'Pick a writable directory in Settings.' })
+      throw new AppError('BAD_REQUEST', `Cannot create the store location ${loc}: ${(err as Error).message}`, {
+        fix: 'Pick a writable directory in Settings.',
+      })
     })
     const space = await spaceCheck(params)
     if (space.needed + space.margin > space.free) {
@@ -292,10 +313,22 @@ export class ModelService {
         const key = `${m.location}\n${m.repo}`
         try {
           const remote = await this.hub.remoteCommit(m.repo, ref, signal)
-          this.updates.set(key, { ref, localCommit: local.commit, remoteCommit: remote, updateAvailable: remote !== local.commit, checkedAt: new Date().toISOString() })
+          this.updates.set(key, {
+            ref,
+            localCommit: local.commit,
+            remoteCommit: remote,
+            updateAvailable: remote !== local.commit,
+            checkedAt: new Date().toISOString(),
+          })
         } catch (err) {
           const e = hubAppError(err, { endpoint: this.hub.endpoint, repo: m.repo, revision: ref, hasToken: this.hub.hasToken() })
-          this.updates.set(key, { ref, localCommit: local.commit, updateAvailable: false, checkedAt: new Date().toISOString(), error: e.message })
+          this.updates.set(key, {
+            ref,
+            localCommit: local.commit,
+            updateAvailable: false,
+            checkedAt: new Date().toISOString(),
+            error: e.message,
+          })
         }
       }
     }
@@ -310,7 +343,10 @@ export class ModelService {
     const current = m?.revisions.find((r) => r.refs.includes('main')) ?? m?.revisions.find((r) => r.refs.length > 0)
     if (!m || !current) throw new AppError('NOT_FOUND', `${repo} is not in ${loc}.`, { fix: 'Pull it first.' })
     const ref = current.refs.includes('main') ? 'main' : current.refs[0]
-    const job = await this.pull({ repo, revision: ref, location: loc }, { kind: 'model.update', replaces: current.commit, keepPaths: new Set(current.files.keys()) })
+    const job = await this.pull(
+      { repo, revision: ref, location: loc },
+      { kind: 'model.update', replaces: current.commit, keepPaths: new Set(current.files.keys()) },
+    )
     this.updates.delete(`${loc}\n${repo}`)
     return job
   }
@@ -322,8 +358,15 @@ export class ModelService {
     const users = await this.usersOf(loc, repo)
     if (users.length) throw this.inUseError(repo, users)
     const [busy] = this.o.jobs.active(repo)
-    if (busy) throw new AppError('CONFLICT', `${repo} has a ${busy.kind} job that is ${busy.state}.`, { fix: 'Cancel that job first, then delete.' })
-    const job = this.o.jobs.start('model.delete', { title: `Delete ${repo} (${formatBytes(m.blobBytes + m.incompleteBytes)})`, target: repo, params: { repo, location: loc } })
+    if (busy)
+      throw new AppError('CONFLICT', `${repo} has a ${busy.kind} job that is ${busy.state}.`, {
+        fix: 'Cancel that job first, then delete.',
+      })
+    const job = this.o.jobs.start('model.delete', {
+      title: `Delete ${repo} (${formatBytes(m.blobBytes + m.incompleteBytes)})`,
+      target: repo,
+      params: { repo, location: loc },
+    })
     return job
   }
 
@@ -354,7 +397,14 @@ export class ModelService {
           () => true,
           () => false,
         )
-        out.push({ ...l, exists, totalBytes: d.totalBytes, freeBytes: d.freeBytes, usedByModels: models.reduce((a, m) => a + m.blobBytes + m.incompleteBytes, 0), models: models.length })
+        out.push({
+          ...l,
+          exists,
+          totalBytes: d.totalBytes,
+          freeBytes: d.freeBytes,
+          usedByModels: models.reduce((a, m) => a + m.blobBytes + m.incompleteBytes, 0),
+          models: models.length,
+        })
       } catch (err) {
         out.push({ ...l, exists: false, totalBytes: 0, freeBytes: 0, usedByModels: 0, models: 0, error: (err as Error).message })
       }

@@ -32,7 +32,13 @@ export class PartialState {
     const chunks = planChunks(size, chunkSize)
     try {
       const rec = JSON.parse(await readFile(file, 'utf8')) as PartialRecord
-      if (rec.v === 1 && rec.size === size && rec.chunkSize === chunkSize && rec.done.length === chunks.length && existingBytes !== undefined)
+      if (
+        rec.v === 1 &&
+        rec.size === size &&
+        rec.chunkSize === chunkSize &&
+        rec.done.length === chunks.length &&
+        existingBytes !== undefined
+      )
         return new PartialState(file, rec)
     } catch {
       // no sidecar or unreadable: fall through
@@ -40,7 +46,12 @@ export class PartialState {
     // A partial without a sidecar (another client's `<etag>.incomplete`, written sequentially):
     // trust it as a prefix.
     const prefix = Math.min(existingBytes ?? 0, size)
-    return new PartialState(file, { v: 1, size, chunkSize, done: chunks.map((c) => Math.max(0, Math.min(c.end - c.start, prefix - c.start))) })
+    return new PartialState(file, {
+      v: 1,
+      size,
+      chunkSize,
+      done: chunks.map((c) => Math.max(0, Math.min(c.end - c.start, prefix - c.start))),
+    })
   }
 
   get bytesDone(): number {

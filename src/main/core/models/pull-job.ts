@@ -40,7 +40,10 @@ export const PullParams = z.object({
     }),
   ),
   /** For updates: the snapshot this one replaces. */
-  replaces: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-hex commit id').optional(),
+  replaces: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/, 'a 40-hex commit id')
+    .optional(),
 })
 export type PullParams = z.infer<typeof PullParams>
 
@@ -72,7 +75,9 @@ async function partialBytes(path: string): Promise<number> {
 }
 
 /** Bytes still to download, and what is free, for the files of a pull. */
-export async function spaceCheck(params: Pick<PullParams, 'repo' | 'location' | 'files'>): Promise<{ needed: number; free: number; total: number; margin: number }> {
+export async function spaceCheck(
+  params: Pick<PullParams, 'repo' | 'location' | 'files'>,
+): Promise<{ needed: number; free: number; total: number; margin: number }> {
   const p = repoPaths(params.location, params.repo)
   let needed = 0
   for (const f of params.files) {
@@ -83,7 +88,11 @@ export async function spaceCheck(params: Pick<PullParams, 'repo' | 'location' | 
   return { needed, free: freeBytes, total: totalBytes, margin: spaceMargin(needed, totalBytes) }
 }
 
-export function diskShortMessage(repo: string, location: string, s: { needed: number; free: number; margin: number }): { message: string; fix: string } {
+export function diskShortMessage(
+  repo: string,
+  location: string,
+  s: { needed: number; free: number; margin: number },
+): { message: string; fix: string } {
   const short = s.needed + s.margin - s.free
   return {
     message: `Not enough disk space for ${repo} in ${location}: ${formatBytes(s.needed)} (${s.needed} bytes) still to download plus a ${formatBytes(s.margin)} margin, but only ${formatBytes(s.free)} free.`,
@@ -122,7 +131,8 @@ async function runPull(ctx: JobContext<PullParams>, deps: PullDeps): Promise<{ c
   const total = params.files.reduce((a, f) => a + f.size, 0)
   const items: JobItem[] = params.files.map((f) => ({ name: f.path, bytesDone: 0, bytesTotal: f.size, state: 'pending' }))
   let done = 0
-  const report = (): void => ctx.progress({ bytesDone: done, bytesTotal: total, items: items.map((i) => ({ ...i })), message: `Downloading ${params.repo}` })
+  const report = (): void =>
+    ctx.progress({ bytesDone: done, bytesTotal: total, items: items.map((i) => ({ ...i })), message: `Downloading ${params.repo}` })
   report()
 
   const token = deps.token()

@@ -37,7 +37,20 @@ export async function wait(ms: number, signal?: AbortSignal): Promise<void> {
 /** Network-level failures worth retrying (reset, refused, terminated body, timeouts). */
 export function isTransient(err: unknown): boolean {
   if (!(err instanceof Error)) return false
-  const code = (err as NodeJS.ErrnoException).code ?? ((err.cause as NodeJS.ErrnoException | undefined)?.code)
-  if (code && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'].includes(code)) return true
+  const code = (err as NodeJS.ErrnoException).code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code
+  if (
+    code &&
+    [
+      'ECONNRESET',
+      'ECONNREFUSED',
+      'EPIPE',
+      'ETIMEDOUT',
+      'UND_ERR_SOCKET',
+      'UND_ERR_CLOSED',
+      'EAI_AGAIN',
+      'UND_ERR_CONNECT_TIMEOUT',
+    ].includes(code)
+  )
+    return true
   return err instanceof TypeError || /terminated|socket|other side closed|stalled/i.test(err.message)
 }

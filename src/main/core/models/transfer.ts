@@ -125,10 +125,12 @@ async function downloadAndVerify(p: RepoPaths, spec: BlobSpec, o: TransferOption
       const runs = chunks.map((c, i) =>
         (state.rec.done[i] ?? 0) >= c.end - c.start
           ? Promise.resolve()
-          : o.io.run(() => fetchChunk(i, c.start, c.end, state, fd, locator, o, inner.signal), inner.signal).catch((err: unknown) => {
-              inner.abort(err) // one fatal chunk stops the others
-              throw err
-            }),
+          : o.io
+              .run(() => fetchChunk(i, c.start, c.end, state, fd, locator, o, inner.signal), inner.signal)
+              .catch((err: unknown) => {
+                inner.abort(err) // one fatal chunk stops the others
+                throw err
+              }),
       )
       const results = await Promise.allSettled(runs)
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -185,7 +187,12 @@ class Locator {
         discard(res)
         const linked = res.headers.get('x-linked-size')
         if (linked !== null && Number(linked) !== this.spec.size)
-          throw new HubHttpError(409, 'SizeMismatch', `${this.spec.path}: the Hub reports ${linked} bytes, the file list ${this.spec.size}`, url)
+          throw new HubHttpError(
+            409,
+            'SizeMismatch',
+            `${this.spec.path}: the Hub reports ${linked} bytes, the file list ${this.spec.size}`,
+            url,
+          )
         const next = new URL(res.headers.get('location') as string, url).href
         if (!/^https?:$/.test(new URL(next).protocol))
           throw new HubHttpError(502, undefined, `${this.spec.path}: the Hub redirected to a non-http(s) address ${next.slice(0, 60)}`, url)
@@ -252,7 +259,8 @@ async function fetchChunk(
       }
       if (res.status !== 200 && res.status !== 206) throw await httpError(res)
       let skip = 0
-      if (res.status === 200) skip = from // the server ignored Range: skip to where we are (§8.5)
+      if (res.status === 200)
+        skip = from // the server ignored Range: skip to where we are (§8.5)
       else {
         const cr = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '')
         if (!cr || Number(cr[1]) !== from || Number(cr[3]) !== state.rec.size) {
@@ -315,7 +323,8 @@ async function fetchChunk(
       const reason = ctl.signal.aborted ? ctl.signal.reason : err
       if (signal.aborted) throw signal.reason
       if (reason instanceof DiskFullError || reason instanceof HubHttpError) throw reason
-      if (!(reason instanceof StallError || reason instanceof RetryableStatus || isTransient(reason) || /truncated/.test(String(reason)))) throw reason
+      if (!(reason instanceof StallError || reason instanceof RetryableStatus || isTransient(reason) || /truncated/.test(String(reason))))
+        throw reason
       attempt = doneOf() > before ? 1 : attempt + 1
       if (attempt >= o.retry.attempts) throw new Error(`${o.repo}: giving up after ${attempt} tries: ${(reason as Error).message}`)
       const res = reason instanceof RetryableStatus ? reason.res : undefined
@@ -340,5 +349,10 @@ async function writeAll(fd: FileHandle, bufs: Buffer[], n: number, position: num
 
 async function httpError(res: HttpResponse): Promise<HubHttpError> {
   const text = await bodyText(res).catch(() => '')
-  return new HubHttpError(res.status, res.headers.get('x-error-code') ?? undefined, res.headers.get('x-error-message') ?? (text.slice(0, 200) || `HTTP ${res.status}`), res.url)
+  return new HubHttpError(
+    res.status,
+    res.headers.get('x-error-code') ?? undefined,
+    res.headers.get('x-error-message') ?? (text.slice(0, 200) || `HTTP ${res.status}`),
+    res.url,
+  )
 }

@@ -8,8 +8,7 @@ import type { AppPaths } from '../paths'
  * `hf` CLI share it; with INFERADMIN_HOME (tests, portable installs) it lives inside that directory.
  */
 export function defaultSettings(paths: AppPaths, env: NodeJS.ProcessEnv = process.env): Settings {
-  const hfHub =
-    env.HF_HUB_CACHE || (env.HF_HOME ? join(env.HF_HOME, 'hub') : join(env.HOME || homedir(), '.cache', 'huggingface', 'hub'))
+  const hfHub = env.HF_HUB_CACHE || (env.HF_HOME ? join(env.HF_HOME, 'hub') : join(env.HOME || homedir(), '.cache', 'huggingface', 'hub'))
   const store = env.INFERADMIN_HOME ? join(paths.dataDir, 'models') : hfHub
   return {
     modelStores: [{ path: store, label: 'Default' }],

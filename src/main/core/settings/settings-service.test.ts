@@ -16,7 +16,8 @@ function setup(initialFile?: string, env: NodeJS.ProcessEnv = {}) {
   const logger = silentLogger()
   const make = (secrets = new SecretStore(dir, fileModeCodec, logger)) =>
     new SettingsService({
-      openFile: () => new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
+      openFile: () =>
+        new Conf<Record<string, unknown>>({ cwd: dir, configName: 'settings', projectName: 'inferadmin', clearInvalidConfig: false }),
       filePath: join(dir, 'settings.json'),
       secrets,
       defaults: defaultSettings(paths, { INFERADMIN_HOME: dir }),
@@ -62,7 +63,14 @@ describe('SettingsService', () => {
   })
 
   it('replaces only the wrong field by its default, keeps the rest, and names the field', () => {
-    const { dir, make } = setup(JSON.stringify({ ...defaultSettings({ configDir: '/x', dataDir: '/x' }, { INFERADMIN_HOME: '/x' }), gpuRefreshMs: 'often', theme: 'dark', mystery: 1 }))
+    const { dir, make } = setup(
+      JSON.stringify({
+        ...defaultSettings({ configDir: '/x', dataDir: '/x' }, { INFERADMIN_HOME: '/x' }),
+        gpuRefreshMs: 'often',
+        theme: 'dark',
+        mystery: 1,
+      }),
+    )
     const s = make()
     expect(s.get().theme).toBe('dark')
     expect(s.get().gpuRefreshMs).toBe(1000)
@@ -163,7 +171,7 @@ describe('model store locations (bind-mounted into vLLM containers)', () => {
     expect(readFileSync(join(dir, 'settings.json'), 'utf8')).toBe(before)
   })
 
-  it('refuses the user\'s own home folder and links to system folders', () => {
+  it("refuses the user's own home folder and links to system folders", () => {
     const dir = mkdtempSync(join(tmpdir(), 'inferadmin-settings-'))
     const home = join(dir, 'home')
     mkdirSync(home)

@@ -107,7 +107,10 @@ export class SettingsService {
       this.file = this.deps.openFile()
     } catch (err) {
       const backup = backupFile(this.deps.filePath, 'corrupt', true)
-      this.problems.push({ field: '(file)', message: `the settings file could not be read (${(err as Error).message}); ${backup ? `it was moved to ${backup} and ` : ''}defaults are used` })
+      this.problems.push({
+        field: '(file)',
+        message: `the settings file could not be read (${(err as Error).message}); ${backup ? `it was moved to ${backup} and ` : ''}defaults are used`,
+      })
       logger.warn({ err: (err as Error).message, backup }, 'settings file unreadable, using defaults')
       this.file = this.deps.openFile()
     }

@@ -1,7 +1,8 @@
 import type { DeploymentService } from '../deployments/deployment-service'
 import type { ModelEndpoint, ModelEndpointsSource } from './webui-spec'
 
-const first = (v: unknown): string | undefined => (Array.isArray(v) ? (v[0] as string | undefined) : typeof v === 'string' ? v.split(/\s+/)[0] : undefined)
+const first = (v: unknown): string | undefined =>
+  Array.isArray(v) ? (v[0] as string | undefined) : typeof v === 'string' ? v.split(/\s+/)[0] : undefined
 
 /** Ready deployments as Open WebUI connections; "changed" only when that set (id, port, key) changes. */
 export function deploymentEndpoints(deployments: DeploymentService): ModelEndpointsSource {

@@ -29,7 +29,13 @@ export class WebuiAdminClient {
     private readonly account: { email: string; name: string; password: string },
   ) {}
 
-  private async call<T>(method: string, path: string, body: unknown, signal?: AbortSignal, auth = true): Promise<{ status: number; body: T }> {
+  private async call<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    auth = true,
+  ): Promise<{ status: number; body: T }> {
     let res: Response
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
@@ -61,18 +67,33 @@ export class WebuiAdminClient {
     const creds = { email: this.account.email, password: this.account.password }
     const r = await this.call<{ token?: string; role?: string }>('POST', '/api/v1/auths/signin', creds, signal, false)
     if (r.status === 200 && r.body.token) {
-      if (r.body.role !== 'admin') throw new AdminApiError(`InferAdmin's Open WebUI account (${this.account.email}) is no longer an admin.`, 403)
+      if (r.body.role !== 'admin')
+        throw new AdminApiError(`InferAdmin's Open WebUI account (${this.account.email}) is no longer an admin.`, 403)
       this.token = r.body.token
       return { created: false }
     }
-    if (r.status !== 400 && r.status !== 401 && r.status !== 403) throw new AdminApiError(`Open WebUI sign-in failed: HTTP ${r.status} ${WebuiAdminClient.detail(r.body)}`, r.status)
-    const s = await this.call<{ token?: string; role?: string }>('POST', '/api/v1/auths/signup', { ...creds, name: this.account.name }, signal, false)
+    if (r.status !== 400 && r.status !== 401 && r.status !== 403)
+      throw new AdminApiError(`Open WebUI sign-in failed: HTTP ${r.status} ${WebuiAdminClient.detail(r.body)}`, r.status)
+    const s = await this.call<{ token?: string; role?: string }>(
+      'POST',
+      '/api/v1/auths/signup',
+      { ...creds, name: this.account.name },
+      signal,
+      false,
+    )
     if (s.status === 200 && s.body.token && s.body.role === 'admin') {
       this.token = s.body.token
       return { created: true }
     }
-    if (s.status === 200) throw new AdminApiError(`Open WebUI already has an admin, so InferAdmin's account (${this.account.email}) was created as "${s.body.role}".`, 403)
-    throw new AdminApiError(`InferAdmin cannot sign in to Open WebUI as ${this.account.email} (${WebuiAdminClient.detail(r.body)}), and sign-up was refused (${WebuiAdminClient.detail(s.body)}).`, s.status)
+    if (s.status === 200)
+      throw new AdminApiError(
+        `Open WebUI already has an admin, so InferAdmin's account (${this.account.email}) was created as "${s.body.role}".`,
+        403,
+      )
+    throw new AdminApiError(
+      `InferAdmin cannot sign in to Open WebUI as ${this.account.email} (${WebuiAdminClient.detail(r.body)}), and sign-up was refused (${WebuiAdminClient.detail(s.body)}).`,
+      s.status,
+    )
   }
 
   private async authed<T>(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
@@ -82,7 +103,8 @@ export class WebuiAdminClient {
       await this.login(signal)
       r = await this.call<T>(method, path, body, signal)
     }
-    if (r.status !== 200) throw new AdminApiError(`Open WebUI refused ${method} ${path}: HTTP ${r.status} ${WebuiAdminClient.detail(r.body)}`, r.status)
+    if (r.status !== 200)
+      throw new AdminApiError(`Open WebUI refused ${method} ${path}: HTTP ${r.status} ${WebuiAdminClient.detail(r.body)}`, r.status)
     return r.body
   }
 

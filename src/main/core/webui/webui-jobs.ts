@@ -65,8 +65,14 @@ async function startContainer(c: Dockerode.Container, port: number): Promise<voi
     await c.start()
   } catch (err) {
     const msg = dockerMessage(err)
-    if (/port is already allocated|address already in use/i.test(msg)) throw new AppError('CONFLICT', `Port ${port} is in use: ${msg}`, { fix: `Choose another port for Open WebUI, or stop what listens on port ${port}.`, fields: { port: `port ${port} is in use` } })
-    throw new AppError('UNAVAILABLE', `Docker could not start Open WebUI: ${msg}`, { fix: 'Read the message above; check Docker on the System page.' })
+    if (/port is already allocated|address already in use/i.test(msg))
+      throw new AppError('CONFLICT', `Port ${port} is in use: ${msg}`, {
+        fix: `Choose another port for Open WebUI, or stop what listens on port ${port}.`,
+        fields: { port: `port ${port} is in use` },
+      })
+    throw new AppError('UNAVAILABLE', `Docker could not start Open WebUI: ${msg}`, {
+      fix: 'Read the message above; check Docker on the System page.',
+    })
   }
 }
 
@@ -87,12 +93,19 @@ async function waitHealthy(svc: WebuiService, c: Dockerode.Container, ctx: JobCo
     ctx.signal.throwIfAborted()
     const info = await c.inspect()
     if (info.State.Status === 'exited' || info.State.Status === 'dead') {
-      throw new AppError('UNAVAILABLE', `Open WebUI exited with code ${info.State.ExitCode} during start-up.${(await logTail(c)).replace(/^/, '\n') || ''}`, { fix: 'Read the log lines above; try another tag.' })
+      throw new AppError(
+        'UNAVAILABLE',
+        `Open WebUI exited with code ${info.State.ExitCode} during start-up.${(await logTail(c)).replace(/^/, '\n') || ''}`,
+        { fix: 'Read the log lines above; try another tag.' },
+      )
     }
     if (info.State.Health?.Status === 'healthy') break
     // The real image checks every 30 s: our own GET /health ends the wait as soon as Open WebUI answers.
     if (info.State.Status === 'running' && (await healthOk(url))) break
-    if (Date.now() > deadline) throw new AppError('UNAVAILABLE', `Open WebUI did not become healthy within ${HEALTHY_TIMEOUT_MS / 60_000} minutes.`, { fix: 'Read its log (docker logs inferadmin-open-webui).' })
+    if (Date.now() > deadline)
+      throw new AppError('UNAVAILABLE', `Open WebUI did not become healthy within ${HEALTHY_TIMEOUT_MS / 60_000} minutes.`, {
+        fix: 'Read its log (docker logs inferadmin-open-webui).',
+      })
     await new Promise((r) => setTimeout(r, 300))
   }
   await svc.refresh()
@@ -101,7 +114,10 @@ async function waitHealthy(svc: WebuiService, c: Dockerode.Container, ctx: JobCo
 /** A setup container left behind by a crash mid-deploy (ours by its label; another one of that name is left alone). */
 async function removeSetupLeftover(svc: WebuiService): Promise<void> {
   const docker = svc.o.docker()
-  const info = await docker.getContainer(WEBUI_SETUP_CONTAINER).inspect().catch(() => undefined)
+  const info = await docker
+    .getContainer(WEBUI_SETUP_CONTAINER)
+    .inspect()
+    .catch(() => undefined)
   if (info?.Config.Labels?.[WEBUI_LABEL.kind] === 'webui-setup') await docker.getContainer(info.Id).remove({ force: true })
 }
 
@@ -173,11 +189,23 @@ async function createAndStart(svc: WebuiService, tag: string, port: number): Pro
   let c: Dockerode.Container
   try {
     c = await svc.o.docker().createContainer(
-      webuiContainerSpec({ image: s.webuiImage, tag, hostPort: port, listenInterface: s.listenInterface, secretKey: svc.secret('webuiSecretKey'), endpoints: svc.o.endpoints.list() }),
+      webuiContainerSpec({
+        image: s.webuiImage,
+        tag,
+        hostPort: port,
+        listenInterface: s.listenInterface,
+        secretKey: svc.secret('webuiSecretKey'),
+        endpoints: svc.o.endpoints.list(),
+      }),
     )
   } catch (err) {
-    if (statusOf(err) === 409) throw new AppError('CONFLICT', `A container named ${WEBUI_CONTAINER} exists that InferAdmin did not create.`, { fix: `Remove or rename it (docker rm ${WEBUI_CONTAINER}), then deploy again.` })
-    throw new AppError('UNAVAILABLE', `Docker could not create Open WebUI: ${dockerMessage(err)}`, { fix: 'Read the message above; check Docker on the System page.' })
+    if (statusOf(err) === 409)
+      throw new AppError('CONFLICT', `A container named ${WEBUI_CONTAINER} exists that InferAdmin did not create.`, {
+        fix: `Remove or rename it (docker rm ${WEBUI_CONTAINER}), then deploy again.`,
+      })
+    throw new AppError('UNAVAILABLE', `Docker could not create Open WebUI: ${dockerMessage(err)}`, {
+      fix: 'Read the message above; check Docker on the System page.',
+    })
   }
   try {
     await startContainer(c, port)
@@ -215,7 +243,11 @@ async function deploy(svc: WebuiService, ctx: JobContext<z.infer<typeof DeployPa
   } catch (err) {
     // Nothing half-created: the container, and the volume if this deploy made it.
     if (c) await c.remove({ force: true }).catch(() => undefined)
-    if (createdVolume) await docker.getVolume(WEBUI_VOLUME).remove().catch(() => undefined)
+    if (createdVolume)
+      await docker
+        .getVolume(WEBUI_VOLUME)
+        .remove()
+        .catch(() => undefined)
     throw err
   } finally {
     svc.transient = null

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto'
 import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
 import type { Job } from '../../../shared/contract/jobs'
-import type { WebuiAccountInput, WebuiConnection, WebuiDeployInput, WebuiState, WebuiStatus, WebuiSync } from '../../../shared/contract/webui'
+import type {
+  WebuiAccountInput,
+  WebuiConnection,
+  WebuiDeployInput,
+  WebuiState,
+  WebuiStatus,
+  WebuiSync,
+} from '../../../shared/contract/webui'
 import { DOCKER_FIX, dockerUnreachable, dockerUnreachableText } from '../docker/errors'
 import { DockerEvents } from '../docker/events'
 import { httpUrl, portFree, reachHost } from '../docker/net'
@@ -82,7 +89,13 @@ export class WebuiService {
         if (j.state === 'done') this.requestSync()
       }),
     )
-    this.subs.push(this.o.settings.onChange((n, p) => (n.listenInterface !== p.listenInterface || n.webuiImage !== p.webuiImage || n.webuiPort !== p.webuiPort ? this.publish() : undefined)))
+    this.subs.push(
+      this.o.settings.onChange((n, p) =>
+        n.listenInterface !== p.listenInterface || n.webuiImage !== p.webuiImage || n.webuiPort !== p.webuiPort
+          ? this.publish()
+          : undefined,
+      ),
+    )
     this.events.start()
     await this.refresh()
     this.timer = setInterval(() => void this.refresh(), this.o.settings.get().containerRefreshMs)
@@ -107,7 +120,11 @@ export class WebuiService {
   /** One client per address, so its session token is reused between syncs. */
   admin(): WebuiAdminClient {
     const url = this.localUrl()
-    if (this.adminClient?.url !== url) this.adminClient = { url, client: new WebuiAdminClient(url, { email: ADMIN_EMAIL, name: ADMIN_NAME, password: this.secret('webuiAdminPassword') }) }
+    if (this.adminClient?.url !== url)
+      this.adminClient = {
+        url,
+        client: new WebuiAdminClient(url, { email: ADMIN_EMAIL, name: ADMIN_NAME, password: this.secret('webuiAdminPassword') }),
+      }
     return this.adminClient.client
   }
 
@@ -138,7 +155,9 @@ export class WebuiService {
   // ── observation ────────────────────────────────────────────────────────────
 
   async container(): Promise<Dockerode.ContainerInfo | undefined> {
-    const list = await this.o.docker().listContainers({ all: true, filters: JSON.stringify({ label: [`${WEBUI_LABEL.kind}=webui`, `${WEBUI_LABEL.managed}=true`] }) })
+    const list = await this.o
+      .docker()
+      .listContainers({ all: true, filters: JSON.stringify({ label: [`${WEBUI_LABEL.kind}=webui`, `${WEBUI_LABEL.managed}=true`] }) })
     return list.sort((a, b) => b.Created - a.Created)[0]
   }
 
@@ -165,7 +184,10 @@ export class WebuiService {
       this.observed = { reachable: true, info, volume: await this.volumeExists() }
     } catch (err) {
       const e = err as { statusCode?: number; message: string }
-      this.observed = e.statusCode === 404 ? { reachable: true, volume: this.observed.volume } : { reachable: false, error: e.message, volume: this.observed.volume }
+      this.observed =
+        e.statusCode === 404
+          ? { reachable: true, volume: this.observed.volume }
+          : { reachable: false, error: e.message, volume: this.observed.volume }
     }
     const now = this.state()
     if (now !== 'healthy' && this.sync.state !== 'failed') this.sync = { ...this.sync, state: 'not-running' }
@@ -200,8 +222,16 @@ export class WebuiService {
     let error: WebuiStatus['error'] = null
     const unreachable = `${dockerUnreachableText(this.observed.error ?? 'no answer')}.`
     if (state === 'docker-unreachable') error = { message: unreachable, fix: DOCKER_FIX }
-    else if (state === 'failed') error = { message: `Open WebUI exited with code ${info?.State.ExitCode ?? '?'}${info?.State.Error ? `: ${info.State.Error}` : ''}.`, fix: 'Read its log (docker logs inferadmin-open-webui), then start it again or update to another tag.' }
-    else if (state === 'unhealthy') error = { message: 'Open WebUI runs but its health check fails.', fix: 'Read its log (docker logs inferadmin-open-webui); restart it with stop and start.' }
+    else if (state === 'failed')
+      error = {
+        message: `Open WebUI exited with code ${info?.State.ExitCode ?? '?'}${info?.State.Error ? `: ${info.State.Error}` : ''}.`,
+        fix: 'Read its log (docker logs inferadmin-open-webui), then start it again or update to another tag.',
+      }
+    else if (state === 'unhealthy')
+      error = {
+        message: 'Open WebUI runs but its health check fails.',
+        fix: 'Read its log (docker logs inferadmin-open-webui); restart it with stop and start.',
+      }
     return {
       state,
       image: `${s.webuiImage}:${this.tag()}`,
@@ -214,7 +244,10 @@ export class WebuiService {
       connections: this.desired(),
       sync: this.sync,
       warning: isLoopback(s.listenInterface)
-        ? { message: `Deployments listen on ${s.listenInterface} only, which Open WebUI's container cannot reach through host.docker.internal.`, fix: 'Set the listen interface to 0.0.0.0 in Settings, then restart the deployments.' }
+        ? {
+            message: `Deployments listen on ${s.listenInterface} only, which Open WebUI's container cannot reach through host.docker.internal.`,
+            fix: 'Set the listen interface to 0.0.0.0 in Settings, then restart the deployments.',
+          }
         : null,
       error,
       job,
@@ -251,20 +284,34 @@ export class WebuiService {
   /** Sync now and report (POST /webui/sync). */
   async syncNow(signal?: AbortSignal): Promise<WebuiStatus> {
     await this.refresh()
-    if (this.state() !== 'healthy') throw new AppError('CONFLICT', `Open WebUI is ${this.state()}, not healthy.`, { fix: 'Start it (or deploy it) and wait until it is healthy.' })
+    if (this.state() !== 'healthy')
+      throw new AppError('CONFLICT', `Open WebUI is ${this.state()}, not healthy.`, {
+        fix: 'Start it (or deploy it) and wait until it is healthy.',
+      })
     await (this.syncChain = this.syncChain.then(() => syncConnections(this, signal).catch(() => undefined)))
     return this.status()
   }
 
   async createAccount(a: WebuiAccountInput, signal?: AbortSignal): Promise<{ email: string; role: string }> {
     await this.refresh()
-    if (this.state() !== 'healthy') throw new AppError('CONFLICT', `Open WebUI is ${this.state()}, not healthy.`, { fix: 'Start it (or deploy it) and wait until it is healthy.' })
-    if (a.email === ADMIN_EMAIL) throw new AppError('BAD_REQUEST', `${ADMIN_EMAIL} is InferAdmin's own account.`, { fix: 'Use your own email address.', fields: { email: 'reserved' } })
+    if (this.state() !== 'healthy')
+      throw new AppError('CONFLICT', `Open WebUI is ${this.state()}, not healthy.`, {
+        fix: 'Start it (or deploy it) and wait until it is healthy.',
+      })
+    if (a.email === ADMIN_EMAIL)
+      throw new AppError('BAD_REQUEST', `${ADMIN_EMAIL} is InferAdmin's own account.`, {
+        fix: 'Use your own email address.',
+        fields: { email: 'reserved' },
+      })
     try {
       await this.admin().addUser(a, signal)
     } catch (err) {
       const e = err as AdminApiError
-      if (e.status === 400) throw new AppError('CONFLICT', e.message, { fix: 'Sign in with that account, or choose another email.', fields: { email: 'already registered' } })
+      if (e.status === 400)
+        throw new AppError('CONFLICT', e.message, {
+          fix: 'Sign in with that account, or choose another email.',
+          fields: { email: 'already registered' },
+        })
       throw new AppError('UNAVAILABLE', e.message, { fix: 'Check that Open WebUI is healthy, then try again.' })
     }
     return { email: a.email, role: a.role }
@@ -272,9 +319,16 @@ export class WebuiService {
 
   // ── actions (jobs) ─────────────────────────────────────────────────────────
 
-  private launch(kind: 'webui.deploy' | 'webui.start' | 'webui.stop' | 'webui.update' | 'webui.delete', title: string, params: Record<string, unknown>): Job {
+  private launch(
+    kind: 'webui.deploy' | 'webui.start' | 'webui.stop' | 'webui.update' | 'webui.delete',
+    title: string,
+    params: Record<string, unknown>,
+  ): Job {
     const busy = this.o.jobs.active(WEBUI_TARGET)[0]
-    if (busy) throw new AppError('CONFLICT', `Open WebUI has a ${busy.kind} job that is ${busy.state}.`, { fix: 'Wait for it to finish or cancel it.' })
+    if (busy)
+      throw new AppError('CONFLICT', `Open WebUI has a ${busy.kind} job that is ${busy.state}.`, {
+        fix: 'Wait for it to finish or cancel it.',
+      })
     return this.o.jobs.start(kind, { title, target: WEBUI_TARGET, params })
   }
 
@@ -300,7 +354,12 @@ export class WebuiService {
     } catch (err) {
       throw dockerUnreachable(err)
     }
-    if (existing) throw new AppError('CONFLICT', `Open WebUI is already deployed (${existing.Names[0]?.slice(1) ?? existing.Id.slice(0, 12)}, ${existing.State}).`, { fix: 'Start it, update it to another tag, or delete it first.' })
+    if (existing)
+      throw new AppError(
+        'CONFLICT',
+        `Open WebUI is already deployed (${existing.Names[0]?.slice(1) ?? existing.Id.slice(0, 12)}, ${existing.State}).`,
+        { fix: 'Start it, update it to another tag, or delete it first.' },
+      )
     await this.assertPortFree(port)
     return this.launch('webui.deploy', `Deploy Open WebUI ${tag} on port ${port}`, { port, tag })
   }
@@ -308,7 +367,10 @@ export class WebuiService {
   async assertPortFree(port: number): Promise<void> {
     const iface = this.o.settings.get().listenInterface
     if (!(await portFree(iface, port)))
-      throw new AppError('CONFLICT', `Port ${port} is in use on ${iface}.`, { fix: `Choose another port for Open WebUI, or stop what listens on port ${port}.`, fields: { port: `port ${port} is in use` } })
+      throw new AppError('CONFLICT', `Port ${port} is in use on ${iface}.`, {
+        fix: `Choose another port for Open WebUI, or stop what listens on port ${port}.`,
+        fields: { port: `port ${port} is in use` },
+      })
   }
 
   async start(): Promise<Job> {

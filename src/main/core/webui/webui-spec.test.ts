@@ -5,7 +5,13 @@ const base = { image: 'ghcr.io/open-webui/open-webui', tag: 'main', hostPort: 30
 
 describe('webuiContainerSpec', () => {
   it('wires the ready deployments as ;-separated URLs and keys in the same order, Ollama off, auth on', () => {
-    const spec = webuiContainerSpec({ ...base, endpoints: [{ deploymentId: 'a', name: 'a', port: 8001 }, { deploymentId: 'b', name: 'b', port: 8002, apiKey: 'k2' }] })
+    const spec = webuiContainerSpec({
+      ...base,
+      endpoints: [
+        { deploymentId: 'a', name: 'a', port: 8001 },
+        { deploymentId: 'b', name: 'b', port: 8002, apiKey: 'k2' },
+      ],
+    })
     expect(spec.Image).toBe('ghcr.io/open-webui/open-webui:main')
     expect(spec.Env).toEqual(
       expect.arrayContaining([
@@ -19,7 +25,12 @@ describe('webuiContainerSpec', () => {
     expect(spec.HostConfig?.Binds).toEqual([`${WEBUI_VOLUME}:/app/backend/data`])
     expect(spec.HostConfig?.ExtraHosts).toEqual(['host.docker.internal:host-gateway'])
     expect(spec.HostConfig?.PortBindings).toEqual({ '8080/tcp': [{ HostIp: '0.0.0.0', HostPort: '3000' }] })
-    expect(spec.Labels).toMatchObject({ 'inferadmin.managed': 'true', 'inferadmin.kind': 'webui', 'inferadmin.port': '3000', 'inferadmin.webui.tag': 'main' })
+    expect(spec.Labels).toMatchObject({
+      'inferadmin.managed': 'true',
+      'inferadmin.kind': 'webui',
+      'inferadmin.port': '3000',
+      'inferadmin.webui.tag': 'main',
+    })
   })
 
   it('asks for sign-up closed when published; only the setup container (127.0.0.1, a port Docker picks) has it open', () => {

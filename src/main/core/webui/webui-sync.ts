@@ -17,7 +17,11 @@ const same = (a: readonly string[], b: readonly string[]): boolean => a.length =
  */
 export async function syncConnections(svc: WebuiService, signal?: AbortSignal): Promise<void> {
   const endpoints = svc.o.endpoints.list()
-  const ours: Conn[] = endpoints.map((e) => ({ url: baseUrlOf(e.port), key: e.apiKey ?? '', config: { enable: true, tags: [], prefix_id: '', model_ids: [], connection_type: 'local' } }))
+  const ours: Conn[] = endpoints.map((e) => ({
+    url: baseUrlOf(e.port),
+    key: e.apiKey ?? '',
+    config: { enable: true, tags: [], prefix_id: '', model_ids: [], connection_type: 'local' },
+  }))
   const ourUrls = ours.map((c) => c.url)
   svc.setSync({ state: 'syncing' })
   try {
@@ -26,13 +30,22 @@ export async function syncConnections(svc: WebuiService, signal?: AbortSignal): 
     const managed = new Set(svc.record.managedUrls)
     const theirs: Conn[] = svc.record.fresh
       ? []
-      : current.OPENAI_API_BASE_URLS.map((url, i) => ({ url, key: current.OPENAI_API_KEYS[i] ?? '', config: current.OPENAI_API_CONFIGS[String(i)] ?? current.OPENAI_API_CONFIGS[url] ?? {} })).filter(
-          (c) => !managed.has(c.url) && !ourUrls.includes(c.url),
-        )
+      : current.OPENAI_API_BASE_URLS.map((url, i) => ({
+          url,
+          key: current.OPENAI_API_KEYS[i] ?? '',
+          config: current.OPENAI_API_CONFIGS[String(i)] ?? current.OPENAI_API_CONFIGS[url] ?? {},
+        })).filter((c) => !managed.has(c.url) && !ourUrls.includes(c.url))
     const want = [...theirs, ...ours]
     const wantUrls = want.map((c) => c.url)
     let applied = current.OPENAI_API_BASE_URLS
-    if (!same(current.OPENAI_API_BASE_URLS, wantUrls) || !same(current.OPENAI_API_KEYS, want.map((c) => c.key)) || current.ENABLE_OPENAI_API !== true) {
+    if (
+      !same(current.OPENAI_API_BASE_URLS, wantUrls) ||
+      !same(
+        current.OPENAI_API_KEYS,
+        want.map((c) => c.key),
+      ) ||
+      current.ENABLE_OPENAI_API !== true
+    ) {
       const r = await admin.updateOpenAIConfig(
         {
           ENABLE_OPENAI_API: true,
@@ -44,7 +57,8 @@ export async function syncConnections(svc: WebuiService, signal?: AbortSignal): 
         signal,
       )
       applied = r.OPENAI_API_BASE_URLS
-      if (!same(applied, wantUrls)) throw new Error(`Open WebUI kept ${applied.join(', ') || 'no connections'} instead of ${wantUrls.join(', ')}`)
+      if (!same(applied, wantUrls))
+        throw new Error(`Open WebUI kept ${applied.join(', ') || 'no connections'} instead of ${wantUrls.join(', ')}`)
       svc.o.logger.info({ connections: wantUrls }, 'Open WebUI connections updated')
     }
     await svc.saveRecord({ managedUrls: ourUrls, fresh: false })

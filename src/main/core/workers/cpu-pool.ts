@@ -58,7 +58,7 @@ export class CpuPool {
     const waiting = this.pool.queueSize
     snap.queued = waiting
     snap.active = Math.max(0, this.inFlight - waiting)
-    snap.load = this.size > 0 ? Math.round((Math.min(1, snap.active / this.size)) * 100) / 100 : 0
+    snap.load = this.size > 0 ? Math.round(Math.min(1, snap.active / this.size) * 100) / 100 : 0
     return snap
   }
 

@@ -23,10 +23,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * The iterator is cancelled on unmount; when it fails (e.g. the connection dropped) it is reopened
  * once connected again, with a growing pause between attempts.
  */
-export function useStream<T>(
-  open: (signal: AbortSignal) => Promise<AsyncIterable<T>>,
-  onValue?: (value: T) => void,
-): StreamState<T> {
+export function useStream<T>(open: (signal: AbortSignal) => Promise<AsyncIterable<T>>, onValue?: (value: T) => void): StreamState<T> {
   const latest = shallowRef<T | undefined>()
   const error = shallowRef<unknown>()
   const live = ref(false)

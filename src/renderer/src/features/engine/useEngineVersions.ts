@@ -34,7 +34,8 @@ export function useEngineVersions(): EngineVersions {
     (signal) => api.jobs.watch(undefined, { signal }),
     (ev) => {
       const next = ev.type === 'snapshot' ? new Map<string, Job>() : new Map(allJobs.value)
-      for (const j of ev.type === 'snapshot' ? ev.jobs : [ev.job]) if (j.kind === 'engine.pull' || j.kind === 'engine.prune') next.set(j.id, j)
+      for (const j of ev.type === 'snapshot' ? ev.jobs : [ev.job])
+        if (j.kind === 'engine.pull' || j.kind === 'engine.prune') next.set(j.id, j)
       allJobs.value = next
     },
   )

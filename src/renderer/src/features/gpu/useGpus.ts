@@ -20,7 +20,13 @@ function fromHistory(h: GpuHistory): Map<string, GpuPoint[]> {
   for (const g of h.gpus) {
     out.set(
       g.uuid,
-      g.t.map((t, i) => ({ t, util: g.utilizationPct[i] ?? null, power: g.powerDrawW[i] ?? null, mem: g.memoryUsedMiB[i] ?? null, temp: g.temperatureC[i] ?? null })),
+      g.t.map((t, i) => ({
+        t,
+        util: g.utilizationPct[i] ?? null,
+        power: g.powerDrawW[i] ?? null,
+        mem: g.memoryUsedMiB[i] ?? null,
+        temp: g.temperatureC[i] ?? null,
+      })),
     )
   }
   return out

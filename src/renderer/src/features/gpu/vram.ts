@@ -32,15 +32,33 @@ export function vramSegments(gpu: GpuState): VramSegment[] {
     key: 'other',
     kind: 'other',
     label: 'Other',
-    title: others.length ? `processes outside our containers: ${others.map((p) => `PID ${p.pid} ${p.usedMiB} MiB`).join(', ')}; plus display/driver use` : 'display, driver and processes outside containers',
+    title: others.length
+      ? `processes outside our containers: ${others.map((p) => `PID ${p.pid} ${p.usedMiB} MiB`).join(', ')}; plus display/driver use`
+      : 'display, driver and processes outside containers',
     mib: gpu.memory.otherMiB,
     pct: pct(gpu.memory.otherMiB),
     class: 'bg-slate-400 dark:bg-slate-500',
   })
   if (gpu.memory.reservedMiB > 0) {
-    segs.push({ key: 'reserved', kind: 'reserved', label: 'Reserved', title: 'reserved by the driver', mib: gpu.memory.reservedMiB, pct: pct(gpu.memory.reservedMiB), class: 'bg-slate-300 dark:bg-slate-700' })
+    segs.push({
+      key: 'reserved',
+      kind: 'reserved',
+      label: 'Reserved',
+      title: 'reserved by the driver',
+      mib: gpu.memory.reservedMiB,
+      pct: pct(gpu.memory.reservedMiB),
+      class: 'bg-slate-300 dark:bg-slate-700',
+    })
   }
-  segs.push({ key: 'free', kind: 'free', label: 'Free', title: 'free', mib: gpu.memory.freeMiB, pct: pct(gpu.memory.freeMiB), class: 'bg-muted' })
+  segs.push({
+    key: 'free',
+    kind: 'free',
+    label: 'Free',
+    title: 'free',
+    mib: gpu.memory.freeMiB,
+    pct: pct(gpu.memory.freeMiB),
+    class: 'bg-muted',
+  })
   return segs
 }
 

@@ -120,7 +120,8 @@ export const sections: SectionSpec[] = [
       {
         key: 'tagRefreshTime',
         label: 'vLLM tag refresh time',
-        description: 'Local time (HH:MM, 24-hour) of the nightly refresh of the vLLM version list. Missed while the app was off → refreshed at start.',
+        description:
+          'Local time (HH:MM, 24-hour) of the nightly refresh of the vLLM version list. Missed while the app was off → refreshed at start.',
         placeholder: '03:00',
         mono: true,
       },

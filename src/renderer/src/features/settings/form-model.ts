@@ -35,9 +35,7 @@ function issuesToErrors(issues: readonly z.core.$ZodIssue[], into: FieldErrors):
   }
 }
 
-export type Validation =
-  | { ok: true; settings: Settings; errors: FieldErrors }
-  | { ok: false; errors: FieldErrors }
+export type Validation = { ok: true; settings: Settings; errors: FieldErrors } | { ok: false; errors: FieldErrors }
 
 /** Validates the whole draft with the shared zod schema (the same one the server uses). */
 export function validateDraft(d: Draft): Validation {
@@ -57,10 +55,7 @@ export function validateDraft(d: Draft): Validation {
 }
 
 /** The fields of `next` that differ from `saved`, as a settings.update input (validated). */
-export function diffSettings(
-  saved: Settings,
-  next: Settings,
-): { ok: true; patch: SettingsUpdate } | { ok: false; errors: FieldErrors } {
+export function diffSettings(saved: Settings, next: Settings): { ok: true; patch: SettingsUpdate } | { ok: false; errors: FieldErrors } {
   const patch: Record<string, unknown> = {}
   for (const key of Object.keys(next) as (keyof Settings)[]) {
     if (JSON.stringify(next[key]) !== JSON.stringify(saved[key])) patch[key] = next[key]

@@ -44,9 +44,7 @@ export function useSettingsForm(): SettingsForm {
     { immediate: true },
   )
 
-  const dirty = computed(
-    () => !!draft.value && !!baseline.value && JSON.stringify(draft.value) !== JSON.stringify(baseline.value),
-  )
+  const dirty = computed(() => !!draft.value && !!baseline.value && JSON.stringify(draft.value) !== JSON.stringify(baseline.value))
 
   // After a failed save, keep the field errors current as the user fixes them.
   watch(

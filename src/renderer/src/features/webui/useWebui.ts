@@ -35,6 +35,13 @@ export function stateVariant(s: WebuiStatus['state']): 'success' | 'warning' | '
 export function openUrl(url: string | null): string | null {
   if (!url) return null
   const u = new URL(url)
-  if (u.hostname === '127.0.0.1' && location.protocol.startsWith('http') && location.hostname && location.hostname !== 'localhost' && location.hostname !== '127.0.0.1') u.hostname = location.hostname
+  if (
+    u.hostname === '127.0.0.1' &&
+    location.protocol.startsWith('http') &&
+    location.hostname &&
+    location.hostname !== 'localhost' &&
+    location.hostname !== '127.0.0.1'
+  )
+    u.hostname = location.hostname
   return u.toString()
 }
