@@ -26,7 +26,7 @@ import type { LatestReleaseSource } from './latest-release'
 import { parseLogBuffer } from './log-follower'
 import type { Runtime } from './runtime'
 import { DeploymentStore, type PhaseTimings } from './store'
-import { listenIterator } from './listen-iterator'
+import { listenIterator } from '../events/listen-iterator'
 import { waitSettle } from './wait-settle'
 import { fromYaml, toYaml } from './yaml'
 
