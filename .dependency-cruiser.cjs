@@ -51,6 +51,15 @@ module.exports = {
       to: { path: '^src/(main|renderer)/' },
     },
     {
+      name: 'no-domain-internals',
+      severity: 'error',
+      comment:
+        'A core domain uses another only through its service (constructor-injected by create-core); shared infrastructure ' +
+        '(docker/, events/, rpc/, workers/, logging/, settings/, the core root files) is open to all.',
+      from: { path: '^src/main/core/(deployments|engine|gpu|host|jobs|models|webui|system)/', pathNot: '\\.(test|fixture)\\.ts$' },
+      to: { path: '^src/main/core/(deployments|engine|gpu|host|jobs|models|webui|system)/', pathNot: ['^src/main/core/$1/', '-service\\.ts$'] },
+    },
+    {
       name: 'no-test-code-in-src',
       severity: 'error',
       comment: 'Shipped code never imports test helpers or the simulated workstation.',
