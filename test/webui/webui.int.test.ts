@@ -99,8 +99,25 @@ describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
 
   it('one call → healthy → the stand-in lists the ready deployment as its OpenAI connection, reachable', async () => {
     expect((await webui(server)).state).toBe('absent')
+    // The watch stream (what the page shows): the status at once, then each change as the job moves the container.
+    const rpc = await server.rpc()
+    const stream = await rpc.client.webui.watch()
+    const next = async (): Promise<string> => {
+      const n = await stream.next()
+      return n.done ? 'stream ended' : n.value.state
+    }
+    // Taken before anything changes: a stream without its snapshot would wait here.
+    const seen = [await next()]
+    const watching = (async () => {
+      while (seen.at(-1) !== 'healthy' && seen.at(-1) !== 'stream ended') seen.push(await next())
+    })()
     const job = await runJob(server, 'POST', '/webui', {})
     expect(job.state, JSON.stringify(job.error)).toBe('done')
+    await watching.finally(() => rpc.close())
+    const moving = seen.indexOf('creating')
+    expect(moving, seen.join(' → ')).toBeGreaterThan(0)
+    expect(seen.slice(0, moving).every((x) => x === 'absent')).toBe(true)
+    expect(seen.at(-1)).toBe('healthy')
     const w = await waitWebui(server, 'healthy and in sync', (x) => x.state === 'healthy' && x.sync.state === 'in-sync')
     expect(w.url).toBe(`http://127.0.0.1:${port}/`)
     expect(w.connections).toEqual([{ deploymentId: ids.alpha, name: 'alpha', baseUrl: url(ports.alpha!) }])

@@ -115,7 +115,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     settings,
     secrets,
     jobs,
-    endpoints: deploymentEndpoints(deployments),
+    endpoints: deploymentEndpoints({ list: () => deployments.list(), onChange: (fn) => deployments.onEvent(() => fn()) }),
     logger,
     dataDir: opts.paths.dataDir,
   })

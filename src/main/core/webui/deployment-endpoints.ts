@@ -1,11 +1,26 @@
-import type { DeploymentService } from '../deployments/deployment-service'
+import type { DeploymentDefinition, DeploymentStatus } from '../../../shared/contract/deployments'
+import type { Disposable } from '../events/publisher'
 import type { ModelEndpoint, ModelEndpointsSource } from './webui-spec'
+
+/** The part of a deployment Open WebUI's connections are made of. */
+export interface DeploymentView {
+  definition: Pick<DeploymentDefinition, 'id' | 'name' | 'args' | 'env'>
+  status: Pick<DeploymentStatus, 'state' | 'hostPort'>
+}
+
+/** What webui needs of the deployments (create-core adapts the deployment service to it). */
+export interface DeploymentEndpointSource {
+  /** Every deployment with its current status. */
+  list(): readonly DeploymentView[]
+  /** Called after any deployment's definition or status may have changed (extra calls are harmless). */
+  onChange(listener: () => void): Disposable
+}
 
 const first = (v: unknown): string | undefined =>
   Array.isArray(v) ? (v[0] as string | undefined) : typeof v === 'string' ? v.split(/\s+/)[0] : undefined
 
-/** Ready deployments as Open WebUI connections; "changed" only when that set (id, port, key) changes. */
-export function deploymentEndpoints(deployments: DeploymentService): ModelEndpointsSource {
+/** Ready deployments as Open WebUI connections; "changed" only when that set (id, name, port, key) changes. */
+export function deploymentEndpoints(deployments: DeploymentEndpointSource): ModelEndpointsSource {
   const list = (): ModelEndpoint[] =>
     deployments
       .list()
@@ -20,7 +35,7 @@ export function deploymentEndpoints(deployments: DeploymentService): ModelEndpoi
     list,
     onChange(listener) {
       let last = JSON.stringify(list())
-      return deployments.onEvent(() => {
+      return deployments.onChange(() => {
         const now = JSON.stringify(list())
         if (now === last) return
         last = now

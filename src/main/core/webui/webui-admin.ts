@@ -90,8 +90,9 @@ export class WebuiAdminClient {
         `Open WebUI already has an admin, so InferAdmin's account (${this.account.email}) was created as "${s.body.role}".`,
         403,
       )
+    const why = { signin: WebuiAdminClient.detail(r.body), signup: WebuiAdminClient.detail(s.body) }
     throw new AdminApiError(
-      `InferAdmin cannot sign in to Open WebUI as ${this.account.email} (${WebuiAdminClient.detail(r.body)}), and sign-up was refused (${WebuiAdminClient.detail(s.body)}).`,
+      `InferAdmin cannot sign in to Open WebUI as ${this.account.email} (${why.signin}), and sign-up was refused (${why.signup}).`,
       s.status,
     )
   }

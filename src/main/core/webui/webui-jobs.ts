@@ -5,12 +5,29 @@ import { dockerUnreachable } from '../docker/errors'
 import { demuxText } from '../docker/frames'
 import { pullImage, PullProgress, PullRequestError } from '../docker/pull'
 import { AppError } from '../errors'
-import type { JobContext } from '../jobs/job-service'
+import type { Logger } from 'pino'
+import type { Settings } from '../../../shared/settings'
+import type { JobContext, JobService } from '../jobs/job-service'
 import { AdminApiError, WebuiAdminClient } from './webui-admin'
+import { assertPortFree, findWebuiContainer, localWebuiUrl, webuiVolumeId } from './webui-docker'
 import { ADMIN_EMAIL, ADMIN_NAME, WEBUI_CONTAINER, WEBUI_LABEL, WEBUI_SETUP_CONTAINER, WEBUI_VOLUME } from './webui-spec'
-import { webuiContainerSpec } from './webui-spec'
-import type { WebuiService } from './webui-service'
-import { syncConnections } from './webui-sync'
+import { webuiContainerSpec, type ModelEndpoint } from './webui-spec'
+import type { WebuiStore } from './webui-store'
+import type { ConnectionSync } from './webui-sync'
+
+/** What the Open WebUI jobs need of the service that launches them. */
+export interface WebuiJobDeps {
+  docker: () => Dockerode
+  settings: () => Settings
+  logger: Logger
+  endpoints: () => ModelEndpoint[]
+  store: WebuiStore
+  sync: Pick<ConnectionSync, 'run' | 'reset' | 'current'>
+  /** Shows `state` instead of Docker's view while the job moves the container, and publishes it. */
+  show(state: 'creating' | 'stopping'): void
+  /** Back to Docker's view: ends what `show` showed, re-reads Docker and publishes the status. */
+  settle(): Promise<void>
+}
 
 const DeployParams = z.object({ port: z.number().int(), tag: z.string() })
 const UpdateParams = z.object({ tag: z.string() })
@@ -32,8 +49,8 @@ async function logTail(c: Dockerode.Container, lines = 15): Promise<string> {
 }
 
 /** Pull the image when it is not here (progress by layer bytes). */
-async function ensureImage(svc: WebuiService, ref: string, ctx: JobContext<unknown>): Promise<void> {
-  const docker = svc.o.docker()
+async function ensureImage(d: WebuiJobDeps, ref: string, ctx: JobContext<unknown>): Promise<void> {
+  const docker = d.docker()
   try {
     await docker.getImage(ref).inspect()
     return
@@ -85,8 +102,8 @@ async function healthOk(url: string): Promise<boolean> {
   }
 }
 
-/** Until Docker reports the container healthy (/health at `url`), or it exits. */
-async function waitHealthy(svc: WebuiService, c: Dockerode.Container, ctx: JobContext<unknown>, url = svc.localUrl()): Promise<void> {
+/** Until Docker reports the container healthy (/health at `url`), or it exits. The status is not refreshed here. */
+async function waitHealthy(d: WebuiJobDeps, c: Dockerode.Container, ctx: JobContext<unknown>, url: string): Promise<void> {
   ctx.progress({ message: 'Waiting for Open WebUI to become healthy' })
   const deadline = Date.now() + HEALTHY_TIMEOUT_MS
   for (;;) {
@@ -108,12 +125,11 @@ async function waitHealthy(svc: WebuiService, c: Dockerode.Container, ctx: JobCo
       })
     await new Promise((r) => setTimeout(r, 300))
   }
-  await svc.refresh()
 }
 
 /** A setup container left behind by a crash mid-deploy (ours by its label; another one of that name is left alone). */
-async function removeSetupLeftover(svc: WebuiService): Promise<void> {
-  const docker = svc.o.docker()
+async function removeSetupLeftover(d: WebuiJobDeps): Promise<void> {
+  const docker = d.docker()
   const info = await docker
     .getContainer(WEBUI_SETUP_CONTAINER)
     .inspect()
@@ -122,9 +138,9 @@ async function removeSetupLeftover(svc: WebuiService): Promise<void> {
 }
 
 /** Does publishing need the loopback-only first start (a new data volume, or one not known to hold accounts)? */
-async function needsFirstAdmin(svc: WebuiService, createdVolume: boolean): Promise<boolean> {
-  const id = await svc.volumeId()
-  return createdVolume || !id || svc.record.accountsVolume !== id
+async function needsFirstAdmin(d: WebuiJobDeps, createdVolume: boolean): Promise<boolean> {
+  const id = await webuiVolumeId(d.docker())
+  return createdVolume || !id || d.store.record.accountsVolume !== id
 }
 
 /**
@@ -133,13 +149,13 @@ async function needsFirstAdmin(svc: WebuiService, createdVolume: boolean): Promi
  * (Open WebUI then closes sign-up itself), and only after that is the real container published on the listen
  * interface: at no time can a client on the network sign up first. The setup container is always removed.
  */
-async function createFirstAdmin(svc: WebuiService, tag: string, ctx: JobContext<unknown>): Promise<void> {
-  const docker = svc.o.docker()
+async function createFirstAdmin(d: WebuiJobDeps, tag: string, ctx: JobContext<unknown>): Promise<void> {
+  const docker = d.docker()
   ctx.progress({ message: "Creating InferAdmin's admin account (Open WebUI reachable from this machine only)" })
-  await removeSetupLeftover(svc)
-  const s = svc.o.settings.get()
-  const secretKey = svc.secret('webuiSecretKey')
-  const endpoints = svc.o.endpoints.list()
+  await removeSetupLeftover(d)
+  const s = d.settings()
+  const secretKey = d.store.secret('webuiSecretKey')
+  const endpoints = d.endpoints()
   const spec = { image: s.webuiImage, tag, hostPort: 0, listenInterface: '127.0.0.1', secretKey, endpoints, setup: true }
   let c: Dockerode.Container
   try {
@@ -154,8 +170,8 @@ async function createFirstAdmin(svc: WebuiService, tag: string, ctx: JobContext<
     const checkDocker = 'Check Docker on the System page, then deploy again.'
     if (!port) throw new AppError('UNAVAILABLE', 'Docker did not publish the setup container on 127.0.0.1.', { fix: checkDocker })
     const url = `http://127.0.0.1:${port}`
-    await waitHealthy(svc, c, ctx, url)
-    const admin = new WebuiAdminClient(url, { email: ADMIN_EMAIL, name: ADMIN_NAME, password: svc.secret('webuiAdminPassword') })
+    await waitHealthy(d, c, ctx, url)
+    const admin = new WebuiAdminClient(url, { email: ADMIN_EMAIL, name: ADMIN_NAME, password: d.store.secret('webuiAdminPassword') })
     try {
       await admin.login(ctx.signal)
     } catch (err) {
@@ -168,34 +184,35 @@ async function createFirstAdmin(svc: WebuiService, tag: string, ctx: JobContext<
         const fix = 'Open WebUI stays unpublished until it has its admin. Read the lines above, then deploy again.'
         throw new AppError('UNAVAILABLE', message, { fix })
       }
-      svc.o.logger.warn({ err: e.message }, "Open WebUI already has accounts that are not InferAdmin's admin")
+      d.logger.warn({ err: e.message }, "Open WebUI already has accounts that are not InferAdmin's admin")
     }
-    await svc.saveRecord({ accountsVolume: (await svc.volumeId()) || null })
+    await d.store.save({ accountsVolume: (await webuiVolumeId(d.docker())) || null })
   } finally {
     await c.stop({ t: 10 }).catch(() => undefined)
     await c.remove({ force: true }).catch(() => undefined)
   }
 }
 
-/** After healthy: our admin account and the connections. A failed sync is shown in the status, the job still succeeds. */
-async function afterHealthy(svc: WebuiService, ctx: JobContext<unknown>): Promise<{ url: string; sync: string }> {
+/** After healthy: the status says so, then the connections. A failed sync is shown in the status, the job still succeeds. */
+async function afterHealthy(d: WebuiJobDeps, ctx: JobContext<unknown>, url: string): Promise<{ url: string; sync: string }> {
+  await d.settle()
   ctx.progress({ message: 'Writing the model connections' })
-  await syncConnections(svc, ctx.signal).catch((err: Error) => svc.o.logger.warn({ err: err.message }, 'webui sync after start failed'))
-  return { url: `${svc.localUrl()}/`, sync: svc.status().sync.state }
+  await d.sync.run(ctx.signal).catch((err: Error) => d.logger.warn({ err: err.message }, 'webui sync after start failed'))
+  return { url: `${url}/`, sync: d.sync.current().state }
 }
 
-async function createAndStart(svc: WebuiService, tag: string, port: number): Promise<Dockerode.Container> {
-  const s = svc.o.settings.get()
+async function createAndStart(d: WebuiJobDeps, tag: string, port: number): Promise<Dockerode.Container> {
+  const s = d.settings()
   let c: Dockerode.Container
   try {
-    c = await svc.o.docker().createContainer(
+    c = await d.docker().createContainer(
       webuiContainerSpec({
         image: s.webuiImage,
         tag,
         hostPort: port,
         listenInterface: s.listenInterface,
-        secretKey: svc.secret('webuiSecretKey'),
-        endpoints: svc.o.endpoints.list(),
+        secretKey: d.store.secret('webuiSecretKey'),
+        endpoints: d.endpoints(),
       }),
     )
   } catch (err) {
@@ -216,30 +233,29 @@ async function createAndStart(svc: WebuiService, tag: string, port: number): Pro
   return c
 }
 
-async function deploy(svc: WebuiService, ctx: JobContext<z.infer<typeof DeployParams>>): Promise<{ url: string; sync: string }> {
+async function deploy(d: WebuiJobDeps, ctx: JobContext<z.infer<typeof DeployParams>>): Promise<{ url: string; sync: string }> {
   const { port, tag } = ctx.params
-  const docker = svc.o.docker()
+  const docker = d.docker()
   let createdVolume = false
   let c: Dockerode.Container | undefined
-  svc.transient = 'creating'
-  svc.publish()
+  const url = localWebuiUrl(d.settings().listenInterface, port)
+  d.show('creating')
   try {
-    await ensureImage(svc, `${svc.o.settings.get().webuiImage}:${tag}`, ctx)
-    await svc.assertPortFree(port)
-    svc.secret('webuiAdminPassword')
-    if (!(await svc.volumeExists())) {
+    await ensureImage(d, `${d.settings().webuiImage}:${tag}`, ctx)
+    await assertPortFree(d.settings().listenInterface, port)
+    d.store.secret('webuiAdminPassword')
+    if ((await webuiVolumeId(docker)) === null) {
       const labels = { [WEBUI_LABEL.managed]: 'true', [WEBUI_LABEL.kind]: 'webui', [WEBUI_LABEL.volumeId]: randomUUID() }
       await docker.createVolume({ Name: WEBUI_VOLUME, Labels: labels })
       createdVolume = true
     }
-    if (await needsFirstAdmin(svc, createdVolume)) await createFirstAdmin(svc, tag, ctx)
+    if (await needsFirstAdmin(d, createdVolume)) await createFirstAdmin(d, tag, ctx)
     ctx.progress({ message: 'Creating the container' })
-    c = await createAndStart(svc, tag, port)
+    c = await createAndStart(d, tag, port)
     // A new volume is a fresh install: its first sync owns the whole connection list.
-    await svc.saveRecord({ tag, port, ...(createdVolume ? { fresh: true, managedUrls: [] } : {}) })
-    svc.transient = null
-    await svc.refresh()
-    await waitHealthy(svc, c, ctx)
+    await d.store.save({ tag, port, ...(createdVolume ? { fresh: true, managedUrls: [] } : {}) })
+    await d.settle()
+    await waitHealthy(d, c, ctx, url)
   } catch (err) {
     // Nothing half-created: the container, and the volume if this deploy made it.
     if (c) await c.remove({ force: true }).catch(() => undefined)
@@ -250,29 +266,29 @@ async function deploy(svc: WebuiService, ctx: JobContext<z.infer<typeof DeployPa
         .catch(() => undefined)
     throw err
   } finally {
-    svc.transient = null
-    await svc.refresh()
+    await d.settle()
   }
-  return afterHealthy(svc, ctx)
+  return afterHealthy(d, ctx, url)
 }
 
-async function start(svc: WebuiService, ctx: JobContext<unknown>): Promise<{ url: string; sync: string }> {
-  const info = await svc.container()
+async function start(d: WebuiJobDeps, ctx: JobContext<unknown>): Promise<{ url: string; sync: string }> {
+  const info = await findWebuiContainer(d.docker())
   if (!info) throw new AppError('NOT_FOUND', 'Open WebUI is not deployed.', { fix: 'Deploy it first.' })
-  const c = svc.o.docker().getContainer(info.Id)
-  await startContainer(c, Number(info.Labels[WEBUI_LABEL.port] ?? svc.port()))
-  await svc.refresh()
-  await waitHealthy(svc, c, ctx)
-  return afterHealthy(svc, ctx)
+  const c = d.docker().getContainer(info.Id)
+  const port = Number(info.Labels[WEBUI_LABEL.port] ?? d.settings().webuiPort)
+  const url = localWebuiUrl(d.settings().listenInterface, port)
+  await startContainer(c, port)
+  await d.settle()
+  await waitHealthy(d, c, ctx, url)
+  return afterHealthy(d, ctx, url)
 }
 
-async function stop(svc: WebuiService): Promise<void> {
-  const info = await svc.container()
+async function stop(d: WebuiJobDeps): Promise<void> {
+  const info = await findWebuiContainer(d.docker())
   if (!info) return
-  svc.transient = 'stopping'
-  svc.publish()
+  d.show('stopping')
   try {
-    await svc.o
+    await d
       .docker()
       .getContainer(info.Id)
       .stop({ t: 10 })
@@ -280,56 +296,56 @@ async function stop(svc: WebuiService): Promise<void> {
         if (statusOf(err) !== 304 && statusOf(err) !== 404) throw err
       })
   } finally {
-    svc.transient = null
-    await svc.refresh()
+    await d.settle()
   }
 }
 
-async function update(svc: WebuiService, ctx: JobContext<z.infer<typeof UpdateParams>>): Promise<{ url: string; sync: string }> {
-  const info = await svc.container()
+async function update(d: WebuiJobDeps, ctx: JobContext<z.infer<typeof UpdateParams>>): Promise<{ url: string; sync: string }> {
+  const info = await findWebuiContainer(d.docker())
   if (!info) throw new AppError('NOT_FOUND', 'Open WebUI is not deployed.', { fix: 'Deploy it first.' })
   const oldTag = info.Labels[WEBUI_LABEL.tag] ?? 'main'
-  const port = Number(info.Labels[WEBUI_LABEL.port] ?? svc.port())
-  await ensureImage(svc, `${svc.o.settings.get().webuiImage}:${ctx.params.tag}`, ctx)
+  const port = Number(info.Labels[WEBUI_LABEL.port] ?? d.settings().webuiPort)
+  const url = localWebuiUrl(d.settings().listenInterface, port)
+  await ensureImage(d, `${d.settings().webuiImage}:${ctx.params.tag}`, ctx)
   ctx.progress({ message: `Replacing ${oldTag} with ${ctx.params.tag} (the data volume stays)` })
-  await stop(svc)
-  await svc.o.docker().getContainer(info.Id).remove({ force: true })
+  await stop(d)
+  await d.docker().getContainer(info.Id).remove({ force: true })
   let c: Dockerode.Container
   try {
-    if (await needsFirstAdmin(svc, false)) await createFirstAdmin(svc, ctx.params.tag, ctx)
-    c = await createAndStart(svc, ctx.params.tag, port)
+    if (await needsFirstAdmin(d, false)) await createFirstAdmin(d, ctx.params.tag, ctx)
+    c = await createAndStart(d, ctx.params.tag, port)
   } catch (err) {
-    await createAndStart(svc, oldTag, port).catch(() => undefined)
-    await svc.refresh()
+    await createAndStart(d, oldTag, port).catch(() => undefined)
+    await d.settle()
     throw err
   }
-  await svc.saveRecord({ tag: ctx.params.tag, port })
-  await svc.refresh()
-  await waitHealthy(svc, c, ctx)
-  return afterHealthy(svc, ctx)
+  await d.store.save({ tag: ctx.params.tag, port })
+  await d.settle()
+  await waitHealthy(d, c, ctx, url)
+  return afterHealthy(d, ctx, url)
 }
 
-async function remove(svc: WebuiService, ctx: JobContext<z.infer<typeof DeleteParams>>): Promise<{ volumeRemoved: boolean }> {
-  const info = await svc.container()
-  if (info) await svc.o.docker().getContainer(info.Id).remove({ force: true })
+async function remove(d: WebuiJobDeps, ctx: JobContext<z.infer<typeof DeleteParams>>): Promise<{ volumeRemoved: boolean }> {
+  const info = await findWebuiContainer(d.docker())
+  if (info) await d.docker().getContainer(info.Id).remove({ force: true })
   // A setup container left by a crash mid-deploy would hold the volume.
-  await removeSetupLeftover(svc)
+  await removeSetupLeftover(d)
   let volumeRemoved = false
-  if (ctx.params.data && (await svc.volumeExists())) {
-    await svc.o.docker().getVolume(WEBUI_VOLUME).remove()
+  if (ctx.params.data && (await webuiVolumeId(d.docker())) !== null) {
+    await d.docker().getVolume(WEBUI_VOLUME).remove()
     volumeRemoved = true
-    await svc.saveRecord({ managedUrls: [], fresh: false, accountsVolume: null })
+    await d.store.save({ managedUrls: [], fresh: false, accountsVolume: null })
   }
-  svc.setSync({ state: 'not-running', applied: [], message: null, fix: null })
-  await svc.refresh()
+  d.sync.reset()
+  await d.settle()
   return { volumeRemoved }
 }
 
-export function registerWebuiJobs(svc: WebuiService): void {
-  const jobs = svc.o.jobs
-  jobs.register({ kind: 'webui.deploy', params: DeployParams, persistent: false, pausable: false, run: (ctx) => deploy(svc, ctx) })
-  jobs.register({ kind: 'webui.start', params: None, persistent: false, pausable: false, run: (ctx) => start(svc, ctx) })
-  jobs.register({ kind: 'webui.stop', params: None, persistent: false, pausable: false, run: () => stop(svc) })
-  jobs.register({ kind: 'webui.update', params: UpdateParams, persistent: false, pausable: false, run: (ctx) => update(svc, ctx) })
-  jobs.register({ kind: 'webui.delete', params: DeleteParams, persistent: false, pausable: false, run: (ctx) => remove(svc, ctx) })
+/** The Open WebUI job kinds (deploy, start, stop, update, delete), run against `d`. */
+export function registerWebuiJobs(jobs: Pick<JobService, 'register'>, d: WebuiJobDeps): void {
+  jobs.register({ kind: 'webui.deploy', params: DeployParams, persistent: false, pausable: false, run: (ctx) => deploy(d, ctx) })
+  jobs.register({ kind: 'webui.start', params: None, persistent: false, pausable: false, run: (ctx) => start(d, ctx) })
+  jobs.register({ kind: 'webui.stop', params: None, persistent: false, pausable: false, run: () => stop(d) })
+  jobs.register({ kind: 'webui.update', params: UpdateParams, persistent: false, pausable: false, run: (ctx) => update(d, ctx) })
+  jobs.register({ kind: 'webui.delete', params: DeleteParams, persistent: false, pausable: false, run: (ctx) => remove(d, ctx) })
 }

@@ -15,8 +15,6 @@ export function webuiRouter(svc: WebuiService) {
     dataSize: base.webui.dataSize.handler(() => svc.dataSize()),
     createAccount: base.webui.createAccount.handler(({ input, signal }) => svc.createAccount(input, signal)),
     sync: base.webui.sync.handler(({ signal }) => svc.syncNow(signal)),
-    watch: base.webui.watch.handler(async function* ({ signal }) {
-      yield* svc.watch(signal)
-    }),
+    watch: base.webui.watch.handler(({ signal }) => svc.watch(signal)),
   }
 }

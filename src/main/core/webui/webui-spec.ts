@@ -31,6 +31,7 @@ export interface ModelEndpoint {
 /** Where the ready model endpoints come from (deployments today, the gateway later). */
 export interface ModelEndpointsSource {
   list(): ModelEndpoint[]
+  /** Called when the list changed. */
   onChange(listener: () => void): { dispose(): void }
 }
 

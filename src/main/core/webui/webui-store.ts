@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { SecretStore } from '../settings/secrets'
 
 /** What InferAdmin remembers about its Open WebUI (the container and volume themselves live in Docker). */
 export interface WebuiRecord {
@@ -18,23 +20,44 @@ export interface WebuiRecord {
 
 const EMPTY: WebuiRecord = { tag: null, port: null, managedUrls: [], fresh: false, accountsVolume: null }
 
+/** The record (`<dataDir>/webui.json`) and the two generated secrets: read by everyone, changed only through `save`. */
 export class WebuiStore {
   private readonly file: string
-  constructor(dataDir: string) {
+  private current: WebuiRecord = { ...EMPTY }
+
+  constructor(
+    dataDir: string,
+    private readonly secrets: Pick<SecretStore, 'get' | 'set'>,
+  ) {
     this.file = join(dataDir, 'webui.json')
   }
 
-  async load(): Promise<WebuiRecord> {
+  async load(): Promise<void> {
     try {
-      return { ...EMPTY, ...(JSON.parse(await readFile(this.file, 'utf8')) as Partial<WebuiRecord>) }
+      this.current = { ...EMPTY, ...(JSON.parse(await readFile(this.file, 'utf8')) as Partial<WebuiRecord>) }
     } catch {
-      return { ...EMPTY }
+      this.current = { ...EMPTY }
     }
   }
 
-  async save(r: WebuiRecord): Promise<void> {
+  get record(): Readonly<WebuiRecord> {
+    return this.current
+  }
+
+  async save(patch: Partial<WebuiRecord>): Promise<void> {
+    this.current = { ...this.current, ...patch }
     await mkdir(join(this.file, '..'), { recursive: true })
-    await writeFile(`${this.file}.tmp`, JSON.stringify(r, null, 2))
+    await writeFile(`${this.file}.tmp`, JSON.stringify(this.current, null, 2))
     await rename(`${this.file}.tmp`, this.file)
+  }
+
+  /** Generated once and kept: sessions and data stay valid across stop/start/update. */
+  secret(name: 'webuiSecretKey' | 'webuiAdminPassword'): string {
+    let v = this.secrets.get(name)
+    if (!v) {
+      v = randomBytes(32).toString('base64url')
+      this.secrets.set(name, v)
+    }
+    return v
   }
 }
