@@ -84,6 +84,15 @@ describe('the built UI over HTTP', () => {
     }
   })
 
+  it('answers a reload of an unchanged page with 304 (ETag), so no-cache costs no download', async () => {
+    const first = await get('/settings')
+    const etag = first.headers.get('etag')
+    expect(etag).toBeTruthy()
+    const again = await get('/settings', { headers: { 'if-none-match': etag as string } })
+    expect(again.status).toBe(304)
+    expect(await again.text()).toBe('')
+  })
+
   it('answers HEAD without a body', async () => {
     const res = await get('/', { method: 'HEAD' })
     expect(res.status).toBe(200)
