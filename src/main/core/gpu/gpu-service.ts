@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import type { GpuFault, GpuHistory, GpusSnapshot } from '../../../shared/contract/gpu'
-import { Backoff } from '../backoff.js'
+import { Backoff } from '../../../shared/backoff.js'
 import type { SettingsService } from '../settings/settings-service'
 import { attribute, type ContainerRef, type PidResolver } from './attribution'
 import { GpuHistoryStore } from './history'
