@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import { createORPCClient } from '@orpc/client'
 import { RPCLink } from '@orpc/client/websocket'
 import type Docker from 'dockerode'
+import { EventSourceParserStream } from 'eventsource-parser/stream'
 import WebSocket from 'ws'
 import type { ApiClient } from '../../src/shared/contract'
 import type { Deployment, DeploymentSpecInput } from '../../src/shared/contract/deployments'
@@ -141,21 +142,13 @@ export async function streamChat(endpoint: string, model: string, prompt: string
   if (!res.ok || !res.body) throw new Error(`chat: HTTP ${res.status}`)
   let chunks = 0
   let text = ''
-  let buf = ''
-  const dec = new TextDecoder()
-  for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buf += dec.decode(part, { stream: true })
-    const events = buf.split('\n\n')
-    buf = events.pop() ?? ''
-    for (const ev of events) {
-      const data = ev.replace(/^data: /, '').trim()
-      if (!data || data === '[DONE]') continue
-      const j = JSON.parse(data) as { choices?: { delta?: { content?: string } }[] }
-      const c = j.choices?.[0]?.delta?.content
-      if (c) {
-        chunks++
-        text += c
-      }
+  const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())
+  for await (const { data } of events) {
+    if (data === '[DONE]') continue
+    const c = (JSON.parse(data) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content
+    if (c) {
+      chunks++
+      text += c
     }
   }
   return { chunks, text }

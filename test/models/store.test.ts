@@ -155,6 +155,21 @@ describe('model store', () => {
     expect(readFileSync(join(root(s.store), 'snapshots', newCommit, 'model-00001-of-00002.safetensors')).length).toBeGreaterThan(1_000_000)
   })
 
+  it('watch: changes not yet read arrive as one event (one re-fetch); the stream ends on abort', async () => {
+    s = await makeStore(sim.url)
+    const ac = new AbortController()
+    const events = s.models.watch(ac.signal)
+    const first = events.next() // subscribes
+    await s.models.checkUpdates()
+    expect((await first).value).toMatchObject({ type: 'changed', at: expect.any(String) })
+    await s.models.checkUpdates()
+    await s.models.checkUpdates()
+    expect((await events.next()).value).toMatchObject({ type: 'changed' })
+    const none = events.next()
+    ac.abort()
+    expect(await none).toEqual({ done: true, value: undefined })
+  })
+
   it('delete: refused while in use (names the deployment); otherwise frees what the disk says', async () => {
     const disk = smallDisk(32 << 20)
     s = await makeStore(sim.url, { store: join(disk, 'hub') })

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { AppInfo } from '../../shared/contract/system'
 import { DeploymentService } from './deployments/deployment-service'
+import { DisposeStack } from './dispose-stack'
 import { withDefaultTag } from './docker/image-ref'
 import { createGpuMetrics } from './gpu/metrics'
 import { GpuService, type GpuTuning } from './gpu/gpu-service'
@@ -44,6 +45,8 @@ export interface CoreOptions {
   logger?: Logger
   /** Seconds between SIGTERM and SIGKILL when a deployment stops (default 30). */
   deploymentStopGraceSeconds?: number
+  /** Tests: runs once every service has started, before the core is returned; a throw there fails start-up. */
+  afterInit?: () => void | Promise<void>
 }
 
 export interface Core {
@@ -64,10 +67,26 @@ export interface Core {
   dispose(): Promise<void>
 }
 
-/** The one composition root: builds every service and the router; the shells only add transports. */
+/**
+ * The one composition root: builds every service and the router; the shells only add transports. Each service that
+ * starts something registers how to stop it; when a start-up step fails, what already started stops (newest first)
+ * and the error is rethrown.
+ */
 export async function createCore(opts: CoreOptions): Promise<Core> {
-  const env = opts.env ?? process.env
   const logger = opts.logger ?? (await createLogger({ dataDir: opts.paths.dataDir, stderr: opts.mode === 'headless' }))
+  const started = new DisposeStack((err) => logger.warn({ err }, 'a service did not stop cleanly'))
+  try {
+    return await buildCore(opts, logger, started)
+  } catch (err) {
+    await started.dispose()
+    logger.info('start-up failed; what had started is stopped')
+    logger.flush()
+    throw err
+  }
+}
+
+async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStack): Promise<Core> {
+  const env = opts.env ?? process.env
   const secrets = new SecretStore(opts.paths.configDir, opts.secretCodec, logger)
   const settings = new SettingsService({
     openFile: opts.openSettingsFile,
@@ -84,6 +103,10 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     logger,
   })
   const io = new IoLimiter(initial.ioConcurrency)
+  started.defer(async () => {
+    const [ioResult] = await Promise.all([io.close(4000), cpu.close(4000)])
+    logger.info({ io: ioResult }, 'pools closed')
+  })
   const docker = new DockerEndpoint(settings, env)
   const smiPath = nvidiaSmiPath(env)
   const gpu = new GpuService({
@@ -94,6 +117,7 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     resolvePids: createDockerPidResolver({ docker: () => docker.client(), logger }),
     tuning: opts.gpuTuning,
   })
+  started.defer(() => gpu.dispose())
   gpu.start()
   const host = new HostService({ settings, secrets, logger, docker, gpu, smiPath, env })
   const jobs = new JobService({ dir: join(opts.paths.dataDir, 'jobs'), logger })
@@ -119,23 +143,29 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
     logger,
     dataDir: opts.paths.dataDir,
   })
+  // Deployments stop after the jobs that drive them.
+  started.defer(() => deployments.dispose())
+  started.defer(() => jobs.dispose())
   await jobs.restore()
   await deployments.init()
+  started.defer(() => webui.dispose())
   await webui.init()
   // Prune/DELETE keep images a deployment definition names, even with no container.
   engine.setImageUsage(async () => deployments.list().map((d) => ({ ref: withDefaultTag(d.definition.image), by: d.definition.name })))
   engine.setFlagSource(async (ref) => catalogFlagSet(await deployments.flags.forImage(ref)))
   const alwaysLatest = new AlwaysLatestRedeployer({ engine, deployments, jobs, logger })
+  started.defer(() => alwaysLatest.dispose())
+  started.defer(() => engine.dispose())
   await engine.start()
+  started.defer(() => models.dispose())
   models.start()
   const registry = createGpuMetrics(() => gpu.snapshot())
   const metrics = { contentType: registry.contentType, render: () => registry.metrics() }
-  const disposables = [
-    settings.onChange((next, prev) => {
-      if (next.cpuPoolSize !== prev.cpuPoolSize) cpu.resize(next.cpuPoolSize)
-      if (next.ioConcurrency !== prev.ioConcurrency) io.resize(next.ioConcurrency)
-    }),
-  ]
+  const resizePools = settings.onChange((next, prev) => {
+    if (next.cpuPoolSize !== prev.cpuPoolSize) cpu.resize(next.cpuPoolSize)
+    if (next.ioConcurrency !== prev.ioConcurrency) io.resize(next.ioConcurrency)
+  })
+  started.defer(() => resizePools.dispose())
 
   const info: AppInfo = {
     version: opts.version,
@@ -161,18 +191,12 @@ export async function createCore(opts: CoreOptions): Promise<Core> {
   let disposed: Promise<void> | undefined
   const dispose = (): Promise<void> =>
     (disposed ??= (async () => {
-      for (const d of disposables) d.dispose()
-      alwaysLatest.dispose()
-      webui.dispose()
-      engine.dispose()
-      models.dispose()
-      await jobs.dispose()
-      await deployments.dispose()
-      const [ioResult] = await Promise.all([io.close(4000), cpu.close(4000), gpu.dispose()])
-      logger.info({ io: ioResult }, 'core disposed')
+      await started.dispose()
+      logger.info('core disposed')
       logger.flush()
     })())
 
+  await opts.afterInit?.()
   logger.info({ mode: opts.mode, version: opts.version, paths: opts.paths }, 'core started')
   return { router, logger, settings, cpu, io, gpu, jobs, models, engine, deployments, webui, metrics, dispose }
 }

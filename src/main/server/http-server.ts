@@ -12,7 +12,7 @@ import { declaredErrors } from '../core/rpc/declared-errors'
 import { acceptJsonBody, crossSiteRefusal, HostCheck, MAX_WS_MESSAGE_BYTES, misdirected, refuseUnparsed, sendError } from './guards'
 import { createOpenApiDocument } from './openapi'
 import { SessionStore } from './sessions'
-import { serveStatic } from './static'
+import { staticFiles } from './static'
 
 export interface HeadlessServerOptions {
   router: AppRouter
@@ -63,6 +63,7 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
   // Unknown REST routes are answered below (with the method and path); an unknown RPC procedure here.
   const rest = new OpenAPIHandler(opts.router, declaredErrors({ unknownProcedure: false }))
   const rpc = new RPCHandler(opts.router, declaredErrors({ unknownProcedure: true }))
+  const serveStatic = staticFiles(opts.rendererDir)
   let openApiJson: string | undefined
   // Set once listening (the port may be chosen by the OS); no request arrives before.
   let hosts: HostCheck | undefined
@@ -113,7 +114,9 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
       res.writeHead(405).end()
       return
     }
-    await serveStatic(opts.rendererDir, url.pathname, res)
+    // The address as the URL parser resolved it (dot segments gone), without the query.
+    req.url = url.pathname
+    serveStatic(req, res)
   }
 
   const server: Server = createServer((req, res) => {

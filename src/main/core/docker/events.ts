@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
-import { Backoff } from '../backoff.js'
+import { Backoff } from '../../../shared/backoff.js'
 
 export interface ContainerEvent {
   action: string

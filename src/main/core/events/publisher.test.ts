@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { latestOnly, Publisher } from './publisher'
+import { latestOnly, latestPer, Publisher } from './publisher'
 
 describe('Publisher', () => {
   it('delivers to every subscriber in order and stops after dispose', () => {
@@ -56,6 +56,19 @@ describe('Publisher', () => {
     p.publish(3)
     p.publish(4)
     expect((await it.next()).value).toBe(4)
+    ac.abort()
+  })
+
+  it('coalesces per key with latestPer: an unread event is replaced in its place, keyless ones are kept', async () => {
+    const p = new Publisher<{ id?: string; n: number }>()
+    const ac = new AbortController()
+    const it = p.stream(ac.signal, { enqueue: latestPer((e) => e.id) })
+    const first = it.next()
+    p.publish({ id: 'a', n: 1 })
+    expect((await first).value).toEqual({ id: 'a', n: 1 })
+    for (const e of [{ id: 'a', n: 2 }, { id: 'b', n: 3 }, { n: 4 }, { n: 5 }, { id: 'a', n: 6 }]) p.publish(e)
+    const got = [(await it.next()).value, (await it.next()).value, (await it.next()).value, (await it.next()).value]
+    expect(got.map((e) => e.n)).toEqual([6, 3, 4, 5])
     ac.abort()
   })
 })

@@ -54,3 +54,16 @@ export function latestOnly<T>(queue: T[], e: T): void {
   queue.length = 0
   queue.push(e)
 }
+
+/**
+ * Coalescing enqueue for `stream`, per item: an unread event with the same key is replaced in its place by the newer
+ * one (the order of first arrival stays); events whose key is undefined are always appended.
+ */
+export function latestPer<T>(key: (e: T) => string | undefined): (queue: T[], e: T) => void {
+  return (queue, e) => {
+    const k = key(e)
+    const i = k === undefined ? -1 : queue.findIndex((q) => key(q) === k)
+    if (i >= 0) queue[i] = e
+    else queue.push(e)
+  }
+}

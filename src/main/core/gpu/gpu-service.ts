@@ -1,11 +1,11 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import type { GpuFault, GpuHistory, GpusSnapshot } from '../../../shared/contract/gpu'
-import { Backoff } from '../backoff.js'
+import { Backoff } from '../../../shared/backoff.js'
+import { latestOnly, Publisher, type Disposable } from '../events/publisher'
 import type { SettingsService } from '../settings/settings-service'
 import { attribute, type ContainerRef, type PidResolver } from './attribution'
 import { GpuHistoryStore } from './history'
-import { LatestChannel } from './latest-channel'
 import type { BackoffOptions, ComputeApp, FaultInfo, FromWorker, GpuRow, ToWorker } from './types'
 
 export interface GpuTuning {
@@ -47,8 +47,7 @@ export class GpuService {
   private owners = new Map<number, ContainerRef>()
   private current: GpusSnapshot
   private readonly history: GpuHistoryStore
-  private readonly channel = new LatestChannel<GpusSnapshot>()
-  private readonly listeners = new Set<(s: GpusSnapshot) => void>()
+  private readonly snapshots: Publisher<GpusSnapshot>
   private readonly tuning: GpuTuning
   private readonly resolveAbort = new AbortController()
   private resolving = false
@@ -62,6 +61,7 @@ export class GpuService {
     this.history = new GpuHistoryStore(this.tuning.historyCapacity)
     this.workerRestarts = new Backoff({ initialMs: this.tuning.backoff.initialMs, maxMs: 60_000, jitter: 0 })
     this.current = this.build()
+    this.snapshots = new Publisher({ onListenerError: (err) => deps.logger.error({ err }, 'GPU snapshot listener failed') })
     this.unsubscribe = deps.settings.onChange((next, prev) => {
       if (next.gpuRefreshMs !== prev.gpuRefreshMs) {
         deps.logger.info({ intervalMs: next.gpuRefreshMs }, 'GPU refresh interval changed; restarting the sampler loop')
@@ -114,14 +114,13 @@ export class GpuService {
   }
 
   /** Called on every new snapshot (sample, fault, attribution change). */
-  onSnapshot(listener: (s: GpusSnapshot) => void): { dispose(): void } {
-    this.listeners.add(listener)
-    return { dispose: () => this.listeners.delete(listener) }
+  onSnapshot(listener: (s: GpusSnapshot) => void): Disposable {
+    return this.snapshots.subscribe(listener)
   }
 
   /** The current snapshot, then the newest one whenever the consumer is ready (no backlog). */
   watch(signal?: AbortSignal): AsyncGenerator<GpusSnapshot> {
-    return this.channel.subscribe(signal, this.current)
+    return this.snapshots.stream(signal, { initial: () => [this.current], enqueue: latestOnly })
   }
 
   private onMessage(msg: FromWorker): void {
@@ -191,14 +190,7 @@ export class GpuService {
 
   private publish(): void {
     this.current = this.build()
-    this.channel.publish(this.current)
-    for (const l of this.listeners) {
-      try {
-        l(this.current)
-      } catch (err) {
-        this.deps.logger.error({ err }, 'GPU snapshot listener failed')
-      }
-    }
+    this.snapshots.publish(this.current)
   }
 
   /** Stops nvidia-smi (waits for it) and the worker; safe to call twice. */

@@ -6,7 +6,7 @@
 // Plain JavaScript so the same file runs from source (tests) and from the build (out/main/gpu-worker.js).
 import { execFile, spawn } from 'node:child_process'
 import { parentPort } from 'node:worker_threads'
-import { Backoff } from '../backoff.js'
+import { Backoff } from '../../../shared/backoff.js'
 import { APPS_ARGS, classifyFault, isFaultLine, loopArgs, parseComputeApps, parseGpuLine } from './nvsmi.js'
 
 if (!parentPort) throw new Error('gpu-worker.js must run in a worker thread')

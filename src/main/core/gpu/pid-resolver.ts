@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
+import { dockerUnreachableText } from '../docker/errors'
 import type { ContainerRef, PidResolver } from './attribution'
 
 const CONTAINER_ID = /[0-9a-f]{64}/g
@@ -35,8 +36,7 @@ export function createDockerPidResolver(opts: { docker: () => Dockerode; logger:
       running = await opts.docker().listContainers({ abortSignal: signal })
       warned = false
     } catch (err) {
-      if (!warned)
-        opts.logger.warn({ err: (err as Error).message }, 'GPU attribution: Docker not reachable; GPU processes show as other use')
+      if (!warned) opts.logger.warn(`GPU attribution: ${dockerUnreachableText(err)}; GPU processes show as other use`)
       warned = true
       return out
     }

@@ -1,3 +1,4 @@
+import type { BackoffOptions } from '../../../shared/backoff.js'
 import type { GpuFaultKind, GpuReading } from '../../../shared/contract/gpu'
 
 /** One parsed row of the loop query (= the contract's reading). */
@@ -18,13 +19,8 @@ export interface FaultInfo {
   exitCode: number | null
 }
 
-export interface BackoffOptions {
-  initialMs: number
-  maxMs: number
-  factor?: number
-  /** 0..1: the delay is randomised by ± this fraction. */
-  jitter?: number
-}
+/** The sampler's restart backoff (the shared Backoff's options). */
+export type { BackoffOptions }
 
 /** Main thread → sampler worker. */
 export type ToWorker =

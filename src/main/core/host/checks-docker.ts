@@ -146,7 +146,7 @@ export async function checkGpuSupport(facts: DockerFacts, env: NodeJS.ProcessEnv
     id: 'gpu-docker',
     title,
     status: hook ? 'warn' : 'fail',
-    detail: `Docker is not reachable, so its runtimes could not be read; ${hook ? `${hookName} found at ${hook}` : `${hookName} is not on PATH`}.`,
+    detail: `${dockerUnreachableText('its runtimes could not be read')}; ${hook ? `${hookName} found at ${hook}` : `${hookName} is not on PATH`}.`,
     fix: hook ? 'Fix the Docker check first, then run the doctor again.' : TOOLKIT_FIX,
   }
 }

@@ -3,6 +3,7 @@ import type { GpuDryRunResult } from '../../../shared/contract/host'
 import { dockerUnreachableText } from '../docker/errors'
 import { demuxText } from '../docker/frames'
 import { isPinned } from '../docker/image-ref'
+import { imagePresent } from '../docker/pull'
 import { TOOLKIT_FIX } from './checks-docker'
 
 const TITLE = 'GPU dry run'
@@ -12,12 +13,8 @@ const DRY_RUN_TIMEOUT_MS = 60_000
 export async function pickLocalImage(docker: Dockerode, candidates: string[]): Promise<string | null> {
   for (const ref of candidates.filter(Boolean)) {
     if (isPinned(ref)) {
-      try {
-        await docker.getImage(ref).inspect()
-        return ref
-      } catch {
-        continue
-      }
+      if (await imagePresent(docker, ref)) return ref
+      continue
     }
     const images = await docker.listImages({ filters: { reference: [ref] } })
     const tag = images.flatMap((i) => i.RepoTags ?? []).find((t) => t !== '<none>:<none>')

@@ -136,4 +136,24 @@ describe('JobService', () => {
     expect(second.jobs.get(paused.id).state).toBe('paused')
     await second.jobs.dispose()
   })
+
+  it("watch: the snapshot first, then updates in order, a job's unread ones collapsed to its latest; ends on abort", async () => {
+    const { jobs } = service(undefined, (ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve())))
+    const a = jobs.start('model.pull', { title: 'a', target: 'a/a', params: { n: 1 } })
+    await waitState(jobs, a.id, ['running'])
+    const ac = new AbortController()
+    const events = jobs.watch(ac.signal)
+    expect((await events.next()).value).toEqual({ type: 'snapshot', jobs: [expect.objectContaining({ id: a.id, state: 'running' })] })
+    // Unread: b queued, b running, a paused → b (running) where b queued was, then a.
+    const b = jobs.start('model.pull', { title: 'b', target: 'a/b', params: { n: 2 } })
+    const bRunning = waitState(jobs, b.id, ['running'])
+    await jobs.pause(a.id)
+    await bRunning
+    expect((await events.next()).value).toMatchObject({ type: 'update', job: { id: b.id, state: 'running' } })
+    expect((await events.next()).value).toMatchObject({ type: 'update', job: { id: a.id, state: 'paused' } })
+    const pending = events.next()
+    ac.abort()
+    expect((await pending).done).toBe(true)
+    await jobs.dispose()
+  })
 })

@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { z } from 'zod'
 import type { Job, JobError, JobEvent, JobKind, JobProgress, JobState } from '../../../shared/contract/jobs'
 import { AppError } from '../errors'
+import { latestPer, Publisher, type Disposable } from '../events/publisher'
 import { JobStore } from './job-store'
 import { RateMeter } from './rate'
 
@@ -74,7 +75,8 @@ export type JobListener = (job: Job) => void
 export class JobService {
   private readonly kinds = new Map<JobKind, JobKindDef<unknown>>()
   private readonly entries = new Map<string, Entry>()
-  private readonly listeners = new Set<JobListener>()
+  /** Updates as JobEvents; a watcher's unread updates of one job collapse to its latest. */
+  private readonly events: Publisher<JobEvent>
   private readonly store: JobStore
   private closing = false
 
@@ -82,6 +84,7 @@ export class JobService {
 
   constructor(opts: { dir: string; logger: Logger }) {
     this.logger = opts.logger
+    this.events = new Publisher({ onListenerError: (err) => opts.logger.error({ err }, 'job update listener failed') })
     this.store = new JobStore(opts.dir, opts.logger)
   }
 
@@ -186,34 +189,14 @@ export class JobService {
     return this.get(id)
   }
 
-  onUpdate(listener: JobListener): { dispose(): void } {
-    this.listeners.add(listener)
-    return { dispose: () => this.listeners.delete(listener) }
+  onUpdate(listener: JobListener): Disposable {
+    return this.events.subscribe((e) => e.type === 'update' && listener(e.job))
   }
 
-  /** Snapshot, then every update, until `signal` aborts. */
-  async *watch(signal?: AbortSignal): AsyncGenerator<JobEvent> {
-    const queue: Job[] = []
-    let wake: (() => void) | undefined
-    const sub = this.onUpdate((job) => {
-      const i = queue.findIndex((j) => j.id === job.id)
-      if (i >= 0) queue[i] = job
-      else queue.push(job)
-      wake?.()
-    })
-    const onAbort = (): void => wake?.()
-    signal?.addEventListener('abort', onAbort)
-    try {
-      yield { type: 'snapshot', jobs: this.list() }
-      while (!signal?.aborted) {
-        if (queue.length === 0) await new Promise<void>((r) => (wake = r))
-        wake = undefined
-        while (queue.length > 0 && !signal?.aborted) yield { type: 'update', job: queue.shift() as Job }
-      }
-    } finally {
-      sub.dispose()
-      signal?.removeEventListener('abort', onAbort)
-    }
+  /** Snapshot, then every update (a job's unread updates collapse to its latest), until `signal` aborts. */
+  watch(signal?: AbortSignal): AsyncGenerator<JobEvent> {
+    const snapshot = (): JobEvent[] => [{ type: 'snapshot', jobs: this.list() }]
+    return this.events.stream(signal, { initial: snapshot, enqueue: latestPer((e) => (e.type === 'update' ? e.job.id : undefined)) })
   }
 
   /** Stops running jobs without changing their persisted state, so persistent ones resume next start. */
@@ -320,8 +303,7 @@ export class JobService {
     clearTimeout(entry.timer)
     entry.timer = undefined
     entry.lastEmit = now
-    const snapshot = { ...entry.job }
-    for (const l of this.listeners) l(snapshot)
+    this.events.publish({ type: 'update', job: { ...entry.job } })
   }
 
   private persist(entry: Entry, force: boolean): void {

@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
@@ -6,6 +6,7 @@ import { z } from 'zod'
 import type { Job } from '../../../shared/contract/jobs'
 import type { LocalModel, PullInput, PullPlan, SearchResult, StorageLocationInfo, UpdateStatus } from '../../../shared/contract/models'
 import { AppError } from '../errors'
+import { latestOnly, Publisher } from '../events/publisher'
 import type { JobService } from '../jobs/job-service'
 import type { SecretStore } from '../settings/secrets'
 import type { SettingsService } from '../settings/settings-service'
@@ -19,7 +20,9 @@ import { diskShortMessage, pullJobKind, spaceCheck, type PullParams } from './pu
 import { DEFAULT_RETRY, type RetryOptions } from './retry'
 import { scanLocation, scanModel, type ScannedModel } from './scan'
 import { defaultSelection } from './selection'
+import { storageReport } from './storage'
 import { SupersededList } from './superseded'
+import { checkModelUpdates } from './update-check'
 
 /** Deployments tell which of them use a snapshot (names); empty = not in use. */
 export type InUseCheck = (repo: string, commit: string) => string[]
@@ -50,7 +53,8 @@ export class ModelService {
   readonly hub: HubClient
   private inUse: InUseCheck = () => []
   private readonly updates = new Map<string, UpdateStatus>()
-  private readonly listeners = new Set<() => void>()
+  /** "The local list changed": watchers get the latest one they have not read (a burst is one re-fetch). */
+  private readonly changes = new Publisher<{ type: 'changed'; at: string }>()
   private readonly superseded: SupersededList
 
   constructor(private readonly o: ModelServiceOptions) {
@@ -118,35 +122,12 @@ export class ModelService {
     this.inUse = check
   }
 
-  onChanged(listener: () => void): { dispose(): void } {
-    this.listeners.add(listener)
-    return { dispose: () => this.listeners.delete(listener) }
+  private changed(): void {
+    this.changes.publish({ type: 'changed', at: new Date().toISOString() })
   }
 
-  changed(): void {
-    for (const l of this.listeners) l()
-  }
-
-  async *watch(signal?: AbortSignal): AsyncGenerator<{ type: 'changed'; at: string }> {
-    let pending = false
-    let wake: (() => void) | undefined
-    const sub = this.onChanged(() => {
-      pending = true
-      wake?.()
-    })
-    const onAbort = (): void => wake?.()
-    signal?.addEventListener('abort', onAbort)
-    try {
-      while (!signal?.aborted) {
-        if (!pending) await new Promise<void>((r) => (wake = r))
-        if (signal?.aborted) return
-        pending = false
-        yield { type: 'changed', at: new Date().toISOString() }
-      }
-    } finally {
-      sub.dispose()
-      signal?.removeEventListener('abort', onAbort)
-    }
+  watch(signal?: AbortSignal): AsyncGenerator<{ type: 'changed'; at: string }> {
+    return this.changes.stream(signal, { enqueue: latestOnly })
   }
 
   locations(): { path: string; label: string; isDefault: boolean }[] {
@@ -305,33 +286,12 @@ export class ModelService {
 
   /** Compares each local model's main ref (or its only ref) with the Hub. */
   async checkUpdates(signal?: AbortSignal): Promise<LocalModel[]> {
-    for (const loc of this.locations()) {
-      for (const m of await scanLocation(loc.path)) {
-        const ref = m.revisions.find((r) => r.refs.includes('main')) ? 'main' : m.revisions.flatMap((r) => r.refs)[0]
-        const local = m.revisions.find((r) => r.refs.includes(ref ?? ''))
-        if (!ref || !local) continue
-        const key = `${m.location}\n${m.repo}`
-        try {
-          const remote = await this.hub.remoteCommit(m.repo, ref, signal)
-          this.updates.set(key, {
-            ref,
-            localCommit: local.commit,
-            remoteCommit: remote,
-            updateAvailable: remote !== local.commit,
-            checkedAt: new Date().toISOString(),
-          })
-        } catch (err) {
-          const e = hubAppError(err, { endpoint: this.hub.endpoint, repo: m.repo, revision: ref, hasToken: this.hub.hasToken() })
-          this.updates.set(key, {
-            ref,
-            localCommit: local.commit,
-            updateAvailable: false,
-            checkedAt: new Date().toISOString(),
-            error: e.message,
-          })
-        }
-      }
-    }
+    const checked = await checkModelUpdates(
+      this.hub,
+      this.locations().map((l) => l.path),
+      signal,
+    )
+    for (const c of checked) this.updates.set(`${c.location}\n${c.repo}`, c.status)
     this.changed()
     return this.list()
   }
@@ -387,29 +347,8 @@ export class ModelService {
     })
   }
 
-  async storage(): Promise<StorageLocationInfo[]> {
-    const out: StorageLocationInfo[] = []
-    for (const l of this.locations()) {
-      const models = await scanLocation(l.path)
-      try {
-        const d = await diskSpace(l.path)
-        const exists = await stat(l.path).then(
-          () => true,
-          () => false,
-        )
-        out.push({
-          ...l,
-          exists,
-          totalBytes: d.totalBytes,
-          freeBytes: d.freeBytes,
-          usedByModels: models.reduce((a, m) => a + m.blobBytes + m.incompleteBytes, 0),
-          models: models.length,
-        })
-      } catch (err) {
-        out.push({ ...l, exists: false, totalBytes: 0, freeBytes: 0, usedByModels: 0, models: 0, error: (err as Error).message })
-      }
-    }
-    return out
+  storage(): Promise<StorageLocationInfo[]> {
+    return storageReport(this.locations())
   }
 
   /** After an update: the old snapshot goes now if unused, else when `collectGarbage` finds it unused. */

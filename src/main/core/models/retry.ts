@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { backoffBase } from '../backoff.js'
+import { backoffBase } from '../../../shared/backoff.js'
 
 export interface RetryOptions {
   /** Attempts without progress before giving up. */

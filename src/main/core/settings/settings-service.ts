@@ -3,6 +3,7 @@ import { homedir } from 'node:os'
 import type { Logger } from 'pino'
 import { checkDefaultStore, Settings, type SettingsUpdate, type SettingsView } from '../../../shared/settings'
 import { AppError } from '../errors'
+import { Publisher, type Disposable } from '../events/publisher'
 import type { KeyValueFile, KeyValueFileFactory } from './backend'
 import { hubOrigin } from './hub'
 import { fieldErrors, summarizeFields } from './issues'
@@ -32,9 +33,10 @@ export class SettingsService {
   private file!: KeyValueFile
   private current!: Settings
   private problems: { field: string; message: string }[] = []
-  private readonly listeners = new Set<SettingsListener>()
+  private readonly changes: Publisher<{ next: Settings; prev: Settings }>
 
   constructor(private readonly deps: SettingsServiceDeps) {
+    this.changes = new Publisher({ onListenerError: (err) => deps.logger.error({ err }, 'settings listener failed') })
     this.load()
     // One Hugging Face token per Hub: changing hubEndpoint (or HF_ENDPOINT) never hands the old Hub's token out.
     const env = deps.env ?? process.env
@@ -85,20 +87,13 @@ export class SettingsService {
     if (hfToken !== undefined) this.deps.secrets.set('hfToken', hfToken)
     this.problems = []
     this.deps.logger.info({ changed: Object.keys(rest) }, 'settings saved')
-    for (const l of this.listeners) {
-      try {
-        l(this.get(), prev)
-      } catch (err) {
-        this.deps.logger.error({ err }, 'settings listener failed')
-      }
-    }
+    this.changes.publish({ next: this.get(), prev })
     return this.view()
   }
 
   /** Called with (next, prev) after every successful save. */
-  onChange(listener: SettingsListener): { dispose(): void } {
-    this.listeners.add(listener)
-    return { dispose: () => this.listeners.delete(listener) }
+  onChange(listener: SettingsListener): Disposable {
+    return this.changes.subscribe(({ next, prev }) => listener(next, prev))
   }
 
   private load(): void {

@@ -1,4 +1,5 @@
 import { onScopeDispose, ref, shallowRef, type Ref, type ShallowRef } from 'vue'
+import { Backoff } from '@shared/backoff.js'
 import { whenConnected } from '@/lib/connection'
 
 export interface StreamState<T> {
@@ -31,7 +32,7 @@ export function useStream<T>(open: (signal: AbortSignal) => Promise<AsyncIterabl
   const { signal } = controller
 
   async function run(): Promise<void> {
-    let pauseMs = 1000
+    const pause = new Backoff({ initialMs: 1000, maxMs: 10_000 })
     while (!signal.aborted) {
       try {
         await whenConnected({ signal })
@@ -44,7 +45,7 @@ export function useStream<T>(open: (signal: AbortSignal) => Promise<AsyncIterabl
           for (;;) {
             const next = await iterator.next()
             if (next.done || signal.aborted) return
-            pauseMs = 1000
+            pause.reset()
             latest.value = next.value
             onValue?.(next.value)
           }
@@ -55,8 +56,7 @@ export function useStream<T>(open: (signal: AbortSignal) => Promise<AsyncIterabl
       } catch (err) {
         if (signal.aborted) return
         error.value = err
-        await sleep(pauseMs, signal)
-        pauseMs = Math.min(pauseMs * 2, 10_000)
+        await sleep(pause.next(), signal)
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { ClientContext, ClientLink, ClientOptions } from '@orpc/client'
 import { ORPCError } from '@orpc/client'
 import { RPCLink } from '@orpc/client/websocket'
+import { Backoff } from '@shared/backoff.js'
 import { connectionControl, whenConnected } from '../connection'
 
 export type AuthProbe = () => Promise<'ok' | 'unauthorized' | 'unreachable'>
@@ -41,16 +42,15 @@ export class ConnectionLostError extends Error {
 export class ReconnectingWebSocketLink<T extends ClientContext> implements ClientLink<T> {
   private conn: Connection<T> | null = null
   private retryTimer: ReturnType<typeof setTimeout> | undefined
-  private delayMs: number
-  private readonly initialDelayMs: number
+  /** Delays between attempts since the last open socket: initial, doubled up to the cap, ± 20 %. */
+  private readonly backoff: Backoff
   private readonly maxDelayMs: number
   private readonly callTimeoutMs: number
 
   constructor(private readonly opts: ReconnectingLinkOptions) {
-    this.initialDelayMs = opts.initialDelayMs ?? 500
     this.maxDelayMs = opts.maxDelayMs ?? 10_000
     this.callTimeoutMs = opts.callTimeoutMs ?? 15_000
-    this.delayMs = this.initialDelayMs
+    this.backoff = new Backoff({ initialMs: opts.initialDelayMs ?? 500, maxMs: this.maxDelayMs, jitter: 0.2 })
     this.connect()
   }
 
@@ -89,7 +89,7 @@ export class ReconnectingWebSocketLink<T extends ClientContext> implements Clien
     this.conn = conn
     ws.addEventListener('open', () => {
       conn.open = true
-      this.delayMs = this.initialDelayMs
+      this.backoff.reset()
       connectionControl.connected()
     })
     ws.addEventListener('close', () => {
@@ -100,18 +100,14 @@ export class ReconnectingWebSocketLink<T extends ClientContext> implements Clien
   }
 
   private async scheduleRetry(wasOpen: boolean): Promise<void> {
-    // A socket that was open and dropped: try again soon. An attempt that never opened: back off,
-    // and find out whether the server refused us (stale cookie) or is just not there.
+    // A socket that was open and dropped: try again soon (the backoff starts over when a socket opens). An attempt
+    // that never opened: back off further, and find out whether the server refused us (stale cookie) or is not there.
     let state: 'reconnecting' | 'unauthorized' = 'reconnecting'
-    let delay = wasOpen ? this.initialDelayMs : this.delayMs
-    if (!wasOpen) {
-      this.delayMs = Math.min(this.delayMs * 2, this.maxDelayMs)
-      if ((await this.opts.probeAuth()) === 'unauthorized') {
-        state = 'unauthorized'
-        delay = this.maxDelayMs
-      }
+    let delay = this.backoff.next()
+    if (!wasOpen && (await this.opts.probeAuth()) === 'unauthorized') {
+      state = 'unauthorized'
+      delay = this.maxDelayMs
     }
-    delay = Math.round(delay * (0.8 + Math.random() * 0.4))
     connectionControl.lost(state, Date.now() + delay)
     clearTimeout(this.retryTimer)
     this.retryTimer = setTimeout(() => this.connect(), delay)

@@ -1,5 +1,5 @@
 // @ts-check
-// The one exponential backoff of the core (plain JS: the GPU sampler worker runs it from source too).
+// The one exponential backoff (plain JS: the GPU sampler worker runs it from source too; the UI uses it as well).
 
 /**
  * @typedef {{ initialMs: number, maxMs: number, factor?: number, jitter?: number }} BackoffOptions
