@@ -136,7 +136,7 @@ describe('model store', () => {
 
     // a deployment uses the old snapshot
     let users: string[] = ['chat-1']
-    s.models.setInUseCheck((repo, commit) => (repo === TINY && commit === oldCommit ? users : []))
+    s.setInUse((repo, commit) => (repo === TINY && commit === oldCommit ? users : []))
     sim.clearLog()
     const upd = await s.models.update(TINY)
     expect((await s.waitJob(upd.id, ['done', 'failed'])).state).toBe('done')
@@ -176,10 +176,10 @@ describe('model store', () => {
     mkdirSync(join(disk, 'hub'), { recursive: true })
     const job = await s.models.pull({ repo: TINY })
     await s.waitJob(job.id, ['done'])
-    s.models.setInUseCheck(() => ['chat-prod'])
+    s.setInUse(() => ['chat-prod'])
     const err = await errorOf(s.models.delete(TINY))
     expect(err).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('chat-prod') })
-    s.models.setInUseCheck(() => [])
+    s.setInUse(() => [])
     const storage = await s.models.storage()
     const bytes = await regularFileBytes(root(s.store))
     expect(storage[0]).toMatchObject({ models: 1, usedByModels: bytes - 40 /* refs/main */, exists: true })

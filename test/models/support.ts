@@ -6,7 +6,7 @@ import Conf from 'conf'
 import type { Job, JobState } from '../../src/shared/contract/jobs'
 import { JobService } from '../../src/main/core/jobs/job-service'
 import { silentLogger } from '../../src/main/core/logging/logger'
-import { ModelService, type ModelServiceOptions } from '../../src/main/core/models/model-service'
+import { ModelService, type InUseCheck, type ModelServiceOptions } from '../../src/main/core/models/model-service'
 import { fileModeCodec } from '../../src/main/core/settings/backend'
 import { defaultSettings } from '../../src/main/core/settings/defaults'
 import { SecretStore } from '../../src/main/core/settings/secrets'
@@ -28,6 +28,8 @@ export interface Store {
   cpu: CpuPool
   io: IoLimiter
   waitJob(id: string, states: JobState[], timeoutMs?: number): Promise<Job>
+  /** Which deployments serve a revision now (the `inUse` the composition root wires to the deployment service). */
+  setInUse(check: InUseCheck): void
   dispose(): Promise<void>
 }
 
@@ -49,7 +51,9 @@ export async function makeStore(hubUrl: string, opts: { store?: string; tuning?:
   const cpu = new CpuPool({ workerFile: new URL('../../src/main/core/workers/pool-worker.js', import.meta.url).pathname, size: 2, logger })
   const io = new IoLimiter(8)
   const jobs = new JobService({ dir: join(home, 'jobs'), logger })
+  let inUse: InUseCheck = () => []
   const models = new ModelService({
+    inUse: (repo, commit) => inUse(repo, commit),
     settings,
     secrets,
     jobs,
@@ -80,6 +84,7 @@ export async function makeStore(hubUrl: string, opts: { store?: string; tuning?:
       check(jobs.get(id))
     })
   return {
+    setInUse: (check) => void (inUse = check),
     home,
     store,
     settings,

@@ -1,15 +1,19 @@
 import { join } from 'node:path'
+import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
 import type { AppInfo } from '../../shared/contract/system'
-import { DeploymentService } from './deployments/deployment-service'
+import { DeploymentDefinitions } from './deployments/definitions'
+import { DeploymentMonitor } from './deployments/deployment-monitor'
+import { DeploymentService, imagesInUse, modelUsers } from './deployments/deployment-service'
+import { DeploymentInspector } from './deployments/inspector'
 import { DisposeStack } from './dispose-stack'
-import { withDefaultTag } from './docker/image-ref'
 import { createGpuMetrics } from './gpu/metrics'
 import { GpuService, type GpuTuning } from './gpu/gpu-service'
 import { createDockerPidResolver } from './gpu/pid-resolver'
 import { gpuWorkerBeside, nvidiaSmiPath } from './gpu/worker-file'
 import { catalogFlagSet } from './engine/versions-diff'
-import { AlwaysLatestRedeployer, latestReleaseSource } from './engine/versions-redeploy'
+import { FlagCatalogService } from './engine/flags-service'
+import { AlwaysLatestRedeployer, latestImageResolver } from './engine/versions-redeploy'
 import { EngineVersionsService } from './engine/versions-service'
 import { DockerEndpoint } from './docker/endpoint'
 import { HostService } from './host/host-service'
@@ -121,21 +125,48 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
   gpu.start()
   const host = new HostService({ settings, secrets, logger, docker, gpu, smiPath, env })
   const jobs = new JobService({ dir: join(opts.paths.dataDir, 'jobs'), logger })
-  const models = new ModelService({ settings, secrets, jobs, io, cpu, logger, dataDir: opts.paths.dataDir, env, ...opts.modelTuning })
-  const engine = new EngineVersionsService({ settings, docker, jobs, logger, dataDir: opts.paths.dataDir, env })
-  const deployments = new DeploymentService({
-    docker: () => docker.client(),
+  const dockerClient = (): Dockerode => docker.client()
+  const models = new ModelService({
     settings,
-    gpu,
+    secrets,
+    jobs,
+    io,
+    cpu,
+    logger,
+    dataDir: opts.paths.dataDir,
+    env,
+    ...opts.modelTuning,
+    inUse: (repo, commit): string[] => modelUsers(deployments.list(), repo, commit),
+  })
+  const flags = new FlagCatalogService({ docker: dockerClient, dataDir: opts.paths.dataDir, logger })
+  const engine = new EngineVersionsService({
+    settings,
+    docker,
+    jobs,
+    logger,
+    dataDir: opts.paths.dataDir,
+    env,
+    // Prune/DELETE keep images a deployment definition names, even with no container.
+    imageUsage: async (): Promise<{ ref: string; by: string }[]> => imagesInUse(deployments.list()),
+    flagSource: async (ref) => catalogFlagSet(await flags.forImage(ref)),
+  })
+  const definitions = new DeploymentDefinitions({ dataDir: opts.paths.dataDir, logger })
+  const monitor = new DeploymentMonitor({ docker: dockerClient, gpu, settings, logger, definitions })
+  const deployments: DeploymentService = new DeploymentService({
+    docker: dockerClient,
+    settings,
     jobs,
     models,
     logger,
-    dataDir: opts.paths.dataDir,
+    flags,
+    definitions,
+    monitor,
     stopGraceSeconds: opts.deploymentStopGraceSeconds,
-    releases: latestReleaseSource(engine, jobs, () => docker.client()),
+    latest: latestImageResolver({ engine, jobs, docker: dockerClient, logger }),
   })
+  const inspector = new DeploymentInspector({ docker: dockerClient, definitions, monitor })
   const webui = new WebuiService({
-    docker: () => docker.client(),
+    docker: dockerClient,
     settings,
     secrets,
     jobs,
@@ -150,9 +181,6 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
   await deployments.init()
   started.defer(() => webui.dispose())
   await webui.init()
-  // Prune/DELETE keep images a deployment definition names, even with no container.
-  engine.setImageUsage(async () => deployments.list().map((d) => ({ ref: withDefaultTag(d.definition.image), by: d.definition.name })))
-  engine.setFlagSource(async (ref) => catalogFlagSet(await deployments.flags.forImage(ref)))
   const alwaysLatest = new AlwaysLatestRedeployer({ engine, deployments, jobs, logger })
   started.defer(() => alwaysLatest.dispose())
   started.defer(() => engine.dispose())
@@ -185,6 +213,8 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     models,
     engine,
     deployments,
+    deploymentInspector: inspector,
+    flags,
     webui,
   })
 

@@ -1,6 +1,8 @@
 import type { AppInfo, PoolsSnapshot } from '../../shared/contract/system'
 import type { DeploymentService } from './deployments/deployment-service'
 import { deploymentsRouter } from './deployments/deployments-router'
+import type { DeploymentInspector } from './deployments/inspector'
+import type { FlagCatalogService } from './engine/flags-service'
 import { engineRouter } from './engine/versions-router'
 import type { EngineVersionsService } from './engine/versions-service'
 import { gpuRouter } from './gpu/gpu-router'
@@ -31,6 +33,8 @@ export interface RouterDeps {
   models: ModelService
   engine: EngineVersionsService
   deployments: DeploymentService
+  deploymentInspector: DeploymentInspector
+  flags: FlagCatalogService
   webui: WebuiService
 }
 
@@ -44,7 +48,7 @@ export function createRouter(deps: RouterDeps) {
     jobs: jobsRouter(deps.jobs),
     models: modelsRouter(deps.models),
     engine: engineRouter(deps.engine),
-    deployments: deploymentsRouter(deps.deployments),
+    deployments: deploymentsRouter(deps.deployments, deps.deploymentInspector, deps.flags),
     webui: webuiRouter(deps.webui),
   })
 }

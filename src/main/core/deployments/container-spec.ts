@@ -98,3 +98,10 @@ export function containerSpec(o: SpecInput): Dockerode.ContainerCreateOptions {
     },
   }
 }
+
+/** Our containers of a deployment, oldest first. */
+export async function containersOf(docker: Dockerode, id: string): Promise<Dockerode.ContainerInfo[]> {
+  const filters = JSON.stringify({ label: [`${LABEL.deployment}=${id}`, `${LABEL.kind}=vllm`] })
+  const list = await docker.listContainers({ all: true, filters })
+  return list.sort((a, b) => a.Created - b.Created)
+}

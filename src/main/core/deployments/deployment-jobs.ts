@@ -1,3 +1,5 @@
+import type Dockerode from 'dockerode'
+import type { Logger } from 'pino'
 import { z } from 'zod'
 import type { Diagnosis } from '../../../shared/contract/deployments'
 import { sizeBytes } from '../../../shared/settings'
@@ -5,14 +7,51 @@ import { dockerUnreachable } from '../docker/errors'
 import { repoDigest } from '../docker/image-ref'
 import { freePort, portFree } from '../docker/net'
 import { AppError } from '../errors'
-import { toArgv, validateArgs } from '../engine/flags-validate'
+import { toArgv, validateArgs } from '../engine/flags-service'
 import { JobStop, type JobContext } from '../jobs/job-service'
 import { containerSpec } from './container-spec'
-import type { DeploymentService } from './deployment-service'
-import { endpointOf } from './deployment-monitor'
-import { resolveLatestImage } from './latest-release'
+import type { FlagCatalogService } from '../engine/flags-service'
+import type { JobService } from '../jobs/job-service'
+import type { ModelService } from '../models/model-service'
+import type { SettingsService } from '../settings/settings-service'
+import { containersOf } from './container-spec'
+import type { DeploymentDefinitions } from './definitions'
+import { endpointOf, type DeploymentMonitor } from './deployment-monitor'
 import { diagnose } from './log-analysis'
 import type { Runtime } from './runtime'
+
+/** What the deployment jobs need, and nothing more (wired by the deployment service). */
+export interface JobDeps {
+  docker: () => Dockerode
+  jobs: Pick<JobService, 'register'>
+  models: Pick<ModelService, 'list'>
+  settings: Pick<SettingsService, 'get'>
+  logger: Logger
+  flags: Pick<FlagCatalogService, 'forImage'>
+  definitions: Pick<DeploymentDefinitions, 'get'>
+  monitor: Pick<DeploymentMonitor, 'runtime' | 'follow' | 'onChange'>
+  /** Seconds between SIGTERM and SIGKILL on stop. */
+  stopGraceSeconds: number
+  /** The image an always-latest deployment should run now (pulled); absent = deploy as saved. */
+  latest?: LatestImageResolver
+  moveToImage(id: string, image: string): Promise<void>
+  recordImageDigest(id: string, digest: string | null): Promise<void>
+  forget(id: string): Promise<void>
+}
+
+/** Implemented by the engine (versions service): the newest release for an always-latest deployment, pulled. */
+export interface LatestImageResolver {
+  resolve(o: {
+    name: string
+    image: string
+    signal: AbortSignal
+    onProgress?: (message: string) => void
+  }): Promise<
+    | { kind: 'current'; image: string }
+    | { kind: 'newer'; image: string; from: string }
+    | { kind: 'unavailable'; image: string; reason: string }
+  >
+}
 
 const Params = z.object({ id: z.string(), restart: z.boolean().optional() })
 type Params = z.infer<typeof Params>
@@ -20,12 +59,12 @@ type Params = z.infer<typeof Params>
 const failure = (reason: string, hint: string): Diagnosis => ({ kind: 'exited', reason, hint, lines: [], exitCode: null })
 
 /** Stop every running container of the deployment: SIGTERM, the grace period, then SIGKILL (docker stop). */
-async function stopContainers(svc: DeploymentService, rt: Runtime, id: string): Promise<void> {
-  const grace = svc.o.stopGraceSeconds ?? 30
-  for (const c of await svc.containersOf(id)) {
+async function stopContainers(d: JobDeps, rt: Runtime, id: string): Promise<void> {
+  const grace = d.stopGraceSeconds
+  for (const c of await containersOf(d.docker(), id)) {
     if (c.State !== 'running' && c.State !== 'restarting' && c.State !== 'paused') continue
-    rt.expectStop = true
-    await svc.o
+    rt.expectExit()
+    await d
       .docker()
       .getContainer(c.Id)
       .stop({ t: grace })
@@ -36,8 +75,8 @@ async function stopContainers(svc: DeploymentService, rt: Runtime, id: string): 
 }
 
 /** Resolve the model in the store: which location, which commit. */
-async function resolveModel(svc: DeploymentService, repo: string, revision: string): Promise<{ location: string; commit: string }> {
-  const m = (await svc.o.models.list()).find((x) => x.repo === repo)
+async function resolveModel(d: JobDeps, repo: string, revision: string): Promise<{ location: string; commit: string }> {
+  const m = (await d.models.list()).find((x) => x.repo === repo)
   if (!m) throw new AppError('NOT_FOUND', `${repo} is not in the model store.`, { fix: 'Pull it on the Models page, then deploy.' })
   const rev = m.revisions.find((r) => r.commit === revision || r.refs.includes(revision))
   if (!rev)
@@ -48,117 +87,115 @@ async function resolveModel(svc: DeploymentService, repo: string, revision: stri
 }
 
 /** An always-latest deployment is moved to the newest release (when newer) before its container is created. */
-async function followLatest(svc: DeploymentService, ctx: JobContext<Params>): Promise<void> {
-  const def = svc.definition(ctx.params.id)
-  const source = svc.o.releases
-  if (!def.alwaysLatest || !source) return
+async function followLatest(d: JobDeps, ctx: JobContext<Params>): Promise<void> {
+  const def = d.definitions.get(ctx.params.id)
+  if (!def.alwaysLatest || !d.latest) return
   ctx.progress({ message: 'Resolving the newest release' })
   const onProgress = (message: string): void => ctx.progress({ message })
-  const r = await resolveLatestImage({ source, logger: svc.o.logger, name: def.name, image: def.image, signal: ctx.signal, onProgress })
+  const r = await d.latest.resolve({ name: def.name, image: def.image, signal: ctx.signal, onProgress })
   if (r.kind === 'unavailable') ctx.progress({ message: `Newest release unknown (${r.reason}); deploying ${def.image}` })
   if (r.kind !== 'newer') return
   try {
-    await svc.moveToImage(def.id, r.image)
+    await d.moveToImage(def.id, r.image)
   } catch (err) {
     // e.g. the new release refuses the deployment's arguments: keep the current image, say why.
-    svc.o.logger.warn({ err, deployment: def.name, image: r.image }, 'always-latest: staying on the current image')
+    d.logger.warn({ err, deployment: def.name, image: r.image }, 'always-latest: staying on the current image')
     ctx.progress({ message: `Staying on ${def.image}: ${(err as Error).message}` })
   }
 }
 
-async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<{ state: string; endpoint: string }> {
+async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: string; endpoint: string }> {
   const { id } = ctx.params
-  const rt = svc.monitor.runtime(id)
-  const docker = svc.o.docker()
-  rt.busy++
+  const rt = d.monitor.runtime(id)
+  const docker = d.docker()
   let cid: string | null = null
-  try {
-    // Always latest: move onto the newest release (pulled) before a running container is stopped.
-    await followLatest(svc, ctx)
-    if (ctx.params.restart) {
-      ctx.progress({ message: 'Stopping' })
-      rt.setState('stopping')
-      await stopContainers(svc, rt, id)
-    }
-    const existing = await svc.containersOf(id)
-    const running = existing.find((c) => c.State === 'running' || c.State === 'restarting')
-    if (running)
-      throw new AppError('CONFLICT', `Its container ${running.Names[0]?.slice(1) ?? running.Id.slice(0, 12)} is already running.`, {
-        fix: 'Stop it first, or use restart.',
-      })
-    const def = svc.definition(id)
-    rt.expectStop = false
-    rt.setState('creating', { containerId: null, hostPort: null, endpoint: null })
-    ctx.progress({ message: 'Checking the image and arguments' })
-    let image
+  await rt.operate(async () => {
     try {
-      image = await docker.getImage(def.image).inspect()
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404)
-        throw new AppError('NOT_FOUND', `The image ${def.image} is not pulled.`, {
-          fix: 'Pull it on the vLLM versions page (or pick a pulled one), then deploy.',
+      // Always latest: move onto the newest release (pulled) before a running container is stopped.
+      await followLatest(d, ctx)
+      if (ctx.params.restart) {
+        ctx.progress({ message: 'Stopping' })
+        rt.setState('stopping')
+        await stopContainers(d, rt, id)
+      }
+      const existing = await containersOf(d.docker(), id)
+      const running = existing.find((c) => c.State === 'running' || c.State === 'restarting')
+      if (running)
+        throw new AppError('CONFLICT', `Its container ${running.Names[0]?.slice(1) ?? running.Id.slice(0, 12)} is already running.`, {
+          fix: 'Stop it first, or use restart.',
         })
-      throw dockerUnreachable(err)
-    }
-    await svc.recordImageDigest(id, repoDigest(image.RepoDigests, def.image))
-    const catalog = await svc.flags.forImage(def.image, ctx.signal)
-    const problems = validateArgs(catalog.flags, def.args, def.extraArgs, def.image)
-    if (problems.length)
-      throw new AppError('BAD_REQUEST', `Arguments rejected by ${def.image}: ${problems.map((p) => p.message).join(' ')}`, {
-        fix: 'Edit the deployment: remove or correct the named flags.',
+      const def = d.definitions.get(id)
+      rt.clearExpectedExit()
+      rt.setState('creating', { containerId: null, hostPort: null, endpoint: null })
+      ctx.progress({ message: 'Checking the image and arguments' })
+      let image
+      try {
+        image = await docker.getImage(def.image).inspect()
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404)
+          throw new AppError('NOT_FOUND', `The image ${def.image} is not pulled.`, {
+            fix: 'Pull it on the vLLM versions page (or pick a pulled one), then deploy.',
+          })
+        throw dockerUnreachable(err)
+      }
+      await d.recordImageDigest(id, repoDigest(image.RepoDigests, def.image))
+      const catalog = await d.flags.forImage(def.image, ctx.signal)
+      const problems = validateArgs(catalog.flags, def.args, def.extraArgs, def.image)
+      if (problems.length)
+        throw new AppError('BAD_REQUEST', `Arguments rejected by ${def.image}: ${problems.map((p) => p.message).join(' ')}`, {
+          fix: 'Edit the deployment: remove or correct the named flags.',
+        })
+      const model = await resolveModel(d, def.model.repo, def.model.revision)
+      for (const c of existing)
+        await docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined)
+      const iface = d.settings.get().listenInterface
+      let hostPort = def.hostPort
+      if (hostPort && !(await portFree(iface, hostPort)))
+        throw new AppError('CONFLICT', `Port ${hostPort} is in use on ${iface}.`, {
+          fix: 'Choose another host port, or leave it empty for a free one.',
+        })
+      hostPort ??= await freePort(iface)
+      ctx.progress({ message: 'Creating the container' })
+      const spec = containerSpec({
+        def,
+        argv: toArgv(catalog.flags, def.args, def.extraArgs),
+        storePath: model.location,
+        commit: model.commit,
+        hostPort,
+        listenInterface: iface,
+        imageHasHealthcheck: !!image.Config?.Healthcheck?.Test?.length,
+        shmSizeBytes: sizeBytes(d.settings.get().vllmShmSize),
       })
-    const model = await resolveModel(svc, def.model.repo, def.model.revision)
-    for (const c of existing)
-      await docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined)
-    const iface = svc.o.settings.get().listenInterface
-    let hostPort = def.hostPort
-    if (hostPort && !(await portFree(iface, hostPort)))
-      throw new AppError('CONFLICT', `Port ${hostPort} is in use on ${iface}.`, {
-        fix: 'Choose another host port, or leave it empty for a free one.',
-      })
-    hostPort ??= await freePort(iface)
-    ctx.progress({ message: 'Creating the container' })
-    const spec = containerSpec({
-      def,
-      argv: toArgv(catalog.flags, def.args, def.extraArgs),
-      storePath: model.location,
-      commit: model.commit,
-      hostPort,
-      listenInterface: iface,
-      imageHasHealthcheck: !!image.Config?.Healthcheck?.Test?.length,
-      shmSizeBytes: sizeBytes(svc.o.settings.get().vllmShmSize),
-    })
-    const container = await docker.createContainer(spec)
-    cid = container.id
-    rt.patch({ containerId: cid, hostPort, endpoint: endpointOf(iface, hostPort), commit: model.commit })
-    rt.lines = []
-    rt.setState('starting')
-    ctx.progress({ message: 'Starting' })
-    try {
-      await container.start()
-      // Follow from the first line once it runs (a log request on a created container ends at once).
-      svc.monitor.follow(rt, cid)
+      const container = await docker.createContainer(spec)
+      cid = container.id
+      rt.patch({ containerId: cid, hostPort, endpoint: endpointOf(iface, hostPort), commit: model.commit })
+      rt.replaceLines([])
+      rt.setState('starting')
+      ctx.progress({ message: 'Starting' })
+      try {
+        await container.start()
+        // Follow from the first line once it runs (a log request on a created container ends at once).
+        d.monitor.follow(rt, cid)
+      } catch (err) {
+        const msg = (err as { json?: { message?: string } }).json?.message ?? (err as Error).message
+        rt.fail(diagnose([msg], null, { args: def.args, extraArgs: def.extraArgs }))
+        throw new AppError('UNAVAILABLE', `Docker could not start the container: ${msg}`, {
+          fix: rt.status.diagnosis?.hint ?? 'Check the GPU setup on the System page.',
+        })
+      }
     } catch (err) {
-      const msg = (err as { json?: { message?: string } }).json?.message ?? (err as Error).message
-      rt.fail(diagnose([msg], null, { args: def.args, extraArgs: def.extraArgs }))
-      throw new AppError('UNAVAILABLE', `Docker could not start the container: ${msg}`, {
-        fix: rt.status.diagnosis?.hint ?? 'Check the GPU setup on the System page.',
-      })
+      if (rt.state === 'creating' || rt.state === 'stopping') {
+        const e = err as AppError
+        rt.fail(failure(e.message, (e.data as { fix?: string } | undefined)?.fix ?? 'Read the log.'))
+      }
+      throw err
     }
-  } catch (err) {
-    if (rt.state === 'creating' || rt.state === 'stopping') {
-      const e = err as AppError
-      rt.fail(failure(e.message, (e.data as { fix?: string } | undefined)?.fix ?? 'Read the log.'))
-    }
-    throw err
-  } finally {
-    rt.busy--
-  }
+  })
   // The container runs: follow the state machine until ready, failed or stopped.
-  const iface = svc.o.settings.get().listenInterface
+  const iface = d.settings.get().listenInterface
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
       const st = rt.status
@@ -187,15 +224,15 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
       })
       return false
     }
-    const sub = svc.onEvent((e) => e.type === 'update' && e.deployment.definition.id === id && check())
+    const sub = d.monitor.onChange((r) => r.id === id && check())
     const onAbort = (): void => {
       finish(() => reject(ctx.signal.reason))
       // The app shutting down leaves the container running (it is adopted at the next start).
       if (ctx.signal.reason instanceof JobStop && ctx.signal.reason.why === 'shutdown') return
       // Cancelling a deploy stops what it started.
-      rt.expectStop = true
+      rt.expectExit()
       rt.setState('stopping')
-      void stopContainers(svc, rt, id).then(
+      void stopContainers(d, rt, id).then(
         () => rt.state === 'stopping' && rt.setState('stopped'),
         () => undefined,
       )
@@ -213,49 +250,43 @@ async function deploy(svc: DeploymentService, ctx: JobContext<Params>): Promise<
   })
 }
 
-async function stop(svc: DeploymentService, ctx: JobContext<Params>): Promise<{ state: string }> {
+async function stop(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: string }> {
   const { id } = ctx.params
-  svc.definition(id)
-  const rt = svc.monitor.runtime(id)
-  rt.busy++
-  try {
+  d.definitions.get(id)
+  const rt = d.monitor.runtime(id)
+  return rt.operate(async () => {
     ctx.progress({ message: 'Stopping (SIGTERM, then SIGKILL after the grace period)' })
-    rt.expectStop = true
+    rt.expectExit()
     rt.setState('stopping')
-    await stopContainers(svc, rt, id)
-    rt.expectStop = false
+    await stopContainers(d, rt, id)
+    rt.clearExpectedExit()
     rt.setState('stopped')
     return { state: 'stopped' }
-  } finally {
-    rt.busy--
-  }
+  })
 }
 
-async function remove(svc: DeploymentService, ctx: JobContext<Params>): Promise<{ state: string }> {
+async function remove(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: string }> {
   const { id } = ctx.params
-  svc.definition(id)
-  const rt = svc.monitor.runtime(id)
-  rt.busy++
-  try {
+  d.definitions.get(id)
+  const rt = d.monitor.runtime(id)
+  await rt.operate(async () => {
     ctx.progress({ message: 'Stopping and removing the container' })
-    rt.expectStop = true
+    rt.expectExit()
     if (rt.state !== 'stopped' && rt.state !== 'failed') rt.setState('stopping')
-    await stopContainers(svc, rt, id)
-    for (const c of await svc.containersOf(id))
-      await svc.o
+    await stopContainers(d, rt, id)
+    for (const c of await containersOf(d.docker(), id))
+      await d
         .docker()
         .getContainer(c.Id)
         .remove({ force: true })
         .catch(() => undefined)
-  } finally {
-    rt.busy--
-  }
-  await svc.forget(id)
+  })
+  await d.forget(id)
   return { state: 'deleted' }
 }
 
-export function registerDeploymentJobs(svc: DeploymentService): void {
-  svc.o.jobs.register({ kind: 'deployment.deploy', params: Params, persistent: false, pausable: false, run: (ctx) => deploy(svc, ctx) })
-  svc.o.jobs.register({ kind: 'deployment.stop', params: Params, persistent: false, pausable: false, run: (ctx) => stop(svc, ctx) })
-  svc.o.jobs.register({ kind: 'deployment.delete', params: Params, persistent: false, pausable: false, run: (ctx) => remove(svc, ctx) })
+export function registerDeploymentJobs(d: JobDeps): void {
+  d.jobs.register({ kind: 'deployment.deploy', params: Params, persistent: false, pausable: false, run: (ctx) => deploy(d, ctx) })
+  d.jobs.register({ kind: 'deployment.stop', params: Params, persistent: false, pausable: false, run: (ctx) => stop(d, ctx) })
+  d.jobs.register({ kind: 'deployment.delete', params: Params, persistent: false, pausable: false, run: (ctx) => remove(d, ctx) })
 }

@@ -67,10 +67,10 @@ describe('a container killed with 137 after the stop grace period', () => {
     h = await readyDeployment()
     const rt = h.monitor.runtime('a')
     await asJob(rt, () => {
-      rt.expectStop = true
+      rt.expectExit()
       rt.setState('stopping')
       h!.docker.exit('c1', 137, { emit: false }) // docker stop: SIGTERM, grace period, SIGKILL
-      rt.expectStop = false
+      rt.clearExpectedExit()
       rt.setState('stopped')
     })
     h.docker.emit('die', 'c1', { exitCode: '137' })
@@ -83,7 +83,7 @@ describe('a container killed with 137 after the stop grace period', () => {
   it('a cancelled deploy (stop outside a job): 137 reads as stopped, not failed', async () => {
     h = await readyDeployment()
     const rt = h.monitor.runtime('a')
-    rt.expectStop = true
+    rt.expectExit()
     rt.setState('stopping')
     h.docker.exit('c1', 137)
     await h.until('stopped', () => rt.state === 'stopped')

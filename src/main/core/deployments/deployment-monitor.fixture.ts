@@ -197,21 +197,23 @@ export function startMonitor(ids: string[], o: { docker?: ScriptedDocker; saved?
     gpu,
     settings,
     logger: pino({ level: 'silent' }),
-    definition: (id) => defs.get(id),
-    definitionIds: () => [...defs.keys()],
-    timings: (id) => saved.get(id),
-    saveTimings: (id, t) => saved.set(id, t),
-    changed: (r: Runtime) => {
-      const h = history.get(r.id) ?? []
-      const label = r.status.phase ? `${r.state}:${r.status.phase}` : r.state
-      if (h.at(-1) !== label) h.push(label)
-      history.set(r.id, h)
-      notify()
+    definitions: {
+      find: (id) => defs.get(id),
+      ids: () => [...defs.keys()],
+      timingsOf: (id) => saved.get(id),
+      saveTimings: (id, t) => void saved.set(id, t),
     },
-    orphansChanged: (list) => {
-      orphanReports.push(list)
-      notify()
-    },
+  })
+  monitor.onChange((r: Runtime) => {
+    const h = history.get(r.id) ?? []
+    const label = r.status.phase ? `${r.state}:${r.status.phase}` : r.state
+    if (h.at(-1) !== label) h.push(label)
+    history.set(r.id, h)
+    notify()
+  })
+  monitor.onOrphans((list) => {
+    orphanReports.push(list)
+    notify()
   })
   for (const id of ids) {
     history.set(id, [monitor.runtime(id).state])
@@ -236,15 +238,7 @@ export function startMonitor(ids: string[], o: { docker?: ScriptedDocker; saved?
   return { docker, monitor, history, saved, orphanReports, until }
 }
 
-/**
- * The handshake a deployment job does around Docker calls (deployment-jobs.ts): while a job holds the
- * runtime, reconcile and events leave its state alone. Kept here so the handshake changes in one place.
- */
+/** A deployment job's step around Docker calls (deployment-jobs.ts): reconcile and events leave its state alone. */
 export async function asJob(rt: Runtime, fn: () => void | Promise<void>): Promise<void> {
-  rt.busy++
-  try {
-    await fn()
-  } finally {
-    rt.busy--
-  }
+  await rt.operate(async () => fn())
 }

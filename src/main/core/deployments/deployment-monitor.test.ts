@@ -130,7 +130,7 @@ describe('deployment state machine: a load', () => {
     await h.until('ready', () => h!.monitor.runtime('a').state === 'ready')
     const rt = h.monitor.runtime('a')
     // Cancelling a deploy stops its container outside a job: the monitor sees the exit.
-    rt.expectStop = true
+    rt.expectExit()
     rt.setState('stopping')
     h.docker.exit('c1', 143)
     await h.until('stopped', () => rt.state === 'stopped')

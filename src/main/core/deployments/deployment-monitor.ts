@@ -3,12 +3,14 @@ import type { Logger } from 'pino'
 import type { DeploymentDefinition, LogLine, OrphanContainer } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import { DockerEvents, type ContainerEvent } from '../docker/events'
+import { Publisher, type Disposable } from '../events/publisher'
 import { httpUrl, reachHost } from '../docker/net'
 import type { GpuService } from '../gpu/gpu-service'
 import type { SettingsService } from '../settings/settings-service'
 import { LABEL } from './container-spec'
 import { diagnose, phaseOf, READY_LINE } from './log-analysis'
 import { LogFollower, parseLogBuffer } from './log-follower'
+import { containerVram, verifyPlacement } from './gpu-placement'
 import { Runtime } from './runtime'
 import type { PhaseTimings } from './store'
 
@@ -17,12 +19,15 @@ export interface MonitorDeps {
   gpu: GpuService
   settings: SettingsService
   logger: Logger
-  definition: (id: string) => DeploymentDefinition | undefined
-  definitionIds: () => string[]
-  timings: (id: string) => PhaseTimings | undefined
-  saveTimings: (id: string, t: PhaseTimings) => void
-  changed: (r: Runtime) => void
-  orphansChanged: (o: OrphanContainer[]) => void
+  /** The saved definitions (read) and their load timings (read and recorded after each load). */
+  definitions: MonitoredDefinitions
+}
+
+export interface MonitoredDefinitions {
+  find(id: string): DeploymentDefinition | undefined
+  ids(): string[]
+  timingsOf(id: string): PhaseTimings | undefined
+  saveTimings(id: string, t: PhaseTimings): void
 }
 
 /** The OpenAI-compatible base URL of a container published on `iface`:`port`. */
@@ -37,8 +42,10 @@ export function endpointOf(iface: string, port: number): string {
  * diagnosis on exit, GPU placement checks and VRAM from the GPU attribution.
  */
 export class DeploymentMonitor {
-  readonly runtimes = new Map<string, Runtime>()
-  orphans: OrphanContainer[] = []
+  private readonly runtimes = new Map<string, Runtime>()
+  private orphanList: OrphanContainer[] = []
+  private readonly changes: Publisher<Runtime>
+  private readonly orphanChanges: Publisher<OrphanContainer[]>
   private readonly events: DockerEvents
   private timer: NodeJS.Timeout | undefined
   private reconciling: Promise<void> | undefined
@@ -49,6 +56,9 @@ export class DeploymentMonitor {
   private readonly adopted = new Set<string>()
 
   constructor(private readonly d: MonitorDeps) {
+    const onListenerError = (err: unknown): void => d.logger.error({ err }, 'deployment listener failed')
+    this.changes = new Publisher({ onListenerError })
+    this.orphanChanges = new Publisher({ onListenerError })
     this.events = new DockerEvents({
       docker: d.docker,
       logger: d.logger,
@@ -69,10 +79,30 @@ export class DeploymentMonitor {
   runtime(id: string): Runtime {
     let r = this.runtimes.get(id)
     if (!r) {
-      r = new Runtime(id, (x) => this.d.changed(x), this.d.timings(id))
+      r = new Runtime(id, (x) => this.changes.publish(x), this.d.definitions.timingsOf(id))
       this.runtimes.set(id, r)
     }
     return r
+  }
+
+  /** A definition is gone: stop following its container and forget its state. */
+  forget(id: string): void {
+    this.runtimes.get(id)?.stopFollowing()
+    this.runtimes.delete(id)
+  }
+
+  /** Every change of a deployment's status (state, phase, progress, endpoint, diagnosis, VRAM). */
+  onChange(fn: (rt: Runtime) => void): Disposable {
+    return this.changes.subscribe(fn)
+  }
+
+  /** Our containers whose definition is gone, whenever that list changes. */
+  get orphans(): OrphanContainer[] {
+    return this.orphanList
+  }
+
+  onOrphans(fn: (orphans: OrphanContainer[]) => void): Disposable {
+    return this.orphanChanges.subscribe(fn)
   }
 
   start(): void {
@@ -116,7 +146,7 @@ export class DeploymentMonitor {
     for (const c of list.sort((a, b) => a.Created - b.Created)) {
       const id = c.Labels[LABEL.deployment]
       if (!id) continue
-      if (!this.d.definition(id)) {
+      if (!this.d.definitions.find(id)) {
         orphans.push({
           containerId: c.Id,
           name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
@@ -129,11 +159,11 @@ export class DeploymentMonitor {
       }
       byDeployment.set(id, c)
     }
-    if (JSON.stringify(orphans) !== JSON.stringify(this.orphans)) {
-      this.orphans = orphans
-      this.d.orphansChanged(orphans)
+    if (JSON.stringify(orphans) !== JSON.stringify(this.orphanList)) {
+      this.orphanList = orphans
+      this.orphanChanges.publish(orphans)
     }
-    for (const id of this.d.definitionIds()) {
+    for (const id of this.d.definitions.ids()) {
       const rt = this.runtime(id)
       if (rt.busy) continue
       const c = byDeployment.get(id)
@@ -213,19 +243,18 @@ export class DeploymentMonitor {
       const parsed = parseLogBuffer(raw)
       if (parsed.length) {
         lines = parsed
-        if (rt.lines.length < parsed.length) rt.lines = parsed
+        if (rt.lines.length < parsed.length) rt.replaceLines(parsed)
       }
     } catch {
       /* container gone: use what the follower kept */
     }
-    if (rt.busy && !rt.expectStop) return
+    if (rt.busy && !rt.exitExpected) return
     if (!adopting && rt.state === 'stopped') return
-    if (rt.expectStop || rt.state === 'stopping' || exitCode === 0) {
-      rt.expectStop = false
+    if (rt.takeExpectedExit() || rt.state === 'stopping' || exitCode === 0) {
       rt.setState('stopped')
       return
     }
-    const def = this.d.definition(rt.id)
+    const def = this.d.definitions.find(rt.id)
     rt.fail(
       diagnose(
         lines.map((l) => l.text),
@@ -299,7 +328,7 @@ export class DeploymentMonitor {
     rt.setState('ready')
     if (!rt.adoptedLoad && rt.status.timings.length) {
       rt.previous = rt.status.timings
-      this.d.saveTimings(rt.id, rt.status.timings)
+      this.d.definitions.saveTimings(rt.id, rt.status.timings)
     }
     rt.adoptedLoad = false
     this.verifyGpus(rt)
@@ -309,7 +338,7 @@ export class DeploymentMonitor {
     const id = e.attributes[LABEL.deployment]
     const rt = id ? this.runtimes.get(id) : undefined
     const action = e.action
-    if (!rt || !this.d.definition(rt.id)) {
+    if (!rt || !this.d.definitions.find(rt.id)) {
       if (action === 'create' || action === 'destroy' || action === 'start' || action === 'die') void this.reconcile()
       return
     }
@@ -337,74 +366,22 @@ export class DeploymentMonitor {
 
   /** After ready: the container's processes must be on the requested GPUs (compute apps); else a warning. */
   verifyGpus(rt: Runtime): void {
-    const def = this.d.definition(rt.id)
-    if (!def?.gpus.length) return
-    const readyAt = Date.parse(rt.status.readyAt ?? new Date().toISOString())
-    // Compute apps are sampled every ~3 GPU intervals (≥ 2 s): two rounds after ready, with margin.
-    const deadline = Date.now() + Math.max(5000, 7 * this.d.settings.get().gpuRefreshMs)
-    const check = (s: GpusSnapshot): boolean => {
-      if (rt.state !== 'ready') return true
-      const fresh = s.gpus.some((g) => g.memory.appsAt && Date.parse(g.memory.appsAt) > readyAt)
-      const on = s.gpus.filter((g) => g.memory.containers.some((c) => c.containerId === rt.status.containerId)).map((g) => g.uuid)
-      const missing = def.gpus.filter((u) => !on.includes(u))
-      const extra = on.filter((u) => !def.gpus.includes(u))
-      if (fresh && !missing.length && !extra.length) {
-        if (rt.status.gpuWarning) rt.patch({ gpuWarning: null })
-        return true
-      }
-      if (Date.now() < deadline) return false
-      const names = (uuids: string[]): string =>
-        uuids
-          .map((u) => {
-            const g = s.gpus.find((x) => x.uuid === u)
-            return g ? `GPU ${g.index} (${u})` : u
-          })
-          .join(', ')
-      rt.patch({
-        gpuWarning:
-          s.status === 'fault' || s.status === 'starting'
-            ? 'Could not check the GPUs: there is no GPU telemetry (see the Dashboard).'
-            : `The model is not on the GPU it was meant for: no process of the container on ${names(missing) || 'the requested GPUs'}${extra.length ? `; it runs on ${names(extra)}` : ''}.`,
-      })
-      return true
-    }
-    if (check(this.d.gpu.snapshot())) return
-    const sub = this.d.gpu.onSnapshot((s) => {
-      if (check(s)) {
-        sub.dispose()
-        clearTimeout(t)
-      }
-    })
-    const t = setTimeout(
-      () => {
-        sub.dispose()
-        check(this.d.gpu.snapshot())
-      },
-      deadline - Date.now() + 100,
-    )
-    t.unref()
+    const def = this.d.definitions.find(rt.id)
+    if (def?.gpus.length) verifyPlacement(rt, def.gpus, this.d.gpu, this.d.settings.get().gpuRefreshMs)
   }
 
   private onGpus(s: GpusSnapshot): void {
     for (const rt of this.runtimes.values()) {
       const cid = rt.status.containerId
       if (!cid || rt.state === 'stopped' || rt.state === 'failed') continue
-      let sum = 0
-      let seen = false
-      for (const g of s.gpus)
-        for (const c of g.memory.containers)
-          if (c.containerId === cid) {
-            sum += c.usedMiB
-            seen = true
-          }
-      const v = seen ? Math.round(sum) : null
+      const v = containerVram(s, cid)
       if (v !== rt.status.vramMiB) rt.patch({ vramMiB: v })
     }
   }
 
   /** A container id that belongs to no definition. */
   isOrphan(containerId: string): boolean {
-    return this.orphans.some((o) => o.containerId === containerId)
+    return this.orphanList.some((o) => o.containerId === containerId)
   }
 
   dispose(): void {
@@ -414,5 +391,7 @@ export class DeploymentMonitor {
     this.gpuSub.dispose()
     this.settingsSub.dispose()
     for (const rt of this.runtimes.values()) rt.stopFollowing()
+    this.changes.clear()
+    this.orphanChanges.clear()
   }
 }

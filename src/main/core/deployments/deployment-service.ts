@@ -1,270 +1,124 @@
 import { randomUUID } from 'node:crypto'
 import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
-import { type z } from 'zod'
-import type {
-  Deployment,
-  DeploymentDefinition,
-  DeploymentEvent,
-  DeploymentSpecInput,
-  LogLine,
-  OrphanContainer,
-} from '../../../shared/contract/deployments'
-import { DeploymentSpec } from '../../../shared/contract/deployments'
+import type { Deployment, DeploymentDefinition, DeploymentEvent, DeploymentSpecInput } from '../../../shared/contract/deployments'
 import type { Job } from '../../../shared/contract/jobs'
+import { withDefaultTag } from '../docker/image-ref'
+import type { FlagCatalogService } from '../engine/flags-service'
 import { AppError } from '../errors'
-import { FlagCatalogService } from '../engine/flags-catalog'
-import type { GpuService } from '../gpu/gpu-service'
+import { latestPer, Publisher, type Disposable } from '../events/publisher'
 import type { JobService } from '../jobs/job-service'
 import type { ModelService } from '../models/model-service'
 import type { SettingsService } from '../settings/settings-service'
-import { LABEL } from './container-spec'
-import { registerDeploymentJobs } from './deployment-jobs'
-import { chatStream } from './chat'
-import { DeploymentMonitor } from './deployment-monitor'
-import type { LatestReleaseSource } from './latest-release'
-import { parseLogBuffer } from './log-follower'
-import type { Runtime } from './runtime'
-import { DeploymentStore, type PhaseTimings } from './store'
-import { listenIterator } from '../events/listen-iterator'
+import type { DeploymentDefinitions } from './definitions'
+import { registerDeploymentJobs, type LatestImageResolver } from './deployment-jobs'
+import type { DeploymentMonitor } from './deployment-monitor'
+import { checkSpec, specOf } from './spec-check'
 import { waitSettle } from './wait-settle'
-import { fromYaml, toYaml } from './yaml'
+
+export type { LatestImageResolver } from './deployment-jobs'
+export { modelUsers } from './spec-check'
+
+/** The images deployment definitions name (with Docker's default tag), and by which deployment. */
+export function imagesInUse(deployments: Deployment[]): { ref: string; by: string }[] {
+  return deployments.map((d) => ({ ref: withDefaultTag(d.definition.image), by: d.definition.name }))
+}
 
 export interface DeploymentServiceOptions {
   docker: () => Dockerode
   settings: SettingsService
-  gpu: GpuService
   jobs: JobService
-  models: ModelService
+  models: Pick<ModelService, 'list'>
   logger: Logger
-  dataDir: string
+  flags: FlagCatalogService
+  /** The saved definitions (owned here for writes) and the state machine that follows Docker (built by create-core). */
+  definitions: DeploymentDefinitions
+  monitor: DeploymentMonitor
   /** Seconds between SIGTERM and SIGKILL on stop (default 30). */
   stopGraceSeconds?: number
   /** The newest vLLM release, for always-latest deployments (resolved at each deploy); absent = deploy as saved. */
-  releases?: LatestReleaseSource
+  latest?: LatestImageResolver
 }
 
+const ACTIVE = new Set(['ready', 'loading', 'starting', 'creating'])
+
 /**
- * vLLM deployments: saved definitions (config as code), deploy/stop/restart/delete as jobs, a live status
- * per deployment, logs, adoption of our containers after a restart. Callable from other services (the
- * gateway starts/stops on demand and waits for readiness through this API).
+ * vLLM deployments: saved definitions (config as code), deploy/stop/restart/delete as jobs, a live status per
+ * deployment from the state machine, and its events.
+ *
+ * The API the gateway and the memory planner call — keep it this small:
+ * - `list()` / `get(id)`: definitions with their live status (state, phase, progress, ETA, endpoint, diagnosis, VRAM);
+ * - `start(id)` / `stop(id)` / `restart(id)`: a job each (one job per deployment at a time; CONFLICT otherwise);
+ * - `waitReady(id, {signal, timeoutMs})`: resolves when ready, rejects when it fails, stops, times out or aborts;
+ * - `waitStopped(id, …)`: resolves when stopped (or failed) and no job acts on it;
+ * - `onEvent(fn)`: every status change (`update`), removal and orphan list, in order, at once (no polling);
+ * - `create` / `update` / `delete`: definitions, checked against the image's own flags.
+ * Logs, test chat and orphans are the DeploymentInspector's; flag catalogs the engine's FlagCatalogService.
  */
 export class DeploymentService {
-  readonly flags: FlagCatalogService
-  readonly monitor: DeploymentMonitor
-  private readonly defs = new Map<string, DeploymentDefinition>()
-  private timings: Record<string, PhaseTimings> = {}
-  private readonly store: DeploymentStore
-  private readonly listeners = new Set<(e: DeploymentEvent) => void>()
+  private readonly o: DeploymentServiceOptions
+  private readonly events: Publisher<DeploymentEvent>
+  private readonly subs: Disposable[]
 
-  constructor(readonly o: DeploymentServiceOptions) {
-    this.store = new DeploymentStore(o.dataDir, o.logger)
-    this.flags = new FlagCatalogService({ docker: o.docker, dataDir: o.dataDir, logger: o.logger })
-    this.monitor = new DeploymentMonitor({
-      docker: o.docker,
-      gpu: o.gpu,
-      settings: o.settings,
-      logger: o.logger,
-      definition: (id) => this.defs.get(id),
-      definitionIds: () => [...this.defs.keys()],
-      timings: (id) => this.timings[id],
-      saveTimings: (id, t) => {
-        this.timings[id] = t
-        void this.store.saveTimings(this.timings)
-      },
-      changed: (rt) => this.changed(rt),
-      orphansChanged: (orphans) => this.emit({ type: 'orphans', orphans }),
+  constructor(o: DeploymentServiceOptions) {
+    this.o = o
+    this.events = new Publisher({ onListenerError: (err) => o.logger.error({ err }, 'deployment listener failed') })
+    this.subs = [
+      o.monitor.onChange((rt) => this.emitUpdate(rt.id)),
+      o.monitor.onOrphans((orphans) => this.events.publish({ type: 'orphans', orphans })),
+    ]
+    registerDeploymentJobs({
+      ...o,
+      stopGraceSeconds: o.stopGraceSeconds ?? 30,
+      moveToImage: (id, image) => this.moveToImage(id, image),
+      recordImageDigest: (id, digest) => this.recordImageDigest(id, digest),
+      forget: (id) => this.forget(id),
     })
-    registerDeploymentJobs(this)
-    o.models.setInUseCheck((repo, commit) => this.isInUse(repo, commit))
   }
 
   /** Load definitions, adopt running containers, then follow Docker. */
   async init(): Promise<void> {
-    for (const d of await this.store.loadDefinitions()) this.defs.set(d.id, d)
-    this.timings = await this.store.loadTimings()
-    for (const id of this.defs.keys()) this.monitor.runtime(id)
-    this.monitor.start()
+    await this.o.definitions.load()
+    for (const id of this.o.definitions.ids()) this.o.monitor.runtime(id)
+    this.o.monitor.start()
     // Adopt before serving when Docker answers quickly; an unreachable TCP endpoint must not hold up the app.
     let timer: NodeJS.Timeout | undefined
-    await Promise.race([this.monitor.reconcile(), new Promise<void>((r) => (timer = setTimeout(r, 3000)))])
+    await Promise.race([this.o.monitor.reconcile(), new Promise<void>((r) => (timer = setTimeout(r, 3000)))])
     clearTimeout(timer)
   }
 
-  // ── definitions ────────────────────────────────────────────────────────────
-
   list(): Deployment[] {
-    return [...this.defs.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((d) => this.view(d))
+    return this.o.definitions.all().map((d) => this.view(d))
   }
 
   get(id: string): Deployment {
-    return this.view(this.definition(id))
-  }
-
-  definition(id: string): DeploymentDefinition {
-    const d = this.defs.get(id)
-    if (!d) throw new AppError('NOT_FOUND', `No deployment with id ${id}.`, { fix: 'List deployments with GET /api/v1/deployments.' })
-    return d
-  }
-
-  private view(d: DeploymentDefinition): Deployment {
-    return { definition: structuredClone(d), status: structuredClone(this.monitor.runtime(d.id).status) }
-  }
-
-  orphans(): OrphanContainer[] {
-    return this.monitor.orphans
-  }
-
-  /** Checks a spec: unique name, arguments against the image's flags. Throws BAD_REQUEST naming each problem. */
-  async check(spec: DeploymentSpecInput, exceptId?: string): Promise<z.infer<typeof DeploymentSpec>> {
-    const parsed = DeploymentSpec.safeParse(spec)
-    if (!parsed.success) {
-      const fields = Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.'), i.message]))
-      throw new AppError(
-        'BAD_REQUEST',
-        `Invalid deployment: ${Object.entries(fields)
-          .map(([k, v]) => `${k} ${v}`)
-          .join('; ')}.`,
-        { fix: 'Correct the named fields.', fields },
-      )
-    }
-    const s = parsed.data
-    const clash = [...this.defs.values()].find((d) => d.name.toLowerCase() === s.name.toLowerCase() && d.id !== exceptId)
-    if (clash)
-      throw new AppError('CONFLICT', `A deployment named "${s.name}" exists.`, {
-        fix: 'Choose another name.',
-        fields: { name: 'already used' },
-      })
-    if (s.tensorParallelSize && s.gpus.length && s.tensorParallelSize > s.gpus.length)
-      throw new AppError(
-        'BAD_REQUEST',
-        `Tensor-parallel size ${s.tensorParallelSize} needs at least ${s.tensorParallelSize} GPUs; ${s.gpus.length} chosen.`,
-        { fix: 'Choose more GPUs or lower the tensor-parallel size.', fields: { tensorParallelSize: 'more than the GPUs chosen' } },
-      )
-    const { problems, catalog } = await this.flags.validate(s.image, s.args, s.extraArgs)
-    if (problems.length) {
-      const fields = Object.fromEntries(problems.map((p) => [p.flag in s.args ? `args.${p.flag}` : 'extraArgs', p.message]))
-      const where = catalog.source === 'image' ? s.image : `the bundled flag list (${catalog.note ?? ''})`
-      throw new AppError('BAD_REQUEST', `Arguments rejected by ${where}: ${problems.map((p) => p.message).join(' ')}`, {
-        fix: problems.some((p) => p.successor) ? `Use the successor flag named above.` : 'Remove or correct the named flags.',
-        fields,
-      })
-    }
-    return s
+    return this.view(this.o.definitions.get(id))
   }
 
   async create(spec: DeploymentSpecInput): Promise<Deployment> {
-    const s = await this.check(spec)
+    const s = await checkSpec(spec, { others: this.o.definitions.all(), flags: this.o.flags })
     const now = new Date().toISOString()
     const def: DeploymentDefinition = { ...s, id: randomUUID(), createdAt: now, updatedAt: now }
-    this.defs.set(def.id, def)
-    await this.store.saveDefinitions([...this.defs.values()])
-    this.monitor.runtime(def.id)
+    await this.o.definitions.put(def)
+    this.o.monitor.runtime(def.id)
     this.emitUpdate(def.id)
     return this.get(def.id)
   }
 
   /** Saves a changed definition; a running container keeps its old arguments until restarted. */
   async update(id: string, spec: DeploymentSpecInput): Promise<Deployment> {
-    const old = this.definition(id)
-    const s = await this.check(spec, id)
-    const def: DeploymentDefinition = { ...s, id, createdAt: old.createdAt, updatedAt: new Date().toISOString() }
-    this.defs.set(id, def)
-    await this.store.saveDefinitions([...this.defs.values()])
+    const old = this.o.definitions.get(id)
+    const others = this.o.definitions.all().filter((d) => d.id !== id)
+    const s = await checkSpec(spec, { others, flags: this.o.flags })
+    await this.o.definitions.put({ ...s, id, createdAt: old.createdAt, updatedAt: new Date().toISOString() })
     this.emitUpdate(id)
     return this.get(id)
-  }
-
-  /** Point a deployment at another image (checked like an update; the digest is recorded when it deploys). */
-  async moveToImage(id: string, image: string): Promise<Deployment> {
-    const { id: _id, createdAt: _c, updatedAt: _u, ...spec } = this.definition(id)
-    return this.update(id, { ...spec, image })
-  }
-
-  /** Record the registry digest of the image a deployment runs (no argument check: only the digest changes). */
-  async recordImageDigest(id: string, digest: string | null): Promise<void> {
-    const d = this.defs.get(id)
-    if (!d || !digest || d.imageDigest === digest) return
-    this.defs.set(id, { ...d, imageDigest: digest, updatedAt: new Date().toISOString() })
-    await this.store.saveDefinitions([...this.defs.values()])
-    this.emitUpdate(id)
-  }
-
-  /** Forget a definition (the delete job removes its container first). */
-  async forget(id: string): Promise<void> {
-    this.defs.delete(id)
-    delete this.timings[id]
-    this.monitor.runtimes.get(id)?.stopFollowing()
-    this.monitor.runtimes.delete(id)
-    await this.store.saveDefinitions([...this.defs.values()])
-    await this.store.saveTimings(this.timings)
-    this.emit({ type: 'removed', id })
-  }
-
-  exportYaml(id: string): { yaml: string; fileName: string } {
-    const d = this.definition(id)
-    return { yaml: toYaml(d), fileName: `${d.name.replace(/[^A-Za-z0-9._-]+/g, '-')}.deployment.yaml` }
-  }
-
-  async importYaml(text: string): Promise<Deployment> {
-    return this.create(fromYaml(text))
-  }
-
-  /** Apply the one-click fix of the current diagnosis; optionally start again. */
-  async applyFix(id: string, start: boolean): Promise<Deployment> {
-    const def = this.definition(id)
-    const fix = this.monitor.runtime(id).status.diagnosis?.fix
-    if (!fix) throw new AppError('CONFLICT', 'This deployment has no fix to apply.', { fix: 'Change the definition by hand.' })
-    const args = { ...def.args }
-    for (const [k, v] of Object.entries(fix.setArgs)) {
-      if (v === null) delete args[k]
-      else args[k] = v
-    }
-    let extra = def.extraArgs
-    for (const w of fix.removeExtra) extra = extra.replace(new RegExp(`(^|\\s)${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=\\s|$)`), '$1')
-    const { id: _id, createdAt: _c, updatedAt: _u, ...spec } = def
-    await this.update(id, { ...spec, args, extraArgs: extra.replace(/\s+/g, ' ').trim() })
-    if (start) this.start(id)
-    return this.get(id)
-  }
-
-  /** Names of deployments whose container serves (repo, commit): the model store refuses to delete those. */
-  isInUse(repo: string, commit: string): string[] {
-    const out: string[] = []
-    for (const d of this.defs.values()) {
-      if (d.model.repo !== repo) continue
-      const st = this.monitor.runtime(d.id).status
-      if (st.state === 'stopped' || st.state === 'failed') continue
-      if (st.commit === commit || d.model.revision === commit) out.push(d.name)
-    }
-    return out
-  }
-
-  // ── lifecycle (jobs) ───────────────────────────────────────────────────────
-
-  private activeJob(id: string): Job | undefined {
-    return this.o.jobs.active(`deployment:${id}`)[0]
-  }
-
-  private launch(
-    kind: 'deployment.deploy' | 'deployment.stop' | 'deployment.delete',
-    id: string,
-    verb: string,
-    params: { id: string; restart?: boolean },
-  ): Job {
-    const def = this.definition(id)
-    const busy = this.activeJob(id)
-    if (busy)
-      throw new AppError('CONFLICT', `"${def.name}" has a ${busy.kind} job that is ${busy.state}.`, {
-        fix: 'Wait for it to finish or cancel it.',
-      })
-    return this.o.jobs.start(kind, { title: `${verb} ${def.name}`, target: `deployment:${id}`, params })
   }
 
   start(id: string): Job {
-    const st = this.monitor.runtime(id).state
-    if (st === 'ready' || st === 'loading' || st === 'starting' || st === 'creating')
-      throw new AppError('CONFLICT', `"${this.definition(id).name}" is already ${st}.`, { fix: 'Stop it first, or use restart.' })
+    const st = this.o.monitor.runtime(id).state
+    if (ACTIVE.has(st))
+      throw new AppError('CONFLICT', `"${this.o.definitions.get(id).name}" is already ${st}.`, { fix: 'Stop it first, or use restart.' })
     return this.launch('deployment.deploy', id, 'Deploy', { id })
   }
 
@@ -282,12 +136,12 @@ export class DeploymentService {
 
   /** Resolves when the deployment is ready; rejects when it fails or stops first (for the gateway). */
   waitReady(id: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Deployment> {
-    this.definition(id)
+    this.o.definitions.get(id)
     return waitSettle<Deployment>({
       ...opts,
-      subscribe: (check) => [this.onEvent((e) => e.type === 'update' && e.deployment.definition.id === id && check())],
+      subscribe: (check) => [this.o.monitor.onChange((rt) => rt.id === id && check())],
       settle: () => {
-        const st = this.monitor.runtime(id).status
+        const st = this.o.monitor.runtime(id).status
         if (st.state === 'ready') return { ok: this.get(id) }
         if (st.state === 'failed')
           return {
@@ -305,126 +159,80 @@ export class DeploymentService {
 
   /** Resolves when the deployment is stopped and no job acts on it (e.g. after stop()). */
   waitStopped(id: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Deployment> {
-    this.definition(id)
+    this.o.definitions.get(id)
     return waitSettle<Deployment>({
       ...opts,
       subscribe: (check) => [
-        this.onEvent((e) => e.type === 'update' && e.deployment.definition.id === id && check()),
+        this.o.monitor.onChange((rt) => rt.id === id && check()),
         this.o.jobs.onUpdate((j) => j.target === `deployment:${id}` && check()),
       ],
       settle: () => {
-        const st = this.monitor.runtime(id).status
+        const st = this.o.monitor.runtime(id).status
         return (st.state === 'stopped' || st.state === 'failed') && !this.activeJob(id) ? { ok: this.get(id) } : undefined
       },
       timeoutError: () => new AppError('UNAVAILABLE', 'The deployment did not stop in time.', { fix: 'Read its log.' }),
     })
   }
 
-  async removeOrphan(containerId: string): Promise<{ removed: boolean }> {
-    await this.monitor.reconcile()
-    if (!this.monitor.isOrphan(containerId))
-      throw new AppError('NOT_FOUND', 'No orphaned deployment container with that id.', {
-        fix: 'Refresh the list; only containers whose definition was deleted can be removed here.',
-      })
-    await this.o.docker().getContainer(containerId).remove({ force: true })
-    await this.monitor.reconcile()
-    return { removed: true }
-  }
-
-  /** Our containers of a deployment, oldest first. */
-  async containersOf(id: string): Promise<Dockerode.ContainerInfo[]> {
-    const list = await this.o
-      .docker()
-      .listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL.deployment}=${id}`, `${LABEL.kind}=vllm`] }) })
-    return list.sort((a, b) => a.Created - b.Created)
-  }
-
-  /** A streamed chat completion from the deployment's endpoint (served name and API key from its args). */
-  async *chat(
-    id: string,
-    messages: { role: string; content: string }[],
-    maxTokens: number,
-    signal?: AbortSignal,
-  ): AsyncGenerator<{ delta: string }> {
-    const def = this.definition(id)
-    const st = this.monitor.runtime(id).status
-    if (st.state !== 'ready' || !st.endpoint)
-      throw new AppError('CONFLICT', `"${def.name}" is ${st.state}, not ready.`, { fix: 'Start it and wait until it is ready.' })
-    const first = (v: unknown): string | undefined =>
-      Array.isArray(v) ? (v[0] as string | undefined) : typeof v === 'string' ? v.split(/\s+/)[0] : undefined
-    const model = first(def.args['--served-model-name']) ?? def.model.repo
-    const key = first(def.args['--api-key']) ?? def.env.VLLM_API_KEY
-    yield* chatStream({ endpoint: st.endpoint, model, apiKey: key, messages, maxTokens, signal })
-  }
-
-  // ── logs and events ────────────────────────────────────────────────────────
-
-  async logs(id: string, tail: number, search?: string): Promise<{ lines: LogLine[]; containerId: string | null }> {
-    const rt = this.monitor.runtime(this.definition(id).id)
-    let lines = rt.lines
-    const cid = rt.status.containerId
-    if (cid) {
-      try {
-        const raw = (await this.o
-          .docker()
-          .getContainer(cid)
-          .logs({ stdout: true, stderr: true, timestamps: true, tail, follow: false })) as unknown as Buffer
-        lines = parseLogBuffer(raw)
-      } catch {
-        /* gone: the kept lines */
-      }
-    }
-    const q = search?.toLowerCase()
-    const hit = q ? lines.filter((l) => l.text.toLowerCase().includes(q)) : lines
-    return { lines: hit.slice(-tail), containerId: cid }
-  }
-
-  followLogs(id: string, tail: number, signal?: AbortSignal): AsyncGenerator<LogLine> {
-    const rt = this.monitor.runtime(this.definition(id).id)
-    return listenIterator<LogLine>((push) => rt.onLine(push), signal, { initial: () => (tail ? rt.lines.slice(-tail) : []) })
-  }
-
-  onEvent(fn: (e: DeploymentEvent) => void): { dispose(): void } {
-    this.listeners.add(fn)
-    return { dispose: () => this.listeners.delete(fn) }
-  }
-
-  private emit(e: DeploymentEvent): void {
-    for (const fn of this.listeners) {
-      try {
-        fn(e)
-      } catch (err) {
-        this.o.logger.error({ err }, 'deployment listener failed')
-      }
-    }
-  }
-
-  private emitUpdate(id: string): void {
-    const d = this.defs.get(id)
-    if (d) this.emit({ type: 'update', deployment: this.view(d) })
-  }
-
-  private changed(rt: Runtime): void {
-    this.emitUpdate(rt.id)
+  onEvent(fn: (e: DeploymentEvent) => void): Disposable {
+    return this.events.subscribe(fn)
   }
 
   /** Snapshot, then each change (coalesced per deployment). */
   watch(signal?: AbortSignal): AsyncGenerator<DeploymentEvent> {
-    return listenIterator<DeploymentEvent>((push) => this.onEvent(push), signal, {
-      initial: () => [{ type: 'snapshot', deployments: this.list(), orphans: this.orphans() }],
-      enqueue: (queue, e) => {
-        const i =
-          e.type === 'update'
-            ? queue.findIndex((q) => q.type === 'update' && q.deployment.definition.id === e.deployment.definition.id)
-            : -1
-        if (i >= 0) queue[i] = e
-        else queue.push(e)
-      },
+    return this.events.stream(signal, {
+      initial: () => [{ type: 'snapshot', deployments: this.list(), orphans: this.o.monitor.orphans }],
+      enqueue: latestPer((e) => (e.type === 'update' ? e.deployment.definition.id : undefined)),
     })
   }
 
   async dispose(): Promise<void> {
-    this.monitor.dispose()
-    await this.store.flush()
+    for (const s of this.subs) s.dispose()
+    this.o.monitor.dispose()
+    this.events.clear()
+    await this.o.definitions.flush()
+  }
+
+  private view(d: DeploymentDefinition): Deployment {
+    return { definition: structuredClone(d), status: structuredClone(this.o.monitor.runtime(d.id).status) }
+  }
+
+  /** Point a deployment at another image (checked like an update; the digest is recorded when it deploys). */
+  private async moveToImage(id: string, image: string): Promise<void> {
+    await this.update(id, { ...specOf(this.o.definitions.get(id)), image })
+  }
+
+  /** Record the registry digest of the image a deployment runs (no argument check: only the digest changes). */
+  private async recordImageDigest(id: string, digest: string | null): Promise<void> {
+    const d = this.o.definitions.find(id)
+    if (!d || !digest || d.imageDigest === digest) return
+    await this.o.definitions.put({ ...d, imageDigest: digest, updatedAt: new Date().toISOString() })
+    this.emitUpdate(id)
+  }
+
+  /** Forget a definition (the delete job removes its container first). */
+  private async forget(id: string): Promise<void> {
+    this.o.monitor.forget(id)
+    await this.o.definitions.remove(id)
+    this.events.publish({ type: 'removed', id })
+  }
+
+  private emitUpdate(id: string): void {
+    const d = this.o.definitions.find(id)
+    if (d) this.events.publish({ type: 'update', deployment: this.view(d) })
+  }
+
+  private activeJob(id: string): Job | undefined {
+    return this.o.jobs.active(`deployment:${id}`)[0]
+  }
+
+  private launch(kind: 'deployment.deploy' | 'deployment.stop' | 'deployment.delete', id: string, verb: string, params: object): Job {
+    const def = this.o.definitions.get(id)
+    const busy = this.activeJob(id)
+    if (busy)
+      throw new AppError('CONFLICT', `"${def.name}" has a ${busy.kind} job that is ${busy.state}.`, {
+        fix: 'Wait for it to finish or cancel it.',
+      })
+    return this.o.jobs.start(kind, { title: `${verb} ${def.name}`, target: `deployment:${id}`, params })
   }
 }

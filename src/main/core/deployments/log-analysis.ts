@@ -1,5 +1,5 @@
 import type { ArgValue, Diagnosis, DiagnosisFix, LoadPhase } from '../../../shared/contract/deployments'
-import { splitWords } from '../engine/flags-validate'
+import { splitWords } from '../engine/flags-service'
 
 /**
  * What vLLM's log says: the load phase a line belongs to, and why a container died. Tolerant patterns for

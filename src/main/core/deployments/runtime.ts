@@ -14,14 +14,14 @@ export class Runtime {
   status: DeploymentStatus
   follower: LogFollower | undefined
   followedContainer: string | null = null
-  lines: LogLine[] = []
-  /** A stop was asked for: the next exit is 'stopped', not 'failed'. */
-  expectStop = false
-  /** A job is changing the container (create/start/stop/remove): reconcile leaves the state alone. */
-  busy = 0
   probing = false
   /** The load was already under way when we found it (app restart): its timings are not an ETA basis. */
   adoptedLoad = false
+  private kept: LogLine[] = []
+  /** A stop was asked for: the next exit is 'stopped', not 'failed'. */
+  private stopExpected = false
+  /** Job steps changing the container (create/start/stop/remove) under way: reconcile leaves the state alone. */
+  private operations = 0
   private loadStart = 0
   private phaseStart = 0
   private readonly lineListeners = new Set<(l: LogLine) => void>()
@@ -52,6 +52,47 @@ export class Runtime {
 
   get state(): DeploymentState {
     return this.status.state
+  }
+
+  /** The last log lines, kept after the container is gone. */
+  get lines(): readonly LogLine[] {
+    return this.kept
+  }
+
+  /** Whether a job step is changing the container now (reconcile and Docker events leave the state alone). */
+  get busy(): boolean {
+    return this.operations > 0
+  }
+
+  /** Runs a job step that changes the container; while it runs the monitor does not second-guess the state. */
+  async operate<T>(step: () => Promise<T>): Promise<T> {
+    this.operations++
+    try {
+      return await step()
+    } finally {
+      this.operations--
+    }
+  }
+
+  /** A stop was asked for: the next exit of the container is 'stopped', not a failure. */
+  expectExit(): void {
+    this.stopExpected = true
+  }
+
+  /** A new container is being started: its exit is a failure again unless a stop is asked for. */
+  clearExpectedExit(): void {
+    this.stopExpected = false
+  }
+
+  get exitExpected(): boolean {
+    return this.stopExpected
+  }
+
+  /** For the monitor on an exit: whether it was asked for (and forget that it was). */
+  takeExpectedExit(): boolean {
+    const was = this.stopExpected
+    this.stopExpected = false
+    return was
   }
 
   /** Any change of the status goes through here so listeners see it. */
@@ -129,9 +170,14 @@ export class Runtime {
     this.setState('failed', { diagnosis })
   }
 
+  /** Lines read back from Docker replace the kept ones when they are more complete; [] for a new container. */
+  replaceLines(lines: LogLine[]): void {
+    this.kept = lines.slice(-KEEP_LINES)
+  }
+
   addLine(l: LogLine): void {
-    this.lines.push(l)
-    if (this.lines.length > KEEP_LINES) this.lines.splice(0, this.lines.length - KEEP_LINES)
+    this.kept.push(l)
+    if (this.kept.length > KEEP_LINES) this.kept.splice(0, this.kept.length - KEEP_LINES)
     for (const fn of this.lineListeners) fn(l)
   }
 

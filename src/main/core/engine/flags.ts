@@ -9,7 +9,7 @@
  * `source: 'image'` = read from the image's own `--help=all` (cached per digest under dataDir/engine-flags);
  * `'bundled'` = the shipped copy of shared/reference/vllm-serve-args.json, with `note` saying why.
  */
-export { FlagCatalogService, type FlagCatalog } from './flags-catalog'
+export { FlagCatalogService, type FlagCatalog } from './flags-service'
 export { bundledFlags, bundledFlag, flagFate, everKnown, BUNDLED_LABEL } from './flags-bundled'
 export { parseArgparseHelp } from './flags-help'
 export { flagsSchema, flagValueSchema, validateArgs, toArgv, splitWords, lookupFlag, indexFlags, MANAGED_FLAGS } from './flags-validate'

@@ -4,7 +4,7 @@ import type { LocalImage, PruneResult } from '../../../shared/contract/engine'
 import { repoDigest } from '../docker/image-ref'
 import { AppError } from '../errors'
 import type { JobKindDef } from '../jobs/job-service'
-import { formatBytes } from '../models/disk'
+import { formatBytes } from '../disk'
 
 /** Image references deployments use (definitions without a container count too); set by the deployment service. */
 export type ImageUsage = () => Promise<{ ref: string; by: string }[]>

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { imagePresent, pullError, pullImage, PullProgress, PullRequestError } from '../docker/pull'
 import { repoDigest } from '../docker/image-ref'
 import type { JobKindDef } from '../jobs/job-service'
-import { formatBytes } from '../models/disk'
+import { formatBytes } from '../disk'
 
 /** An image pull as a job (docker/pull: POST /images/create streaming JSON lines), aggregated per layer. */
 export const EnginePullParams = z.object({

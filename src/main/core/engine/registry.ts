@@ -1,3 +1,4 @@
+import { parseImageRef } from '../docker/image-ref'
 import type { RawTag } from './tags'
 
 /**
@@ -19,10 +20,7 @@ export interface RepoRef {
 const HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'])
 
 export function parseRepository(repository: string): RepoRef {
-  const parts = repository
-    .trim()
-    .replace(/:[^/]*$/, (m) => (m.includes('/') ? m : ''))
-    .split('/')
+  const parts = parseImageRef(repository.trim()).repository.split('/')
   const first = parts[0] ?? ''
   const hasHost = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')
   const host = hasHost ? first : 'docker.io'
@@ -286,4 +284,31 @@ export function registryBaseUrl(host: string, env: NodeJS.ProcessEnv = process.e
   const insecure =
     h === 'localhost' || /^127\./.test(h) || h === '[::1]' || (env.INFERADMIN_INSECURE_REGISTRIES ?? '').split(',').includes(host)
   return `${insecure ? 'http' : 'https'}://${host}`
+}
+
+/** A registry/Hub failure in words, with the fix. */
+export function registryProblem(err: unknown, repo: RepoRef, endpoint: string, tag?: string): { message: string; fix: string } {
+  const what = tag ? `${repo.display}:${tag}` : repo.display
+  if (err instanceof RegistryError) {
+    switch (err.kind) {
+      case 'not_found':
+        return {
+          message: tag ? `The tag ${tag} does not exist in ${repo.display} (manifest unknown).` : err.message,
+          fix: tag ? 'Refresh the tag list and pick a tag it shows.' : 'Check Settings → vLLM image repository.',
+        }
+      case 'unauthorized':
+        return { message: `${err.message}`, fix: `Check that ${repo.display} is public, or that the registry accepts anonymous pulls.` }
+      case 'unreachable':
+        return {
+          message: `Could not reach ${endpoint} for ${what}: ${err.message}`,
+          fix: 'Check the network connection (or the registry address in Settings); the list refreshes again at the next scheduled time or with Refresh.',
+        }
+      default:
+        return { message: err.message, fix: 'Try again later; the log has details.' }
+    }
+  }
+  return {
+    message: `Fetching ${what} failed: ${err instanceof Error ? err.message : String(err)}`,
+    fix: 'Try again later; the log has details.',
+  }
 }

@@ -3,7 +3,8 @@ import type { Logger } from 'pino'
 import type { DeploymentDefinition, DeploymentSpecInput } from '../../../shared/contract/deployments'
 import type { Job } from '../../../shared/contract/jobs'
 import type { NewRelease } from '../../../shared/contract/engine'
-import type { LatestReleaseSource } from '../deployments/latest-release'
+import type { LatestImageResolver } from '../deployments/deployment-service'
+import { resolveLatestImage, type LatestReleaseSource } from './latest-release'
 import { parseImageRef } from '../docker/image-ref'
 import { imagePresent } from '../docker/pull'
 import type { JobService } from '../jobs/job-service'
@@ -49,7 +50,7 @@ export class AlwaysLatestRedeployer {
       .filter(
         (d) =>
           d.definition.alwaysLatest === true &&
-          d.definition.image.replace(/:[^/:@]+(@.*)?$/, '') === release.repository &&
+          parseImageRef(d.definition.image).repository === release.repository &&
           d.definition.image !== ref,
       )
     if (targets.length === 0) return []
@@ -96,7 +97,17 @@ function waitJob(jobs: JobService, id: string, signal?: AbortSignal): Promise<Jo
  * The deployment service's view of the versions service, for the deploy of an always-latest deployment:
  * the newest release of the configured repository, and a pull (job) of it when it is not local.
  */
-export function latestReleaseSource(engine: EngineVersionsService, jobs: JobService, docker: () => Dockerode): LatestReleaseSource {
+export function latestImageResolver(o: {
+  engine: EngineVersionsService
+  jobs: JobService
+  docker: () => Dockerode
+  logger: Logger
+}): LatestImageResolver {
+  const source = latestReleaseSource(o.engine, o.jobs, o.docker)
+  return { resolve: (r) => resolveLatestImage({ source, logger: o.logger, ...r }) }
+}
+
+function latestReleaseSource(engine: EngineVersionsService, jobs: JobService, docker: () => Dockerode): LatestReleaseSource {
   return {
     resolveLatestRelease: (repository) => engine.resolveLatestRelease(repository),
     ensurePulled: async (ref, signal, onProgress) => {

@@ -10,7 +10,7 @@
  *    pull `ref` (startPull / waitForJob) and record the local digest (`localDigest(ref)`).
  *  - `onNewRelease(listener)` → {dispose}: fired after a refresh finds a newer release (or the newest release's
  *    digest moved); redeploy always-latest deployments from there, or show "newer release available".
- *  - `setImageUsage(fn)`: the image refs deployments use, so prune and DELETE keep them.
+ *  - `imageUsage` (option): the image refs deployments use, so prune and DELETE keep them.
  *  - `flagDiff(from, to, args)`: flags added/removed/renamed and the args the target would refuse.
  */
 import { join } from 'node:path'
@@ -20,16 +20,18 @@ import type { Logger } from 'pino'
 import type { EngineEvent, FlagDiff, LocalImage, NewRelease, PruneResult, TagList } from '../../../shared/contract/engine'
 import type { Job } from '../../../shared/contract/jobs'
 import { AppError } from '../errors'
+import { latestPer, Publisher, type Disposable } from '../events/publisher'
+import { DOCKER_FIX, dockerUnreachableText } from '../docker/errors'
 import { repoDigest } from '../docker/image-ref'
 import { imagePresent } from '../docker/pull'
 import type { DockerEndpoint } from '../docker/endpoint'
 import type { JobService } from '../jobs/job-service'
-import { diskSpace, formatBytes, spaceMargin } from '../models/disk'
+import { diskSpace, formatBytes, spaceMargin } from '../disk'
 import type { SettingsService } from '../settings/settings-service'
 import { dockerHubApi, listHubTags } from './dockerhub'
 import { enginePruneJobKind, localImages, removeOne, type ImageUsage } from './prune'
 import { enginePullJobKind } from './pull'
-import { parseRepository, RegistryClient, RegistryError, registryBaseUrl, type RepoRef } from './registry'
+import { parseRepository, RegistryClient, RegistryError, registryBaseUrl, registryProblem, type RepoRef } from './registry'
 import { classify, type LocalInfo } from './tags'
 import { lastSlot, missedRun, nextSlot, TagCache, type CachedList } from './versions-cache'
 import { flagDiff, type FlagSet } from './versions-diff'
@@ -42,6 +44,10 @@ export interface EngineVersionsOptions {
   dataDir: string
   env?: NodeJS.ProcessEnv
   now?: () => Date
+  /** The images deployment definitions name (kept by prune and DELETE even without a container). */
+  imageUsage?: ImageUsage
+  /** The images' own flag lists (the FlagCatalogService); flag diffs use them when both images are pulled. */
+  flagSource?: FlagSource
 }
 
 type Listener<T> = (v: T) => void
@@ -66,13 +72,9 @@ export class EngineVersionsService {
   private readonly cache: TagCache
   private readonly env: NodeJS.ProcessEnv
   private readonly now: () => Date
-  private readonly listeners = {
-    tags: new Set<Listener<TagList>>(),
-    images: new Set<Listener<LocalImage[]>>(),
-    release: new Set<Listener<NewRelease>>(),
-  }
-  private usage: ImageUsage = async () => []
-  private flagSource: FlagSource | undefined
+  private readonly events: Publisher<EngineEvent>
+  private readonly usage: ImageUsage
+  private readonly flagSource: FlagSource | undefined
   private timer: NodeJS.Timeout | undefined
   private refreshing: Promise<TagList> | undefined
   private disposed = false
@@ -82,6 +84,9 @@ export class EngineVersionsService {
   constructor(private readonly o: EngineVersionsOptions) {
     this.env = o.env ?? process.env
     this.now = o.now ?? (() => new Date())
+    this.usage = o.imageUsage ?? (async () => [])
+    this.flagSource = o.flagSource
+    this.events = new Publisher({ onListenerError: (err) => o.logger.error({ err }, 'engine listener failed') })
     this.cache = new TagCache(join(o.dataDir, 'engine', 'tags.json'))
     const docker = (): Dockerode => o.docker.client()
     o.jobs.register(enginePullJobKind({ docker, logger: o.logger, changed: () => this.imagesChanged() }))
@@ -111,15 +116,6 @@ export class EngineVersionsService {
     this.stop.abort()
     clearTimeout(this.timer)
     for (const s of this.subs) s.dispose()
-  }
-
-  setImageUsage(fn: ImageUsage): void {
-    this.usage = fn
-  }
-
-  /** The images' own flag lists (the deployment service's FlagCatalogService); flag diffs use them when both images are pulled. */
-  setFlagSource(fn: FlagSource): void {
-    this.flagSource = fn
   }
 
   private refreshTime(): string {
@@ -196,7 +192,7 @@ export class EngineVersionsService {
           at: attemptAt,
         }
         this.o.logger.info(release, 'newer vLLM release available')
-        for (const l of this.listeners.release) l(release)
+        this.events.publish({ type: 'newRelease', release })
       }
     } catch (err) {
       if (this.disposed) return this.tags()
@@ -223,7 +219,7 @@ export class EngineVersionsService {
       for (const i of await localImages(this.docker(), repo.display, this.usage))
         local.set(i.tag, { sizeBytes: i.sizeBytes, digest: i.digest })
     } catch (e) {
-      dockerProblem = `Docker at ${this.o.docker.endpoint()} is not reachable (${e instanceof Error ? e.message : String(e)}), so pulled tags are not marked. Start Docker or fix Settings → Docker socket.`
+      dockerProblem = `${dockerUnreachableText(e)} (at ${this.o.docker.endpoint()}), so pulled tags are not marked. ${DOCKER_FIX}`
     }
     const raw = [...(cached?.tags ?? [])]
     // Tags pulled locally but not (or no longer) listed remotely still show, without a date.
@@ -342,60 +338,36 @@ export class EngineVersionsService {
     return flagDiff(from, to, args)
   }
 
-  onTags(l: Listener<TagList>): { dispose(): void } {
-    this.listeners.tags.add(l)
-    return { dispose: () => this.listeners.tags.delete(l) }
+  onTags(l: Listener<TagList>): Disposable {
+    return this.events.subscribe((e) => e.type === 'tags' && l(e.tags))
   }
 
-  onImages(l: Listener<LocalImage[]>): { dispose(): void } {
-    this.listeners.images.add(l)
-    return { dispose: () => this.listeners.images.delete(l) }
+  onImages(l: Listener<LocalImage[]>): Disposable {
+    return this.events.subscribe((e) => e.type === 'images' && l(e.images))
   }
 
-  onNewRelease(l: Listener<NewRelease>): { dispose(): void } {
-    this.listeners.release.add(l)
-    return { dispose: () => this.listeners.release.delete(l) }
+  onNewRelease(l: Listener<NewRelease>): Disposable {
+    return this.events.subscribe((e) => e.type === 'newRelease' && l(e.release))
   }
 
-  /** Current tag list and images, then each change, until `signal` aborts. */
-  async *watch(signal?: AbortSignal): AsyncGenerator<EngineEvent> {
-    const queue: EngineEvent[] = []
-    let wake: (() => void) | undefined
-    const push = (e: EngineEvent): void => {
-      const i = e.type === 'newRelease' ? -1 : queue.findIndex((q) => q.type === e.type)
-      if (i >= 0) queue[i] = e
-      else queue.push(e)
-      wake?.()
-    }
-    const subs = [
-      this.onTags((tags) => push({ type: 'tags', tags })),
-      this.onImages((images) => push({ type: 'images', images })),
-      this.onNewRelease((release) => push({ type: 'newRelease', release })),
-    ]
-    const onAbort = (): void => wake?.()
-    signal?.addEventListener('abort', onAbort)
-    try {
-      yield { type: 'tags', tags: await this.tags() }
-      yield { type: 'images', images: await this.images().catch(() => []) }
-      while (!signal?.aborted) {
-        if (queue.length === 0) await new Promise<void>((r) => (wake = r))
-        wake = undefined
-        while (queue.length > 0 && !signal?.aborted) yield queue.shift() as EngineEvent
-      }
-    } finally {
-      for (const s of subs) s.dispose()
-      signal?.removeEventListener('abort', onAbort)
-    }
+  /** Current tag list and images, then each change (the latest tags and images, every new release), until abort. */
+  watch(signal?: AbortSignal): AsyncGenerator<EngineEvent> {
+    return this.events.stream(signal, {
+      initial: async (): Promise<EngineEvent[]> => [
+        { type: 'tags', tags: await this.tags() },
+        { type: 'images', images: await this.images().catch(() => []) },
+      ],
+      enqueue: latestPer((e) => (e.type === 'newRelease' ? undefined : e.type)),
+    })
   }
 
-  private emitTags(list: TagList): void {
-    for (const l of this.listeners.tags) l(list)
+  private emitTags(tags: TagList): void {
+    this.events.publish({ type: 'tags', tags })
   }
 
   private imagesChanged(): void {
     void (async () => {
-      const images = await this.images()
-      for (const l of this.listeners.images) l(images)
+      this.events.publish({ type: 'images', images: await this.images() })
       this.emitTags(await this.tags())
     })().catch((err: unknown) => this.o.logger.warn({ err }, 'listing local images failed'))
   }
@@ -413,31 +385,4 @@ function ageText(s: number): string {
   if (s < 90 * 60) return `${Math.round(s / 60)} min`
   if (s < 36 * 3600) return `${Math.round(s / 3600)} h`
   return `${Math.round(s / 86400)} days`
-}
-
-/** A registry/Hub failure in words, with the fix. */
-export function registryProblem(err: unknown, repo: RepoRef, endpoint: string, tag?: string): { message: string; fix: string } {
-  const what = tag ? `${repo.display}:${tag}` : repo.display
-  if (err instanceof RegistryError) {
-    switch (err.kind) {
-      case 'not_found':
-        return {
-          message: tag ? `The tag ${tag} does not exist in ${repo.display} (manifest unknown).` : err.message,
-          fix: tag ? 'Refresh the tag list and pick a tag it shows.' : 'Check Settings → vLLM image repository.',
-        }
-      case 'unauthorized':
-        return { message: `${err.message}`, fix: `Check that ${repo.display} is public, or that the registry accepts anonymous pulls.` }
-      case 'unreachable':
-        return {
-          message: `Could not reach ${endpoint} for ${what}: ${err.message}`,
-          fix: 'Check the network connection (or the registry address in Settings); the list refreshes again at the next scheduled time or with Refresh.',
-        }
-      default:
-        return { message: err.message, fix: 'Try again later; the log has details.' }
-    }
-  }
-  return {
-    message: `Fetching ${what} failed: ${err instanceof Error ? err.message : String(err)}`,
-    fix: 'Try again later; the log has details.',
-  }
 }

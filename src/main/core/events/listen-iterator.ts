@@ -1,6 +1,6 @@
 export interface ListenOptions<T> {
   /** Items yielded first, taken right after subscribing so nothing falls between them and the live events. */
-  initial?: () => Iterable<T>
+  initial?: () => Iterable<T> | Promise<Iterable<T>>
   /** How a new event joins the queue (append by default; replace an older one to coalesce bursts). */
   enqueue?: (queue: T[], e: T) => void
 }
@@ -21,7 +21,7 @@ export async function* listenIterator<T>(
   const onAbort = (): void => wake?.()
   signal?.addEventListener('abort', onAbort)
   try {
-    if (o.initial) yield* o.initial()
+    if (o.initial) yield* await o.initial()
     while (!signal?.aborted) {
       if (!queue.length) await new Promise<void>((r) => (wake = r))
       wake = undefined

@@ -13,7 +13,7 @@ import type { SettingsService } from '../settings/settings-service'
 import type { CpuPool } from '../workers/cpu-pool'
 import type { IoLimiter } from '../workers/io-limiter'
 import { deleteModelFolder, deleteSnapshot } from './delete'
-import { diskSpace, formatBytes } from './disk'
+import { diskSpace, formatBytes } from '../disk'
 import { HubClient } from './hub-client'
 import { hubAppError } from './hub-errors'
 import { diskShortMessage, pullJobKind, spaceCheck, type PullParams } from './pull-job'
@@ -41,6 +41,8 @@ export interface ModelServiceOptions {
   stallMs?: number
   /** Ranged chunk size for large files (default 64 MiB). */
   chunkSize?: number
+  /** Names of the deployments serving (repo, commit) now: such a revision is not deleted or pruned. */
+  inUse?: InUseCheck
 }
 
 const DeleteParams = z.object({ repo: z.string(), location: z.string(), commit: z.string().optional() })
@@ -51,7 +53,7 @@ const DeleteParams = z.object({ repo: z.string(), location: z.string(), commit: 
  */
 export class ModelService {
   readonly hub: HubClient
-  private inUse: InUseCheck = () => []
+  private readonly inUse: InUseCheck
   private readonly updates = new Map<string, UpdateStatus>()
   /** "The local list changed": watchers get the latest one they have not read (a burst is one re-fetch). */
   private readonly changes = new Publisher<{ type: 'changed'; at: string }>()
@@ -59,6 +61,7 @@ export class ModelService {
 
   constructor(private readonly o: ModelServiceOptions) {
     const env = o.env ?? process.env
+    this.inUse = o.inUse ?? (() => [])
     const retry = o.retry ?? DEFAULT_RETRY
     this.hub = new HubClient({
       endpoint: () => o.settings.get().hubEndpoint || env.HF_ENDPOINT || 'https://huggingface.co',
@@ -115,11 +118,6 @@ export class ModelService {
 
   dispose(): void {
     clearInterval(this.updateTimer)
-  }
-
-  /** Deployments provide this: who uses (repo, commit). Default: nobody. */
-  setInUseCheck(check: InUseCheck): void {
-    this.inUse = check
   }
 
   private changed(): void {

@@ -9,7 +9,7 @@ import { JobPaused, type JobContext, type JobKindDef } from '../jobs/job-service
 import { fieldErrors, summarizeFields } from '../settings/issues'
 import type { CpuPool } from '../workers/cpu-pool'
 import type { IoLimiter } from '../workers/io-limiter'
-import { diskSpace, formatBytes, spaceMargin } from './disk'
+import { diskSpace, formatBytes, spaceMargin } from '../disk'
 import type { HubClient } from './hub-client'
 import { hubAppError } from './hub-errors'
 import { blobPath, guard, linkSnapshotFile, partialPath, partialStatePath, repoPaths, safeRepoPath, writeRef } from './layout'

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import type { StorageLocationInfo } from '../../../shared/contract/models'
-import { diskSpace } from './disk'
+import { diskSpace } from '../disk'
 import { scanLocation } from './scan'
 
 type Location = Pick<StorageLocationInfo, 'path' | 'label' | 'isDefault'>

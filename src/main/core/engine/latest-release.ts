@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { splitImage } from '../docker/image-ref'
-import { compareVersions, parseTag } from '../engine/tags'
+import { compareVersions, parseTag } from './tags'
 
 /**
  * What a deploy of an "always use the latest release" deployment needs from the vLLM versions service, injected

@@ -137,3 +137,6 @@ export class FlagCatalogService {
     }
   }
 }
+
+/** The engine's pure flag helpers other domains use with a catalog (argv for a container, checks, word splitting). */
+export { splitWords, toArgv, validateArgs } from './flags-validate'

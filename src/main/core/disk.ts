@@ -26,4 +26,4 @@ export function spaceMargin(needed: number, totalBytes: number): number {
   return Math.ceil(Math.max(needed * 0.01, Math.min(1024 ** 3, totalBytes * 0.02)))
 }
 
-export { formatBytes } from '../../../shared/format'
+export { formatBytes } from '../../shared/format'

@@ -1,0 +1,76 @@
+import { type z } from 'zod'
+import type { DeploymentDefinition, DeploymentSpecInput } from '../../../shared/contract/deployments'
+import { DeploymentSpec } from '../../../shared/contract/deployments'
+import type { FlagCatalogService } from '../engine/flags-service'
+import { AppError } from '../errors'
+
+export type CheckedSpec = z.infer<typeof DeploymentSpec>
+
+/** Checks a spec: its fields, a unique name, GPUs for tensor parallelism, arguments against the image's flags. */
+export async function checkSpec(
+  spec: DeploymentSpecInput,
+  o: { others: DeploymentDefinition[]; flags: Pick<FlagCatalogService, 'validate'> },
+): Promise<CheckedSpec> {
+  const parsed = DeploymentSpec.safeParse(spec)
+  if (!parsed.success) {
+    const fields = Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.'), i.message]))
+    const named = Object.entries(fields).map(([k, v]) => `${k} ${v}`)
+    throw new AppError('BAD_REQUEST', `Invalid deployment: ${named.join('; ')}.`, { fix: 'Correct the named fields.', fields })
+  }
+  const s = parsed.data
+  const clash = o.others.find((d) => d.name.toLowerCase() === s.name.toLowerCase())
+  if (clash)
+    throw new AppError('CONFLICT', `A deployment named "${s.name}" exists.`, {
+      fix: 'Choose another name.',
+      fields: { name: 'already used' },
+    })
+  const tp = s.tensorParallelSize
+  if (tp && s.gpus.length && tp > s.gpus.length)
+    throw new AppError('BAD_REQUEST', `Tensor-parallel size ${tp} needs at least ${tp} GPUs; ${s.gpus.length} chosen.`, {
+      fix: 'Choose more GPUs or lower the tensor-parallel size.',
+      fields: { tensorParallelSize: 'more than the GPUs chosen' },
+    })
+  const { problems, catalog } = await o.flags.validate(s.image, s.args, s.extraArgs)
+  if (problems.length) {
+    const fields = Object.fromEntries(problems.map((p) => [p.flag in s.args ? `args.${p.flag}` : 'extraArgs', p.message]))
+    const where = catalog.source === 'image' ? s.image : `the bundled flag list (${catalog.note ?? ''})`
+    throw new AppError('BAD_REQUEST', `Arguments rejected by ${where}: ${problems.map((p) => p.message).join(' ')}`, {
+      fix: problems.some((p) => p.successor) ? `Use the successor flag named above.` : 'Remove or correct the named flags.',
+      fields,
+    })
+  }
+  return s
+}
+
+/** The spec with a diagnosis' one-click fix applied: arguments set or removed, words taken out of the extra args. */
+export function specWithFix(
+  def: DeploymentDefinition,
+  fix: { setArgs: Record<string, DeploymentDefinition['args'][string] | null>; removeExtra: string[] },
+): DeploymentSpecInput {
+  const args = { ...def.args }
+  for (const [k, v] of Object.entries(fix.setArgs)) {
+    if (v === null) delete args[k]
+    else args[k] = v
+  }
+  let extra = def.extraArgs
+  for (const w of fix.removeExtra) extra = extra.replace(new RegExp(`(^|\\s)${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=\\s|$)`), '$1')
+  return { ...specOf(def), args, extraArgs: extra.replace(/\s+/g, ' ').trim() }
+}
+
+/** A definition's spec: what the user saved, without id and times. */
+export function specOf(def: DeploymentDefinition): DeploymentSpecInput {
+  const { id: _id, createdAt: _c, updatedAt: _u, ...spec } = def
+  return spec
+}
+
+/** Names of deployments whose container serves (repo, commit) now: the model store refuses to delete those. */
+export function modelUsers(
+  deployments: { definition: DeploymentDefinition; status: { state: string; commit: string | null } }[],
+  repo: string,
+  commit: string,
+): string[] {
+  return deployments
+    .filter(({ definition: d, status: st }) => d.model.repo === repo && st.state !== 'stopped' && st.state !== 'failed')
+    .filter(({ definition: d, status: st }) => st.commit === commit || d.model.revision === commit)
+    .map((x) => x.definition.name)
+}
