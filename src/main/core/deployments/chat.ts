@@ -1,3 +1,5 @@
+import type { EventSourceMessage } from 'eventsource-parser'
+import { EventSourceParserStream } from 'eventsource-parser/stream'
 import { AppError } from '../errors'
 
 /** A streamed OpenAI chat completion from a vLLM endpoint, as text deltas (SSE parsed). */
@@ -19,21 +21,14 @@ export async function* chatStream(o: {
     throw new AppError('UNAVAILABLE', `The deployment answered HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`, {
       fix: 'Read its log.',
     })
-  const dec = new TextDecoder()
-  let buf = ''
-  for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buf += dec.decode(part, { stream: true })
-    const events = buf.split(/\r?\n\r?\n/)
-    buf = events.pop() ?? ''
-    for (const ev of events) {
-      const data = ev.replace(/^data:\s?/, '').trim()
-      if (!data || data === '[DONE]') continue
-      try {
-        const delta = (JSON.parse(data) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content
-        if (delta) yield { delta }
-      } catch {
-        /* keep-alive or partial */
-      }
+  const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream())
+  for await (const ev of events as unknown as AsyncIterable<EventSourceMessage>) {
+    if (!ev.data || ev.data === '[DONE]') continue
+    try {
+      const delta = (JSON.parse(ev.data) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content
+      if (delta) yield { delta }
+    } catch {
+      /* not a JSON chunk: skipped */
     }
   }
 }
