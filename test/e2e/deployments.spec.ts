@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Docker from 'dockerode'
 import { PROFILES } from '../sim/gpus/profiles.js'
@@ -7,7 +7,7 @@ import { seedModel } from '../sim/seed.js'
 import { down, up } from '../sim/sim.js'
 import { AppShell } from './pages/app-shell'
 import { DeploymentsPage } from './pages/deployments-page'
-import { expect, test } from './support/fixtures'
+import { expect, RestApi, test } from './support/fixtures'
 import { type RunningServer, startServer } from './support/server'
 
 // Against the simulated workstation (test/sim): a private dockerd with the stand-in GPU hook and the
@@ -59,6 +59,7 @@ test.describe('Deployments', () => {
     await card.getByRole('button', { name: 'Start' }).click()
     await expect(deployments.state('e2e-chat')).toHaveText('Ready', { timeout: 60_000 })
     await expect(card.getByTestId('endpoint')).toHaveText(/^http:\/\/127\.0\.0\.1:\d+\/v1$/)
+    await expect(card.getByTestId('reach')).toHaveText('Only from this machine (published on 127.0.0.1).')
     await expect(card).toContainText(`GPU 1 · ${PROFILES.default!.gpus[1]!.name}`)
     await expect(card.getByLabel('curl example', { exact: true })).toContainText(`"model":"${model}"`)
 
@@ -71,5 +72,34 @@ test.describe('Deployments', () => {
     await card.getByRole('button', { name: 'Stop' }).click()
     await expect(deployments.state('e2e-chat')).toHaveText('Stopped', { timeout: 60_000 })
     await expect(card.getByRole('button', { name: 'Start' })).toBeVisible()
+  })
+
+  test('a deployment published on every interface says plainly that the network reaches it, and where', async ({ page, request }) => {
+    test.setTimeout(120_000)
+    const rest = new RestApi(request, server)
+    await rest.put('/settings', { listenInterface: '0.0.0.0' })
+    try {
+      const app = new AppShell(page)
+      await app.open(server)
+      const deployments = new DeploymentsPage(app)
+      await deployments.open()
+      const card = deployments.card('e2e-chat')
+      await card.getByRole('button', { name: 'Start' }).click()
+      await expect(deployments.state('e2e-chat')).toHaveText('Ready', { timeout: 60_000 })
+      const port = /:(\d+)\/v1$/.exec((await card.getByTestId('endpoint').textContent()) ?? '')?.[1]
+      // This machine's LAN address (its first real interface; container bridges are no network people are on).
+      const lan = Object.entries(networkInterfaces())
+        .filter(([name]) => !/^(docker|br-|veth|infsim)/.test(name))
+        .flatMap(([, l]) => l ?? [])
+        .find((n) => !n.internal && n.family === 'IPv4')
+      const reach = card.getByTestId('reach')
+      await expect(reach).toContainText('Reachable from your network (published on 0.0.0.0): http://')
+      if (lan) await expect(reach).toContainText(`http://${lan.address}:${port}/v1`)
+      await expect(reach).not.toContainText('10.213.') // the simulation's own bridge
+      await card.getByRole('button', { name: 'Stop' }).click()
+      await expect(deployments.state('e2e-chat')).toHaveText('Stopped', { timeout: 60_000 })
+    } finally {
+      await rest.put('/settings', { listenInterface: '127.0.0.1' })
+    }
   })
 })

@@ -180,11 +180,19 @@ describe('model store', () => {
     const err = await errorOf(s.models.delete(TINY))
     expect(err).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('chat-prod') })
     s.setInUse(() => [])
+    // A stopped deployment names it: the list says so, and deleting asks first (confirm), naming it.
+    s.setNamedBy((repo) => (repo === TINY ? ['chat-stopped'] : []))
+    expect((await s.models.list())[0]?.namedBy).toEqual(['chat-stopped'])
+    const ask = await errorOf(s.models.delete(TINY))
+    expect(ask).toMatchObject({
+      code: 'CONFLICT',
+      message: `${TINY} is the model of deployment "chat-stopped", which cannot start without it.`,
+    })
     const storage = await s.models.storage()
     const bytes = await regularFileBytes(root(s.store))
     expect(storage[0]).toMatchObject({ models: 1, usedByModels: bytes - 40 /* refs/main */, exists: true })
     const freeBefore = free(disk)
-    const del = await s.models.delete(TINY)
+    const del = await s.models.delete(TINY, undefined, true)
     const done = await s.waitJob(del.id, ['done', 'failed'])
     expect(done.result?.bytesFreed).toBe(bytes)
     const gained = free(disk) - freeBefore

@@ -30,6 +30,8 @@ export interface Store {
   waitJob(id: string, states: JobState[], timeoutMs?: number): Promise<Job>
   /** Which deployments serve a revision now (the `inUse` the composition root wires to the deployment service). */
   setInUse(check: InUseCheck): void
+  /** Which deployment definitions name a repo (the \`namedBy\` the composition root wires). */
+  setNamedBy(names: (repo: string) => string[]): void
   dispose(): Promise<void>
 }
 
@@ -52,8 +54,10 @@ export async function makeStore(hubUrl: string, opts: { store?: string; tuning?:
   const io = new IoLimiter(8)
   const jobs = new JobService({ dir: join(home, 'jobs'), logger })
   let inUse: InUseCheck = () => []
+  let namedBy = (_repo: string): string[] => []
   const models = new ModelService({
     inUse: (repo, commit) => inUse(repo, commit),
+    namedBy: (repo) => namedBy(repo),
     settings,
     secrets,
     jobs,
@@ -85,6 +89,7 @@ export async function makeStore(hubUrl: string, opts: { store?: string; tuning?:
     })
   return {
     setInUse: (check) => void (inUse = check),
+    setNamedBy: (names) => void (namedBy = names),
     home,
     store,
     settings,

@@ -137,6 +137,7 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     env,
     ...opts.modelTuning,
     inUse: (repo, commit): string[] => modelUsers(deployments.list(), repo, commit),
+    namedBy: (repo): string[] => deployments.list().flatMap((d) => (d.definition.model.repo === repo ? [d.definition.name] : [])),
   })
   const flags = new FlagCatalogService({ docker: dockerClient, dataDir: opts.paths.dataDir, logger })
   const engine = new EngineVersionsService({

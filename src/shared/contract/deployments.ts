@@ -130,6 +130,10 @@ export const DeploymentStatus = z.object({
   /** Bound host port and the OpenAI base URL when a container exists. */
   hostPort: z.number().int().nullable(),
   endpoint: z.string().nullable(),
+  /** The address the port is published on (Docker's HostIp: 0.0.0.0 = every interface, 127.0.0.1 = this machine only). */
+  listen: z.string().nullable(),
+  /** Where other machines reach the endpoint (none when it is published on loopback only). */
+  networkUrls: z.array(z.string()),
   /** When the current state began (ISO). */
   since: z.string(),
   startedAt: z.string().nullable(),

@@ -59,6 +59,8 @@ export const LocalModel = z.object({
   update: UpdateStatus.optional(),
   /** A download or delete of it is running or paused. */
   activeJob: z.string().optional(),
+  /** Deployment definitions naming this model, whatever their state (deleting it stops them from starting). */
+  namedBy: z.array(z.string()),
 })
 export type LocalModel = z.infer<typeof LocalModel>
 
@@ -200,11 +202,20 @@ export const modelsContract = {
     .route({
       method: 'DELETE',
       path: '/models/{org}/{name}',
-      summary: 'Delete a model (a job); refused while a deployment uses it',
+      summary: 'Delete a model (a job); refused while a deployment uses it, and without confirm while a definition names it',
       tags: ['models'],
     })
     .errors(commonErrors)
-    .input(OrgName.extend({ location: Location.optional() }))
+    .input(
+      OrgName.extend({
+        location: Location.optional(),
+        /** Delete although deployment definitions name it (the person saw which and agreed). */
+        confirm: z
+          .union([z.boolean(), z.enum(['true', 'false'])])
+          .transform((v) => v === true || v === 'true')
+          .optional(),
+      }),
+    )
     .output(Job),
   storage: oc
     .route({ method: 'GET', path: '/storage', summary: 'Per store location: total/free space and bytes used by models', tags: ['models'] })

@@ -6,6 +6,7 @@ import { sizeBytes } from '../../../shared/settings'
 import { dockerUnreachable } from '../docker/errors'
 import { repoDigest } from '../docker/image-ref'
 import { freePort, portFree } from '../docker/net'
+import { portInUseText } from '../docker/port-holder'
 import { AppError } from '../errors'
 import { toArgv, validateArgs } from '../engine/flags-service'
 import { JobStop, type JobContext } from '../jobs/job-service'
@@ -16,7 +17,7 @@ import type { ModelService } from '../models/model-service'
 import type { SettingsService } from '../settings/settings-service'
 import { containersOf } from './container-spec'
 import type { DeploymentDefinitions } from './definitions'
-import { endpointOf, type DeploymentMonitor } from './deployment-monitor'
+import { endpointOf, publishedAt, type DeploymentMonitor } from './deployment-monitor'
 import { diagnose } from './log-analysis'
 import type { Runtime } from './runtime'
 
@@ -126,7 +127,7 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
         })
       const def = d.definitions.get(id)
       rt.clearExpectedExit()
-      rt.setState('creating', { containerId: null, hostPort: null, endpoint: null })
+      rt.setState('creating', { containerId: null, hostPort: null, endpoint: null, listen: null, networkUrls: [] })
       ctx.progress({ message: 'Checking the image and arguments' })
       let image
       try {
@@ -154,7 +155,7 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
       const iface = d.settings.get().listenInterface
       let hostPort = def.hostPort
       if (hostPort && !(await portFree(iface, hostPort)))
-        throw new AppError('CONFLICT', `Port ${hostPort} is in use on ${iface}.`, {
+        throw new AppError('CONFLICT', await portInUseText(iface, hostPort), {
           fix: 'Choose another host port, or leave it empty for a free one.',
         })
       hostPort ??= await freePort(iface)
@@ -171,7 +172,7 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
       })
       const container = await docker.createContainer(spec)
       cid = container.id
-      rt.patch({ containerId: cid, hostPort, endpoint: endpointOf(iface, hostPort), commit: model.commit })
+      rt.patch({ containerId: cid, hostPort, ...publishedAt(iface, hostPort), commit: model.commit })
       rt.replaceLines([])
       rt.setState('starting')
       ctx.progress({ message: 'Starting' })

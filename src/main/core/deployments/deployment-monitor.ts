@@ -4,7 +4,7 @@ import type { DeploymentDefinition, LogLine, OrphanContainer } from '../../../sh
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import { DockerEvents, type ContainerEvent } from '../docker/events'
 import { Publisher, type Disposable } from '../events/publisher'
-import { httpUrl, reachHost } from '../docker/net'
+import { httpUrl, networkUrls, reachHost } from '../docker/net'
 import type { GpuService } from '../gpu/gpu-service'
 import type { SettingsService } from '../settings/settings-service'
 import { LABEL } from './container-spec'
@@ -33,6 +33,11 @@ export interface MonitoredDefinitions {
 /** The OpenAI-compatible base URL of a container published on `iface`:`port`. */
 export function endpointOf(iface: string, port: number): string {
   return httpUrl(reachHost(iface), port, '/v1')
+}
+
+/** Where a container published on `iface`:`port` is reached: from here, and from the network (if at all). */
+export function publishedAt(iface: string, port: number): { endpoint: string; listen: string; networkUrls: string[] } {
+  return { endpoint: endpointOf(iface, port), listen: iface, networkUrls: networkUrls(iface, port, '/v1') }
 }
 
 /**
@@ -169,8 +174,9 @@ export class DeploymentMonitor {
       const c = byDeployment.get(id)
       if (!c) {
         if (rt.status.containerId) rt.stopFollowing()
-        if (rt.state !== 'stopped' && rt.state !== 'failed') rt.setState('stopped', { containerId: null, hostPort: null, endpoint: null })
-        else if (rt.status.containerId) rt.patch({ containerId: null, hostPort: null, endpoint: null })
+        if (rt.state !== 'stopped' && rt.state !== 'failed')
+          rt.setState('stopped', { containerId: null, hostPort: null, endpoint: null, listen: null, networkUrls: [] })
+        else if (rt.status.containerId) rt.patch({ containerId: null, hostPort: null, endpoint: null, listen: null, networkUrls: [] })
         continue
       }
       await this.syncContainer(rt, c.Id)
@@ -183,14 +189,12 @@ export class DeploymentMonitor {
     if (rt.busy) return
     const fresh = !this.adopted.has(rt.id)
     this.adopted.add(rt.id)
-    const port = Number(info.HostConfig.PortBindings?.['8000/tcp']?.[0]?.HostPort || info.Config.Labels[LABEL.port] || 0) || null
-    const iface = this.d.settings.get().listenInterface
-    const base = {
-      containerId,
-      hostPort: port,
-      endpoint: port ? endpointOf(iface, port) : null,
-      commit: info.Config.Labels[LABEL.revision] ?? null,
-    }
+    const binding = info.HostConfig.PortBindings?.['8000/tcp']?.[0]
+    const port = Number(binding?.HostPort || info.Config.Labels[LABEL.port] || 0) || null
+    // Where Docker really published it (the setting may have changed since).
+    const iface = binding?.HostIp || this.d.settings.get().listenInterface
+    const where = port ? publishedAt(iface, port) : { endpoint: null, listen: null, networkUrls: [] }
+    const base = { containerId, hostPort: port, ...where, commit: info.Config.Labels[LABEL.revision] ?? null }
     if (rt.status.containerId !== containerId || rt.status.hostPort !== port) rt.patch(base)
     if (info.State.Running) {
       if (rt.followedContainer !== containerId) this.follow(rt, containerId, Math.floor(Date.parse(info.State.StartedAt) / 1000) || 0)

@@ -13,7 +13,7 @@ import type { SettingsService } from '../settings/settings-service'
 import type { DeploymentDefinitions } from './definitions'
 import { registerDeploymentJobs, type LatestImageResolver } from './deployment-jobs'
 import type { DeploymentMonitor } from './deployment-monitor'
-import { checkSpec, specOf } from './spec-check'
+import { checkHostPort, checkSpec, specOf } from './spec-check'
 import { waitSettle } from './wait-settle'
 
 export type { LatestImageResolver } from './deployment-jobs'
@@ -97,6 +97,7 @@ export class DeploymentService {
 
   async create(spec: DeploymentSpecInput): Promise<Deployment> {
     const s = await checkSpec(spec, { others: this.o.definitions.all(), flags: this.o.flags })
+    await this.checkPort(s.hostPort, this.o.definitions.all(), false)
     const now = new Date().toISOString()
     const def: DeploymentDefinition = { ...s, id: randomUUID(), createdAt: now, updatedAt: now }
     await this.o.definitions.put(def)
@@ -110,6 +111,8 @@ export class DeploymentService {
     const old = this.o.definitions.get(id)
     const others = this.o.definitions.all().filter((d) => d.id !== id)
     const s = await checkSpec(spec, { others, flags: this.o.flags })
+    const st = this.o.monitor.runtime(id).status
+    await this.checkPort(s.hostPort, others, st.hostPort === s.hostPort && ACTIVE.has(st.state))
     await this.o.definitions.put({ ...s, id, createdAt: old.createdAt, updatedAt: new Date().toISOString() })
     this.emitUpdate(id)
     return this.get(id)
@@ -191,6 +194,11 @@ export class DeploymentService {
     this.o.monitor.dispose()
     this.events.clear()
     await this.o.definitions.flush()
+  }
+
+  private checkPort(port: number | null | undefined, others: DeploymentDefinition[], heldByItself: boolean): Promise<void> {
+    const { webuiPort, listenInterface: iface } = this.o.settings.get()
+    return checkHostPort(port, { others, webuiPort, iface, heldByItself })
   }
 
   private view(d: DeploymentDefinition): Deployment {

@@ -39,6 +39,8 @@ export class Runtime {
       containerId: null,
       hostPort: null,
       endpoint: null,
+      listen: null,
+      networkUrls: [],
       since: new Date().toISOString(),
       startedAt: null,
       readyAt: null,

@@ -2,6 +2,8 @@ import { type z } from 'zod'
 import type { DeploymentDefinition, DeploymentSpecInput } from '../../../shared/contract/deployments'
 import { DeploymentSpec } from '../../../shared/contract/deployments'
 import type { FlagCatalogService } from '../engine/flags-service'
+import { portInUseText } from '../docker/port-holder'
+import { portFree } from '../docker/net'
 import { AppError } from '../errors'
 
 export type CheckedSpec = z.infer<typeof DeploymentSpec>
@@ -73,4 +75,23 @@ export function modelUsers(
     .filter(({ definition: d, status: st }) => d.model.repo === repo && st.state !== 'stopped' && st.state !== 'failed')
     .filter(({ definition: d, status: st }) => st.commit === commit || d.model.revision === commit)
     .map((x) => x.definition.name)
+}
+
+/**
+ * At save time: the host port is refused when another definition or Open WebUI has it, or something else listens
+ * there now (named where the OS tells) — unless it is this deployment's own running container.
+ */
+export async function checkHostPort(
+  port: number | null | undefined,
+  o: { others: DeploymentDefinition[]; webuiPort: number; iface: string; heldByItself: boolean },
+): Promise<void> {
+  if (!port) return
+  const fix = 'Choose another host port, or leave it empty for a free one.'
+  const fields = { hostPort: 'in use' }
+  const clash = o.others.find((d) => d.hostPort === port)
+  if (clash) throw new AppError('CONFLICT', `Port ${port} is already the host port of "${clash.name}".`, { fix, fields })
+  if (port === o.webuiPort)
+    throw new AppError('CONFLICT', `Port ${port} is Open WebUI's port (Settings → Open WebUI port).`, { fix, fields })
+  if (o.heldByItself || (await portFree(o.iface, port))) return
+  throw new AppError('CONFLICT', await portInUseText(o.iface, port), { fix, fields })
 }

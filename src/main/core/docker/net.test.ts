@@ -1,6 +1,6 @@
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { freePort, httpUrl, portFree, reachHost, urlHost } from './net'
+import { freePort, httpUrl, isLoopback, networkUrls, portFree, reachHost, urlHost } from './net'
 
 describe('URLs and ports', () => {
   it('puts an IPv6 address in brackets and leaves IPv4 and names alone', () => {
@@ -30,5 +30,25 @@ describe('URLs and ports', () => {
     } finally {
       srv.close()
     }
+  })
+})
+
+describe('who reaches a published port', () => {
+  const nets = {
+    lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+    docker0: [{ address: '172.17.0.1', family: 'IPv4', internal: false }],
+    eth0: [
+      { address: '192.168.1.20', family: 'IPv4', internal: false },
+      { address: 'fe80::1', family: 'IPv6', internal: false },
+      { address: '2001:db8::20', family: 'IPv6', internal: false },
+    ],
+  } as unknown as Parameters<typeof networkUrls>[3]
+
+  it('loopback: nobody else; a wildcard: every address of the host; a given address: that one', () => {
+    expect(isLoopback('127.0.0.1')).toBe(true)
+    expect(networkUrls('127.0.0.1', 8001, '/v1', nets)).toEqual([])
+    expect(networkUrls('0.0.0.0', 8001, '/v1', nets)).toEqual(['http://192.168.1.20:8001/v1'])
+    expect(networkUrls('::', 8001, '/v1', nets)).toEqual(['http://192.168.1.20:8001/v1', 'http://[2001:db8::20]:8001/v1'])
+    expect(networkUrls('192.168.1.20', 8001, '', nets)).toEqual(['http://192.168.1.20:8001'])
   })
 })

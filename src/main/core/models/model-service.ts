@@ -43,6 +43,8 @@ export interface ModelServiceOptions {
   chunkSize?: number
   /** Names of the deployments serving (repo, commit) now: such a revision is not deleted or pruned. */
   inUse?: InUseCheck
+  /** Names of the deployment definitions naming `repo` in any state: deleting it asks first. */
+  namedBy?: (repo: string) => string[]
 }
 
 const DeleteParams = z.object({ repo: z.string(), location: z.string(), commit: z.string().optional() })
@@ -170,6 +172,7 @@ export class ModelService {
       })),
       update: this.updates.get(`${m.location}\n${m.repo}`),
       activeJob: active.find((j) => j.target === m.repo)?.id,
+      namedBy: this.o.namedBy?.(m.repo) ?? [],
     }
   }
 
@@ -309,12 +312,19 @@ export class ModelService {
     return job
   }
 
-  async delete(repo: string, location?: string): Promise<Job> {
+  async delete(repo: string, location?: string, confirm = false): Promise<Job> {
     const loc = location ? this.resolveLocation(location) : await this.locate(repo)
     const m = await scanModel(loc, repo)
     if (!m) throw new AppError('NOT_FOUND', `${repo} is not in the model store.`, { fix: 'List local models with GET /api/v1/models.' })
     const users = await this.usersOf(loc, repo)
     if (users.length) throw this.inUseError(repo, users)
+    const named = this.o.namedBy?.(repo) ?? []
+    if (named.length && !confirm) {
+      const which = `${named.length === 1 ? 'deployment' : 'deployments'} ${named.map((n) => `"${n}"`).join(', ')}`
+      throw new AppError('CONFLICT', `${repo} is the model of ${which}, which cannot start without it.`, {
+        fix: 'Delete it anyway (confirm), or point those deployments at another model first.',
+      })
+    }
     const [busy] = this.o.jobs.active(repo)
     if (busy)
       throw new AppError('CONFLICT', `${repo} has a ${busy.kind} job that is ${busy.state}.`, {

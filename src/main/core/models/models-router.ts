@@ -9,7 +9,7 @@ export function modelsRouter(models: ModelService) {
     pull: base.models.pull.handler(({ input }) => models.pull(input)),
     checkUpdates: base.models.checkUpdates.handler(({ signal }) => models.checkUpdates(signal)),
     update: base.models.update.handler(({ input }) => models.update(`${input.org}/${input.name}`, input.location)),
-    delete: base.models.delete.handler(({ input }) => models.delete(`${input.org}/${input.name}`, input.location)),
+    delete: base.models.delete.handler(({ input }) => models.delete(`${input.org}/${input.name}`, input.location, input.confirm)),
     storage: base.models.storage.handler(() => models.storage()),
     watch: base.models.watch.handler(({ signal }) => models.watch(signal)),
   }

@@ -170,7 +170,7 @@ async function createFirstAdmin(d: WebuiJobDeps, tag: string, ctx: JobContext<un
     const port = (await c.inspect()).NetworkSettings.Ports?.['8080/tcp']?.[0]?.HostPort
     const checkDocker = 'Check Docker on the System page, then deploy again.'
     if (!port) throw new AppError('UNAVAILABLE', 'Docker did not publish the setup container on 127.0.0.1.', { fix: checkDocker })
-    const url = httpUrl('127.0.0.1', port)
+    const url = httpUrl('127.0.0.1', Number(port))
     await waitHealthy(d, c, ctx, url)
     const admin = new WebuiAdminClient(url, { email: ADMIN_EMAIL, name: ADMIN_NAME, password: d.store.secret('webuiAdminPassword') })
     try {

@@ -24,14 +24,26 @@ export function stateVariant(s: DeploymentState): 'success' | 'destructive' | 'w
   return 'warning'
 }
 
-/** The endpoint as the user can reach it: 127.0.0.1 becomes the page's host when the UI is remote. */
+/**
+ * The endpoint as this browser reaches it: the local one when the page is on the same machine; from another machine
+ * the network address matching the page's host (or the first), and the local one when it is published on loopback
+ * only (reachNote then says so).
+ */
 export function publicEndpoint(d: Deployment): string | null {
   const e = d.status.endpoint
   if (!e) return null
-  if (typeof location !== 'undefined' && /^https?:$/.test(location.protocol) && !['127.0.0.1', 'localhost'].includes(location.hostname)) {
-    return e.replace('//127.0.0.1:', `//${location.hostname}:`)
-  }
-  return e
+  const remote = typeof location !== 'undefined' && /^https?:$/.test(location.protocol)
+  if (!remote || ['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname)) return e
+  const urls = d.status.networkUrls
+  return urls.find((u) => new URL(u).hostname === location.hostname) ?? urls[0] ?? e
+}
+
+/** Plainly: who can reach the endpoint — this machine only, or the network (and at which addresses). */
+export function reachNote(d: Deployment): string | null {
+  const st = d.status
+  if (!st.endpoint) return null
+  if (!st.networkUrls.length) return `Only from this machine (published on ${st.listen ?? '127.0.0.1'}).`
+  return `Reachable from your network (published on ${st.listen}): ${st.networkUrls.join(', ')}`
 }
 
 export function servedModel(d: Deployment): string {
