@@ -62,3 +62,8 @@ export const chat = (model?: string, extra: Record<string, unknown> = {}) => ({
   max_tokens: 5,
   ...extra,
 })
+
+/** A parsed JSON response body: its shapes are many, and each test asserts the fields it reads. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- vLLM's bodies of many shapes, checked with expect
+export type Body = any
+export const body = async (r: Response | Promise<Response>): Promise<Body> => (await r).json()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { waitFor } from './support'
-import { chat, sim } from './vllm-api-support'
+import { body, chat, sim } from './vllm-api-support'
 
 // The simulated vLLM's HTTP API in-process; the container path (arguments → server) is in vllm.int.test.ts.
 
@@ -14,22 +14,22 @@ describe('served names, --api-key and the error shapes (gateway-facts §0, §3.2
   it("refuses /v1 without a key with vLLM's 401 body; lists one card per served name; routes any name and echoes the first", async () => {
     const s = await sim({ keys: ['k1', 'k2'] })
     const bare = await fetch(`${s.base}/v1/models`)
-    expect([bare.status, await bare.json()]).toEqual([401, { error: 'Unauthorized' }])
+    expect([bare.status, await body(bare)]).toEqual([401, { error: 'Unauthorized' }])
     expect((await s.post('/v1/chat/completions', chat('qwen'))).status).toBe(401)
     expect((await fetch(`${s.base}/health`)).status).toBe(200)
     expect((await s.post('/tokenize', { prompt: 'open route' })).status).toBe(200)
     const auth = { authorization: 'Bearer k2' }
-    const models = await (await fetch(`${s.base}/v1/models`, { headers: auth })).json()
+    const models = await body(fetch(`${s.base}/v1/models`, { headers: auth }))
     expect(models.data.map((m: { id: string }) => m.id)).toEqual(['qwen', 'qwen-alias'])
     for (const card of models.data)
       expect(card).toMatchObject({ object: 'model', owned_by: 'vllm', root: 'org/model', parent: null, max_model_len: 4096 })
     for (const model of ['qwen-alias', undefined, '']) {
       const r = await s.post('/v1/chat/completions', chat(model), auth)
       expect(r.status).toBe(200)
-      expect((await r.json()).model).toBe('qwen')
+      expect((await body(r)).model).toBe('qwen')
     }
     const wrong = await s.post('/v1/chat/completions', chat('gpt-4o'), auth)
-    expect([wrong.status, await wrong.json()]).toEqual([
+    expect([wrong.status, await body(wrong)]).toEqual([
       404,
       { error: { message: 'The model `gpt-4o` does not exist.', type: 'NotFoundError', param: 'model', code: 404 } },
     ])
@@ -38,35 +38,35 @@ describe('served names, --api-key and the error shapes (gateway-facts §0, §3.2
   it('answers bad requests as FastAPI and vLLM do: 400 validation, 404/405 detail, unsupported media type', async () => {
     const s = await sim()
     const noMessages = await s.post('/v1/chat/completions', { model: 'qwen' })
-    const body = await noMessages.json()
+    const err = await body(noMessages)
     expect(noMessages.status).toBe(400)
-    expect(body.error).toMatchObject({ type: 'Bad Request', code: 400, param: null })
-    expect(body.error.message).toContain(
+    expect(err.error).toMatchObject({ type: 'Bad Request', code: 400, param: null })
+    expect(err.error.message).toContain(
       "{'type': 'missing', 'loc': ('body', 'messages'), 'msg': 'Field required', 'input': {'model': 'qwen'}}",
     )
-    const opts = await (await s.post('/v1/chat/completions', chat('qwen', { stream_options: { include_usage: true } }))).json()
+    const opts = await body(s.post('/v1/chat/completions', chat('qwen', { stream_options: { include_usage: true } })))
     expect(opts.error.message).toContain('Stream options can only be defined when `stream=True`.')
     const text = await fetch(`${s.base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' })
     expect(text.status).toBe(400)
-    expect((await text.json()).error.message).toContain("Unsupported Media Type: Only 'application/json' is allowed")
+    expect((await body(text)).error.message).toContain("Unsupported Media Type: Only 'application/json' is allowed")
     const get = await fetch(`${s.base}/v1/chat/completions`)
-    expect([get.status, get.headers.get('allow'), await get.json()]).toEqual([405, 'POST', { detail: 'Method Not Allowed' }])
+    expect([get.status, get.headers.get('allow'), await body(get)]).toEqual([405, 'POST', { detail: 'Method Not Allowed' }])
     const none = await fetch(`${s.base}/v1/nothing`)
-    expect([none.status, await none.json()]).toEqual([404, { detail: 'Not Found' }])
+    expect([none.status, await body(none)]).toEqual([404, { detail: 'Not Found' }])
   })
 
   it('a route of another task: 404 Not Found from v0.21.0, 400 "does not support" before (flat body in v0.10.0)', async () => {
     const s21 = await sim()
     const r21 = await s21.post('/v1/embeddings', { input: 'x' })
-    expect([r21.status, await r21.json()]).toEqual([404, { detail: 'Not Found' }])
+    expect([r21.status, await body(r21)]).toEqual([404, { detail: 'Not Found' }])
     const s12 = await sim({ tag: 'v0.12.0' })
     const r12 = await s12.post('/v1/embeddings', { input: 'x' })
-    expect([r12.status, await r12.json()]).toEqual([
+    expect([r12.status, await body(r12)]).toEqual([
       400,
       { error: { message: 'The model does not support Embeddings API', type: 'BadRequestError', param: null, code: 400 } },
     ])
     const s10 = await sim({ tag: 'v0.10.0', arch: 'BertModel' })
-    expect(await (await s10.post('/v1/chat/completions', chat('qwen'))).json()).toEqual({
+    expect(await body(s10.post('/v1/chat/completions', chat('qwen')))).toEqual({
       object: 'error',
       message: 'The model does not support Chat Completions API',
       type: 'BadRequestError',
@@ -91,23 +91,23 @@ describe('generation routes', () => {
   it('tokenize counts the prompt the way chat usage does, and detokenize gives the text back', async () => {
     const s = await sim()
     const messages = [{ role: 'user', content: 'How many tokens is this?' }]
-    const tok = await (await s.post('/tokenize', { model: 'qwen', messages })).json()
-    const usage = (await (await s.post('/v1/chat/completions', { messages, max_tokens: 1 })).json()).usage
+    const tok = await body(s.post('/tokenize', { model: 'qwen', messages }))
+    const usage = (await body(s.post('/v1/chat/completions', { messages, max_tokens: 1 }))).usage
     expect(tok).toMatchObject({ count: usage.prompt_tokens, max_model_len: 4096, token_strs: null })
-    const t = await (await s.post('/tokenize', { prompt: 'A round trip.' })).json()
-    expect(await (await s.post('/detokenize', { tokens: t.tokens })).json()).toEqual({ prompt: 'A round trip.' })
+    const t = await body(s.post('/tokenize', { prompt: 'A round trip.' }))
+    expect(await body(s.post('/detokenize', { tokens: t.tokens }))).toEqual({ prompt: 'A round trip.' })
   })
 
   it('serves completions, the Responses API (JSON and typed events) and Anthropic Messages', async () => {
     const s = await sim()
-    const c = await (await s.post('/v1/completions', { model: 'qwen-alias', prompt: 'Once', max_tokens: 3 })).json()
+    const c = await body(s.post('/v1/completions', { model: 'qwen-alias', prompt: 'Once', max_tokens: 3 }))
     expect(c).toMatchObject({
       object: 'text_completion',
       model: 'qwen',
       choices: [{ finish_reason: 'length' }],
       usage: { completion_tokens: 3 },
     })
-    const r = await (await s.post('/v1/responses', { model: 'qwen', input: 'Hi', max_output_tokens: 4 })).json()
+    const r = await body(s.post('/v1/responses', { model: 'qwen', input: 'Hi', max_output_tokens: 4 }))
     expect(r).toMatchObject({ object: 'response', status: 'completed', model: 'qwen', usage: { output_tokens: 4 } })
     expect(r.output[0]).toMatchObject({ type: 'message', role: 'assistant', content: [{ type: 'output_text' }] })
     const events = (await (await s.post('/v1/responses', { input: 'Hi', max_output_tokens: 2, stream: true })).text())
@@ -117,21 +117,18 @@ describe('generation routes', () => {
     expect(types[0]).toBe('response.created')
     expect(types.at(-1)).toBe('response.completed')
     expect(types.filter((t) => t === 'response.output_text.delta')).toHaveLength(2)
-    const m = await (
-      await s.post('/v1/messages', { model: 'qwen-alias', max_tokens: 3, messages: [{ role: 'user', content: 'Hi' }] })
-    ).json()
+    const m = await body(await s.post('/v1/messages', { model: 'qwen-alias', max_tokens: 3, messages: [{ role: 'user', content: 'Hi' }] }))
     expect(m).toMatchObject({ type: 'message', role: 'assistant', model: 'qwen', stop_reason: 'max_tokens', usage: { output_tokens: 3 } })
     const unknown = await s.post('/v1/messages', { model: 'claude', max_tokens: 3, messages: [] })
-    expect([unknown.status, await unknown.json()]).toEqual([
+    expect([unknown.status, await body(unknown)]).toEqual([
       404,
       { type: 'error', error: { type: 'NotFoundError', message: 'The model `claude` does not exist.' } },
     ])
     const noModel = await s.post('/v1/messages', { max_tokens: 3, messages: [] })
     expect(noModel.status).toBe(400)
-    expect((await noModel.json()).error.message).toContain("'loc': ('body', 'model')")
+    expect((await body(noModel)).error.message).toContain("'loc': ('body', 'model')")
     expect(
-      (await (await s.post('/v1/messages/count_tokens', { model: 'qwen', messages: [{ role: 'user', content: 'Hi' }] })).json())
-        .input_tokens,
+      (await body(s.post('/v1/messages/count_tokens', { model: 'qwen', messages: [{ role: 'user', content: 'Hi' }] }))).input_tokens,
     ).toBeGreaterThan(0)
   })
 
