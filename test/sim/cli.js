@@ -13,7 +13,7 @@
  *   gpu external <gpu> <MiB> [util%]     memory used outside our containers (0 clears)
  *   gpu fault <none|driver-not-loaded|not-installed|mismatch|gpu-lost|no-devices> [gpu]
  *   gpu profile <default|h100|h200|FILE> replace the simulated GPUs
- *   seed <hub dir> [--repo org/name] [--kind chat|embed] [--weights-gib N]   seed a tiny model
+ *   seed <hub dir> [--repo org/name] [--kind chat|embed|rerank|transcribe] [--weights-gib N]   seed a tiny model
  *
  * State directory: $INFERADMIN_SIM_DIR or <repo>/.sim.
  */
@@ -124,10 +124,10 @@ async function main(argv) {
     }
     case 'seed': {
       const repo = opt(args, '--repo')
-      const kind = /** @type {'chat' | 'embed' | undefined} */ (opt(args, '--kind'))
+      const kind = /** @type {'chat' | 'embed' | 'rerank' | 'transcribe' | undefined} */ (opt(args, '--kind'))
       const gib = opt(args, '--weights-gib')
       const dir = args[0]
-      if (!dir) throw new Error('usage: seed <hub dir> [--repo org/name] [--kind chat|embed] [--weights-gib N]')
+      if (!dir) throw new Error('usage: seed <hub dir> [--repo org/name] [--kind chat|embed|rerank|transcribe] [--weights-gib N]')
       const r = await seedModel(dir, { repo, kind, weightBytes: gib ? Number(gib) * 1024 ** 3 : undefined })
       process.stdout.write(`${r.repo} ${r.commit} ${r.snapshotDir}\n`)
       return 0

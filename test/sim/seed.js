@@ -25,12 +25,15 @@ import { dirname, join, relative } from 'node:path'
 /**
  * @typedef {object} SeedOptions
  * @property {string} [repo]          org/name
- * @property {'chat' | 'embed'} [kind]
+ * @property {'chat' | 'embed' | 'rerank' | 'transcribe'} [kind]
  * @property {number} [weightBytes]   declared size of model.safetensors (sparse beyond the real tensors)
  * @property {Record<string, unknown>} [config]  overrides of config.json
  */
 
-/** Shapes of the two presets: a Qwen3-0.6B-like decoder and a small BERT-like embedding model. */
+/**
+ * Shapes of the presets: a Qwen3-0.6B-like decoder, a small BERT-like embedding model, a cross-encoder reranker
+ * (one label: vLLM enables /score and /rerank for it) and a Whisper-like speech-to-text model (transcription task).
+ */
 const PRESETS = {
   chat: {
     architectures: ['Qwen3ForCausalLM'],
@@ -58,6 +61,41 @@ const PRESETS = {
     vocab_size: 30522,
     torch_dtype: 'float32',
   },
+  rerank: {
+    architectures: ['XLMRobertaForSequenceClassification'],
+    model_type: 'xlm-roberta',
+    hidden_size: 384,
+    intermediate_size: 1536,
+    num_hidden_layers: 6,
+    num_attention_heads: 12,
+    max_position_embeddings: 514,
+    vocab_size: 250002,
+    id2label: { 0: 'LABEL_0' },
+    torch_dtype: 'float32',
+  },
+  transcribe: {
+    architectures: ['WhisperForConditionalGeneration'],
+    model_type: 'whisper',
+    d_model: 384,
+    encoder_layers: 4,
+    decoder_layers: 4,
+    num_hidden_layers: 4,
+    encoder_attention_heads: 6,
+    decoder_attention_heads: 6,
+    num_mel_bins: 80,
+    max_source_positions: 1500,
+    max_target_positions: 448,
+    vocab_size: 51865,
+    torch_dtype: 'float32',
+  },
+}
+
+/** @type {Record<string, string>} */
+const DEFAULT_REPO = {
+  chat: 'inferadmin-sim/tiny-chat',
+  embed: 'inferadmin-sim/tiny-embed',
+  rerank: 'inferadmin-sim/tiny-rerank',
+  transcribe: 'inferadmin-sim/tiny-whisper',
 }
 
 /** @param {Buffer | string} data */
@@ -146,9 +184,11 @@ function tokenizerJson() {
  */
 export async function seedModel(hubDir, o = {}) {
   const kind = o.kind ?? 'chat'
-  const repo = o.repo ?? (kind === 'chat' ? 'inferadmin-sim/tiny-chat' : 'inferadmin-sim/tiny-embed')
+  if (!(kind in PRESETS)) throw new Error(`unknown model kind "${kind}": use one of ${Object.keys(PRESETS).join(', ')}`)
+  const repo = o.repo ?? DEFAULT_REPO[kind] ?? 'inferadmin-sim/tiny-chat'
+  /** @type {Record<string, any>} */
   const config = { ...PRESETS[kind], ...(o.config ?? {}) }
-  const hidden = Number(config.hidden_size ?? 64)
+  const hidden = Number(config.hidden_size ?? config.d_model ?? 64)
   const weightBytes = Math.round(Math.max(o.weightBytes ?? 256 * 1024, 128 * 1024))
   const repoDir = join(hubDir, `models--${repo.replace('/', '--')}`)
   const commit = createHash('sha1')

@@ -39,12 +39,28 @@ export async function waitFor<T>(
   }
 }
 
-/** A temporary HF hub cache with the tiny chat and embedding models. */
-export async function seededHub(): Promise<{ dir: string; chat: string; embed: string; remove: () => void }> {
+/** A temporary HF hub cache with the tiny chat, embedding, reranker and Whisper models. */
+export async function seededHub(): Promise<{
+  dir: string
+  chat: string
+  embed: string
+  rerank: string
+  whisper: string
+  remove: () => void
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'inferadmin-sim-hub-'))
   const chat = await seedModel(dir, { kind: 'chat' })
   const embed = await seedModel(dir, { kind: 'embed' })
-  return { dir, chat: chat.repo, embed: embed.repo, remove: () => rmSync(dir, { recursive: true, force: true }) }
+  const rerank = await seedModel(dir, { kind: 'rerank' })
+  const whisper = await seedModel(dir, { kind: 'transcribe' })
+  return {
+    dir,
+    chat: chat.repo,
+    embed: embed.repo,
+    rerank: rerank.repo,
+    whisper: whisper.repo,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  }
 }
 
 export interface RunOptions {

@@ -32,7 +32,8 @@ export class ModelError extends Error {
  * @property {number} hiddenSize
  * @property {number} derivedMaxLen
  * @property {string} dtype          bfloat16 | float16 | float32
- * @property {boolean} pooling       the architecture is an embedding/classification model
+ * @property {string[]} labels       classifier labels: config.json `id2label` in id order, else `LABEL_i` for `num_labels`
+ *                                   (transformers' default: 2)
  */
 
 /** @param {NodeJS.ProcessEnv} env @param {string | null} downloadDir */
@@ -103,6 +104,16 @@ export function readSafetensorsHeader(file) {
   }
 }
 
+/** @param {Record<string, any>} config */
+function classLabels(config) {
+  if (config.id2label && typeof config.id2label === 'object') {
+    return Object.entries(config.id2label)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, l]) => String(l))
+  }
+  return Array.from({ length: Number(config.num_labels ?? 2) }, (_, i) => `LABEL_${i}`)
+}
+
 /**
  * @param {{name: string, revision: string | null, downloadDir: string | null, env: NodeJS.ProcessEnv, loadFormat?: string}} o
  * @returns {ModelInfo}
@@ -160,7 +171,7 @@ export function resolveModel(o) {
     if (f.endsWith('.safetensors') && o.loadFormat !== 'dummy') paramCount += readSafetensorsHeader(p)
   }
   const text = config.text_config ?? config
-  const heads = Number(text.num_attention_heads ?? text.n_head ?? 8)
+  const heads = Number(text.num_attention_heads ?? text.n_head ?? text.decoder_attention_heads ?? 8)
   const hidden = Number(text.hidden_size ?? text.n_embd ?? text.d_model ?? 512)
   const arch = String((config.architectures ?? ['LlamaForCausalLM'])[0])
   const dtypeRaw = String(config.torch_dtype ?? config.dtype ?? text.torch_dtype ?? 'bfloat16')
@@ -176,8 +187,10 @@ export function resolveModel(o) {
     numKvHeads: Number(text.num_key_value_heads ?? heads),
     headDim: Number(text.head_dim ?? Math.floor(hidden / heads)),
     hiddenSize: hidden,
-    derivedMaxLen: Number(text.max_position_embeddings ?? text.n_positions ?? text.max_seq_len ?? text.seq_length ?? 2048),
+    derivedMaxLen: Number(
+      text.max_position_embeddings ?? text.max_target_positions ?? text.n_positions ?? text.max_seq_len ?? text.seq_length ?? 2048,
+    ),
     dtype: dtypeRaw === 'float32' ? 'float32' : dtypeRaw === 'float16' ? 'float16' : 'bfloat16',
-    pooling: /Model$|ForSequenceClassification$|ForMaskedLM$/.test(arch) && !/ForCausalLM|ForConditionalGeneration/.test(arch),
+    labels: classLabels(config),
   }
 }

@@ -13,7 +13,9 @@ import { ModelError, resolveModel } from './model.js'
 import { detectCuda } from './gpu.js'
 import { SimExit, apiServerFailure, engineDeadLines } from './failures.js'
 import { startEngine } from './startup.js'
-import { createApiServer, ROUTES } from './server.js'
+import { createApiServer } from './server.js'
+import { mountedRoutes, supportedTasks, taskNames } from './routes.js'
+import { apiKeys } from './auth.js'
 import { Stats, statsLine } from './metrics.js'
 
 /** Where the image's HEALTHCHECK finds the server once it listens. */
@@ -129,11 +131,13 @@ export async function serve(v, argv, io) {
       )
     }
     logs.api.info('model.py:1510', `Using max model len ${maxLen}`)
-    const pooling =
-      model.pooling ||
-      args.runner === 'pooling' ||
-      ['embed', 'classify'].includes(args.convert) ||
-      ['embed', 'embedding', 'classify', 'score', 'reward'].includes(args.task)
+    const tasks = supportedTasks({
+      architecture: model.architecture,
+      numLabels: model.labels.length,
+      runner: args.runner,
+      convert: args.convert,
+      task: args.task,
+    })
     logs.api.info('scheduler.py:205', `Chunked prefill is enabled with max_num_batched_tokens=${args.max_num_batched_tokens ?? 2048}.`)
     const cuda = detectCuda(env)
     if (!cuda || cuda.devices.length === 0) {
@@ -142,7 +146,7 @@ export async function serve(v, argv, io) {
         'Failed to infer device type, please set the environment variable `VLLM_LOGGING_LEVEL=DEBUG` to turn on verbose logging to help debug the issue.',
       )
     }
-    return await run(v, { args, logs, model, cuda, maxLen, auto, pooling, io })
+    return await run(v, { args, logs, model, cuda, maxLen, auto, tasks, io })
   } catch (e) {
     if (e instanceof ModelError) return apiServerFailure(logs.api, e.pyType, e.message).code
     if (e instanceof SimExit) return e.code
@@ -153,7 +157,7 @@ export async function serve(v, argv, io) {
 /**
  * @param {import('./versions.js').VersionInfo} v
  * @param {{args: Record<string, any>, logs: ReturnType<typeof createLoggers>, model: import('./model.js').ModelInfo,
- *   cuda: import('./gpu.js').Cuda, maxLen: number, auto: boolean, pooling: boolean, io: ServeIo}} c
+ *   cuda: import('./gpu.js').Cuda, maxLen: number, auto: boolean, tasks: import('./routes.js').Tasks, io: ServeIo}} c
  */
 async function run(v, c) {
   const { args, logs, env } = { ...c, env: c.io.env }
@@ -199,16 +203,16 @@ async function run(v, c) {
     const stats = new Stats()
     let dead = false
     const servedNames = args.served_model_name?.length ? args.served_model_name : [c.model.name]
-    const keys = args.api_key ? (Array.isArray(args.api_key) ? args.api_key : [args.api_key]) : env.VLLM_API_KEY ? [env.VLLM_API_KEY] : null
+    const routes = mountedRoutes(v, c.tasks)
     logs.api.info('loggers.py:147', `Engine 000: vllm cache_config_info with initialization after num_gpu_blocks is: ${plan.kvTokens / 16}`)
-    logs.api.info('api_server.py:1634', `Supported_tasks: ['${c.pooling ? 'embed' : 'generate'}']`)
+    logs.api.info('api_server.py:1634', `Supported_tasks: ${pyRepr(taskNames(c.tasks))}`)
     await new Promise((r) => setTimeout(r, 100 / sim.speed))
     if (sim.hangAt === 'server') await done
     const host = args.host ?? '0.0.0.0'
     const port = Number(args.port ?? 8000)
     logs.api.info('api_server.py:1912', v.listening.replace('%s', `http://${host.includes(':') ? `[${host}]` : host}:${port}`))
     logs.api.info('launcher.py:34', 'Available routes are:')
-    for (const [path, methods] of ROUTES) logs.api.info('launcher.py:42', `Route: ${path}, Methods: ${methods}`)
+    for (const r of routes) logs.api.info('launcher.py:42', `Route: ${r.path}, Methods: ${r.methods.join(', ')}`)
     const skip = String(args.disable_access_log_for_endpoints ?? '')
       .split(',')
       .filter(Boolean)
@@ -217,18 +221,19 @@ async function run(v, c) {
       servedNames,
       root: c.model.name,
       maxModelLen: plan.maxModelLen,
-      pooling: c.pooling,
+      tasks: c.tasks,
       hiddenSize: c.model.hiddenSize,
+      labels: c.model.labels,
       stats,
       tokensPerS: Math.max(1, num(env.INFERADMIN_SIM_TOKENS_PER_S, 80)),
       ttftMs: Math.max(0, num(env.INFERADMIN_SIM_TTFT_MS, 60)),
       loadChanged: () => started.alloc.setLoad({ active: stats.running, waiting: stats.waiting }),
       dead: () => dead,
-      apiKeys: keys,
+      auth: { keys: apiKeys(args.api_key, env), prefixes: v.authPrefixes },
       log: logs.api,
       createdAt: Date.now(),
       accessLog: { enabled: !args.disable_uvicorn_access_log, skip },
-      routes: ROUTES,
+      routes,
       metrics: {
         model: servedNames[0],
         kvTokens: plan.kvTokens,

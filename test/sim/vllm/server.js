@@ -1,41 +1,42 @@
 // @ts-check
 /**
- * The HTTP side of the simulated vLLM (vllm-facts §2 "Endpoints"): /health (200 empty, 503 once the
- * engine is dead), /v1/models (ModelList shape), /version, /ping, /load, /metrics and the OpenAI
- * endpoints; API keys (--api-key / VLLM_API_KEY) on /v1/*; uvicorn-style access log lines.
+ * The HTTP side of the simulated vLLM, in the order a request meets vLLM's FastAPI app:
+ * 1. `--api-key` middleware before routing (auth.js; gateway-facts §0.2): 401 `{"error":"Unauthorized"}`;
+ * 2. Starlette routing over the mounted routes (routes.js; §3): 404 `{"detail":"Not Found"}`, 405
+ *    `{"detail":"Method Not Allowed"}` with `Allow`;
+ * 3. JSON routes: `validate_json_request` (content type `application/json`, else 400 "Unsupported Media
+ *    Type: Only 'application/json' is allowed"), JSON decoding and field validation → 400 "Bad Request"
+ *    (errors.js; §3.2);
+ * 4. the handler: errors in vLLM's shape (`{"error":{…}}`, flat before v0.10.1; Anthropic's on /v1/messages);
+ *    an error after an SSE stream started is sent as `data: {"error":{…}}` + `data: [DONE]` (§3.2).
+ * Plus /health (200 empty, 503 once the engine is dead), /v1/models (one card per served name, §0.3, §3.1),
+ * /version, /ping, /load, /metrics, and uvicorn-style access-log lines.
  */
 import { createServer } from 'node:http'
 import { randomBytes } from 'node:crypto'
-import { ApiError, errorBody, handleEmbeddings, handleGeneration } from './openai.js'
+import { UNAUTHORIZED, authorized } from './auth.js'
+import { ApiError, METHOD_NOT_ALLOWED, NOT_FOUND, PyTuple, anthropicErrorBody, errorBody, validationError } from './errors.js'
+import { sendJson } from './generate.js'
 import { exposition } from './metrics.js'
+import { matchRoute } from './routes.js'
+import { handleGeneration } from './routes-openai.js'
+import { handleClassify, handleEmbeddings, handlePooling, handleRerank, handleScore } from './routes-pooling.js'
+import { handleCountTokens, handleMessages, handleResponses } from './routes-responses.js'
+import { handleAudio, handleDetokenize, handleTokenize } from './routes-text.js'
 
-/** @typedef {import('./openai.js').ApiCtx} ApiCtx */
+/** @typedef {import('./generate.js').ApiCtx} ApiCtx */
+/** @typedef {import('./routes.js').Route & {supported: boolean}} MountedRoute */
 
 /**
  * @typedef {ApiCtx & {
- *   apiKeys: string[] | null,
+ *   auth: {keys: string[] | null, prefixes: string[]},
  *   log: import('./log.js').ProcLogger,
  *   accessLog: {enabled: boolean, skip: string[]},
  *   metrics: Parameters<typeof exposition>[1],
  *   createdAt: number,
- *   routes: string[][],
+ *   routes: MountedRoute[],
  * }} ServerCtx
  */
-
-/** Routes as vLLM lists them at startup ("Route: /health, Methods: GET"). */
-export const ROUTES = [
-  ['/openapi.json', 'GET, HEAD'],
-  ['/docs', 'GET, HEAD'],
-  ['/health', 'GET'],
-  ['/load', 'GET'],
-  ['/ping', 'GET, POST'],
-  ['/version', 'GET'],
-  ['/v1/models', 'GET'],
-  ['/v1/chat/completions', 'POST'],
-  ['/v1/completions', 'POST'],
-  ['/v1/embeddings', 'POST'],
-  ['/metrics', 'GET'],
-]
 
 const REASONS = /** @type {Record<number, string>} */ ({
   200: 'OK',
@@ -43,53 +44,77 @@ const REASONS = /** @type {Record<number, string>} */ ({
   401: 'Unauthorized',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  422: 'Unprocessable Entity',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 })
 
 /** @param {import('node:http').IncomingMessage} req */
-async function readJson(req) {
+async function readBody(req) {
   const chunks = []
   for await (const c of req) chunks.push(c)
-  const text = Buffer.concat(chunks).toString('utf8')
-  try {
-    return JSON.parse(text || '{}')
-  } catch {
-    throw new ApiError(400, 'BadRequestError', 'JSON decode error')
-  }
+  return Buffer.concat(chunks)
 }
 
 /** @param {ServerCtx} ctx */
 function modelList(ctx) {
   const created = Math.floor(ctx.createdAt / 1000)
-  return {
-    object: 'list',
-    data: ctx.servedNames.map((id) => ({
-      id,
-      object: 'model',
-      created,
-      owned_by: 'vllm',
-      root: ctx.root,
-      parent: null,
-      max_model_len: ctx.maxModelLen,
-      permission: [
-        {
-          id: `modelperm-${randomBytes(16).toString('hex')}`,
-          object: 'model_permission',
-          created,
-          allow_create_engine: false,
-          allow_sampling: true,
-          allow_logprobs: true,
-          allow_search_indices: false,
-          allow_view: true,
-          allow_fine_tuning: false,
-          organization: '*',
-          group: null,
-          is_blocking: false,
-        },
-      ],
-    })),
+  const card = (/** @type {string} */ id) => ({
+    id,
+    object: 'model',
+    created,
+    owned_by: 'vllm',
+    root: ctx.root,
+    parent: null,
+    max_model_len: ctx.maxModelLen,
+    permission: [
+      {
+        id: `modelperm-${randomBytes(16).toString('hex')}`,
+        object: 'model_permission',
+        created,
+        allow_create_engine: false,
+        allow_sampling: true,
+        allow_logprobs: true,
+        allow_search_indices: false,
+        allow_view: true,
+        allow_fine_tuning: false,
+        organization: '*',
+        group: null,
+        is_blocking: false,
+      },
+    ],
+  })
+  return { object: 'list', data: ctx.servedNames.map(card) }
+}
+
+/**
+ * The JSON body of a JSON route, validated as FastAPI + `validate_json_request` do.
+ * @param {import('node:http').IncomingMessage} req
+ * @param {Buffer} raw
+ * @param {import('./routes-openai.js').Call['validation']} validation
+ */
+function jsonBody(req, raw, validation) {
+  const media = String(req.headers['content-type'] ?? '')
+    .toLowerCase()
+    .split(';')[0]
+    ?.trim()
+  if (media !== 'application/json') throw validation(["Unsupported Media Type: Only 'application/json' is allowed"])
+  /** @type {unknown} */
+  let body
+  try {
+    body = JSON.parse(raw.toString('utf8'))
+  } catch (e) {
+    const err = /** @type {Error} */ (e)
+    const pos = Number(/position (\d+)/.exec(err.message)?.[1] ?? 0)
+    throw validation([
+      { type: 'json_invalid', loc: new PyTuple(['body', pos]), msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } },
+    ])
   }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    const msg = 'Input should be a valid dictionary or object to extract fields from'
+    throw validation([{ type: 'model_attributes_type', loc: new PyTuple(['body']), msg, input: body }])
+  }
+  return /** @type {Record<string, any>} */ (body)
 }
 
 /**
@@ -97,9 +122,44 @@ function modelList(ctx) {
  * @returns {import('node:http').Server}
  */
 export function createApiServer(ctx) {
+  /** @type {Record<string, (a: {req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, body: Record<string, any>, raw: Buffer, call: import('./routes-openai.js').Call}) => unknown>} */
+  const handlers = {
+    health: ({ res }) => res.writeHead(ctx.dead() ? 503 : 200, { 'content-length': '0' }).end(),
+    ping: ({ res }) => res.writeHead(ctx.dead() ? 503 : 200, { 'content-length': '0' }).end(),
+    version: ({ res }) => sendJson(res, { version: ctx.v.version }),
+    load: ({ res }) => sendJson(res, { server_load: ctx.stats.running + ctx.stats.waiting }),
+    models: ({ res }) => sendJson(res, modelList(ctx)),
+    metrics: ({ res }) =>
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(exposition(ctx.stats, ctx.metrics)),
+    openapi: ({ res }) =>
+      sendJson(res, {
+        openapi: '3.1.0',
+        info: { title: 'FastAPI', version: '0.1.0' },
+        paths: Object.fromEntries(ctx.routes.map((r) => [r.path, Object.fromEntries(r.methods.map((m) => [m.toLowerCase(), {}]))])),
+      }),
+    docs: ({ res }) =>
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!DOCTYPE html><title>FastAPI - Swagger UI</title>'),
+    tokenize: ({ res, body, call }) => handleTokenize(ctx, body, res, call),
+    detokenize: ({ res, body, call }) => handleDetokenize(ctx, body, res, call),
+    chat: ({ res, body, call }) => handleGeneration(ctx, 'chat', body, res, call),
+    completions: ({ res, body, call }) => handleGeneration(ctx, 'completion', body, res, call),
+    responses: ({ res, body, call }) => handleResponses(ctx, body, res, call),
+    messages: ({ res, body, call }) => handleMessages(ctx, body, res, call),
+    countTokens: ({ res, body, call }) => handleCountTokens(ctx, body, res, call),
+    transcriptions: ({ req, res, raw, call }) => handleAudio(ctx, 'transcription', req, raw, res, call),
+    translations: ({ req, res, raw, call }) => handleAudio(ctx, 'translation', req, raw, res, call),
+    embeddings: ({ res, body, call }) => handleEmbeddings(ctx, body, res, call),
+    pooling: ({ res, body, call }) => handlePooling(ctx, body, res, call),
+    classify: ({ res, body, call }) => handleClassify(ctx, body, res, call),
+    score: ({ res, body, call }) => handleScore(ctx, body, res, call),
+    rerank: ({ res, body, call }) => handleRerank(ctx, body, res, call),
+  }
+
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const path = url.pathname
+    const method = req.method ?? 'GET'
+    // vLLM's @with_cancellation: the client going away aborts the request (gateway-facts §3)
     const ac = new AbortController()
     res.on('close', () => {
       if (!res.writableFinished) ac.abort()
@@ -107,51 +167,42 @@ export function createApiServer(ctx) {
     res.on('finish', () => {
       if (ctx.accessLog.enabled && !ctx.accessLog.skip.includes(path)) {
         const peer = `${req.socket.remoteAddress?.replace(/^::ffff:/, '')}:${req.socket.remotePort}`
-        ctx.log.uvicorn(`${peer} - "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode} ${REASONS[res.statusCode] ?? ''}`)
+        ctx.log.uvicorn(`${peer} - "${method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode} ${REASONS[res.statusCode] ?? ''}`)
       }
     })
-    /** @param {number} code @param {unknown} body */
-    const json = (code, body) => {
-      res.writeHead(code, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(body))
-    }
+    /** @type {MountedRoute | null} */
+    let route = null
     try {
-      if (path.startsWith('/v1/') && ctx.apiKeys) {
-        const auth = req.headers.authorization ?? ''
-        if (!ctx.apiKeys.some((k) => auth === `Bearer ${k}`)) return json(401, { error: 'Unauthorized' })
+      if (!authorized(ctx.auth, method, path, req.headers.authorization)) return sendJson(res, UNAUTHORIZED, 401)
+      const m = matchRoute(ctx.routes, method, path)
+      if ('status' in m) {
+        if (m.status === 404) return sendJson(res, NOT_FOUND, 404)
+        res.setHeader('allow', m.allow.join(', '))
+        return sendJson(res, METHOD_NOT_ALLOWED, 405)
       }
-      const route = `${req.method} ${path}`
-      switch (route) {
-        case 'GET /health':
-          res.writeHead(ctx.dead() ? 503 : 200, { 'content-length': '0' })
-          return res.end()
-        case 'GET /ping':
-        case 'POST /ping':
-          res.writeHead(ctx.dead() ? 503 : 200, { 'content-length': '0' })
-          return res.end()
-        case 'GET /version':
-          return json(200, { version: ctx.v.version })
-        case 'GET /load':
-          return json(200, { server_load: ctx.stats.running + ctx.stats.waiting })
-        case 'GET /v1/models':
-          return json(200, modelList(ctx))
-        case 'GET /metrics':
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-          return res.end(exposition(ctx.stats, ctx.metrics))
-        case 'POST /v1/chat/completions':
-          return await handleGeneration(ctx, 'chat', await readJson(req), res, ac.signal)
-        case 'POST /v1/completions':
-          return await handleGeneration(ctx, 'completion', await readJson(req), res, ac.signal)
-        case 'POST /v1/embeddings':
-          return handleEmbeddings(ctx, await readJson(req), res)
-        default:
-          if (ROUTES.some(([p]) => p === path)) return json(405, { detail: 'Method Not Allowed' })
-          return json(404, { detail: 'Not Found' })
+      route = m.route
+      const endpoint = { method, path, fn: route.fn ?? '', file: route.file ?? '' }
+      /** @type {import('./routes-openai.js').Call} */
+      const call = { signal: ac.signal, validation: (errors, param = null) => validationError(ctx.v, errors, endpoint, param) }
+      const raw = route.body ? await readBody(req) : Buffer.alloc(0)
+      const body = route.body === 'json' ? jsonBody(req, raw, call.validation) : {}
+      if (!route.supported) {
+        const e = new ApiError(400, 'BadRequestError', `The model does not support ${route.api} API`)
+        e.anthropic = route.handler === 'messages' || route.handler === 'countTokens'
+        throw e
       }
+      return await handlers[route.handler]?.({ req, res, body, raw, call })
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(500, 'InternalServerError', /** @type {Error} */ (e).message)
-      if (res.headersSent) return res.end()
-      return json(err.code, errorBody(ctx, err))
+      const out = err.anthropic ? anthropicErrorBody(err) : errorBody(ctx.v, err)
+      if (res.destroyed) return
+      if (res.headersSent) {
+        // a failure inside a stream: the status is already 200 (chat_completion/serving.py)
+        res.write(`data: ${JSON.stringify(out)}\n\n`)
+        res.end('data: [DONE]\n\n')
+        return
+      }
+      return sendJson(res, out, err.code)
     }
   })
   server.keepAliveTimeout = 5000

@@ -17,7 +17,16 @@
  * @property {string} listening          format of the "Starting … server" line
  * @property {boolean} graphsInBudget    v0.21+: CUDA-graph memory estimated inside the fraction (PR #38284)
  * @property {boolean} modelFlagWarning  v0.20+: warning that --model will be removed in favour of the positional
- * @property {'object' | 'wrapped'} errorShape  OpenAI error body: {"object":"error",…} or {"error":{…}}
+ * @property {'object' | 'wrapped'} errorShape  OpenAI error body: {"object":"error",…} (≤ v0.10.0) or {"error":{…}}
+ *   (PR #22099, 2025-08-06, ≈v0.10.1; gateway-facts §3.2)
+ * @property {boolean} errorParam         `param` names the field ("model" on an unknown model), as at 2026-05 (§3.2)
+ * @property {string[]} authPrefixes      paths --api-key guards: `/v1` only before PR #42594 (2026-05-16), then
+ *   `/v1`, `/v2`, `/inference` (gateway-facts §0.2)
+ * @property {boolean} routesByTask       routers mounted by supported task (gateway-facts §3, 2026-05); before, every
+ *   route is mounted and an unsupported one answers 400 "The model does not support … API" **[inferred boundary]**
+ * @property {boolean} messagesApi        Anthropic /v1/messages (PR #22627, 2025-10-22, ≈v0.11.1; §3)
+ * @property {'list' | 'context'} validationStyle  FastAPI's RequestValidationError text: the error list, or (2026
+ *   FastAPI) `N validation error:` + the endpoint's file/line **[inferred boundary]**
  * @property {string | null} imageTag    VLLM_IMAGE_TAG env of the image (set by the Dockerfile since 2026)
  */
 
@@ -35,6 +44,11 @@ export const VERSIONS = {
     graphsInBudget: false,
     modelFlagWarning: false,
     errorShape: 'object',
+    errorParam: false,
+    authPrefixes: ['/v1'],
+    routesByTask: false,
+    messagesApi: false,
+    validationStyle: 'list',
     imageTag: null,
   },
   'v0.11.0': {
@@ -48,7 +62,12 @@ export const VERSIONS = {
     listening: 'Starting vLLM API server 0 on %s',
     graphsInBudget: false,
     modelFlagWarning: false,
-    errorShape: 'object',
+    errorShape: 'wrapped',
+    errorParam: false,
+    authPrefixes: ['/v1'],
+    routesByTask: false,
+    messagesApi: false,
+    validationStyle: 'list',
     imageTag: null,
   },
   'v0.12.0': {
@@ -62,7 +81,12 @@ export const VERSIONS = {
     listening: 'Starting vLLM API server 0 on %s',
     graphsInBudget: false,
     modelFlagWarning: false,
-    errorShape: 'object',
+    errorShape: 'wrapped',
+    errorParam: false,
+    authPrefixes: ['/v1'],
+    routesByTask: false,
+    messagesApi: true,
+    validationStyle: 'list',
     imageTag: null,
   },
   'v0.21.0': {
@@ -77,6 +101,11 @@ export const VERSIONS = {
     graphsInBudget: true,
     modelFlagWarning: true,
     errorShape: 'wrapped',
+    errorParam: true,
+    authPrefixes: ['/v1'],
+    routesByTask: true,
+    messagesApi: true,
+    validationStyle: 'context',
     imageTag: 'v0.21.0',
   },
 }
@@ -85,6 +114,8 @@ VERSIONS.nightly = {
   .../** @type {VersionInfo} */ (VERSIONS['v0.21.0']),
   version: '0.21.1.dev87+g9aaf83ef5',
   imageTag: 'nightly',
+  // the reference snapshot V (9aaf83ef5, 2026-05-19) is after PR #42594 (2026-05-16)
+  authPrefixes: ['/v1', '/v2', '/inference'],
 }
 
 /**
