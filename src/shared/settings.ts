@@ -133,6 +133,20 @@ export const SettingsFields = z
       message: 'must be an http(s) URL or empty',
     }),
     theme: z.enum(['system', 'light', 'dark']),
+    /** The OpenAI-compatible gateway: one endpoint for every model, on listenInterface. */
+    gatewayEnabled: z.boolean(),
+    /** Its port; 0 = a free port chosen at each start (tests). */
+    gatewayPort: z.number().int().min(0, 'a port from 1 to 65535 (0: any free port)').max(65535, 'a port from 1 to 65535'),
+    /** Minutes without requests before an on-demand model is unloaded (a deployment may say otherwise); 0 = never. */
+    gatewayIdleMinutes: z.number().int().min(0).max(10_080, 'at most a week (10080)'),
+    /** How long a request waits for its model to load before a 503 with Retry-After (big models take minutes). */
+    gatewayMaxWaitMinutes: z.number().int().min(1, 'at least 1 minute').max(120, 'at most 120 minutes'),
+    /** Requests held per model while it loads; more get 429 with Retry-After. */
+    gatewayQueueLimit: z.number().int().min(1).max(10_000),
+    /** Streaming clients see the load's phase and ETA while they wait (never in the completion text). */
+    gatewayLoadProgress: z.boolean(),
+    /** Requests from this machine need a key too (off: loopback goes without; other machines always need one). */
+    gatewayKeyOnLoopback: z.boolean(),
   })
   .strict()
 

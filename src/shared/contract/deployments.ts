@@ -16,6 +16,9 @@ const FlagName = bounded(MAX.flag).regex(/^--[a-z0-9][a-z0-9-]*(\.[A-Za-z0-9_.+-
 const EnvName = bounded(MAX.flag).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, _)')
 
 /** What the user saves: a deployment exists without a container (config as code). */
+export const ServeMode = z.enum(['on-demand', 'always-on', 'off'])
+export type ServeMode = z.infer<typeof ServeMode>
+
 export const DeploymentSpec = z.object({
   name: bounded(64)
     .trim()
@@ -60,6 +63,18 @@ export const DeploymentSpec = z.object({
   args: boundedRecord(FlagName, ArgValue).default({}),
   /** Free-form expert arguments (shell-like words), checked against the same flags. */
   extraArgs: bounded(4000).default(''),
+  /**
+   * How the gateway serves it: on-demand (a request starts it, it unloads when idle), always-on (started with the
+   * app, never unloaded or evicted), off (not routed; started and stopped by hand).
+   */
+  serve: ServeMode.default('on-demand'),
+  /** Minutes without requests before the gateway unloads it; absent = Settings.gatewayIdleMinutes; 0 = never. */
+  idleMinutes: z.number().int().min(0).max(10_080, 'at most a week (10080)').optional(),
+  /** More names clients may put in `model` for it (besides its served names, repo id and deployment name). */
+  aliases: z
+    .array(bounded(MAX.name).regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - (no spaces)'))
+    .max(16)
+    .default([]),
 })
 export type DeploymentSpec = z.infer<typeof DeploymentSpec>
 export type DeploymentSpecInput = z.input<typeof DeploymentSpec>

@@ -16,6 +16,8 @@ const def: DeploymentDefinition = {
   env: { VLLM_LOGGING_LEVEL: 'DEBUG' },
   args: {},
   extraArgs: '',
+  serve: 'on-demand',
+  aliases: [],
   createdAt: '',
   updatedAt: '',
 }

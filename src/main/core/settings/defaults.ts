@@ -27,5 +27,12 @@ export function defaultSettings(paths: AppPaths, env: NodeJS.ProcessEnv = proces
     vllmShmSize: '10.24g',
     hubEndpoint: '',
     theme: 'system',
+    gatewayEnabled: true,
+    gatewayPort: 8000,
+    gatewayIdleMinutes: 15,
+    gatewayMaxWaitMinutes: 10,
+    gatewayQueueLimit: 256,
+    gatewayLoadProgress: true,
+    gatewayKeyOnLoopback: false,
   }
 }
