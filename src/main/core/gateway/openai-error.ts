@@ -11,6 +11,8 @@ export interface GatewayError {
   code: string
   param?: string | null
   retryAfterS?: number
+  /** Extra response headers (e.g. x-should-retry: false where a retry cannot help). */
+  headers?: Record<string, string>
 }
 
 export function errorBody(e: GatewayError): { error: { message: string; type: string; param: string | null; code: string } } {
@@ -30,6 +32,7 @@ export function sendError(res: ServerResponse, e: GatewayError, extra: Record<st
   const headers: Record<string, string | number> = {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
+    ...e.headers,
     ...extra,
   }
   if (e.retryAfterS !== undefined) headers['retry-after'] = String(e.retryAfterS)
