@@ -65,12 +65,15 @@ interface Entry extends HoldFacts {
 /** Requests waiting for backends to load: one start per backend however many wait, woken by change events only. */
 export class Holds {
   readonly #backends: GatewayBackends
-  readonly #o: Required<Omit<HoldOptions, 'onColdStart'>> & Pick<HoldOptions, 'onColdStart'>
+  /** Kept by reference: the owner may change maxWaitMs and queueLimit later. */
+  readonly #o: HoldOptions
+  readonly #now: () => number
   readonly #entries = new Map<string, Entry>()
 
   constructor(backends: GatewayBackends, o: HoldOptions) {
     this.#backends = backends
-    this.#o = { now: Date.now, ...o }
+    this.#o = o
+    this.#now = o.now ?? Date.now
   }
 
   /** Requests held for this backend now. */
@@ -102,12 +105,12 @@ export class Holds {
     }
     let entry = this.#entries.get(b.id)
     if (!entry) {
-      entry = { name, waiters: new Set(), startIssued: false, sawProgress: false, startAt: this.#o.now() }
+      entry = { name, waiters: new Set(), startIssued: false, sawProgress: false, startAt: this.#now() }
       this.#entries.set(b.id, entry)
     }
     const e = entry
     const done = new Promise<HoldOutcome>((resolve) => {
-      const w: Waiter = { since: this.#o.now(), onUpdate, done: (o) => finish(o) }
+      const w: Waiter = { since: this.#now(), onUpdate, done: (o) => finish(o) }
       const timer = setTimeout(() => finish({ ok: false, error: this.#timeout(b.id, e.name) }), this.#o.maxWaitMs)
       const onAbort = (): void => finish({ ok: false, error: null })
       const finish = (o: HoldOutcome): void => {
@@ -182,14 +185,14 @@ export class Holds {
     if (step.do === 'fail') return this.#fail(id, e, step.reason)
     if (step.do === 'serve' && b) {
       this.#entries.delete(id)
-      const now = this.#o.now()
+      const now = this.#now()
       if (e.startIssued) this.#o.onColdStart?.(b, now - e.startAt)
       for (const w of [...e.waiters]) w.done({ ok: true, backend: b, heldMs: now - w.since })
       return
     }
     if (step.do === 'start') {
       e.startIssued = true
-      e.startAt = this.#o.now()
+      e.startAt = this.#now()
       try {
         const p = this.#backends.start(id)
         if (p && typeof p.then === 'function') p.then(undefined, (err: unknown) => this.#fail(id, e, errorText(err)))
