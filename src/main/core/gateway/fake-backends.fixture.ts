@@ -10,6 +10,7 @@ export class FakeBackends implements GatewayBackends {
   onStart: (id: string) => void | Promise<unknown> = () => undefined
   #list: GatewayBackend[]
   readonly #listeners = new Set<() => void>()
+  readonly #onStop: ((s: { id: string; reason: 'idle' | 'manual' }) => void)[] = []
 
   constructor(list: GatewayBackend[]) {
     this.#list = list
@@ -32,6 +33,12 @@ export class FakeBackends implements GatewayBackends {
   async stop(id: string, reason: 'idle' | 'manual'): Promise<void> {
     this.stops.push({ id, reason })
     this.set(id, { state: 'stopped', endpoint: null })
+    for (const fn of this.#onStop.splice(0)) fn({ id, reason })
+  }
+
+  /** Resolves at the next stop(). */
+  nextStop(): Promise<{ id: string; reason: 'idle' | 'manual' }> {
+    return new Promise((r) => this.#onStop.push(r))
   }
 
   /** Change one backend and emit. */

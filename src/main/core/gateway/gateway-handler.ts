@@ -35,6 +35,8 @@ export interface HandlerContext {
   agent: Agent
   options: HandlerOptions
   now: () => number
+  /** A request began, was held or ended (status() changed). */
+  activity: () => void
 }
 
 /** The 401/429 checks every gateway route shares; the key's name on success. */
@@ -121,12 +123,14 @@ export async function handleModelRequest(
   const gone = new AbortController()
   res.on('close', () => void (!res.writableFinished && gone.abort()))
   ctx.idle.begin(b.id)
+  ctx.activity()
   try {
     if (!isServing(b)) {
       entry.coldStart = true
       let progress: LoadProgress | null = null
       const h = ctx.holds.hold(b, gone.signal, (now) => progress?.update(now))
       if (!h.ok) return fail(h.error)
+      ctx.activity()
       if (stream && ctx.options.loadProgress) {
         progress = new LoadProgress(res, { chat: CHAT_ROUTES.has(entry.path), model, heartbeatMs: ctx.options.heartbeatMs, now: ctx.now })
         const id = b.id
@@ -166,5 +170,6 @@ export async function handleModelRequest(
     finish(r.status, r.error)
   } finally {
     ctx.idle.end(b.id)
+    ctx.activity()
   }
 }

@@ -1,7 +1,7 @@
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Registry } from 'prom-client'
 import { AppError } from '../errors'
-import type { Disposable } from '../events/publisher'
+import { Publisher, type Disposable } from '../events/publisher'
 import type { Logger } from '../logging/logger'
 import {
   isServing,
@@ -150,6 +150,7 @@ export class GatewayServer {
   readonly #metrics: GatewayMetrics | null
   readonly #agent = new Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' })
   readonly #serve = new Map<string, ServeMode>()
+  readonly #activity = new Publisher<void>()
   #server: Server | null = null
   #sub: Disposable | null = null
   #error: GatewayListenError | null = null
@@ -185,6 +186,7 @@ export class GatewayServer {
       agent: this.#agent,
       options: this.#o,
       now,
+      activity: () => this.#activity.publish(),
     }
   }
 
@@ -219,6 +221,14 @@ export class GatewayServer {
   get port(): number {
     const a = this.#server?.address()
     return a && typeof a === 'object' ? a.port : this.#o.port
+  }
+
+  /**
+   * Called when status() may have changed: a request began, was held or ended, or a backend changed. Frequent under
+   * load: a UI should coalesce (e.g. re-read status() at most every 250 ms).
+   */
+  onActivity(listener: () => void): Disposable {
+    return this.#activity.subscribe(listener)
   }
 
   status(): GatewayStatus {
@@ -314,6 +324,7 @@ export class GatewayServer {
   #onChange(): void {
     this.#holds.update()
     this.#idle.update()
+    this.#activity.publish()
     for (const b of this.#deps.backends.list()) {
       const before = this.#serve.get(b.id)
       this.#serve.set(b.id, b.serve)
