@@ -230,7 +230,7 @@ describe('gateway: keys', () => {
 })
 
 describe('gateway: lifecycle', () => {
-  it('reports a port in use as EADDRINUSE naming the port and the fix, without throwing', async () => {
+  it('reports a port in use as EADDRINUSE naming the port and the fix, without throwing, and can start once it is free', async () => {
     const blocker = createServer()
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r))
     const port = (blocker.address() as { port: number }).port
@@ -248,8 +248,10 @@ describe('gateway: lifecycle', () => {
       expect(r.error.fix).toContain('choose another gateway port in Settings')
     }
     expect(gw.status()).toMatchObject({ running: false, url: null, error: { code: 'EADDRINUSE' } })
+    await new Promise<void>((r) => blocker.close(() => r()))
+    expect(await gw.start()).toEqual({ ok: true, url: `http://127.0.0.1:${port}/v1` })
+    expect(gw.status()).toMatchObject({ running: true, error: null })
     await gw.dispose()
-    blocker.close()
   })
 
   it('answers unknown routes and wrong methods in OpenAI shape', async () => {

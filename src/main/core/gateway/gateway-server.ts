@@ -154,6 +154,7 @@ export class GatewayServer {
   #server: Server | null = null
   #sub: Disposable | null = null
   #error: GatewayListenError | null = null
+  #starting: Promise<GatewayStartResult> | null = null
   #created = Math.floor(Date.now() / 1000)
 
   constructor(deps: GatewayDeps) {
@@ -190,9 +191,20 @@ export class GatewayServer {
     }
   }
 
-  /** Listen, start the always-on models, follow the backends. A listen failure is returned, never thrown. */
-  async start(): Promise<GatewayStartResult> {
-    if (this.#server) return this.#error ? { ok: false, error: this.#error } : { ok: true, url: this.#url() as string }
+  /**
+   * Listen, start the always-on models, follow the backends. A listen failure is returned (and kept for status()),
+   * never thrown; start() may then be called again.
+   */
+  start(): Promise<GatewayStartResult> {
+    if (!this.#starting) {
+      const p = this.#listen()
+      this.#starting = p
+      void p.then((r) => void (!r.ok && this.#starting === p && (this.#starting = null)))
+    }
+    return this.#starting
+  }
+
+  async #listen(): Promise<GatewayStartResult> {
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#handle(req, res))
     this.#server = server
     const { port, host } = this.#o
@@ -200,8 +212,11 @@ export class GatewayServer {
       server.once('error', (err: NodeJS.ErrnoException) => resolve(listenError(err, host, port)))
       server.listen(port, host, () => resolve(null))
     })
+    this.#error = error
     if (error) {
-      this.#error = error
+      // start() may be called again (e.g. once the other program has freed the port).
+      this.#server = null
+      server.close()
       this.#deps.logger.error({ code: error.code, port, host }, `gateway: ${error.message} ${error.fix}`)
       return { ok: false, error }
     }
@@ -284,6 +299,7 @@ export class GatewayServer {
   }
 
   async dispose(): Promise<void> {
+    await this.#starting
     this.#sub?.dispose()
     this.#sub = null
     this.#holds.dispose()
