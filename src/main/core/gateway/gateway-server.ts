@@ -17,6 +17,7 @@ import { Holds } from './hold'
 import { IdleTimers } from './idle'
 import type { GatewayKeyInfo } from './keys'
 import { GatewayMetrics } from './metrics'
+import { listenError, type GatewayListenError } from './listen-error'
 import { sendError, type GatewayError } from './openai-error'
 import { RateLimiter } from './rate-limit'
 import { RequestLog } from './request-log'
@@ -50,13 +51,6 @@ export interface GatewayDeps {
   options: GatewayOptions
   /** Monotonic ms clock (tests). */
   now?: () => number
-}
-
-/** Why the gateway is not listening: the System page and the doctor show it. */
-export interface GatewayListenError {
-  code: string
-  message: string
-  fix: string
 }
 
 export type GatewayStartResult = { ok: true; url: string } | { ok: false; error: GatewayListenError }
@@ -96,36 +90,6 @@ const DEFAULTS = {
   requireKeyOnLoopback: false,
   maxBodyBytes: 64 * 1048576,
   heartbeatMs: 15_000,
-}
-
-export function listenError(err: NodeJS.ErrnoException, host: string, port: number): GatewayListenError {
-  const where = `${host}:${port}`
-  switch (err.code) {
-    case 'EADDRINUSE':
-      return {
-        code: 'EADDRINUSE',
-        message: `Port ${port} is in use by another program, so the gateway is not listening on ${where}.`,
-        fix: `Stop the program on port ${port} (\`ss -ltnp 'sport = :${port}'\` names it), or choose another gateway port in Settings.`,
-      }
-    case 'EACCES':
-      return {
-        code: 'EACCES',
-        message: `The gateway may not listen on port ${port} (ports below 1024 need root).`,
-        fix: 'Choose a gateway port from 1024 to 65535 in Settings.',
-      }
-    case 'EADDRNOTAVAIL':
-      return {
-        code: 'EADDRNOTAVAIL',
-        message: `${host} is not an address of this machine, so the gateway cannot listen on it.`,
-        fix: 'Choose a listen address this machine has in Settings (or 0.0.0.0 for all).',
-      }
-    default:
-      return {
-        code: err.code ?? 'LISTEN_FAILED',
-        message: `The gateway could not listen on ${where}: ${err.message}.`,
-        fix: 'Check the gateway port and listen address in Settings.',
-      }
-  }
 }
 
 const notFound = (what: string): GatewayError => ({
