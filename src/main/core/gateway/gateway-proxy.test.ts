@@ -74,6 +74,8 @@ describe('gateway: routing and proxying (real HTTP)', () => {
       coldStart: false,
       key: null,
     })
+    const lastUsed = Date.parse(h.gw.status().models[0]?.lastUsed ?? '')
+    expect(Math.abs(Date.now() - lastUsed)).toBeLessThan(10_000)
   })
 
   it('routes an alias, the repo id and the deployment name, swapping in the served name and nothing else', async () => {

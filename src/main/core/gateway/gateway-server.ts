@@ -133,6 +133,7 @@ export class GatewayServer {
       Object.assign(this.#o, { now, onColdStart: (b: GatewayBackend, ms: number) => this.#metrics?.coldStart(primaryName(b), ms) }),
     )
     this.#idle = new IdleTimers(deps.backends, {
+      now,
       onUnload: (b) => {
         this.#metrics?.unload(primaryName(b), 'idle')
         deps.logger.info({ model: primaryName(b), idleMinutes: b.idleMinutes }, 'gateway: unloading an idle model')
