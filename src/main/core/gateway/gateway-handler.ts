@@ -126,10 +126,10 @@ export async function handleModelRequest(
   ctx.activity()
   try {
     if (!isServing(b)) {
-      entry.coldStart = true
       let progress: LoadProgress | null = null
       const h = ctx.holds.hold(b, gone.signal, (now) => progress?.update(now))
       if (!h.ok) return fail(h.error)
+      entry.coldStart = true
       ctx.activity()
       if (stream && ctx.options.loadProgress) {
         progress = new LoadProgress(res, { chat: CHAT_ROUTES.has(entry.path), model, heartbeatMs: ctx.options.heartbeatMs, now: ctx.now })
