@@ -50,7 +50,7 @@ describe('model store', () => {
     expect(chat).toMatchObject({ parameters: 1_835_008, local: false, gated: false, private: false, downloadBytes: plan.downloadBytes })
     expect(plan.files.find((f) => f.path === 'pytorch_model.bin')?.selected).toBe(false)
     expect(before.find((r) => r.repo.endsWith('tiny-gated'))).toMatchObject({ gated: 'manual', downloadBytes: undefined })
-    const trending = await s.models.search('', 'trending', 2)
+    const trending = await s.models.search('inferadmin-sim', 'trending', 2)
     expect(trending.map((r) => r.repo)).toEqual([TINY, 'inferadmin-sim/tiny-gated'])
     const job = await s.models.pull({ repo: TINY })
     await s.waitJob(job.id, ['done'])

@@ -3,19 +3,21 @@
 /**
  * npm run demo [-- <inferadmin start options>]
  *
- * Try InferAdmin without a GPU: `sim up` (a Docker engine with stand-in GPUs and the simulated vLLM images),
- * a temporary INFERADMIN_HOME whose default model store holds two seeded models (a Qwen3-0.6B-shaped chat
- * model "weighing" 1.4 GiB as a sparse file, and a small embedding model), then `inferadmin start` (desktop,
- * or headless when there is no display) pointed at the simulation through the environment.
+ * Try InferAdmin without a GPU: `sim up` (a Docker engine with stand-in GPUs, the simulated vLLM images, a
+ * registry and the Hub stand-in), a temporary INFERADMIN_HOME prepared by demo-setup.js (a model store holding
+ * the Hub stand-in's copies of Qwen/Qwen3-0.6B and sentence-transformers/all-MiniLM-L6-v2, sparse files; the
+ * vLLM repository set to the simulated registry's with `latest` pulled; the simulated Open WebUI), then
+ * `inferadmin start` (desktop, or headless when there is no display) pointed at the simulation through the
+ * environment. Every default of the app works as it is: the New deployment form's model and image start.
  * On exit the temporary home is removed and, if the demo started the engine, the engine is stopped.
  * Options: --keep (keep the temporary home and the engine).
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO_ROOT } from './config.js'
-import { seedModel } from './seed.js'
+import { prepareDemoHome } from './demo-setup.js'
 import { down, up } from './sim.js'
 
 const args = process.argv.slice(2)
@@ -26,16 +28,11 @@ const say = (/** @type {string} */ s) => process.stderr.write(`demo: ${s}\n`)
 const sim = await up({ log: say })
 const root = mkdtempSync(join(tmpdir(), 'inferadmin-demo-'))
 const home = join(root, 'home')
-const store = join(home, 'models')
-const chat = await seedModel(store, { kind: 'chat', weightBytes: 1.4 * 1024 ** 3 })
-const embed = await seedModel(store, { kind: 'embed' })
 say(`GPUs: 2 × NVIDIA GeForce RTX 4090 (simulated; npm run sim -- gpu)`)
-say(`model store ${store}: ${chat.repo}, ${embed.repo}`)
-say(`vLLM images: ${sim.env.INFERADMIN_SIM_VLLM_IMAGE}:{v0.10.0,v0.11.0,v0.12.0,v0.21.0,latest,nightly}`)
+await prepareDemoHome(sim, home, { log: say })
+say(`Hugging Face Hub: ${sim.env.HF_ENDPOINT} (simulated; browse it in Models → Pull a model)`)
 say(`Open WebUI images: ${sim.env.INFERADMIN_SIM_WEBUI_IMAGE}:{main,v0.6.34,v0.6.33} (simulated)`)
 say(`engine: ${sim.env.DOCKER_HOST}`)
-// The simulated Open WebUI carries the real repository name only on the private engine; point the app at it.
-writeFileSync(join(home, 'settings.json'), JSON.stringify({ webuiImage: sim.env.INFERADMIN_SIM_WEBUI_IMAGE }))
 
 const env = {
   ...process.env,

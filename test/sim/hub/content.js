@@ -15,6 +15,8 @@ const PIECE = 1 << 20 // generated content is produced in 1 MiB pieces
  * @property {(start: number, end: number) => AsyncGenerator<Buffer>} read  bytes [start, end)
  * @property {() => Promise<string>} sha256
  * @property {boolean} generated
+ * @property {string} [declaredBy]  listed only (catalogue): size and hashes without bytes; names the repository
+ * @property {string} [gitOid]      git blob id when it cannot be computed from the bytes (declared content)
  */
 
 /** @param {Buffer} buf @returns {FileContent} */
@@ -96,6 +98,61 @@ export function generatedContent({ prefix, dataSize, seed }) {
   }
 }
 
+/**
+ * `prefix` followed by zeros up to `size` (the seeded weight files of test/sim/seed.js, sparse on disk).
+ * @param {Buffer} prefix @param {number} size
+ * @returns {FileContent}
+ */
+export function zeroTailContent(prefix, size) {
+  const zeros = Buffer.alloc(PIECE)
+  /** @param {number} start @param {number} end */
+  async function* read(start, end) {
+    for (let p = start; p < end;) {
+      const take = p < prefix.length ? Math.min(end, prefix.length) - p : Math.min(PIECE, end - p)
+      yield p < prefix.length ? prefix.subarray(p, p + take) : zeros.subarray(0, take)
+      p += take
+    }
+  }
+  /** @type {Promise<string> | undefined} */
+  let sha
+  return {
+    size,
+    generated: true,
+    read,
+    sha256: () =>
+      (sha ??= (async () => {
+        const h = createHash('sha256')
+        let n = 0
+        for await (const b of read(0, size)) {
+          h.update(b)
+          if (++n % 64 === 0) await new Promise((r) => setImmediate(r))
+        }
+        return h.digest('hex')
+      })()),
+  }
+}
+
+/**
+ * A file of the catalogue that is listed but has no bytes: its size is real-looking, its hashes are derived
+ * from `key` (stable across runs); reading it throws (the stand-in refuses the download before that).
+ * @param {number} size @param {string} repo @param {string} key
+ * @returns {FileContent}
+ */
+export function declaredContent(size, repo, key) {
+  const digest = (/** @type {string} */ alg) => createHash(alg).update(`inferadmin-sim catalogue\n${key}\n${size}`).digest('hex')
+  return {
+    size,
+    generated: true,
+    declaredBy: repo,
+    gitOid: digest('sha1'),
+    // eslint-disable-next-line require-yield
+    async *read() {
+      throw new Error(`${key} is listed in the catalogue without contents`)
+    },
+    sha256: () => Promise.resolve(digest('sha256')),
+  }
+}
+
 /** @param {string} s */
 export function textContent(s) {
   return memoryContent(Buffer.from(s, 'utf8'))
@@ -103,6 +160,7 @@ export function textContent(s) {
 
 /** git blob id: sha1("blob <size>\0" + bytes). */
 export async function gitSha1(/** @type {FileContent} */ c) {
+  if (c.gitOid) return c.gitOid
   const h = createHash('sha1').update(`blob ${c.size}\0`)
   for await (const b of c.read(0, c.size)) h.update(b)
   return h.digest('hex')

@@ -41,6 +41,8 @@ import {
  * @property {number} likes
  * @property {number} trendingScore
  * @property {string} createdAt
+ * @property {{ parameters: Record<string, number>, total: number }} [safetensors]  declared parameter counts (catalogue
+ *   repositories listed without bytes); otherwise read from the safetensors headers
  */
 /**
  * @typedef {object} FileMeta
@@ -75,12 +77,16 @@ export function fileMeta(path, c) {
 }
 
 let commitCounter = 0
-/** @param {Repo} repo @param {Map<string, FileContent>} files @param {string} title @param {string} [parent] */
-function makeCommit(repo, files, title, parent = '') {
+/**
+ * @param {Repo} repo @param {Map<string, FileContent>} files @param {string} title @param {string} [parent]
+ * @param {{ sha?: string, date?: string }} [fixed] a given commit id and date (catalogue, seeded copies)
+ */
+function makeCommit(repo, files, title, parent = '', fixed = {}) {
   const h = createHash('sha1').update(`${repo.id}\n${parent}\n${title}\n${++commitCounter}\n`)
   for (const [p, c] of [...files].sort(([a], [b]) => a.localeCompare(b))) h.update(`${p}:${c.size}\n`)
+  const date = fixed.date ?? new Date(Date.UTC(2026, 0, 1) + commitCounter * 86_400_000).toISOString()
   /** @type {Commit} */
-  const commit = { sha: h.digest('hex'), files, title, date: new Date(Date.UTC(2026, 0, 1) + commitCounter * 86_400_000).toISOString() }
+  const commit = { sha: fixed.sha ?? h.digest('hex'), files, title, date }
   repo.commits.set(commit.sha, commit)
   return commit
 }
@@ -90,7 +96,7 @@ function makeCommit(repo, files, title, parent = '') {
  * content (string, Buffer, or FileContent) or to null to delete it.
  * @param {Repo} repo
  * @param {Record<string, string | Buffer | FileContent | null>} files
- * @param {{ title?: string, branch?: string }} [opts]
+ * @param {{ title?: string, branch?: string, sha?: string, date?: string }} [opts]
  */
 export function addCommit(repo, files, opts = {}) {
   const branch = opts.branch ?? 'main'
@@ -103,13 +109,14 @@ export function addCommit(repo, files, opts = {}) {
     else if (Buffer.isBuffer(v)) next.set(path, memoryContent(v))
     else next.set(path, v)
   }
-  const commit = makeCommit(repo, next, opts.title ?? `Update ${Object.keys(files).join(', ')}`, parentSha)
+  const title = opts.title ?? `Update ${Object.keys(files).join(', ')}`
+  const commit = makeCommit(repo, next, title, parentSha, { sha: opts.sha, date: opts.date })
   repo.refs[branch] = commit.sha
   return commit.sha
 }
 
 /** @param {Partial<Repo> & { id: string }} p @returns {Repo} */
-function newRepo(p) {
+export function newRepo(p) {
   return {
     _id: createHash('sha1').update(p.id).digest('hex').slice(0, 24),
     private: false,
@@ -271,8 +278,12 @@ export function defaultRepos() {
   return repos
 }
 
-/** Parameter counts of a commit's safetensors files, as the Hub's `safetensors` field. @param {Commit} commit */
-export async function commitSafetensors(commit) {
+/**
+ * Parameter counts of a commit's safetensors files, as the Hub's `safetensors` field (declared ones for a
+ * catalogue repository listed without bytes). @param {Commit} commit @param {Repo} [repo]
+ */
+export async function commitSafetensors(commit, repo) {
+  if (repo?.safetensors) return repo.safetensors
   /** @type {Record<string, number>} */
   const parameters = {}
   let any = false

@@ -130,7 +130,7 @@ export async function modelInfo(ctx, repo, commit) {
     pipeline_tag: repo.pipeline_tag,
     library_name: repo.library_name,
     siblings,
-    safetensors: await commitSafetensors(commit),
+    safetensors: await commitSafetensors(commit, repo),
     usedStorage: [...repo.commits.values()].reduce((a, cm) => a + [...cm.files.values()].reduce((s, f) => s + f.size, 0), 0),
   }
   const expand = [...ctx.url.searchParams.getAll('expand'), ...ctx.url.searchParams.getAll('expand[]')]
@@ -269,7 +269,7 @@ export async function search(ctx, repos) {
       lastModified: c.date,
     }
     if (expand.has('sha')) item.sha = c.sha
-    if (expand.has('safetensors')) item.safetensors = await commitSafetensors(c)
+    if (expand.has('safetensors')) item.safetensors = await commitSafetensors(c, r)
     if (expand.has('siblings')) item.siblings = [...c.files.keys()].map((rfilename) => ({ rfilename }))
     out.push(item)
   }

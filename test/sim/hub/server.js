@@ -10,6 +10,7 @@ import { createServer } from 'node:http'
 import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { catalogueRepos, listedOnlyMessage } from './catalogue.js'
 import { Faults } from './faults.js'
 import { addCommit as addRepoCommit, defaultRepos, KNOWN_TOKENS } from './repos.js'
 import { checkAccess, modelInfo, pathsInfo, resolveRev, search, tree, whoami } from './routes.js'
@@ -47,11 +48,13 @@ async function listen(s, port, host) {
 }
 
 /**
- * @param {{ port?: number, host?: string, cdnPort?: number, treePageSize?: number }} [opts]
+ * @param {{ port?: number, host?: string, cdnPort?: number, treePageSize?: number, catalogue?: boolean }} [opts]
+ *   catalogue: also serve the well-known repositories of catalogue.json (default true)
  */
 export async function startHubSim(opts = {}) {
   const host = opts.host ?? '127.0.0.1'
   const repos = defaultRepos()
+  if (opts.catalogue !== false) for (const r of catalogueRepos()) repos.set(r.id, r)
   const faults = new Faults()
   /** @type {LogEntry[]} */
   const log = []
@@ -209,6 +212,9 @@ export async function startHubSim(opts = {}) {
       if (!commit) return
       const content = commit.files.get(file) ?? commit.files.get(lies.paths.get(`${id}\n${file}`) ?? '')
       if (!content) return ctx.error(404, 'EntryNotFound', `${file} does not exist on "${commit.sha}"`, { 'X-Repo-Commit': commit.sha })
+      // catalogue files listed without bytes: HEAD answers (sizes, commit), a download is refused in words
+      if (content.declaredBy && req.method !== 'HEAD')
+        return ctx.error(403, undefined, listedOnlyMessage(id), { 'X-Repo-Commit': commit.sha })
       const shaLie = ctx.hostile('sha', path)
       const bodyFaults = faults.take('resolve', `${path} ${file}`, ['stall', 'truncate', 'drop', 'corrupt', 'throttle', 'ignoreRange'])
       const r = await resolveFile({ req, res, cdnUrl, blobs }, shaLie ? String(shaLie.value) : commit.sha, file, content, bodyFaults)
@@ -325,6 +331,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   })
   const sim = await startHubSim({ port: Number(values.port), host: values.host, cdnPort: Number(values['cdn-port']) })
   process.stdout.write(`${JSON.stringify({ url: sim.url, cdnUrl: sim.cdnUrl, pid: process.pid })}\n`)
+  // Hash the downloadable catalogue weights now (≈ 1.9 GB, a few seconds in the background), so the first
+  // browse, which lists their trees, does not wait for it.
+  for (const r of sim.repos.values())
+    for (const c of r.commits.get(r.refs.main ?? '')?.files.values() ?? [])
+      if (c.generated && !c.declaredBy && c.size > 1e8) void c.sha256()
   const stop = () => void sim.close().then(() => process.exit(0))
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)

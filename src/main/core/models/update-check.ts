@@ -28,7 +28,13 @@ export async function checkModelUpdates(
         })
       } catch (err) {
         const e = hubAppError(err, { endpoint: hub.endpoint, repo: m.repo, revision: ref, hasToken: hub.hasToken() })
-        out.push({ location: m.location, repo: m.repo, status: { ...base, updateAvailable: false, error: e.message } })
+        // the reason and what to do, shown as text beside "Check failed"
+        const fix = (e as { data?: { fix?: string } }).data?.fix
+        out.push({
+          location: m.location,
+          repo: m.repo,
+          status: { ...base, updateAvailable: false, error: fix ? `${e.message} ${fix}` : e.message },
+        })
       }
     }
   }
