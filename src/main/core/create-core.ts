@@ -28,7 +28,9 @@ import { SecretStore } from './settings/secrets'
 import { SettingsService } from './settings/settings-service'
 import { CpuPool } from './workers/cpu-pool'
 import { IoLimiter } from './workers/io-limiter'
-import { deploymentEndpoints } from './webui/deployment-endpoints'
+import { modelEndpoints } from './webui/deployment-endpoints'
+import { Gateway } from './gateway/gateway-app'
+import { deploymentBackends, upstreamKeys } from './gateway/deployment-backends'
 import { WebuiService } from './webui/webui-service'
 
 export interface CoreOptions {
@@ -65,6 +67,7 @@ export interface Core {
   engine: EngineVersionsService
   deployments: DeploymentService
   webui: WebuiService
+  gateway: Gateway
   /** Prometheus text for GET /metrics. */
   metrics: { contentType: string; render(): Promise<string> }
   /** Drains pools and closes services; safe to call twice. */
@@ -151,6 +154,10 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     imageUsage: async (): Promise<{ ref: string; by: string }[]> => imagesInUse(deployments.list()),
     flagSource: async (ref) => catalogFlagSet(await flags.forImage(ref)),
   })
+  const registry = createGpuMetrics(() => gpu.snapshot())
+  const upstreamKey = upstreamKeys(secrets)
+  // While the gateway serves, containers publish on loopback only and need its generated key.
+  const front = { active: (): boolean => gateway.running(), upstreamKey }
   const definitions = new DeploymentDefinitions({ dataDir: opts.paths.dataDir, logger })
   const monitor = new DeploymentMonitor({ docker: dockerClient, gpu, settings, logger, definitions })
   const deployments: DeploymentService = new DeploymentService({
@@ -164,14 +171,30 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     monitor,
     stopGraceSeconds: opts.deploymentStopGraceSeconds,
     latest: latestImageResolver({ engine, jobs, docker: dockerClient, logger }),
+    front,
   })
-  const inspector = new DeploymentInspector({ docker: dockerClient, definitions, monitor })
+  const inspector = new DeploymentInspector({ docker: dockerClient, definitions, monitor, front })
+  const gateway: Gateway = new Gateway({
+    backends: deploymentBackends({ deployments, settings, upstreamKey }),
+    settings,
+    secrets,
+    logger,
+    registry,
+    dataDir: opts.paths.dataDir,
+  })
+  const deploymentSource = { list: () => deployments.list(), onChange: (fn: () => void) => deployments.onEvent(() => fn()) }
+  const gatewaySource = {
+    running: () => gateway.running(),
+    port: () => gateway.status().port,
+    key: () => gateway.webuiKey(),
+    onChange: (fn: () => void) => gateway.onChange(fn),
+  }
   const webui = new WebuiService({
     docker: dockerClient,
     settings,
     secrets,
     jobs,
-    endpoints: deploymentEndpoints({ list: () => deployments.list(), onChange: (fn) => deployments.onEvent(() => fn()) }),
+    endpoints: modelEndpoints({ gateway: gatewaySource, deployments: deploymentSource }),
     logger,
     dataDir: opts.paths.dataDir,
   })
@@ -180,6 +203,9 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
   started.defer(() => jobs.dispose())
   await jobs.restore()
   await deployments.init()
+  // The gateway stops before the deployments it fronts; a port in use is reported, not fatal.
+  started.defer(() => gateway.dispose())
+  await gateway.start()
   started.defer(() => webui.dispose())
   await webui.init()
   const alwaysLatest = new AlwaysLatestRedeployer({ engine, deployments, jobs, logger })
@@ -188,7 +214,6 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
   await engine.start()
   started.defer(() => models.dispose())
   models.start()
-  const registry = createGpuMetrics(() => gpu.snapshot())
   const metrics = { contentType: registry.contentType, render: () => registry.metrics() }
   const resizePools = settings.onChange((next, prev) => {
     if (next.cpuPoolSize !== prev.cpuPoolSize) cpu.resize(next.cpuPoolSize)
@@ -217,6 +242,7 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     deploymentInspector: inspector,
     flags,
     webui,
+    gateway,
   })
 
   let disposed: Promise<void> | undefined
@@ -229,5 +255,5 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
 
   await opts.afterInit?.()
   logger.info({ mode: opts.mode, version: opts.version, paths: opts.paths }, 'core started')
-  return { router, logger, settings, cpu, io, gpu, jobs, models, engine, deployments, webui, metrics, dispose }
+  return { router, logger, settings, cpu, io, gpu, jobs, models, engine, deployments, webui, gateway, metrics, dispose }
 }

@@ -3,6 +3,8 @@ import type { DeploymentService } from './deployments/deployment-service'
 import { deploymentsRouter } from './deployments/deployments-router'
 import type { DeploymentInspector } from './deployments/inspector'
 import type { FlagCatalogService } from './engine/flags-service'
+import type { Gateway } from './gateway/gateway-app'
+import { gatewayRouter } from './gateway/gateway-router'
 import { engineRouter } from './engine/versions-router'
 import type { EngineVersionsService } from './engine/versions-service'
 import { gpuRouter } from './gpu/gpu-router'
@@ -36,6 +38,7 @@ export interface RouterDeps {
   deploymentInspector: DeploymentInspector
   flags: FlagCatalogService
   webui: WebuiService
+  gateway: Gateway
 }
 
 /** The one router: one entry per domain, each domain's handlers in its own folder. */
@@ -50,6 +53,7 @@ export function createRouter(deps: RouterDeps) {
     engine: engineRouter(deps.engine),
     deployments: deploymentsRouter(deps.deployments, deps.deploymentInspector, deps.flags),
     webui: webuiRouter(deps.webui),
+    gateway: gatewayRouter(deps.gateway),
   })
 }
 

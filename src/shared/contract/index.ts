@@ -1,6 +1,7 @@
 import type { ContractRouterClient, InferContractRouterOutputs } from '@orpc/contract'
 import { engineContract } from './engine'
 import { deploymentsContract } from './deployments'
+import { gatewayContract } from './gateway'
 import { gpuContract } from './gpu'
 import { hostContract } from './host'
 import { jobsContract } from './jobs'
@@ -20,6 +21,7 @@ export const contract = {
   deployments: deploymentsContract,
   engine: engineContract,
   webui: webuiContract,
+  gateway: gatewayContract,
 }
 
 export type Contract = typeof contract

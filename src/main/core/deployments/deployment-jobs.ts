@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode'
 import type { Logger } from 'pino'
 import { z } from 'zod'
-import type { Diagnosis } from '../../../shared/contract/deployments'
+import type { DeploymentDefinition, Diagnosis } from '../../../shared/contract/deployments'
 import { sizeBytes } from '../../../shared/settings'
 import { dockerUnreachable } from '../docker/errors'
 import { repoDigest } from '../docker/image-ref'
@@ -35,9 +35,27 @@ export interface JobDeps {
   stopGraceSeconds: number
   /** The image an always-latest deployment should run now (pulled); absent = deploy as saved. */
   latest?: LatestImageResolver
+  /** The gateway in front: while it runs, containers publish on loopback only and need its key. */
+  front?: GatewayFront
   moveToImage(id: string, image: string): Promise<void>
   recordImageDigest(id: string, digest: string | null): Promise<void>
   forget(id: string): Promise<void>
+}
+
+/** What the deployments need of a gateway in front of them (create-core adapts the gateway to it). */
+export interface GatewayFront {
+  /** Whether the gateway is serving now: new containers then publish on 127.0.0.1 only. */
+  active(): boolean
+  /** The generated vLLM --api-key of a deployment (the gateway injects it upstream). */
+  upstreamKey(id: string): string
+}
+
+/** The key a deployment's container is started with and called with: the user's own, else the gateway's. */
+export function apiKeyOf(def: DeploymentDefinition, front: GatewayFront | undefined): { key?: string; own: boolean } {
+  const first = (v: unknown): string | undefined =>
+    Array.isArray(v) ? (v[0] as string | undefined) : typeof v === 'string' ? v.split(/\s+/)[0] : undefined
+  const own = first(def.args['--api-key']) ?? def.env.VLLM_API_KEY
+  return own ? { key: own, own: true } : { key: front?.upstreamKey(def.id), own: false }
 }
 
 /** Implemented by the engine (versions service): the newest release for an always-latest deployment, pulled. */
@@ -152,7 +170,11 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
           .getContainer(c.Id)
           .remove({ force: true })
           .catch(() => undefined)
-      const iface = d.settings.get().listenInterface
+      // Behind the gateway the only way in is the gateway: loopback, and the gateway's key unless the user set one.
+      const gated = d.front?.active() ?? false
+      const iface = gated ? '127.0.0.1' : d.settings.get().listenInterface
+      const upstream = apiKeyOf(def, d.front)
+      const env = gated && !upstream.own && upstream.key ? { ...def.env, VLLM_API_KEY: upstream.key } : def.env
       let hostPort = def.hostPort
       if (hostPort && !(await portFree(iface, hostPort)))
         throw new AppError('CONFLICT', await portInUseText(iface, hostPort), {
@@ -161,7 +183,7 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
       hostPort ??= await freePort(iface)
       ctx.progress({ message: 'Creating the container' })
       const spec = containerSpec({
-        def,
+        def: { ...def, env },
         argv: toArgv(catalog.flags, def.args, def.extraArgs),
         storePath: model.location,
         commit: model.commit,
@@ -196,7 +218,7 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
     }
   })
   // The container runs: follow the state machine until ready, failed or stopped.
-  const iface = d.settings.get().listenInterface
+  const iface = rt.status.listen ?? d.settings.get().listenInterface
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
       const st = rt.status

@@ -11,12 +11,12 @@ import type { JobService } from '../jobs/job-service'
 import type { ModelService } from '../models/model-service'
 import type { SettingsService } from '../settings/settings-service'
 import type { DeploymentDefinitions } from './definitions'
-import { registerDeploymentJobs, type LatestImageResolver } from './deployment-jobs'
+import { registerDeploymentJobs, type GatewayFront, type LatestImageResolver } from './deployment-jobs'
 import type { DeploymentMonitor } from './deployment-monitor'
-import { checkHostPort, checkSpec, specOf } from './spec-check'
+import { checkHostPort, checkNames, checkSpec, specOf } from './spec-check'
 import { waitSettle } from './wait-settle'
 
-export type { LatestImageResolver } from './deployment-jobs'
+export type { GatewayFront, LatestImageResolver } from './deployment-jobs'
 export { modelUsers } from './spec-check'
 
 /** The images deployment definitions name (with Docker's default tag), and by which deployment. */
@@ -38,6 +38,8 @@ export interface DeploymentServiceOptions {
   stopGraceSeconds?: number
   /** The newest vLLM release, for always-latest deployments (resolved at each deploy); absent = deploy as saved. */
   latest?: LatestImageResolver
+  /** The gateway in front of the deployments, while it runs (loopback publishing, generated keys). */
+  front?: GatewayFront
 }
 
 const ACTIVE = new Set(['ready', 'loading', 'starting', 'creating'])
@@ -97,6 +99,7 @@ export class DeploymentService {
 
   async create(spec: DeploymentSpecInput): Promise<Deployment> {
     const s = await checkSpec(spec, { others: this.o.definitions.all(), flags: this.o.flags })
+    checkNames(s, this.o.definitions.all())
     await this.checkPort(s.hostPort, this.o.definitions.all(), false)
     const now = new Date().toISOString()
     const def: DeploymentDefinition = { ...s, id: randomUUID(), createdAt: now, updatedAt: now }
@@ -111,6 +114,7 @@ export class DeploymentService {
     const old = this.o.definitions.get(id)
     const others = this.o.definitions.all().filter((d) => d.id !== id)
     const s = await checkSpec(spec, { others, flags: this.o.flags })
+    checkNames(s, others)
     const st = this.o.monitor.runtime(id).status
     await this.checkPort(s.hostPort, others, st.hostPort === s.hostPort && ACTIVE.has(st.state))
     await this.o.definitions.put({ ...s, id, createdAt: old.createdAt, updatedAt: new Date().toISOString() })

@@ -5,6 +5,7 @@ import { listenIterator } from '../events/listen-iterator'
 import { chatStream } from './chat'
 import type { DeploymentDefinitions } from './definitions'
 import type { DeploymentMonitor } from './deployment-monitor'
+import { apiKeyOf, type GatewayFront } from './deployment-jobs'
 import { parseLogBuffer } from './log-follower'
 
 /**
@@ -12,7 +13,9 @@ import { parseLogBuffer } from './log-follower'
  * endpoint, and our containers whose definition is gone. Read-only towards the definitions and the state machine.
  */
 export class DeploymentInspector {
-  constructor(private readonly o: { docker: () => Dockerode; definitions: DeploymentDefinitions; monitor: DeploymentMonitor }) {}
+  constructor(
+    private readonly o: { docker: () => Dockerode; definitions: DeploymentDefinitions; monitor: DeploymentMonitor; front?: GatewayFront },
+  ) {}
 
   async logs(id: string, tail: number, search?: string): Promise<{ lines: LogLine[]; containerId: string | null }> {
     const rt = this.o.monitor.runtime(this.o.definitions.get(id).id)
@@ -51,7 +54,7 @@ export class DeploymentInspector {
     const first = (v: unknown): string | undefined =>
       Array.isArray(v) ? (v[0] as string | undefined) : typeof v === 'string' ? v.split(/\s+/)[0] : undefined
     const model = first(def.args['--served-model-name']) ?? def.model.repo
-    const key = first(def.args['--api-key']) ?? def.env.VLLM_API_KEY
+    const { key } = apiKeyOf(def, this.o.front)
     yield* chatStream({ endpoint: st.endpoint, model, apiKey: key, messages, maxTokens, signal })
   }
 

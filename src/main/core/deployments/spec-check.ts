@@ -5,6 +5,7 @@ import type { FlagCatalogService } from '../engine/flags-service'
 import { portInUseText } from '../docker/port-holder'
 import { portFree } from '../docker/net'
 import { AppError } from '../errors'
+import { nameClaims } from '../gateway/gateway-service'
 
 export type CheckedSpec = z.infer<typeof DeploymentSpec>
 
@@ -94,4 +95,25 @@ export async function checkHostPort(
     throw new AppError('CONFLICT', `Port ${port} is Open WebUI's port (Settings → Open WebUI port).`, { fix, fields })
   if (o.heldByItself || (await portFree(o.iface, port))) return
   throw new AppError('CONFLICT', await portInUseText(o.iface, port), { fix, fields })
+}
+
+const words = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/\s+/).filter(Boolean) : [])
+
+/** A served model name or alias another definition already claims: refused, since the gateway could not route it. */
+export function checkNames(spec: CheckedSpec, others: DeploymentDefinition[]): void {
+  const claims = (d: { args: DeploymentDefinition['args']; aliases: string[] }) => ({
+    servedNames: words(d.args['--served-model-name']),
+    aliases: d.aliases,
+  })
+  const clashes = nameClaims([{ id: '', ...claims(spec) }, ...others.map((d) => ({ id: d.id, ...claims(d) }))])
+  const mine = clashes.find((c) => c.ids.includes(''))
+  if (!mine) return
+  const other = others.find((d) => mine.ids.includes(d.id))
+  const field = words(spec.args['--served-model-name']).some((n) => n.toLowerCase() === mine.name.toLowerCase())
+    ? 'args.--served-model-name'
+    : 'aliases'
+  throw new AppError('CONFLICT', `The model name "${mine.name}" is already claimed by "${other?.name ?? 'another deployment'}".`, {
+    fix: 'Give this deployment another served model name or alias: the gateway routes requests by that name.',
+    fields: { [field]: 'already claimed' },
+  })
 }

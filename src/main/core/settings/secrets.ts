@@ -3,8 +3,11 @@ import { dirname, join } from 'node:path'
 import type { Logger } from 'pino'
 import type { SecretCodec } from './backend'
 
-/** hfToken: the user's; webui*: Open WebUI's session key and InferAdmin's admin password there (generated, kept). */
-export const SECRET_NAMES = ['hfToken', 'webuiSecretKey', 'webuiAdminPassword'] as const
+/**
+ * hfToken: the user's; webui*: Open WebUI's session key and InferAdmin's admin password there (generated, kept);
+ * gatewayUpstream: the secret the per-deployment vLLM keys derive from; gatewayWebuiKey: Open WebUI's gateway key.
+ */
+export const SECRET_NAMES = ['hfToken', 'webuiSecretKey', 'webuiAdminPassword', 'gatewayUpstream', 'gatewayWebuiKey'] as const
 export type SecretName = (typeof SECRET_NAMES)[number]
 /** Secrets that may be kept per scope (hfToken: per Hub origin), stored as `<name>@<scope>`. */
 type ScopedName = 'hfToken'

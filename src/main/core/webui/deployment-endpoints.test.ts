@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { DeploymentState } from '../../../shared/contract/deployments'
-import { deploymentEndpoints, type DeploymentEndpointSource, type DeploymentView } from './deployment-endpoints'
+import { deploymentEndpoints, modelEndpoints, type DeploymentEndpointSource, type DeploymentView } from './deployment-endpoints'
 
 const dep = (
   id: string,
@@ -55,5 +55,31 @@ describe('deploymentEndpoints', () => {
     sub.dispose()
     src.set([])
     expect(calls).toBe(1)
+  })
+})
+
+describe('modelEndpoints', () => {
+  it('while the gateway runs Open WebUI has exactly one connection, the gateway with its key; else one per ready deployment', () => {
+    const deployments = source([dep('a', 'ready', 8001), dep('b', 'stopped', null)])
+    let running = false
+    const gatewayListeners = new Set<() => void>()
+    const gateway = {
+      running: () => running,
+      port: () => 8000,
+      key: () => 'iagw-webui',
+      onChange: (fn: () => void) => (gatewayListeners.add(fn), { dispose: () => void gatewayListeners.delete(fn) }),
+    }
+    const endpoints = modelEndpoints({ gateway, deployments })
+    let changes = 0
+    const sub = endpoints.onChange(() => changes++)
+    expect(endpoints.list().map((e) => e.port)).toEqual([8001])
+    running = true
+    for (const fn of gatewayListeners) fn()
+    expect(changes).toBe(1)
+    expect(endpoints.list()).toEqual([{ deploymentId: 'gateway', name: 'InferAdmin gateway', port: 8000, apiKey: 'iagw-webui' }])
+    // Deployments coming and going no longer change Open WebUI's connections: the gateway lists cold models too.
+    deployments.set([dep('a', 'ready', 8001), dep('b', 'ready', 8002)])
+    expect(changes).toBe(1)
+    sub.dispose()
   })
 })

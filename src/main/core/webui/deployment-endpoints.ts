@@ -44,3 +44,39 @@ export function deploymentEndpoints(deployments: DeploymentEndpointSource): Mode
     },
   }
 }
+
+/** What webui needs of the gateway (create-core adapts it). */
+export interface GatewayEndpointSource {
+  /** Serving now (then it is Open WebUI's one connection). */
+  running(): boolean
+  port(): number
+  /** Open WebUI's own gateway key. */
+  key(): string
+  onChange(listener: () => void): Disposable
+}
+
+/**
+ * Open WebUI's connections: while the gateway runs, exactly one — the gateway, with its own key, so every routable
+ * model shows, cold ones included; otherwise one per ready deployment. "changed" only when that set changes.
+ */
+export function modelEndpoints(o: { gateway: GatewayEndpointSource; deployments: DeploymentEndpointSource }): ModelEndpointsSource {
+  const direct = deploymentEndpoints(o.deployments)
+  const list = (): ModelEndpoint[] =>
+    o.gateway.running()
+      ? [{ deploymentId: 'gateway', name: 'InferAdmin gateway', port: o.gateway.port(), apiKey: o.gateway.key() }]
+      : direct.list()
+  return {
+    list,
+    onChange(listener) {
+      let last = JSON.stringify(list())
+      const check = (): void => {
+        const now = JSON.stringify(list())
+        if (now === last) return
+        last = now
+        listener()
+      }
+      const subs = [o.deployments.onChange(check), o.gateway.onChange(check)]
+      return { dispose: () => subs.forEach((s) => s.dispose()) }
+    },
+  }
+}
