@@ -138,7 +138,7 @@ export const SettingsFields = z
     /** Its port; 0 = a free port chosen at each start (tests). */
     gatewayPort: z.number().int().min(0, 'a port from 1 to 65535 (0: any free port)').max(65535, 'a port from 1 to 65535'),
     /** Minutes without requests before an on-demand model is unloaded (a deployment may say otherwise); 0 = never. */
-    gatewayIdleMinutes: z.number().int().min(0).max(10_080, 'at most a week (10080)'),
+    gatewayIdleMinutes: z.number().min(0).max(10_080, 'at most a week (10080)'),
     /** How long a request waits for its model to load before a 503 with Retry-After (big models take minutes). */
     gatewayMaxWaitMinutes: z.number().int().min(1, 'at least 1 minute').max(120, 'at most 120 minutes'),
     /** Requests held per model while it loads; more get 429 with Retry-After. */

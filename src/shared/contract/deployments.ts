@@ -69,7 +69,7 @@ export const DeploymentSpec = z.object({
    */
   serve: ServeMode.default('on-demand'),
   /** Minutes without requests before the gateway unloads it; absent = Settings.gatewayIdleMinutes; 0 = never. */
-  idleMinutes: z.number().int().min(0).max(10_080, 'at most a week (10080)').optional(),
+  idleMinutes: z.number().min(0).max(10_080, 'at most a week (10080)').optional(),
   /** More names clients may put in `model` for it (besides its served names, repo id and deployment name). */
   aliases: z
     .array(bounded(MAX.name).regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - (no spaces)'))
