@@ -2,6 +2,9 @@ import { defineConfig } from '@playwright/test'
 
 // End-to-end tests against the real headless server (started once in global setup) in Debian's
 // Chromium. Never downloads browsers: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 and an explicit executable.
+// Servers the specs start put their gateway on a free port (8000 may be taken by the developer's own app).
+process.env.INFERADMIN_GATEWAY_PORT ??= '0'
+
 export default defineConfig({
   testDir: 'test/e2e',
   testMatch: '**/*.spec.ts',

@@ -6,6 +6,8 @@ const alias = { '@': resolve('src/renderer/src'), '@shared': resolve('src/shared
 export default defineConfig({
   resolve: { alias },
   test: {
+    // Every server a test starts puts its gateway on a free port (8000 may be taken; servers run in parallel).
+    env: { INFERADMIN_GATEWAY_PORT: '0' },
     projects: [
       {
         resolve: { alias },

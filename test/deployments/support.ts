@@ -79,10 +79,13 @@ export async function serve(home: string, env: Record<string, string>): Promise<
   }
 }
 
-/** A fresh home with quick GPU/container refresh and the given store content. */
+/** A fresh home with quick GPU/container refresh and the given store content; no gateway (these tests reach containers directly). */
 export function makeHome(home: string): void {
   mkdirSync(home, { recursive: true })
-  writeFileSync(join(home, 'settings.json'), JSON.stringify({ gpuRefreshMs: 500, containerRefreshMs: 2000, listenInterface: '127.0.0.1' }))
+  writeFileSync(
+    join(home, 'settings.json'),
+    JSON.stringify({ gpuRefreshMs: 500, containerRefreshMs: 2000, listenInterface: '127.0.0.1', gatewayEnabled: false }),
+  )
 }
 
 /** Poll until `fn` returns something other than undefined/false, or fail at the deadline naming `what`. */

@@ -23,7 +23,7 @@ test.describe('Deployments', () => {
     sim = await up({ engine: 'private' })
     const home = mkdtempSync(join(tmpdir(), 'inferadmin-e2e-deploy-'))
     mkdirSync(home, { recursive: true })
-    writeFileSync(join(home, 'settings.json'), JSON.stringify({ gpuRefreshMs: 500, listenInterface: '127.0.0.1' }))
+    writeFileSync(join(home, 'settings.json'), JSON.stringify({ gpuRefreshMs: 500, listenInterface: '127.0.0.1', gatewayEnabled: false }))
     model = (await seedModel(join(home, 'models'), { kind: 'chat' })).repo
     server = await startServer({ home, env: { DOCKER_HOST: sim.env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: sim.env.INFERADMIN_NVIDIA_SMI } })
   })

@@ -7,7 +7,7 @@ import type { DeploymentSpecInput } from '../../src/shared/contract/deployments'
 import { WEBUI_VOLUME } from '../../src/main/core/webui/webui-spec'
 import { seedModel } from '../sim/seed.js'
 import { PROFILES } from '../sim/gpus/profiles.js'
-import { action, createDeployment, ourContainers, serve, waitFor, waitState, type Server } from '../deployments/support'
+import { action, createDeployment, getDeployment, ourContainers, serve, waitFor, waitState, type Server } from '../deployments/support'
 import { fingerprint, freePort, occupy, runJob, simState, volumeExists, waitWebui, webui, webuiContainers } from './support'
 
 // Open WebUI in one click against the simulated workstation: the real headless server, real deployments of the
@@ -59,7 +59,8 @@ beforeAll(async () => {
   // 0.0.0.0: Open WebUI's container reaches the deployments through host.docker.internal (the bridge gateway).
   writeFileSync(
     join(home, 'settings.json'),
-    JSON.stringify({ gpuRefreshMs: 500, containerRefreshMs: 2000, listenInterface: '0.0.0.0', webuiPort: port }),
+    // The gateway is off until the test about it: the others are about one connection per deployment.
+    JSON.stringify({ gpuRefreshMs: 500, containerRefreshMs: 2000, listenInterface: '0.0.0.0', webuiPort: port, gatewayEnabled: false }),
   )
   model = (await seedModel(join(home, 'models'), { kind: 'chat' })).repo
   server = await serve(home, { DOCKER_HOST: env.DOCKER_HOST!, INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI! })
@@ -297,6 +298,27 @@ describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
     expect(st.instanceId).toBe(instanceId)
     expect(st.secretKey.current).toBe(st.secretKey.firstStart)
     expect(st.config.openai.OPENAI_API_BASE_URLS).toEqual(['http://127.0.0.1:9/v1', url(ports.alpha!)])
+  })
+
+  it('with the gateway on, Open WebUI has exactly one connection — the gateway, with its key — listing cold models too', async () => {
+    const cold = await createDeployment(server, { ...spec('gamma', gpu0!.uuid), args: { '--served-model-name': 'gamma-chat' } })
+    const gwPort = await freePort()
+    expect((await server.api('PUT', '/settings', { gatewayEnabled: true, gatewayPort: gwPort })).status).toBe(200)
+    const w = await waitWebui(
+      server,
+      'one connection: the gateway',
+      (x) => x.sync.state === 'in-sync' && x.connections.length === 1 && x.connections[0]?.baseUrl === url(gwPort),
+    )
+    expect(w.connections).toEqual([{ deploymentId: 'gateway', name: 'InferAdmin gateway', baseUrl: url(gwPort) }])
+    const st = await waitFor("the stand-in lists the gateway's models", async () => {
+      const s = await simState(port)
+      const c = s.connections.find((x) => x.url === url(gwPort))
+      return c?.reachable && c.models.includes('gamma-chat') ? s : undefined
+    })
+    expect(st.connections.map((c) => c.url)).toEqual([url(gwPort)])
+    expect(st.connections[0]?.models).toEqual(expect.arrayContaining([model, 'gamma-chat']))
+    // gamma was never started: listed cold, not loaded.
+    expect((await getDeployment(server, cold.definition.id)).status.state).toBe('stopped')
   })
 
   it('delete without data keeps the volume (a new deploy finds the same data); delete with data removes it', async () => {

@@ -29,7 +29,7 @@ import { SettingsService } from './settings/settings-service'
 import { CpuPool } from './workers/cpu-pool'
 import { IoLimiter } from './workers/io-limiter'
 import { modelEndpoints } from './webui/deployment-endpoints'
-import { Gateway } from './gateway/gateway-app'
+import { Gateway, gatewayCheck } from './gateway/gateway-app'
 import { deploymentBackends, upstreamKeys } from './gateway/deployment-backends'
 import { WebuiService } from './webui/webui-service'
 
@@ -126,7 +126,7 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
   })
   started.defer(() => gpu.dispose())
   gpu.start()
-  const host = new HostService({ settings, secrets, logger, docker, gpu, smiPath, env })
+  const host = new HostService({ settings, secrets, logger, docker, gpu, smiPath, env, moreChecks: () => [gatewayCheck(gateway.status())] })
   const jobs = new JobService({ dir: join(opts.paths.dataDir, 'jobs'), logger })
   const dockerClient = (): Dockerode => docker.client()
   const models = new ModelService({

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import { httpUrl, reachHost } from '../core/docker/net'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import Conf from 'conf'
@@ -142,6 +143,9 @@ export async function main(argv: string[]): Promise<void> {
     const open = `${server.url}/?token=${token}`
     process.stdout.write(`InferAdmin ${APP_VERSION} is running headless at ${server.url}\n`)
     process.stdout.write(`  Open: ${open}  (URL and token are also in ${file})\n`)
+    const gw = core.gateway.status()
+    if (gw.running && gw.url) process.stdout.write(`  OpenAI-compatible gateway for every model: ${gatewayUrlText(gw.host, gw.port)}\n`)
+    else if (gw.error) process.stdout.write(`warning: the gateway is not listening: ${gw.error.message}\n  fix: ${gw.error.fix}\n`)
   }
   const checks = new AbortController()
   void reportStartupProblems(core.router, core.logger, checks.signal)
@@ -167,4 +171,10 @@ export async function main(argv: string[]): Promise<void> {
   }
   process.once('SIGINT', () => stop('SIGINT'))
   process.once('SIGTERM', () => stop('SIGTERM'))
+}
+
+/** Where clients reach the gateway: the loopback URL, and that the network reaches it too when it listens on all. */
+function gatewayUrlText(host: string, port: number): string {
+  const local = httpUrl(reachHost(host), port, '/v1')
+  return host === '0.0.0.0' || host === '::' ? `${local} (listening on ${host}: other machines need a key)` : local
 }

@@ -178,3 +178,24 @@ export class Gateway {
     await server?.dispose()
   }
 }
+
+/** The doctor's line for the gateway: listening (where), off, or not listening with the reason and the fix. */
+export function gatewayCheck(s: Pick<GatewayView, 'enabled' | 'running' | 'url' | 'host' | 'port' | 'error'>): {
+  id: string
+  title: string
+  status: 'ok' | 'warn' | 'fail'
+  detail: string
+  fix: string | null
+} {
+  const title = 'OpenAI-compatible gateway'
+  if (!s.enabled)
+    return { id: 'gateway', title, status: 'ok', detail: 'Turned off in Settings: each model is reached on its own port.', fix: null }
+  if (s.running && s.url) return { id: 'gateway', title, status: 'ok', detail: `Listening on ${s.host}:${s.port} (${s.url}).`, fix: null }
+  return {
+    id: 'gateway',
+    title,
+    status: 'warn',
+    detail: s.error?.message ?? `Not listening on ${s.host}:${s.port}.`,
+    fix: s.error?.fix ?? 'Check the gateway port and listen address in Settings.',
+  }
+}

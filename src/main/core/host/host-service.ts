@@ -20,6 +20,8 @@ export interface HostServiceDeps {
   gpu: GpuService
   smiPath: string
   env?: NodeJS.ProcessEnv
+  /** Checks of other parts of the app (the gateway's port), appended to the doctor's. */
+  moreChecks?: () => DoctorCheck[]
 }
 
 const RANK = { ok: 0, warn: 1, fail: 2 } as const
@@ -73,6 +75,7 @@ export class HostService {
       checkDriver(snap, cuda),
       ...disks,
       hf,
+      ...(this.deps.moreChecks?.() ?? []),
     ]
     const status = checks.reduce<DoctorCheck['status']>((w, c) => (RANK[c.status] > RANK[w] ? c.status : w), 'ok')
     this.deps.logger.info({ status, failing: checks.filter((c) => c.status !== 'ok').map((c) => c.id) }, 'doctor ran')

@@ -28,7 +28,8 @@ export function defaultSettings(paths: AppPaths, env: NodeJS.ProcessEnv = proces
     hubEndpoint: '',
     theme: 'system',
     gatewayEnabled: true,
-    gatewayPort: 8000,
+    // INFERADMIN_GATEWAY_PORT: another default (0 = any free port: the test suites, so parallel servers never collide).
+    gatewayPort: /^\d{1,5}$/.test(env.INFERADMIN_GATEWAY_PORT ?? '') ? Number(env.INFERADMIN_GATEWAY_PORT) : 8000,
     gatewayIdleMinutes: 15,
     gatewayMaxWaitMinutes: 10,
     gatewayQueueLimit: 256,
