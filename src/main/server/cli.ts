@@ -10,7 +10,7 @@ import { APP_VERSION } from '../core/version'
 import { newToken } from './auth'
 import { parseAllowedHosts } from './guards'
 import { startHeadlessServer } from './http-server'
-import { previousToken, writeServerFile } from './server-file'
+import { previousToken, serverFilePath, writeServerFile } from './server-file'
 import { SessionStore, sessionsFilePath } from './sessions'
 import { reportStartupProblems } from './startup-check'
 
@@ -124,6 +124,7 @@ export async function main(argv: string[]): Promise<void> {
       port,
       rendererDir: fileURLToPath(new URL('../renderer/', import.meta.url)),
       sessions,
+      serverFile: serverFilePath(paths.configDir),
       allowedHosts,
       metrics: core.metrics,
     })
