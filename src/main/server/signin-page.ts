@@ -24,7 +24,7 @@ const HEADLINE: Record<SignInReason, string> = {
 
 const WHY: Record<SignInReason, string> = {
   'no-session':
-    'A browser session lasts 30 days and ends early when the server issues a new token. Sign in again with the link that holds the current token.',
+    'A browser session lasts 30 days from its last use and ends early when the server issues a new token. Sign in again with the link that holds the current token.',
   'bad-link':
     'Its token is not the server’s current one: a new token was issued (<code>inferadmin serve --new-token</code>) or the link was copied incompletely.',
 }
@@ -38,7 +38,7 @@ main{width:100%;max-width:560px;background:var(--card);border:1px solid var(--bo
 .brand{display:flex;align-items:center;gap:8px;font-weight:600;color:var(--muted);margin-bottom:16px}
 .brand span{display:inline-grid;place-items:center;width:24px;height:24px;border-radius:6px;background:var(--primary);color:var(--primary-fg);font-size:12px}
 h1{font-size:20px;margin:0 0 8px}p{margin:0 0 12px;color:var(--muted)}ol{margin:0 0 16px;padding-left:20px}li{margin-bottom:8px}
-code{font:12.5px ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--code);border-radius:4px;padding:1px 5px;word-break:break-all}
+code{font:12.5px ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--code);border-radius:4px;padding:1px 5px;overflow-wrap:anywhere}
 form{display:flex;gap:8px;margin-top:4px}label{display:block;font-weight:500;margin-bottom:6px}
 input{flex:1;min-width:0;height:36px;border:1px solid var(--border);border-radius:8px;padding:0 10px;background:transparent;color:inherit;font:inherit}
 button{height:36px;border:0;border-radius:8px;padding:0 14px;background:var(--primary);color:var(--primary-fg);font:inherit;font-weight:500;cursor:pointer}
