@@ -71,5 +71,15 @@ test.describe('Deployments', () => {
     await card.getByRole('button', { name: 'Stop' }).click()
     await expect(deployments.state('e2e-chat')).toHaveText('Stopped', { timeout: 60_000 })
     await expect(card.getByRole('button', { name: 'Start' })).toBeVisible()
+
+    // Delete asks in the one confirmation dialog: the definition and container go, the model and image stay.
+    await card.getByRole('button', { name: 'Delete…' }).click()
+    const confirm = page.getByRole('dialog', { name: 'Delete the deployment “e2e-chat”?' })
+    await expect(confirm.getByRole('region', { name: 'Removed' })).toContainText(`Its definition: model ${model}, 1 GPU`)
+    await expect(confirm.getByRole('region', { name: 'Kept' })).toContainText(`The model ${model} in the model store`)
+    await expect(confirm.getByRole('region', { name: 'Kept' })).toContainText(`The vLLM image ${image}`)
+    await confirm.getByRole('button', { name: 'Delete deployment' }).click()
+    await expect(confirm).toBeHidden()
+    await expect(card).toBeHidden({ timeout: 30_000 })
   })
 })
