@@ -60,13 +60,26 @@ test.describe('Deployments', () => {
     await expect(deployments.state('e2e-chat')).toHaveText('Ready', { timeout: 60_000 })
     await expect(card.getByTestId('endpoint')).toHaveText(/^http:\/\/127\.0\.0\.1:\d+\/v1$/)
     await expect(card).toContainText(`GPU 1 · ${PROFILES.default!.gpus[1]!.name}`)
-    await expect(card.getByLabel('curl example', { exact: true })).toContainText(`"model":"${model}"`)
+    const curl = card.getByLabel('curl example', { exact: true })
+    await expect(curl).toContainText(`"model":"${model}"`)
+    // The snippet has its own copy button; what lands on the clipboard is the command shown.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'])
+    await card.getByRole('button', { name: 'Copy curl command' }).click()
+    await expect(page.getByText('curl command copied')).toBeVisible()
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(await curl.innerText())
 
     const tryIt = card.getByRole('region', { name: 'Try it' })
     await tryIt.getByLabel('Try it', { exact: true }).fill('Say something')
     await tryIt.getByRole('button', { name: 'Send' }).click()
     await expect(tryIt.getByRole('log', { name: 'Reply' })).toHaveText(/\S{3,}/)
     await expect(tryIt.getByRole('button', { name: 'Send' })).toBeEnabled({ timeout: 20_000 })
+    // The reply's figures, measured from the stream: TTFT, speed, tokens, latency.
+    const figures = tryIt.getByLabel('Reply figures')
+    await expect(figures).toHaveAttribute('data-done', 'true')
+    await expect(tryIt.getByTestId('figure-ttft')).toHaveText(/^\d+ ms$|^\d+\.\d+ s$/)
+    await expect(tryIt.getByTestId('figure-speed')).toHaveText(/^\d+(\.\d)? tokens\/s$/)
+    await expect(tryIt.getByTestId('figure-tokens')).toHaveText(/^[1-9]\d*$/)
+    await expect(tryIt.getByTestId('figure-latency')).toHaveText(/^\d+ ms$|^\d+\.\d+ s$/)
 
     await card.getByRole('button', { name: 'Stop' }).click()
     await expect(deployments.state('e2e-chat')).toHaveText('Stopped', { timeout: 60_000 })
