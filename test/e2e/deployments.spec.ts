@@ -68,6 +68,13 @@ test.describe('Deployments', () => {
     await expect(page.getByText('curl command copied')).toBeVisible()
     expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(await curl.innerText())
 
+    // The Dashboard's Serving card lists it with its endpoint.
+    await app.goTo('Dashboard')
+    const serving = page.getByRole('group', { name: 'Serving' })
+    await expect(serving).toContainText('1 of 1 deployment ready')
+    await expect(serving.getByRole('list', { name: 'Endpoints' })).toContainText(/e2e-chat\s*http:\/\/127\.0\.0\.1:\d+\/v1/)
+    await deployments.open()
+
     const tryIt = card.getByRole('region', { name: 'Try it' })
     await tryIt.getByLabel('Try it', { exact: true }).fill('Say something')
     await tryIt.getByRole('button', { name: 'Send' }).click()

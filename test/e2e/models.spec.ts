@@ -58,7 +58,9 @@ test.describe('Models', () => {
       // the Dashboard counts it and lists the finished download under Recent activity
       await app.goTo('Dashboard')
       const recent = app.page.getByRole('list', { name: 'Recent jobs' })
-      await expect(recent.getByRole('listitem').filter({ hasText: REPO }).first()).toContainText('done')
+      const line = recent.getByRole('listitem').filter({ hasText: REPO }).first()
+      await expect(line).toContainText('done')
+      await expect(line.getByTestId('job-time')).toHaveText(/^finished (just now|\d+ min ago)$/)
       await models.open()
 
       // delete it: the confirmation says what goes (its files, the size) and what stays
