@@ -114,7 +114,7 @@ test.describe('vLLM arguments in the deployment form', () => {
     const args = dialog.getByRole('region', { name: 'vLLM arguments' })
 
     const essentials = args.getByRole('region', { name: 'Essential flags' })
-    await expect(essentials.locator('[data-flag]')).toHaveCount(12)
+    await expect(essentials.locator('[data-flag]')).toHaveCount(11)
     await expect(essentials.locator('[data-flag]').first()).toHaveAttribute('data-flag', '--max-model-len')
     await expect(essentials.getByLabel('Context length (tokens) --max-model-len', { exact: true })).toBeVisible()
     await expect(essentials.getByLabel('GPU memory utilization (0–1) --gpu-memory-utilization', { exact: true })).toBeVisible()

@@ -70,10 +70,9 @@ export function diskSummary(storage: StorageLocationInfo[] | null): Summary {
   const store = storage.find((s) => s.isDefault) ?? storage[0]
   if (!store) return { value: '—', hint: 'no model store configured' }
   if (store.error || !store.totalBytes) return { value: '—', hint: store.error ?? `${store.path} not measured` }
-  const where = store.label || store.path
   return {
     value: `${formatBytes(store.freeBytes)} free`,
-    hint: `of ${formatBytes(store.totalBytes)} at ${where} · models ${formatBytes(store.usedByModels)}`,
+    hint: `of ${formatBytes(store.totalBytes)} · models use ${formatBytes(store.usedByModels)}`,
   }
 }
 

@@ -37,7 +37,6 @@ describe('the vLLM argument form: essentials first, then groups with human names
       '--dtype',
       '--quantization',
       '--max-num-seqs',
-      '--tensor-parallel-size',
       '--served-model-name',
       '--enable-prefix-caching',
       '--trust-remote-code',
@@ -52,8 +51,10 @@ describe('the vLLM argument form: essentials first, then groups with human names
   it('shows every other flag once, in a group named for people, never a config class name', () => {
     const { essentials, groups } = layoutFlags(catalog)
     const shown = [...essentials.map((e) => e.flag), ...groups.flatMap((g) => g.flags.map((f) => f.flag))]
-    const options = catalog.filter((f) => f.flag.startsWith('--')).map((f) => f.flag)
+    const setByDefinition = ['--model', '--port', '--host', '--tensor-parallel-size']
+    const options = catalog.filter((f) => f.flag.startsWith('--') && !setByDefinition.includes(f.flag)).map((f) => f.flag)
     expect(shown.sort()).toEqual([...new Set(options)].sort())
+    for (const f of setByDefinition) expect(shown).not.toContain(f)
     expect(groups.length).toBeGreaterThan(8)
     for (const g of groups) expect(g.title, g.id).not.toMatch(/Config|^serve$|^Frontend$/)
     expect(groups.slice(0, 5).map((g) => g.title)).toEqual([
@@ -84,8 +85,10 @@ describe('the vLLM argument form: essentials first, then groups with human names
     const byFlag = layoutFlags(catalog, '--seed')
     expect(byFlag.essentials).toEqual([])
     expect(byFlag.groups.flatMap((g) => g.flags.map((f) => f.flag))).toContain('--seed')
-    const byAlias = layoutFlags(catalog, '-tp')
-    expect(byAlias.essentials.map((e) => e.flag)).toContain('--tensor-parallel-size')
+    const byAlias = layoutFlags(catalog, '-asc')
+    expect(byAlias.groups.flatMap((g) => g.flags.map((f) => f.flag))).toEqual(['--api-server-count'])
+    // the definition's own fields are not offered, not even by alias
+    expect(layoutFlags(catalog, '-tp').groups.flatMap((g) => g.flags.map((f) => f.flag))).not.toContain('--tensor-parallel-size')
     expect(layoutFlags(catalog, 'no-such-flag-anywhere')).toEqual({ essentials: [], groups: [] })
   })
 

@@ -3,6 +3,7 @@
  * plain names), then the rest in groups named for people rather than vLLM's config classes. Pure.
  */
 import type { FlagInfo } from '@shared/contract/deployments'
+import { MANAGED_FLAGS } from '@shared/managed-flags'
 
 export interface Essential {
   flag: string
@@ -10,14 +11,16 @@ export interface Essential {
   label: string
 }
 
-/** In the order the form shows them; a flag the image lacks is left out. */
+/**
+ * In the order the form shows them; a flag the image lacks is left out. Tensor parallel size is essential too,
+ * but the definition sets it (its own field beside the GPUs), like the port: see MANAGED_FLAGS.
+ */
 export const ESSENTIALS: readonly Essential[] = [
   { flag: '--max-model-len', label: 'Context length (tokens)' },
   { flag: '--gpu-memory-utilization', label: 'GPU memory utilization (0–1)' },
   { flag: '--dtype', label: 'Weights data type' },
   { flag: '--quantization', label: 'Quantization' },
   { flag: '--max-num-seqs', label: 'Max concurrent sequences' },
-  { flag: '--tensor-parallel-size', label: 'Tensor parallel (GPUs per model)' },
   { flag: '--served-model-name', label: 'Served model name' },
   { flag: '--enable-prefix-caching', label: 'Prefix caching' },
   { flag: '--trust-remote-code', label: 'Trust remote code' },
@@ -26,6 +29,8 @@ export const ESSENTIALS: readonly Essential[] = [
   { flag: '--reasoning-parser', label: 'Reasoning parser' },
 ]
 const ESSENTIAL_BY_FLAG = new Map(ESSENTIALS.map((e) => [e.flag, e]))
+const MANAGED = new Set(MANAGED_FLAGS)
+const managed = (f: FlagInfo): boolean => MANAGED.has(f.flag) || f.aliases.some((a) => MANAGED.has(a))
 
 /** vLLM's argument groups (its config classes, or argparse sections) → a name for people, in display order. */
 export const GROUP_TITLES: readonly (readonly [string, string])[] = [
@@ -93,18 +98,19 @@ function matches(f: FlagInfo, q: string, label: string | undefined): boolean {
 /**
  * The form's layout for a catalog and a search query (name, alias, help or the plain label; case-insensitive):
  * the essentials in their fixed order, then every other flag in human-named groups (known groups in a fixed
- * order, new ones after them by title). A positional argument (no leading --) is not a form field.
+ * order, new ones after them by title). A positional argument (no leading --) is not a form field, nor a flag
+ * the definition sets itself (model, port, host, tensor parallel size).
  */
 export function layoutFlags(flags: readonly FlagInfo[], query = ''): FlagLayout {
   const q = query.trim().toLowerCase()
   const byFlag = new Map(flags.map((f) => [f.flag, f]))
   const essentials = ESSENTIALS.flatMap((e) => {
     const f = byFlag.get(e.flag)
-    return f && matches(f, q, e.label) ? [{ ...f, label: e.label }] : []
+    return f && !managed(f) && matches(f, q, e.label) ? [{ ...f, label: e.label }] : []
   })
   const groups = new Map<string, FlagGroup>()
   for (const f of flags) {
-    if (!f.flag.startsWith('--') || ESSENTIAL_BY_FLAG.has(f.flag) || !matches(f, q, undefined)) continue
+    if (!f.flag.startsWith('--') || managed(f) || ESSENTIAL_BY_FLAG.has(f.flag) || !matches(f, q, undefined)) continue
     const title = groupTitle(f.group)
     // Groups that read the same to a person are one group.
     const g = groups.get(title) ?? { id: f.group, title, flags: [] }
