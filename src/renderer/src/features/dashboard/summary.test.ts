@@ -97,7 +97,7 @@ describe('Dashboard: disk', () => {
 
   it('free space where new models go (the default store), with what models take', () => {
     const d = diskSummary([store({ path: '/other', freeBytes: 1 }), store({ isDefault: true, label: 'Fast NVMe' })])
-    expect(d).toEqual({ value: '250 GiB free', hint: 'of 1000 GiB · models use 40.0 GiB' })
+    expect(d).toEqual({ value: '250 GiB free', hint: 'of 1000 GiB · models 40.0 GiB' })
   })
 
   it('names a store that cannot be measured', () => {

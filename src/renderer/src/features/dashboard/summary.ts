@@ -72,7 +72,7 @@ export function diskSummary(storage: StorageLocationInfo[] | null): Summary {
   if (store.error || !store.totalBytes) return { value: '—', hint: store.error ?? `${store.path} not measured` }
   return {
     value: `${formatBytes(store.freeBytes)} free`,
-    hint: `of ${formatBytes(store.totalBytes)} · models use ${formatBytes(store.usedByModels)}`,
+    hint: `of ${formatBytes(store.totalBytes)} · models ${formatBytes(store.usedByModels)}`,
   }
 }
 
