@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { decideLaunch, probeElectron } from './launch-decision.js'
+import { decideLaunch, displayProblem, probeElectron } from './launch-decision.js'
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..')
 const BUILD_OUTPUTS = ['out/main/index.js', 'out/main/server.js', 'out/preload/index.cjs', 'out/renderer/index.html']
@@ -70,15 +70,18 @@ function runDesktop(electronPath) {
 async function start(args) {
   const forceHeadless = args.includes('--headless')
   const rest = args.filter((a) => a !== '--headless')
+  // Without a display (or with --headless) the Electron binary is not looked at: it would not be used.
+  const probe = !forceHeadless && !displayProblem(process.platform, process.env)
   const decision = decideLaunch({
     platform: process.platform,
     env: process.env,
     forceHeadless,
-    electron: forceHeadless ? { ok: false, reason: 'not probed' } : probeElectron({ packageDir: join(appDir, 'node_modules', 'electron') }),
+    electron: probe ? probeElectron({ packageDir: join(appDir, 'node_modules', 'electron') }) : { ok: false, reason: 'not probed' },
   })
   if (decision.mode === 'desktop') return runDesktop(decision.electronPath)
   if (['info', 'debug', 'trace'].includes(logLevel(rest))) {
     process.stderr.write(`inferadmin: ${decision.reason}; starting the headless server instead.\n`)
+    if (decision.fix) process.stderr.write(`  ${decision.fix}\n`)
   }
   await serve(rest)
 }

@@ -13,7 +13,7 @@ import { seedWorkstation, simAvailable } from './screenshot-seed'
 
 const outDir = join(repoRoot, 'docs', 'screenshots')
 const pages = [
-  { file: 'dashboard', link: 'Dashboard', ready: (p: Page) => expect(p.getByText(/slots busy/)).toBeVisible() },
+  { file: 'dashboard', link: 'Dashboard', ready: (p: Page) => expect(p.getByRole('group', { name: 'Disk' })).toContainText('free') },
   { file: 'models', link: 'Models', ready: (p: Page) => expect(p.getByRole('heading', { level: 1, name: 'Models' })).toBeVisible() },
   {
     file: 'deployments',

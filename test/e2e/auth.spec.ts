@@ -2,6 +2,7 @@ import { createORPCClient } from '@orpc/client'
 import { RPCLink } from '@orpc/client/websocket'
 import WebSocket from 'ws'
 import type { ApiClient } from '../../src/shared/contract'
+import { AppShell } from './pages/app-shell'
 import { expect, test } from './support/fixtures'
 import { sessionCookie } from './support/server'
 
@@ -29,18 +30,50 @@ function rpcUrl(url: string): string {
 }
 
 test.describe('access control', () => {
-  test('a browser without the token link is refused', async ({ browser, server }) => {
+  test('a browser without a session gets a sign-in page saying how to get a fresh link; the pasted token signs in', async ({
+    browser,
+    server,
+  }) => {
     const context = await browser.newContext() // fresh: no session cookie
     const page = await context.newPage()
     const response = await page.goto(`${server.url}/`)
     expect(response?.status()).toBe(401)
-    await expect(page.locator('body')).toContainText(/token/i)
+    await expect(page).toHaveTitle('Sign in — InferAdmin')
+    await expect(page.getByRole('heading', { name: 'This browser is not signed in' })).toBeVisible()
+    const steps = page.getByRole('list', { name: 'How to get a sign-in link' })
+    await expect(steps).toContainText('inferadmin serve')
+    await expect(steps).toContainText(`${server.home}/server.json`)
+    await expect(steps).toContainText('inferadmin serve --new-token')
     await expect(page.getByRole('navigation', { name: 'Main' })).toHaveCount(0)
 
     const wrong = await page.goto(`${server.url}/?token=not-the-token`)
     expect(wrong?.status()).toBe(401)
+    await expect(page.getByRole('heading', { name: 'This sign-in link is no longer valid' })).toBeVisible()
     expect((await context.cookies()).filter((c) => c.name === 'inferadmin_session')).toHaveLength(0)
+
+    // The token from server.json, pasted into the page, signs in and leaves the address bar clean.
+    await page.getByLabel('Access token').fill(server.token)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expect(new AppShell(page).connection).toHaveAccessibleName('Server connection: Connected')
+    expect(page.url()).not.toContain(server.token)
     await context.close()
+  })
+
+  test('the session outlives the browser: a new browser with the saved cookies opens the app directly', async ({
+    app,
+    browser,
+    server,
+  }) => {
+    const state = await app.page.context().storageState()
+    // Only cookies with an expiry survive a browser restart; a session cookie would be dropped here.
+    const persistent = { ...state, cookies: state.cookies.filter((c) => c.expires > 0) }
+    expect(persistent.cookies.map((c) => c.name)).toContain('inferadmin_session')
+    const restarted = await browser.newContext({ storageState: persistent })
+    const page = await restarted.newPage()
+    const response = await page.goto(`${server.url}/`)
+    expect(response?.status()).toBe(200)
+    await expect(new AppShell(page).connection).toHaveAccessibleName('Server connection: Connected')
+    await restarted.close()
   })
 
   test('the token link sets an HttpOnly, SameSite=Strict session cookie that is not the token', async ({ app, server }) => {

@@ -126,3 +126,48 @@ test('first start with a failing check shows the setup steps with their fixes; d
     await server.stop()
   }
 })
+
+test.describe('Dashboard overview', () => {
+  test('top cards are GPUs, Models, Serving and Disk; worker pools live on System', async ({ app, rest }) => {
+    const cards = app.page.getByRole('main').getByRole('group')
+    await expect(cards).toHaveCount(4)
+    expect(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')))).toEqual(['GPUs', 'Models', 'Serving', 'Disk'])
+    await expect(app.page.getByRole('group', { name: 'Worker pools' })).toHaveCount(0)
+    await expect(app.page.getByRole('group', { name: 'Serving' })).toContainText('no deployments yet')
+    // Disk: the free space of the default model store, as the API measures it
+    const storage = await rest.get<{ isDefault: boolean; freeBytes: number }[]>('/storage')
+    expect(storage.find((s) => s.isDefault)?.freeBytes).toBeGreaterThan(0)
+    await expect(app.page.getByRole('group', { name: 'Disk' })).toContainText(/ (B|KiB|MiB|GiB|TiB) free/)
+    await app.goTo('System')
+    await expect(app.page.getByRole('table', { name: 'Worker pools' })).toBeVisible()
+  })
+})
+
+test('a bare host (no nvidia-smi): the error appears once, in the setup steps, with its fix', async ({ page }) => {
+  const home = mkdtempSync(join(tmpdir(), 'inferadmin-e2e-bare-'))
+  writeFileSync(join(home, 'settings.json'), JSON.stringify({ dockerSocket: `unix://${home}/no-docker.sock` }))
+  const server = await startServer({ home, env: { INFERADMIN_NVIDIA_SMI: join(home, 'no-nvidia-smi') } })
+  try {
+    const app = new AppShell(page)
+    await app.open(server)
+    const dash = new DashboardPage(page)
+    const driver = dash.onboarding.getByRole('list', { name: 'Setup steps' }).locator('[data-check="driver"]')
+    await expect(driver).toContainText('Fix:')
+    const res = await page.request.get(`${server.url}/api/v1/gpus`, { headers: { authorization: `Bearer ${server.token}` } })
+    const fault = ((await res.json()) as GpusSnapshot).fault
+    expect(fault?.message).toBeTruthy()
+    await expect(driver).toContainText(fault!.message)
+    await expect(page.getByTestId('gpu-fault-pointer')).toBeVisible()
+    await expect(page.getByRole('group', { name: 'GPUs' })).toContainText('no GPU telemetry')
+    const body = await page.locator('body').innerText()
+    expect(body.split(fault!.message).length - 1).toBe(1)
+    expect(body.split(fault!.fix).length - 1).toBe(1)
+
+    // Setup steps dismissed: the GPU section shows the fault (still once).
+    await dash.onboarding.getByRole('button', { name: 'Dismiss setup steps' }).click()
+    await expect(dash.gpuFault).toContainText(fault!.message)
+    expect((await page.locator('body').innerText()).split(fault!.message).length - 1).toBe(1)
+  } finally {
+    await server.stop()
+  }
+})

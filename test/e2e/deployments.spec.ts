@@ -61,17 +61,47 @@ test.describe('Deployments', () => {
     await expect(card.getByTestId('endpoint')).toHaveText(/^http:\/\/127\.0\.0\.1:\d+\/v1$/)
     await expect(card.getByTestId('reach')).toHaveText('Only from this machine (published on 127.0.0.1).')
     await expect(card).toContainText(`GPU 1 · ${PROFILES.default!.gpus[1]!.name}`)
-    await expect(card.getByLabel('curl example', { exact: true })).toContainText(`"model":"${model}"`)
+    const curl = card.getByLabel('curl example', { exact: true })
+    await expect(curl).toContainText(`"model":"${model}"`)
+    // The snippet has its own copy button; what lands on the clipboard is the command shown.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'])
+    await card.getByRole('button', { name: 'Copy curl command' }).click()
+    await expect(page.getByText('curl command copied')).toBeVisible()
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(await curl.innerText())
+
+    // The Dashboard's Serving card lists it with its endpoint.
+    await app.goTo('Dashboard')
+    const serving = page.getByRole('group', { name: 'Serving' })
+    await expect(serving).toContainText('1 of 1 deployment ready')
+    await expect(serving.getByRole('list', { name: 'Endpoints' })).toContainText(/e2e-chat\s*http:\/\/127\.0\.0\.1:\d+\/v1/)
+    await deployments.open()
 
     const tryIt = card.getByRole('region', { name: 'Try it' })
     await tryIt.getByLabel('Try it', { exact: true }).fill('Say something')
     await tryIt.getByRole('button', { name: 'Send' }).click()
     await expect(tryIt.getByRole('log', { name: 'Reply' })).toHaveText(/\S{3,}/)
     await expect(tryIt.getByRole('button', { name: 'Send' })).toBeEnabled({ timeout: 20_000 })
+    // The reply's figures, measured from the stream: TTFT, speed, tokens, latency.
+    const figures = tryIt.getByLabel('Reply figures')
+    await expect(figures).toHaveAttribute('data-done', 'true')
+    await expect(tryIt.getByTestId('figure-ttft')).toHaveText(/^\d+ ms$|^\d+\.\d+ s$/)
+    await expect(tryIt.getByTestId('figure-speed')).toHaveText(/^\d+(\.\d)? tokens\/s$/)
+    await expect(tryIt.getByTestId('figure-tokens')).toHaveText(/^[1-9]\d*$/)
+    await expect(tryIt.getByTestId('figure-latency')).toHaveText(/^\d+ ms$|^\d+\.\d+ s$/)
 
     await card.getByRole('button', { name: 'Stop' }).click()
     await expect(deployments.state('e2e-chat')).toHaveText('Stopped', { timeout: 60_000 })
     await expect(card.getByRole('button', { name: 'Start' })).toBeVisible()
+
+    // Delete asks in the one confirmation dialog: the definition and container go, the model and image stay.
+    await card.getByRole('button', { name: 'Delete…' }).click()
+    const confirm = page.getByRole('dialog', { name: 'Delete the deployment “e2e-chat”?' })
+    await expect(confirm.getByRole('region', { name: 'Removed' })).toContainText(`Its definition: model ${model}, 1 GPU`)
+    await expect(confirm.getByRole('region', { name: 'Kept' })).toContainText(`The model ${model} in the model store`)
+    await expect(confirm.getByRole('region', { name: 'Kept' })).toContainText(`The vLLM image ${image}`)
+    await confirm.getByRole('button', { name: 'Delete deployment' }).click()
+    await expect(confirm).toBeHidden()
+    await expect(card).toBeHidden({ timeout: 30_000 })
   })
 
   test('a deployment published on every interface says plainly that the network reaches it, and where', async ({ page, request }) => {

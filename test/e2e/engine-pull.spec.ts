@@ -68,6 +68,18 @@ test.describe('vLLM image pull', () => {
       await setRegistryFaults(state, { throttleBps: 0 })
     }
     await expect(row.getByText('pulled', { exact: true })).toBeVisible({ timeout: 30_000 })
-    await expect(row.getByRole('button', { name: 'Remove v0.30.0' })).toBeVisible()
+
+    // Removing it asks first, in the same confirmation as every delete: what goes (the image and its size), what stays.
+    await row.getByRole('button', { name: 'Remove v0.30.0' }).click()
+    const confirm = page.getByRole('dialog', { name: 'Remove the vLLM image v0.30.0?' })
+    await expect(confirm.getByRole('region', { name: 'Removed' })).toContainText(`${repo}:v0.30.0 (16.0 MiB`)
+    await expect(confirm.getByRole('region', { name: 'Kept' })).toContainText('Deployments and their settings')
+    await confirm.getByRole('button', { name: 'Cancel' }).click()
+    await expect(confirm).toBeHidden()
+    await expect(row.getByText('pulled', { exact: true })).toBeVisible()
+    await row.getByRole('button', { name: 'Remove v0.30.0' }).click()
+    await confirm.getByRole('button', { name: /^Remove 16\.0 MiB$/ }).click()
+    await expect(confirm).toBeHidden()
+    await expect(row.getByRole('button', { name: 'Pull v0.30.0' })).toBeVisible()
   })
 })

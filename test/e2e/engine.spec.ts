@@ -80,4 +80,74 @@ test.describe('vLLM versions', () => {
       /^--runner: .*use --task instead/,
     ])
   })
+
+  test('comparing a version with itself says they take the same flags', async ({ page }) => {
+    const app = new AppShell(page)
+    await app.open(server)
+    const versions = new EngineVersionsCard(app)
+    await versions.open()
+    const compare = await versions.openCompare()
+    await versions.choose(compare.from, 'v0.12.0')
+    await versions.choose(compare.to, 'v0.12.0')
+    await expect(versions.card.getByTestId('flag-diff-same')).toHaveText(
+      'v0.12.0 and v0.12.0 take the same flags; the given arguments work with both.',
+    )
+    await expect(compare.diff('v0.12.0', 'v0.12.0')).toHaveCount(0)
+  })
+})
+
+test.describe('vLLM arguments in the deployment form', () => {
+  test('essentials first with plain names, the rest in groups named for people; no flag-change note when nothing changes', async ({
+    page,
+    request,
+  }) => {
+    const created = await request.post(`${server.url}/api/v1/deployments`, {
+      headers: { authorization: `Bearer ${server.token}` },
+      data: { name: 'e2e-flags', model: { repo: 'org/tiny-chat' }, image: 'vllm/vllm-openai:latest', gpus: [] },
+    })
+    expect(created.ok(), await created.text()).toBe(true)
+    const app = new AppShell(page)
+    await app.open(server)
+    await app.goTo('Deployments')
+    await page.getByRole('region', { name: 'Deployment e2e-flags' }).getByRole('button', { name: 'Edit' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Edit e2e-flags' })
+    const args = dialog.getByRole('region', { name: 'vLLM arguments' })
+
+    const essentials = args.getByRole('region', { name: 'Essential flags' })
+    await expect(essentials.locator('[data-flag]')).toHaveCount(11)
+    await expect(essentials.locator('[data-flag]').first()).toHaveAttribute('data-flag', '--max-model-len')
+    await expect(essentials.getByLabel('Context length (tokens) --max-model-len', { exact: true })).toBeVisible()
+    await expect(essentials.getByLabel('GPU memory utilization (0–1) --gpu-memory-utilization', { exact: true })).toBeVisible()
+    await expect(essentials.getByLabel('Reasoning parser --reasoning-parser', { exact: true })).toBeVisible()
+    const groups = args.getByRole('list', { name: 'Flag groups' }).getByRole('listitem').getByRole('button')
+    await expect(groups.first()).toHaveText(/^Model \d+$/)
+    const titles = (await groups.allInnerTexts()).map((t) => t.replace(/\s*\d+$/, ''))
+    expect(titles.slice(0, 5)).toEqual([
+      'Model',
+      'Memory and KV cache',
+      'Batching and scheduling',
+      'Multi-GPU and parallelism',
+      'API server',
+    ])
+    expect(titles.filter((t) => /Config/.test(t))).toEqual([])
+    // an essential is found by its plain name too
+    await args.getByLabel('Search flags').fill('context length')
+    await expect(essentials.locator('[data-flag]')).toHaveCount(1)
+    await args.getByLabel('Search flags').fill('')
+
+    // latest → v0.10.0 changes flags: the note shows; latest → v0.21.0 (the same release) changes none: no note
+    const picker = dialog.getByRole('combobox', { name: 'vLLM version' })
+    const pick = async (tag: string): Promise<void> => {
+      await picker.click()
+      // the option's name runs on into its date ("v0.10.07/24/2025"): the tag, then no more of a tag
+      await page.getByRole('option', { name: new RegExp(`^${tag.replace(/\./g, '\\.')}(?![a-z-])`) }).click()
+      await expect(picker).toContainText(tag)
+    }
+    await pick('v0.10.0')
+    await expect(dialog.getByRole('region', { name: 'Flag changes latest to v0.10.0' })).toBeVisible()
+    await pick('v0.21.0')
+    await expect(dialog.getByRole('region', { name: 'Flag changes latest to v0.10.0' })).toHaveCount(0)
+    await expect(dialog.getByTestId('flag-diff')).toHaveCount(0)
+    await expect(dialog).not.toContainText('0 added, 0 removed')
+  })
 })

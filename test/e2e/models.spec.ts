@@ -58,12 +58,18 @@ test.describe('Models', () => {
       // the Dashboard counts it and lists the finished download under Recent activity
       await app.goTo('Dashboard')
       const recent = app.page.getByRole('list', { name: 'Recent jobs' })
-      await expect(recent.getByRole('listitem').filter({ hasText: REPO }).first()).toContainText('done')
+      const line = recent.getByRole('listitem').filter({ hasText: REPO }).first()
+      await expect(line).toContainText('done')
+      await expect(line.getByTestId('job-time')).toHaveText(/^finished (just now|\d+ min ago)$/)
       await models.open()
 
-      // delete it (two-step confirm)
+      // delete it: the confirmation says what goes (its files, the size) and what stays
       await model.getByRole('button', { name: `Delete ${REPO}` }).click()
-      await model.getByRole('button', { name: /^Delete 7\.0 MiB$/ }).click()
+      const confirm = models.page.getByRole('dialog', { name: `Delete the model ${REPO}?` })
+      await expect(confirm.getByRole('region', { name: 'Removed' })).toContainText('7.0 MiB on disk')
+      await expect(confirm.getByRole('region', { name: 'Kept' })).toContainText('deployments that name it')
+      await confirm.getByRole('button', { name: 'Delete 7.0 MiB' }).click()
+      await expect(confirm).toBeHidden()
       await expect(model).toBeHidden()
       await expect(models.page.getByText('No models yet')).toBeVisible()
       const local = await rest.get<unknown[]>('/models')

@@ -57,11 +57,35 @@ export class TokenAuth {
     return this.sessions.valid(parseCookies(req.headers.cookie)[COOKIE_NAME]) ? 'session' : undefined
   }
 
-  /** A new session and its Set-Cookie value (HttpOnly, SameSite=Strict, Path=/, Max-Age = the session's lifetime). */
-  async newSessionCookie(): Promise<string> {
-    const secret = await this.sessions.create()
-    return `${COOKIE_NAME}=${secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(SESSION_TTL_MS / 1000)}`
+  /**
+   * A new session and its Set-Cookie value: HttpOnly, SameSite=Strict, Path=/, Max-Age = the session's lifetime
+   * (it outlives a browser restart), and Secure when the page was reached over HTTPS.
+   */
+  async newSessionCookie(secure = false): Promise<string> {
+    return sessionCookie(await this.sessions.create(), secure)
   }
+
+  /** The Set-Cookie value that extends the request's session when it is past half its life (see SessionStore.renew). */
+  async renewedSessionCookie(req: IncomingMessage): Promise<string | undefined> {
+    const secret = parseCookies(req.headers.cookie)[COOKIE_NAME]
+    return (await this.sessions.renew(secret)) ? sessionCookie(secret as string, reachedOverHttps(req)) : undefined
+  }
+}
+
+function sessionCookie(secret: string, secure: boolean): string {
+  const cookie = `${COOKIE_NAME}=${secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(SESSION_TTL_MS / 1000)}`
+  return secure ? `${cookie}; Secure` : cookie
+}
+
+/**
+ * Whether the browser reached this request over HTTPS: a TLS socket, or a reverse proxy in front that says so
+ * (`X-Forwarded-Proto: https`). Trusting the header is safe here: it only ever makes the cookie stricter.
+ */
+export function reachedOverHttps(req: IncomingMessage): boolean {
+  if ((req.socket as { encrypted?: boolean }).encrypted === true) return true
+  const proto = req.headers['x-forwarded-proto']
+  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase()
+  return first === 'https'
 }
 
 /**

@@ -11,7 +11,7 @@ import { APP_VERSION } from '../core/version'
 import { newToken } from './auth'
 import { parseAllowedHosts } from './guards'
 import { startHeadlessServer } from './http-server'
-import { previousToken, writeServerFile } from './server-file'
+import { previousToken, serverFilePath, writeServerFile } from './server-file'
 import { SessionStore, sessionsFilePath } from './sessions'
 import { reportStartupProblems } from './startup-check'
 
@@ -125,6 +125,7 @@ export async function main(argv: string[]): Promise<void> {
       port,
       rendererDir: fileURLToPath(new URL('../renderer/', import.meta.url)),
       sessions,
+      serverFile: serverFilePath(paths.configDir),
       allowedHosts,
       metrics: core.metrics,
     })

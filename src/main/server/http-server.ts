@@ -7,11 +7,12 @@ import { WebSocketServer } from 'ws'
 import { API_PREFIX, RPC_PATH } from '../../shared/contract'
 import { httpUrl } from '../core/docker/net'
 import type { AppRouter } from '../core/router'
-import { type AuthVia, originAllowed, TokenAuth } from './auth'
+import { type AuthVia, originAllowed, reachedOverHttps, TokenAuth } from './auth'
 import { declaredErrors } from '../core/rpc/declared-errors'
 import { acceptJsonBody, crossSiteRefusal, HostCheck, MAX_WS_MESSAGE_BYTES, misdirected, refuseUnparsed, sendError } from './guards'
 import { createOpenApiDocument } from './openapi'
 import { SessionStore } from './sessions'
+import { displayPath, type SignInReason, signInPage } from './signin-page'
 import { staticFiles } from './static'
 
 export interface HeadlessServerOptions {
@@ -26,6 +27,8 @@ export interface HeadlessServerOptions {
   sessions?: SessionStore
   /** Host names besides the server's own addresses that it answers (INFERADMIN_ALLOWED_HOSTS). */
   allowedHosts?: string[]
+  /** Where server.json is, named on the sign-in page a browser without a session gets. */
+  serverFile?: string
   /** Prometheus text at GET /metrics (behind the same token). */
   metrics?: { contentType: string; render(): Promise<string> }
 }
@@ -45,14 +48,14 @@ const SECURITY_HEADERS: Record<string, string> = {
   'cross-origin-opener-policy': 'same-origin',
 }
 
-function unauthorized(req: IncomingMessage, res: ServerResponse): void {
+/** 401: the declared error shape for the API and scripts, the sign-in page (how to get a fresh link) for a browser. */
+function unauthorized(req: IncomingMessage, res: ServerResponse, reason: SignInReason, serverFile: string | undefined): void {
   const fix = 'Open the URL printed by `inferadmin serve` (it carries ?token=…), or send `Authorization: Bearer <token>` from server.json.'
   if ((req.url ?? '').startsWith('/api/') || req.headers.accept?.includes('application/json')) {
     sendError(res, 401, 'UNAUTHORIZED', 'A valid token is required.', fix)
   } else {
-    res
-      .writeHead(401, { 'content-type': 'text/html; charset=utf-8' })
-      .end(`<!doctype html><title>InferAdmin — unauthorized</title><h1>401 Unauthorized</h1><p>${fix}</p>`)
+    const page = signInPage({ reason, serverFile: serverFile ? displayPath(serverFile) : null })
+    res.writeHead(401, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? '' : page)
   }
 }
 
@@ -75,14 +78,14 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
     const url = new URL(req.url ?? '/', 'http://local')
     const queryToken = url.searchParams.get('token')
     if (queryToken !== null && (req.method === 'GET' || req.method === 'HEAD')) {
-      if (!auth.check(queryToken)) return unauthorized(req, res)
+      if (!auth.check(queryToken)) return unauthorized(req, res, 'bad-link', opts.serverFile)
       url.searchParams.delete('token')
-      const cookie = await auth.newSessionCookie()
+      const cookie = await auth.newSessionCookie(reachedOverHttps(req))
       res.writeHead(302, { location: url.pathname + url.search, 'set-cookie': cookie, 'cache-control': 'no-store' }).end()
       return
     }
     const via = auth.authenticate(req)
-    if (!via) return unauthorized(req, res)
+    if (!via) return unauthorized(req, res, 'no-session', opts.serverFile)
     const crossSite = crossSiteRefusal(req, via)
     if (crossSite) {
       logger.warn({ method: req.method, origin: req.headers.origin, path: url.pathname }, 'cross-site request refused')
@@ -113,6 +116,11 @@ export async function startHeadlessServer(opts: HeadlessServerOptions): Promise<
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end()
       return
+    }
+    // A session in use stays alive: opening the app past half its lifetime extends it (a full Max-Age again).
+    if (via === 'session') {
+      const renewed = await auth.renewedSessionCookie(req)
+      if (renewed) res.setHeader('set-cookie', renewed)
     }
     // The address as the URL parser resolved it (dot segments gone), without the query.
     req.url = url.pathname

@@ -53,6 +53,30 @@ describe('SessionStore', () => {
     expect((await SessionStore.open({ file, now: () => now })).valid(a)).toBe(false)
   })
 
+  it('keeps a session in use alive: past half its lifetime, using it extends it to a full lifetime from now', async () => {
+    const file = fileIn()
+    let now = 1_000_000
+    const store = await SessionStore.open({ file, now: () => now })
+    const a = await store.create()
+    now += SESSION_TTL_MS / 2 - 1000
+    expect(await store.renew(a)).toBe(false) // more than half left: nothing written
+    now += 2000
+    expect(await store.renew(a)).toBe(true)
+    now += SESSION_TTL_MS - 1
+    expect(store.valid(a)).toBe(true)
+    expect((await SessionStore.open({ file, now: () => now })).valid(a)).toBe(true)
+    now += 1
+    expect(store.valid(a)).toBe(false)
+    // an expired, revoked or unknown session is not brought back
+    expect(await store.renew(a)).toBe(false)
+    const b = await store.create()
+    await store.revokeAll()
+    now += SESSION_TTL_MS - 1
+    expect(await store.renew(b)).toBe(false)
+    expect(await store.renew('not-a-session')).toBe(false)
+    expect(await store.renew(undefined)).toBe(false)
+  })
+
   it('keeps at most MAX_SESSIONS, dropping the oldest', async () => {
     let now = 0
     const store = await SessionStore.open({ now: () => now })

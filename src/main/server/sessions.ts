@@ -73,6 +73,20 @@ export class SessionStore {
     return expiresAt !== undefined && expiresAt > this.now()
   }
 
+  /**
+   * Keeps a session in use alive: once less than half its lifetime is left, it lasts SESSION_TTL_MS from now
+   * again (true: the caller re-sends the cookie with a full Max-Age). Written at most once per half-life.
+   */
+  async renew(secret: string | undefined): Promise<boolean> {
+    if (!this.valid(secret)) return false
+    const id = hash(secret as string)
+    const now = this.now()
+    if ((this.sessions.get(id) ?? 0) - now > SESSION_TTL_MS / 2) return false
+    this.sessions.set(id, now + SESSION_TTL_MS)
+    await this.persist()
+    return true
+  }
+
   async revoke(secret: string): Promise<void> {
     if (this.sessions.delete(hash(secret))) await this.persist()
   }

@@ -25,6 +25,12 @@ export class DeploymentsPage {
     return this.card(name).getByTestId('deployment-state')
   }
 
+  /** The field of one vLLM flag in the argument form; essentials are labelled "Plain name --flag", the rest "--flag". */
+  flagField(flag: string): Locator {
+    const escaped = flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    return this.dialog.getByRole('region', { name: 'vLLM arguments' }).getByLabel(new RegExp(`(^| )${escaped}( \\(deprecated\\))?$`))
+  }
+
   /** Fill the dialog: name, image, one GPU, env, and flags through the generated argument form. */
   async create(o: { name: string; image: string; gpu: RegExp; env: string; flags: Record<string, string> }): Promise<void> {
     await this.newButton.click()
@@ -37,7 +43,7 @@ export class DeploymentsPage {
     await expect(args.getByText(`from ${o.image}`)).toBeVisible({ timeout: 20_000 })
     for (const [flag, value] of Object.entries(o.flags)) {
       await args.getByLabel('Search flags').fill(flag)
-      const input = args.getByLabel(flag, { exact: true })
+      const input = this.flagField(flag)
       await input.fill(value)
       await input.press('Tab')
       await expect(args.getByRole('list', { name: 'Arguments set' })).toContainText(`${flag} ${value}`)
