@@ -63,11 +63,22 @@ test.describe('Models', () => {
       await expect(line.getByTestId('job-time')).toHaveText(/^finished (just now|\d+ min ago)$/)
       await models.open()
 
+      // a stopped deployment names it (#14 point 3): the confirmation says which, and that it cannot start without it
+      const user = await rest.post<{ definition: { id: string } }>('/deployments', {
+        name: 'uses-it',
+        model: { repo: REPO },
+        image: 'vllm/vllm-openai:v0.21.0',
+      })
+      await models.page.reload()
+
       // delete it: the confirmation says what goes (its files, the size) and what stays
       await model.getByRole('button', { name: `Delete ${REPO}` }).click()
       const confirm = models.page.getByRole('dialog', { name: `Delete the model ${REPO}?` })
       await expect(confirm.getByRole('region', { name: 'Removed' })).toContainText('7.0 MiB on disk')
-      await expect(confirm.getByRole('region', { name: 'Kept' })).toContainText('deployments that name it')
+      await expect(confirm.getByRole('region', { name: 'Kept' })).toContainText(
+        'The deployment “uses-it” that names it: it stays, but cannot start until it is pulled again',
+      )
+      await expect(confirm).toContainText('Deleting it breaks “uses-it” until you pull it again')
       await confirm.getByRole('button', { name: 'Delete 7.0 MiB' }).click()
       await expect(confirm).toBeHidden()
       await expect(model).toBeHidden()
@@ -76,6 +87,7 @@ test.describe('Models', () => {
       expect(local).toEqual([])
       const jobs = await rest.get<Job[]>('/jobs')
       expect(jobs.find((j) => j.target === REPO && j.state === 'done')).toBeTruthy()
+      await rest.delete(`/deployments/${user.definition.id}`)
     } finally {
       await fetch(`${hub}/__admin/faults`, { method: 'DELETE' })
     }

@@ -315,8 +315,9 @@ describe('Open WebUI wired to the deployments', { shuffle: false }, () => {
       const c = s.connections.find((x) => x.url === url(gwPort))
       return c?.reachable && c.models.includes('gamma-chat') ? s : undefined
     })
-    expect(st.connections.map((c) => c.url)).toEqual([url(gwPort)])
-    expect(st.connections[0]?.models).toEqual(expect.arrayContaining([model, 'gamma-chat']))
+    // Ours: the gateway alone (the deployments' own connections are gone); the one the owner added stays.
+    expect(st.connections.filter((c) => c.url.startsWith('http://host.docker.internal')).map((c) => c.url)).toEqual([url(gwPort)])
+    expect(st.connections.find((c) => c.url === url(gwPort))?.models).toEqual(expect.arrayContaining([model, 'gamma-chat']))
     // gamma was never started: listed cold, not loaded.
     expect((await getDeployment(server, cold.definition.id)).status.state).toBe('stopped')
   })

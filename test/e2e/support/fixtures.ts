@@ -32,6 +32,21 @@ export class RestApi {
     return res.text()
   }
 
+  async post<T>(path: string, body: unknown): Promise<T> {
+    const res = await this.request.post(`${this.server.url}/api/v1${path}`, {
+      headers: { authorization: `Bearer ${this.server.token}` },
+      data: body,
+    })
+    if (!res.ok()) throw new Error(`POST ${path}: ${res.status()} ${await res.text()}`)
+    return (await res.json()) as T
+  }
+
+  async delete<T>(path: string): Promise<T> {
+    const res = await this.request.delete(`${this.server.url}/api/v1${path}`, { headers: { authorization: `Bearer ${this.server.token}` } })
+    if (!res.ok()) throw new Error(`DELETE ${path}: ${res.status()} ${await res.text()}`)
+    return (await res.json()) as T
+  }
+
   async put<T>(path: string, body: unknown): Promise<T> {
     const res = await this.request.put(`${this.server.url}/api/v1${path}`, {
       headers: { authorization: `Bearer ${this.server.token}` },

@@ -13,6 +13,7 @@ function model(o: Partial<LocalModel> & { users?: string[] } = {}): LocalModel {
     sizeOnDisk: 7 * MiB,
     incompleteBytes: 0,
     revisions: [{ commit: 'a'.repeat(40), refs: ['main'], files: 5, sizeBytes: 7 * MiB, inUseBy: o.users ?? [] }],
+    namedBy: [],
     ...o,
   }
 }
@@ -49,11 +50,18 @@ describe('what a delete removes and what it keeps', () => {
     const plan = modelDeletion(model({ incompleteBytes: 3 * MiB }))
     expect(plan.title).toBe('Delete the model org/tiny-chat?')
     expect(plan.removes).toEqual(['Its files in /data/hf/hub: 1 snapshot and the partial download, 10.0 MiB on disk'])
-    expect(plan.keeps[0]).toMatch(/deployments that name it: they stay, but cannot start/)
+    expect(plan.keeps[0]).toBe('No deployment names it')
     expect(plan.confirmLabel).toBe('Delete 10.0 MiB')
     expect(plan.blocked).toBeUndefined()
     expect(modelDeletion(model({ users: ['chat', 'embed'] })).blocked).toBe('In use by chat, embed: stop them first.')
     expect(modelDeletion(model({ users: ['chat'] })).blocked).toBe('In use by chat: stop it first.')
+  })
+
+  it('a model a stopped deployment names: the dialog says which, and that it cannot start without it', () => {
+    const plan = modelDeletion(model({ namedBy: ['chat-prod'] }))
+    expect(plan.keeps[0]).toBe('The deployment “chat-prod” that names it: it stays, but cannot start until it is pulled again')
+    expect(plan.note).toBe('Deleting it breaks “chat-prod” until you pull it again (or point that deployment at another model).')
+    expect(plan.blocked).toBeUndefined()
   })
 
   it('a vLLM image: the local image with its size; refused while a deployment uses it', () => {

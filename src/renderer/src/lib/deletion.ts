@@ -58,12 +58,16 @@ export function modelDeletion(m: LocalModel): DeletionPlan {
       `Its files in ${m.location}: ${plural(snapshots, 'snapshot')}${m.incompleteBytes > 0 ? ' and the partial download' : ''}, ${formatBytes(bytes)} on disk`,
     ],
     keeps: [
-      'The deployments that name it: they stay, but cannot start until it is pulled again',
+      m.namedBy.length
+        ? `The ${m.namedBy.length === 1 ? 'deployment' : 'deployments'} ${m.namedBy.map((n) => `“${n}”`).join(', ')} that ${m.namedBy.length === 1 ? 'names' : 'name'} it: ${m.namedBy.length === 1 ? 'it stays' : 'they stay'}, but cannot start until it is pulled again`
+        : 'No deployment names it',
       'Other models, including other copies of this one in other store locations',
       'Your Hugging Face token and settings',
     ],
     confirmLabel: `Delete ${formatBytes(bytes)}`,
-    note: 'Pulling it again downloads it from the Hub.',
+    note: m.namedBy.length
+      ? `Deleting it breaks ${m.namedBy.map((n) => `“${n}”`).join(', ')} until you pull it again (or point ${m.namedBy.length === 1 ? 'that deployment' : 'them'} at another model).`
+      : 'Pulling it again downloads it from the Hub.',
     blocked: users.length ? `In use by ${users.join(', ')}: stop ${users.length === 1 ? 'it' : 'them'} first.` : undefined,
   }
 }

@@ -25,6 +25,8 @@ export function deployment(
       containerId: null,
       hostPort: o.endpoint ? 8001 : null,
       endpoint: o.endpoint ?? null,
+      listen: o.endpoint ? '127.0.0.1' : null,
+      networkUrls: [],
       since: now,
       startedAt: null,
       readyAt: null,
