@@ -94,83 +94,120 @@ async function measure(targets, concurrency, perRound, stream) {
   return figures
 }
 
-const t0 = performance.now()
-const backend = await child([join(lib, 'sim-backend.js'), JSON.stringify(BACKEND)])
-/** @type {(() => Promise<void>)[]} */
-const cleanup = [backend.stop]
-try {
-  const gateway = await child([join(lib, 'gateway-child.js'), backend.url, MODEL])
-  cleanup.unshift(gateway.stop)
-  const nginxBin = findNginx()
-  /** @type {Record<string, string>} */
-  const targets = { direct: backend.url, gateway: gateway.url }
-  /** @type {string} */
-  let nginxVersion = 'not installed: apt-get install nginx'
-  if (nginxBin) {
-    const ng = await startNginx(nginxBin, backend.url)
-    cleanup.unshift(ng.stop)
-    targets.nginx = ng.url
-    nginxVersion = spawnSync(nginxBin, ['-v'], { encoding: 'utf8' }).stderr.trim() // nginx -v writes to stderr
-  }
-  // warm-up (JIT, connection pools) outside the figures
-  for (const url of Object.values(targets)) {
-    for (const stream of [false, true])
-      await runLoad({ url: `${url}/v1/chat/completions`, body: chat(stream), concurrency: 64, total: 640 })
-  }
-
-  /** @type {Record<string, Record<string, Record<string, any>>>} */
-  const overhead = {}
-  for (const s of SCENARIOS) {
-    overhead[s.key] = {
-      nonStreamingLatency: await measure(targets, s.concurrency, s.perRound, false),
-      streamingTtft: await measure(targets, s.concurrency, s.perRound, true),
+/**
+ * The three targets on one backend (a child process started by `backendArgs`), warmed up, then measured.
+ * @param {string[]} backendArgs @param {string | null} nginxBin
+ */
+async function suite(backendArgs, nginxBin) {
+  const backend = await child(backendArgs)
+  /** @type {(() => Promise<void>)[]} */
+  const cleanup = [backend.stop]
+  try {
+    const gateway = await child([join(lib, 'gateway-child.js'), backend.url, MODEL])
+    cleanup.unshift(gateway.stop)
+    /** @type {Record<string, string>} */
+    const targets = { direct: backend.url, gateway: gateway.url }
+    if (nginxBin) {
+      const ng = await startNginx(nginxBin, backend.url)
+      cleanup.unshift(ng.stop)
+      targets.nginx = ng.url
     }
+    // warm-up (JIT, connection pools) outside the figures
+    for (const url of Object.values(targets)) {
+      for (const stream of [false, true])
+        await runLoad({ url: `${url}/v1/chat/completions`, body: chat(stream), concurrency: 64, total: 640 })
+    }
+    /** @type {Record<string, Record<string, Record<string, any>>>} */
+    const out = {}
+    for (const s of SCENARIOS) {
+      out[s.key] = {
+        latency: await measure(targets, s.concurrency, s.perRound, false),
+        ttft: await measure(targets, s.concurrency, s.perRound, true),
+      }
+    }
+    return out
+  } finally {
+    for (const stop of cleanup) await stop()
   }
-  for (const stop of cleanup.splice(0, cleanup.length - 1)) await stop()
+}
 
-  /** @type {Record<string, unknown>} */
-  const goals = {}
-  for (const [sk, s] of Object.entries(overhead)) {
+const t0 = performance.now()
+const nginxBin = findNginx()
+const nginxVersion = nginxBin ? spawnSync(nginxBin, ['-v'], { encoding: 'utf8' }).stderr.trim() : null // nginx -v writes to stderr
+/** @type {Record<string, Record<string, Record<string, Record<string, any>>>>} */
+const overhead = {
+  paced: await suite([join(lib, 'sim-backend.js'), JSON.stringify(BACKEND)], nginxBin),
+  instant: await suite([join(lib, 'instant-backend.js'), MODEL], nginxBin),
+}
+
+/** @type {Record<string, { value: number | null, met: boolean | null }>} */
+const latencyCases = {}
+/** @type {Record<string, { value: number | null, met: boolean | null }>} */
+const throughputCases = {}
+for (const [bk, b] of Object.entries(overhead)) {
+  for (const [sk, s] of Object.entries(b)) {
     for (const [mk, m] of Object.entries(s)) {
-      goals[`${sk}.${mk}.throughput`] = goal('gateway requests/s ≥ 0.95× direct', m.throughputVsDirect.gateway, 'atLeast', 0.95)
+      // at concurrency 1, requests/s is 1 ÷ latency, which the latency goal covers: throughput is judged at 64
+      if (sk !== 'c1') {
+        const t = goal('≥ 0.95× direct', m.throughputVsDirect.gateway, 'atLeast', 0.95)
+        throughputCases[`${bk}.${sk}.${mk}`] = { value: t.value, met: t.met }
+      }
       if (!m.addedMs.nginx) continue
       for (const p of /** @type {const} */ (['p50', 'p99'])) {
-        goals[`${sk}.${mk}.${p}`] = addedLatencyGoal(m.addedMs.gateway[p], m.addedMs.nginx[p], 1.2)
+        const g = addedLatencyGoal(m.addedMs.gateway[p], m.addedMs.nginx[p], 1.2)
+        latencyCases[`${bk}.${sk}.${mk}.${p}`] = { value: g.value, met: g.met }
       }
     }
   }
-
-  const handOffMs = await handOff({ trials: 20, loadMs: 50, body: chat })
-  const handOffMax = round2(Math.max(...handOffMs))
-  const burst = await coldBurst({ n: 20, loadMs: 1000, body: chat(false) })
-
-  const result = {
-    machine: { cpus: availableParallelism(), node: process.version, nginx: nginxVersion, gpu: 'none needed: the backend is simulated' },
-    backend: { ...BACKEND, maxTokens: MAX_TOKENS, note: 'the simulated vLLM (test/sim/vllm) in its own process' },
-    overhead: { ...overhead, rounds: ROUNDS, note: 'streamingTtft: ms to the first chunk with content; rps: requests/s' },
-    ...(nginxBin ? {} : { nginx: 'not installed: apt-get install nginx' }),
-    goals,
-    handOff: {
-      trials: handOffMs.length,
-      p50Ms: round2(percentile(handOffMs, 50)),
-      maxMs: handOffMax,
-      goal: goal('≤ 100 ms from the first healthy answer to the request upstream (worst trial)', handOffMax, 'atMost', 100),
-    },
-    coldBurst: {
-      requests: 20,
-      simulatedLoadMs: 1000,
-      starts: burst.starts,
-      answered200: burst.ok,
-      statuses: burst.statuses,
-      readyAfterMs: round2(burst.readyMs),
-      firstAnswerMs: round2(burst.firstAnswerMs),
-      lastAnswerMs: round2(burst.lastAnswerMs),
-      firstAnswerAfterReadyMs: round2(burst.firstAnswerAfterReadyMs),
-      goal: { goal: 'exactly 1 start for 20 concurrent requests', value: burst.starts, met: burst.starts === 1 },
-    },
-    seconds: Math.round((performance.now() - t0) / 100) / 10,
-  }
-  process.stdout.write(`${JSON.stringify(result)}\n`)
-} finally {
-  for (const stop of cleanup) await stop()
 }
+const tally = (/** @type {Record<string, { met: boolean | null }>} */ c) =>
+  `${Object.values(c).filter((x) => x.met).length} of ${Object.keys(c).length} met`
+const goals = {
+  addedLatency: nginxBin
+    ? { goal: "gateway's added latency ≤ 1.2× nginx's (value: the ratio)", met: tally(latencyCases), cases: latencyCases }
+    : { goal: "gateway's added latency ≤ 1.2× nginx's", met: null, why: 'nginx not installed: apt-get install nginx' },
+  throughput: {
+    goal: 'gateway requests/s ≥ 0.95× direct at concurrency 64 (value: the ratio)',
+    met: tally(throughputCases),
+    cases: throughputCases,
+  },
+}
+
+const handOffMs = await handOff({ trials: 20, loadMs: 50, body: chat })
+const handOffMax = round2(Math.max(...handOffMs))
+const burst = await coldBurst({ n: 20, loadMs: 1000, body: chat(false) })
+
+const result = {
+  machine: { cpus: availableParallelism(), node: process.version, nginx: nginxVersion, gpu: 'none needed: the backends are simulated' },
+  backends: {
+    paced: { ...BACKEND, maxTokens: MAX_TOKENS, what: 'the simulated vLLM (test/sim/vllm), its own process; ~5 ms a request' },
+    instant: { what: 'fake-vllm.fixture.ts, its own process: answers at once, no timers' },
+  },
+  overhead: {
+    ...overhead,
+    rounds: ROUNDS,
+    legend: 'latency: non-streaming, ms to the end of the answer; ttft: streaming, ms to the first chunk with content; rps: requests/s',
+  },
+  ...(nginxBin ? {} : { nginx: 'not installed: apt-get install nginx' }),
+  goals,
+  handOff: {
+    trials: handOffMs.length,
+    p50Ms: round2(percentile(handOffMs, 50)),
+    maxMs: handOffMax,
+    goal: goal('≤ 100 ms from the first healthy answer to the request upstream (worst trial)', handOffMax, 'atMost', 100),
+  },
+  coldBurst: {
+    requests: 20,
+    simulatedLoadMs: 1000,
+    starts: burst.starts,
+    answered200: burst.ok,
+    statuses: burst.statuses,
+    readyAfterMs: round2(burst.readyMs),
+    firstAnswerMs: round2(burst.firstAnswerMs),
+    lastAnswerMs: round2(burst.lastAnswerMs),
+    firstAnswerAfterReadyMs: round2(burst.firstAnswerAfterReadyMs),
+    goal: { goal: 'exactly 1 start for 20 concurrent requests', value: burst.starts, met: burst.starts === 1 },
+  },
+  seconds: Math.round((performance.now() - t0) / 100) / 10,
+}
+process.stdout.write(`${JSON.stringify(result)}\n`)
