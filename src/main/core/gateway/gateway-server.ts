@@ -1,4 +1,5 @@
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { httpUrl, reachHost } from '../docker/net'
 import type { Registry } from 'prom-client'
 import { AppError } from '../errors'
 import { Publisher, type Disposable } from '../events/publisher'
@@ -298,8 +299,7 @@ export class GatewayServer {
 
   #url(): string | null {
     if (!this.#server?.listening) return null
-    const h = this.#o.host === '0.0.0.0' || this.#o.host === '::' ? '127.0.0.1' : this.#o.host
-    return `http://${h.includes(':') ? `[${h}]` : h}:${this.port}/v1`
+    return httpUrl(reachHost(this.#o.host), this.port, '/v1')
   }
 
   #onChange(): void {
