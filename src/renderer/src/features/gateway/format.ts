@@ -1,5 +1,4 @@
 import type { GatewayLogEntry, GatewayStatus } from '@shared/contract/gateway'
-import type { ServeMode } from '@shared/contract/deployments'
 
 type Model = GatewayStatus['models'][number]
 type ModelState = Model['state']
@@ -19,19 +18,6 @@ export function modelStateVariant(s: ModelState): Variant {
   if (s === 'loading') return 'warning'
   if (s === 'sleeping') return 'secondary'
   return 'outline'
-}
-
-export const SERVE_LABEL: Record<ServeMode, string> = {
-  'on-demand': 'On demand',
-  'always-on': 'Always on',
-  off: 'Off',
-}
-
-/** One line on what each serve mode does (the deployment dialog shows it under the select). */
-export const SERVE_HELP: Record<ServeMode, string> = {
-  'on-demand': 'A request through the gateway starts it; it unloads after the idle minutes without requests.',
-  'always-on': 'Started with the app and kept running: never unloaded when idle (e.g. an embedding model).',
-  off: 'Not served by the gateway: you start and stop it here by hand, on its own port.',
 }
 
 const PHASES: Record<string, string> = {
