@@ -1,8 +1,33 @@
 import { describe, expect, it } from 'vitest'
-import { defaultSettings } from '../../src/main/core/settings/defaults'
-import { diffSettings, toDraft, validateDraft } from '../../src/renderer/src/features/settings/form-model'
+import type { Settings } from '@shared/settings'
+import { diffSettings, toDraft, validateDraft } from './form-model'
 
-const saved = defaultSettings({ configDir: '/srv/inferadmin', dataDir: '/srv/inferadmin' }, { INFERADMIN_HOME: '/srv/inferadmin' })
+// The app's defaults (src/main/core/settings/defaults.ts), as the page gets them from the server.
+const saved: Settings = {
+  modelStores: [{ path: '/srv/inferadmin/models', label: 'Default' }],
+  defaultStore: 0,
+  listenInterface: '0.0.0.0',
+  apiHost: '127.0.0.1',
+  gpuRefreshMs: 1000,
+  containerRefreshMs: 5000,
+  cpuPoolSize: 0,
+  ioConcurrency: 8,
+  dockerSocket: '',
+  vllmImageRepository: 'vllm/vllm-openai',
+  webuiImage: 'ghcr.io/open-webui/open-webui',
+  webuiPort: 3000,
+  tagRefreshTime: '03:00',
+  vllmShmSize: '10.24g',
+  hubEndpoint: '',
+  theme: 'system',
+  gatewayEnabled: true,
+  gatewayPort: 8000,
+  gatewayIdleMinutes: 15,
+  gatewayMaxWaitMinutes: 10,
+  gatewayQueueLimit: 256,
+  gatewayLoadProgress: true,
+  gatewayKeyOnLoopback: false,
+}
 
 describe('the Settings form: gateway fields', () => {
   it('edits the gateway numbers as text and saves only what changed, as numbers', () => {
