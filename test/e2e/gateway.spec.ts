@@ -98,20 +98,29 @@ test.describe('Gateway', () => {
     expect(await page.content()).not.toContain(key)
     const row = gateway.keyRow('e2e-laptop')
     await expect(row).toContainText('30 / min')
-    const prefix = ((await row.locator('td').nth(1).textContent()) ?? '').replace('…', '').trim()
+    const prefix = ((await row.locator('td').nth(1).textContent()) ?? '').replace(/…/g, '').trim()
     expect(prefix.length).toBeGreaterThan(4)
     expect(key.startsWith(prefix)).toBe(true)
 
-    // The key works against the gateway (a bad one is refused there): checked from this machine with the key.
-    const ok = await fetch(`http://127.0.0.1:${gatewayPort}/v1/models`, { headers: { authorization: `Bearer ${key}` } })
-    expect(ok.status).toBe(200)
+    // With keys required from this machine too (Settings), the key is the way in; the page says so at once.
+    await rest.put('/settings', { gatewayKeyOnLoopback: true })
+    try {
+      await expect(gateway.keyRule).toContainText('Every request needs an API key, from this machine too')
+      const models = (bearer?: string) =>
+        fetch(`http://127.0.0.1:${gatewayPort}/v1/models`, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} })
+      expect((await models(key)).status).toBe(200)
+      expect((await models()).status).toBe(401)
 
-    await row.getByRole('button', { name: 'Revoke e2e-laptop' }).click()
-    const confirm = page.getByRole('dialog', { name: 'Revoke e2e-laptop?' })
-    await expect(confirm).toContainText('refused at once')
-    await confirm.getByRole('button', { name: 'Revoke key' }).click()
-    await expect(confirm).toBeHidden()
-    await expect(row).toHaveCount(0)
+      await row.getByRole('button', { name: 'Revoke e2e-laptop' }).click()
+      const confirm = page.getByRole('dialog', { name: 'Revoke e2e-laptop?' })
+      await expect(confirm).toContainText('refused at once')
+      await confirm.getByRole('button', { name: 'Revoke key' }).click()
+      await expect(confirm).toBeHidden()
+      await expect(row).toHaveCount(0)
+      expect((await models(key)).status).toBe(401)
+    } finally {
+      await rest.put('/settings', { gatewayKeyOnLoopback: false })
+    }
     const status = await rest.get<{ keys: { name: string }[] }>('/gateway')
     expect(status.keys.map((k) => k.name)).not.toContain('e2e-laptop')
   })
