@@ -5,6 +5,7 @@ const pages: Record<string, () => Promise<RouteComponent>> = {
   dashboard: () => import('@/features/dashboard/DashboardPage.vue'),
   models: () => import('@/features/models/ModelsPage.vue'),
   deployments: () => import('@/features/deployments/DeploymentsPage.vue'),
+  gateway: () => import('@/features/gateway/GatewayPage.vue'),
   webui: () => import('@/features/webui/OpenWebUIPage.vue'),
   system: () => import('@/features/system/SystemPage.vue'),
   settings: () => import('@/features/settings/SettingsPage.vue'),

@@ -1,7 +1,7 @@
 import { expect, type Locator, type Page } from '@playwright/test'
 import type { ServerInfo } from '../support/server'
 
-export const PAGE_NAMES = ['Dashboard', 'Models', 'Deployments', 'Open WebUI', 'System', 'Settings'] as const
+export const PAGE_NAMES = ['Dashboard', 'Models', 'Deployments', 'Gateway', 'Open WebUI', 'System', 'Settings'] as const
 export type PageName = (typeof PAGE_NAMES)[number]
 
 /** The frame around every page: sidebar navigation, header, connection state. */

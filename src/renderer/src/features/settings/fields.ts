@@ -13,9 +13,20 @@ export interface FieldSpec {
   mono?: boolean
 }
 
+type ToggleKey = { [K in keyof Draft]: Draft[K] extends boolean ? K : never }[keyof Draft]
+
+/** An on/off setting, shown as a checkbox with its label and what it does. */
+export interface ToggleSpec {
+  key: ToggleKey
+  label: string
+  description: string
+}
+
 export interface SectionSpec {
   title: string
   description: string
+  /** Shown before the fields. */
+  toggles?: ToggleSpec[]
   fields: FieldSpec[]
 }
 
@@ -28,7 +39,7 @@ export const sections: SectionSpec[] = [
       {
         key: 'listenInterface',
         label: 'Listen interface',
-        description: 'Address vLLM and Open WebUI bind to. 0.0.0.0 means every interface.',
+        description: 'Address vLLM, Open WebUI and the gateway bind to. 0.0.0.0 means every interface.',
         placeholder: '0.0.0.0',
         mono: true,
       },
@@ -38,6 +49,53 @@ export const sections: SectionSpec[] = [
         description: 'Address of the headless management API. Keep 127.0.0.1 unless you need remote access.',
         placeholder: '127.0.0.1',
         mono: true,
+      },
+    ],
+  },
+  {
+    title: 'Gateway',
+    description: 'One OpenAI-compatible endpoint for every model: started on demand, unloaded when idle (see the Gateway page).',
+    toggles: [
+      {
+        key: 'gatewayEnabled',
+        label: 'Run the gateway',
+        description: 'Off: no shared endpoint; each deployment is reached on its own port only.',
+      },
+      {
+        key: 'gatewayKeyOnLoopback',
+        label: 'Require an API key from this machine too',
+        description: 'Other machines and containers always need a key; off, requests from this machine may go without.',
+      },
+      {
+        key: 'gatewayLoadProgress',
+        label: 'Show load progress to streaming clients',
+        description: 'While a model loads, streaming chats see its phase and ETA as a thinking block (never in the answer text).',
+      },
+    ],
+    fields: [
+      {
+        key: 'gatewayPort',
+        label: 'Gateway port',
+        description: 'Port of the endpoint, on the listen interface (default 8000). Clients use http://HOST:PORT/v1.',
+        numeric: true,
+      },
+      {
+        key: 'gatewayIdleMinutes',
+        label: 'Unload after idle (minutes)',
+        description: 'Minutes without requests before an on-demand model is unloaded; a deployment may set its own. 0 = never.',
+        numeric: true,
+      },
+      {
+        key: 'gatewayMaxWaitMinutes',
+        label: 'Maximum wait for a load (minutes)',
+        description: 'How long a request is held while its model loads before a 503 with Retry-After (1 to 120; big models take minutes).',
+        numeric: true,
+      },
+      {
+        key: 'gatewayQueueLimit',
+        label: 'Requests held per model',
+        description: 'Requests waiting for one model to load; more get 429 with Retry-After (1 to 10000).',
+        numeric: true,
       },
     ],
   },

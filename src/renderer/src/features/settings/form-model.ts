@@ -2,7 +2,17 @@ import type { z } from 'zod'
 import { type Settings, Settings as SettingsSchema, SettingsUpdate } from '@shared/settings'
 
 /** Keys of Settings whose inputs are numbers (edited as text, converted on validation). */
-export const numericKeys = ['gpuRefreshMs', 'containerRefreshMs', 'cpuPoolSize', 'ioConcurrency', 'webuiPort'] as const
+export const numericKeys = [
+  'gpuRefreshMs',
+  'containerRefreshMs',
+  'cpuPoolSize',
+  'ioConcurrency',
+  'webuiPort',
+  'gatewayPort',
+  'gatewayIdleMinutes',
+  'gatewayMaxWaitMinutes',
+  'gatewayQueueLimit',
+] as const
 type NumericKey = (typeof numericKeys)[number]
 
 /** The form's editable copy of Settings: numbers kept as the text the user typed. */
@@ -13,15 +23,8 @@ export type Draft = Omit<Settings, NumericKey | 'modelStores'> & {
 export type FieldErrors = Record<string, string>
 
 export function toDraft(s: Settings): Draft {
-  return {
-    ...s,
-    modelStores: s.modelStores.map((m) => ({ path: m.path, label: m.label })),
-    gpuRefreshMs: String(s.gpuRefreshMs),
-    containerRefreshMs: String(s.containerRefreshMs),
-    cpuPoolSize: String(s.cpuPoolSize),
-    ioConcurrency: String(s.ioConcurrency),
-    webuiPort: String(s.webuiPort),
-  }
+  const numbers = Object.fromEntries(numericKeys.map((k) => [k, String(s[k])])) as Record<NumericKey, string>
+  return { ...s, modelStores: s.modelStores.map((m) => ({ path: m.path, label: m.label })), ...numbers }
 }
 
 export function cloneDraft(d: Draft): Draft {
