@@ -108,14 +108,23 @@ test.describe('Deployments', () => {
     test.setTimeout(120_000)
     const rest = new RestApi(request, server)
     await rest.put('/settings', { listenInterface: '0.0.0.0' })
+    // Its own deployment (the test above deletes its one at the end).
+    const made = await rest.post<{ definition: { id: string } }>('/deployments', {
+      name: 'e2e-lan',
+      model: { repo: model },
+      image: `${sim.env.INFERADMIN_SIM_VLLM_IMAGE}:latest`,
+      gpus: [PROFILES.default!.gpus[1]!.uuid],
+      env: { INFERADMIN_SIM_SPEED: '4' },
+      args: { '--gpu-memory-utilization': 0.5 },
+    })
     try {
       const app = new AppShell(page)
       await app.open(server)
       const deployments = new DeploymentsPage(app)
       await deployments.open()
-      const card = deployments.card('e2e-chat')
+      const card = deployments.card('e2e-lan')
       await card.getByRole('button', { name: 'Start' }).click()
-      await expect(deployments.state('e2e-chat')).toHaveText('Ready', { timeout: 60_000 })
+      await expect(deployments.state('e2e-lan')).toHaveText('Ready', { timeout: 60_000 })
       const port = /:(\d+)\/v1$/.exec((await card.getByTestId('endpoint').textContent()) ?? '')?.[1]
       // This machine's LAN address (its first real interface; container bridges are no network people are on).
       const lan = Object.entries(networkInterfaces())
@@ -127,9 +136,10 @@ test.describe('Deployments', () => {
       if (lan) await expect(reach).toContainText(`http://${lan.address}:${port}/v1`)
       await expect(reach).not.toContainText('10.213.') // the simulation's own bridge
       await card.getByRole('button', { name: 'Stop' }).click()
-      await expect(deployments.state('e2e-chat')).toHaveText('Stopped', { timeout: 60_000 })
+      await expect(deployments.state('e2e-lan')).toHaveText('Stopped', { timeout: 60_000 })
     } finally {
       await rest.put('/settings', { listenInterface: '127.0.0.1' })
+      await rest.delete(`/deployments/${made.definition.id}`)
     }
   })
 })
