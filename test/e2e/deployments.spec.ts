@@ -56,6 +56,19 @@ test.describe('Deployments', () => {
     const card = deployments.card('e2e-chat')
     await expect(card).toBeVisible()
     await expect(deployments.state('e2e-chat')).toHaveText('Stopped')
+
+    // One source of truth for the image (#14 point 2): its repository is not the one in Settings (vllm/vllm-openai),
+    // so the version picker shows no tag as chosen and says whose versions it lists.
+    await card.getByRole('button', { name: 'Edit' }).click()
+    const edit = page.getByRole('dialog')
+    await expect(edit.getByLabel('Image', { exact: true })).toHaveValue(image)
+    await expect(edit.getByTestId('foreign-image')).toContainText(
+      `The image is from ${image.replace(/:latest$/, '')}, not from the vLLM repository in Settings (vllm/vllm-openai).`,
+    )
+    await expect(edit.getByRole('combobox', { name: 'vLLM version' })).not.toContainText('latest')
+    await page.keyboard.press('Escape')
+    await expect(edit).toBeHidden()
+
     await card.getByRole('button', { name: 'Start' }).click()
     await expect(deployments.state('e2e-chat')).toHaveText('Ready', { timeout: 60_000 })
     await expect(card.getByTestId('endpoint')).toHaveText(/^http:\/\/127\.0\.0\.1:\d+\/v1$/)
