@@ -155,4 +155,21 @@ test.describe('Deployments', () => {
       await rest.delete(`/deployments/${made.definition.id}`)
     }
   })
+
+  test('a host port something listens on is refused at Save, naming the holder (#14 point 8)', async ({ page }) => {
+    const app = new AppShell(page)
+    await app.open(server)
+    const deployments = new DeploymentsPage(app)
+    await deployments.open()
+    const own = new URL(server.url).port
+    await deployments.newButton.click()
+    const dialog = deployments.dialog
+    await dialog.getByLabel('Name', { exact: true }).fill('clash')
+    await dialog.getByLabel('Image', { exact: true }).fill(`${sim.env.INFERADMIN_SIM_VLLM_IMAGE}:latest`)
+    await dialog.getByLabel('Host port', { exact: true }).fill(own)
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await expect(dialog).toContainText(`Port ${own} is in use on 127.0.0.1 (by InferAdmin itself).`)
+    await page.keyboard.press('Escape')
+    await expect(deployments.card('clash')).toHaveCount(0)
+  })
 })
