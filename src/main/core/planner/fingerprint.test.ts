@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fingerprint, memoryArgs, type FingerprintInput } from './fingerprint'
+import { fingerprint, memoryRelevantArgs, type FingerprintInput } from './fingerprint'
 
 const COMMIT = '0E9E39F249A16976918F6564B8830BC894C89659'
 const base: FingerprintInput = {
@@ -67,12 +67,12 @@ describe('fingerprint', () => {
   })
 })
 
-describe('memoryArgs', () => {
+describe('memoryRelevantArgs', () => {
   it('normalises JSON key order and capture-size lists', () => {
-    expect(memoryArgs({ '--compilation-config': '{"mode": 3, "cudagraph_mode": "FULL"}' })).toEqual(
-      memoryArgs({}, ['-cc', '{"cudagraph_mode":"FULL","mode":3}']),
+    expect(memoryRelevantArgs({ '--compilation-config': '{"mode": 3, "cudagraph_mode": "FULL"}' })).toEqual(
+      memoryRelevantArgs({}, ['-cc', '{"cudagraph_mode":"FULL","mode":3}']),
     )
-    expect(memoryArgs({}, ['--cudagraph-capture-sizes', '1', '2', '4', '--enforce-eager'])).toEqual({
+    expect(memoryRelevantArgs({}, ['--cudagraph-capture-sizes', '1', '2', '4', '--enforce-eager'])).toEqual({
       'cudagraph-capture-sizes': '1,2,4',
       'enforce-eager': 'true',
     })

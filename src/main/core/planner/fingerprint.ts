@@ -129,7 +129,7 @@ function normalise(flag: string, raw: FingerprintArg, negated: boolean): string 
 }
 
 /** The memory-relevant arguments, canonical name → normalised value, defaults dropped. Later values win. */
-export function memoryArgs(args: FingerprintInput['args'] = {}, argv: readonly string[] = []): Record<string, string> {
+export function memoryRelevantArgs(args: FingerprintInput['args'] = {}, argv: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {}
   const set = (flagWord: string, value: FingerprintArg): void => {
     const name = canonicalFlag(flagWord)
@@ -180,7 +180,7 @@ export function fingerprint(i: FingerprintInput): string {
   const ref = parseImageRef(i.image.trim())
   const digest = (i.imageDigest ?? ref.digest)?.trim().toLowerCase()
   const image = digest || `${canonicalRepository(ref.repository)}:${ref.tag ?? 'latest'}`
-  const args = memoryArgs(i.args, i.argv)
+  const args = memoryRelevantArgs(i.args, i.argv)
   const argText = Object.keys(args)
     .sort()
     .map((k) => `${k}=${args[k]}`)

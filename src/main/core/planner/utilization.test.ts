@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { GiB } from './footprint-lines'
-import { kvBudgetBytes, kvBytesPlan, memoryArgs, passesFreeCheck, requestedBytes, utilizationFor, utilizationForGpus } from './utilization'
+import {
+  kvBudgetBytes,
+  kvBytesPlan,
+  startMemoryArgs,
+  passesFreeCheck,
+  requestedBytes,
+  utilizationFor,
+  utilizationForGpus,
+} from './utilization'
 
 /** A seeded generator: the same cases on every run. */
 function rng(seed: number): () => number {
@@ -77,8 +85,8 @@ describe('kvBytesPlan', () => {
   it('pairs exact KV bytes with a small utilization; the footprint counts graphs too', () => {
     const p = kvBytesPlan({ fixedBytes: 16 * GiB, kvBytes: 4 * GiB + 0.5, graphBytes: 0.5 * GiB })
     expect(p).toEqual({ kvCacheMemoryBytes: 4 * GiB + 1, utilization: 0.05, footprintBytes: 20.5 * GiB + 1 })
-    expect(memoryArgs(p)).toEqual(['--kv-cache-memory-bytes', String(4 * GiB + 1), '--gpu-memory-utilization', '0.05'])
-    expect(memoryArgs(utilizationFor({ totalBytes: 100 * GiB, fixedBytes: 10 * GiB, kvBytes: 31 * GiB }))).toEqual([
+    expect(startMemoryArgs(p)).toEqual(['--kv-cache-memory-bytes', String(4 * GiB + 1), '--gpu-memory-utilization', '0.05'])
+    expect(startMemoryArgs(utilizationFor({ totalBytes: 100 * GiB, fixedBytes: 10 * GiB, kvBytes: 31 * GiB }))).toEqual([
       '--gpu-memory-utilization',
       '0.41',
     ])

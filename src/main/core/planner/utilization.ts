@@ -130,7 +130,7 @@ export function kvBytesPlan(i: { fixedBytes: number; kvBytes: number; graphBytes
 }
 
 /** The vLLM arguments of either plan. */
-export function memoryArgs(p: UtilizationPlan | KvBytesPlan): string[] {
+export function startMemoryArgs(p: UtilizationPlan | KvBytesPlan): string[] {
   const u = ['--gpu-memory-utilization', String(p.utilization)]
   return 'kvCacheMemoryBytes' in p ? ['--kv-cache-memory-bytes', String(p.kvCacheMemoryBytes), ...u] : u
 }
