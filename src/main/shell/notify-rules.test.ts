@@ -88,7 +88,7 @@ describe('notification rules: what each says', () => {
   it('caps a long body and escapes markup for servers that parse it', () => {
     rules.push({ kind: 'download-failed', repo: 'org/m', message: 'x'.repeat(500) })
     clock += 3000
-    expect(rules.take()[0].body).toHaveLength(200)
+    expect(rules.take()[0]?.body).toHaveLength(200)
     expect(escapeMarkup('R&D <b>bold</b>')).toBe('R&amp;D &lt;b&gt;bold&lt;/b&gt;')
   })
 })

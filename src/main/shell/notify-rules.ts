@@ -158,7 +158,9 @@ function label(e: NotifyEvent): string {
 
 /** Events of one kind → one notification. */
 export function compose(kind: NotifyKind, events: NotifyEvent[]): DesktopNotification {
-  const text = events.length === 1 ? single(events[0]) : { title: PLURAL[kind](events.length), body: list(events.map(label)) }
+  const [first] = events
+  if (!first) throw new Error(`compose needs at least one ${kind} event; call it only for a group that has some`)
+  const text = events.length === 1 ? single(first) : { title: PLURAL[kind](events.length), body: list(events.map(label)) }
   return {
     kind,
     title: oneLine(text.title, 100),
@@ -227,7 +229,7 @@ export class NotifyRules {
     const ready = Math.min(...[...this.pending.values()].map((g) => g.firstAt + this.coalesceMs))
     const now = this.now()
     const recent = this.sent.filter((t) => now - t < MINUTE)
-    const slot = recent.length >= this.maxPerMinute ? recent[recent.length - this.maxPerMinute] + MINUTE : ready
+    const slot = recent.length >= this.maxPerMinute ? (recent[recent.length - this.maxPerMinute] ?? now) + MINUTE : ready
     return Math.max(ready, slot)
   }
 
