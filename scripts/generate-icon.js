@@ -1,16 +1,21 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * Draws the app icon (resources/icon.png, 512x512 RGBA) in code: a dark rounded tile with a green GPU
- * chip. No image tools or downloads; rerun after changing the drawing: `node scripts/generate-icon.js`.
+ * Draws the app icon in code: a dark rounded tile with a green GPU chip. No image tools or downloads; rerun after
+ * changing the drawing: `node scripts/generate-icon.js`. Writes resources/icon.png (512x512 RGBA, the window icon),
+ * resources/icons/NxN.png (16 to 512: the desktop entry and hicolor icons of the packages, drawn at each size rather
+ * than scaled) and resources/tray/<state>.png + <state>@2x.png (32 and 64 px: the tray icon per state, with a dot).
  */
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { deflateSync } from 'node:zlib'
 
-const SIZE = 512
+const SIZE = 512 // the drawing's coordinate space
 const SAMPLES = 4 // per axis, for anti-aliased edges
+export const ICON_SIZES = [16, 24, 32, 48, 64, 128, 256, 512]
+/** Tray states (src/main/shell/tray-menu.ts TrayIconState) → dot colour; idle has no dot. */
+const TRAY_DOTS = { idle: null, serving: [118, 185, 0], loading: [245, 166, 35], problem: [230, 57, 70] }
 
 /**
  * Signed distance to a rounded rectangle centred at (cx, cy) with half-size (hw, hh) and radius r.
@@ -47,16 +52,35 @@ function shade(x, y) {
   return [rgb[0], rgb[1], rgb[2], 255]
 }
 
-function render() {
-  const raw = Buffer.alloc(SIZE * (SIZE * 4 + 1))
-  for (let y = 0; y < SIZE; y++) {
-    const row = y * (SIZE * 4 + 1)
+/**
+ * The icon with a status dot at the bottom right (a dark ring keeps it apart from the chip).
+ * @param {[number, number, number] | null} dot @returns {(x: number, y: number) => [number, number, number, number]}
+ */
+function withDot(dot) {
+  return (x, y) => {
+    const d = dot ? Math.hypot(x - 396, y - 396) : Infinity
+    if (dot && d <= 92) return [dot[0], dot[1], dot[2], 255]
+    if (d <= 120) return [15, 20, 30, 255]
+    return shade(x, y)
+  }
+}
+
+/**
+ * Renders the drawing at size x size: each pixel averages samples x samples points of the 512 space.
+ * @param {number} size @param {(x: number, y: number) => [number, number, number, number]} fn
+ */
+function render(size, fn = shade) {
+  const scale = SIZE / size
+  const samples = Math.max(SAMPLES, Math.ceil((SAMPLES * scale) / 2))
+  const raw = Buffer.alloc(size * (size * 4 + 1))
+  for (let y = 0; y < size; y++) {
+    const row = y * (size * 4 + 1)
     raw[row] = 0 // filter: none
-    for (let x = 0; x < SIZE; x++) {
+    for (let x = 0; x < size; x++) {
       const acc = [0, 0, 0, 0]
-      for (let sy = 0; sy < SAMPLES; sy++) {
-        for (let sx = 0; sx < SAMPLES; sx++) {
-          const [r, g, b, a] = shade(x + (sx + 0.5) / SAMPLES, y + (sy + 0.5) / SAMPLES)
+      for (let sy = 0; sy < samples; sy++) {
+        for (let sx = 0; sx < samples; sx++) {
+          const [r, g, b, a] = fn((x + (sx + 0.5) / samples) * scale, (y + (sy + 0.5) / samples) * scale)
           acc[0] += r * a
           acc[1] += g * a
           acc[2] += b * a
@@ -64,7 +88,7 @@ function render() {
         }
       }
       const o = row + 1 + x * 4
-      const alpha = acc[3] / (SAMPLES * SAMPLES)
+      const alpha = acc[3] / (samples * samples)
       for (let i = 0; i < 3; i++) raw[o + i] = acc[3] ? Math.round(acc[i] / acc[3]) : 0
       raw[o + 3] = Math.round(alpha)
     }
@@ -95,17 +119,37 @@ function chunk(type, data) {
   return Buffer.concat([len, body, crc])
 }
 
-const header = Buffer.alloc(13)
-header.writeUInt32BE(SIZE, 0)
-header.writeUInt32BE(SIZE, 4)
-header[8] = 8 // bit depth
-header[9] = 6 // RGBA
-const png = Buffer.concat([
-  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-  chunk('IHDR', header),
-  chunk('IDAT', deflateSync(render(), { level: 9 })),
-  chunk('IEND', Buffer.alloc(0)),
-])
-const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'resources', 'icon.png')
-writeFileSync(out, png)
-process.stdout.write(`wrote ${out} (${png.length} bytes)\n`)
+/** @param {number} size @param {Buffer} raw */
+function png(size, raw) {
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(size, 0)
+  header.writeUInt32BE(size, 4)
+  header[8] = 8 // bit depth
+  header[9] = 6 // RGBA
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+}
+
+const resources = join(dirname(fileURLToPath(import.meta.url)), '..', 'resources')
+/** @param {string} rel @param {Buffer} data */
+function write(rel, data) {
+  const out = join(resources, rel)
+  mkdirSync(dirname(out), { recursive: true })
+  writeFileSync(out, data)
+  process.stdout.write(`wrote resources/${rel} (${data.length} bytes)\n`)
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const full = png(SIZE, render(SIZE))
+  write('icon.png', full)
+  for (const size of ICON_SIZES) write(`icons/${size}x${size}.png`, size === SIZE ? full : png(size, render(size)))
+  for (const [state, dot] of Object.entries(TRAY_DOTS)) {
+    const shadeDot = withDot(/** @type {[number, number, number] | null} */ (dot))
+    write(`tray/${state}.png`, png(32, render(32, shadeDot)))
+    write(`tray/${state}@2x.png`, png(64, render(64, shadeDot)))
+  }
+}
