@@ -23,9 +23,10 @@ beforeAll(async () => {
   for (const c of await ourContainers(docker)) await docker.getContainer(c.Id).remove({ force: true })
   store = mkdtempSync(join(tmpdir(), 'inferadmin-deploy-store-'))
   model = (await seedModel(store, { kind: 'chat' })).repo
+  // No gateway: this test reaches the container directly (behind a running gateway it needs the gateway's key).
   app = await startApp({
     env: { DOCKER_HOST: env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: env.INFERADMIN_NVIDIA_SMI },
-    settings: { modelStores: [{ path: store, label: 'Default' }], listenInterface: '127.0.0.1', gpuRefreshMs: 500 },
+    settings: { modelStores: [{ path: store, label: 'Default' }], listenInterface: '127.0.0.1', gpuRefreshMs: 500, gatewayEnabled: false },
   })
 }, 120_000)
 
