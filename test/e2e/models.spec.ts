@@ -87,7 +87,9 @@ test.describe('Models', () => {
       expect(local).toEqual([])
       const jobs = await rest.get<Job[]>('/jobs')
       expect(jobs.find((j) => j.target === REPO && j.state === 'done')).toBeTruthy()
+      // Gone before the next spec looks at a fresh install's pages (the delete is a job).
       await rest.delete(`/deployments/${user.definition.id}`)
+      await expect.poll(async () => (await rest.get<{ definition: { id: string } }[]>('/deployments')).length, { timeout: 30_000 }).toBe(0)
     } finally {
       await fetch(`${hub}/__admin/faults`, { method: 'DELETE' })
     }

@@ -50,7 +50,8 @@ test.describe('Open WebUI', () => {
     mkdirSync(home, { recursive: true })
     writeFileSync(
       join(home, 'settings.json'),
-      JSON.stringify({ gpuRefreshMs: 500, listenInterface: '0.0.0.0', webuiPort: await freePort() }),
+      // No gateway: this spec is about Open WebUI's connection per ready deployment (gateway.spec covers the other case).
+      JSON.stringify({ gpuRefreshMs: 500, listenInterface: '0.0.0.0', webuiPort: await freePort(), gatewayEnabled: false }),
     )
     model = (await seedModel(join(home, 'models'), { kind: 'chat' })).repo
     server = await startServer({ home, env: { DOCKER_HOST: sim.env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: sim.env.INFERADMIN_NVIDIA_SMI } })

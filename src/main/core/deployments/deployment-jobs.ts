@@ -292,17 +292,29 @@ async function remove(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
   const { id } = ctx.params
   d.definitions.get(id)
   const rt = d.monitor.runtime(id)
+  // Known to have no container (stopped, none recorded): Docker being down does not keep the definition; a container
+  // we could not see shows up as an orphan (listed, removable) once Docker answers again.
+  const idle = (rt.state === 'stopped' || rt.state === 'failed') && !rt.status.containerId
   await rt.operate(async () => {
     ctx.progress({ message: 'Stopping and removing the container' })
     rt.expectExit()
     if (rt.state !== 'stopped' && rt.state !== 'failed') rt.setState('stopping')
-    await stopContainers(d, rt, id)
-    for (const c of await containersOf(d.docker(), id))
-      await d
-        .docker()
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined)
+    try {
+      await stopContainers(d, rt, id)
+      for (const c of await containersOf(d.docker(), id))
+        await d
+          .docker()
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined)
+    } catch (err) {
+      const unreachable = (err as { statusCode?: number }).statusCode === undefined
+      if (!idle || !unreachable) throw err
+      d.logger.warn({ err, deployment: id }, 'deleting a stopped deployment while Docker is not reachable')
+      ctx.progress({
+        message: `${dockerUnreachable(err).message} — deleting the definition; a leftover container will be listed as an orphan.`,
+      })
+    }
   })
   await d.forget(id)
   return { state: 'deleted' }
