@@ -89,7 +89,8 @@ export class SettingsPage {
   }
 
   async expectSaved(): Promise<void> {
-    await expect(this.page.getByText('Settings saved', { exact: true })).toBeVisible()
+    // the newest toast: an earlier save's toast may still be showing
+    await expect(this.page.getByText('Settings saved', { exact: true }).last()).toBeVisible()
     await expect(this.page.getByText('All changes saved.')).toBeVisible()
   }
 

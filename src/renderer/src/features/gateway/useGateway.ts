@@ -2,7 +2,7 @@ import { onScopeDispose, ref, shallowRef, type Ref, type ShallowRef } from 'vue'
 import type { GatewayLogEntry, GatewayStatus } from '@shared/contract/gateway'
 import { useStream } from '@/composables/useStream'
 import { api } from '@/lib/rpc'
-import { coalesced } from './coalesce'
+import { coalesced } from '@/lib/coalesce'
 
 export interface GatewayState {
   status: ShallowRef<GatewayStatus | undefined>

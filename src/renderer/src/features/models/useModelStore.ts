@@ -2,6 +2,7 @@ import { computed, shallowRef, watch, type ComputedRef, type ShallowRef } from '
 import type { Job } from '@shared/contract/jobs'
 import type { LocalModel, StorageLocationInfo } from '@shared/contract/models'
 import { useStream } from '@/composables/useStream'
+import { coalesced } from '@/lib/coalesce'
 import { connection } from '@/lib/connection'
 import { api } from '@/lib/rpc'
 
@@ -27,22 +28,17 @@ export function useModelStore(): ModelStore {
   const jobs = shallowRef(new Map<string, Job>())
   const error = shallowRef<unknown>(null)
 
-  let pending: Promise<void> | null = null
-  async function refresh(): Promise<void> {
-    pending ??= (async () => {
-      try {
-        const [m, s] = await Promise.all([api.models.list(), api.models.storage()])
-        models.value = m
-        storage.value = s
-        error.value = null
-      } catch (err) {
-        error.value = err
-      } finally {
-        pending = null
-      }
-    })()
-    return pending
-  }
+  // A change during a fetch asks for one more fetch after it: the list never stays on a state older than the change.
+  const refresh = coalesced(async () => {
+    try {
+      const [m, s] = await Promise.all([api.models.list(), api.models.storage()])
+      models.value = m
+      storage.value = s
+      error.value = null
+    } catch (err) {
+      error.value = err
+    }
+  })
 
   watch(
     () => connection.generation,

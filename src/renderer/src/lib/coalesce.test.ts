@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { coalesced } from './coalesce'
+import { coalesced } from '@/lib/coalesce'
 
 function gate(): { wait: Promise<void>; open: () => void } {
   let open = (): void => undefined
