@@ -56,8 +56,8 @@ module.exports = {
       comment:
         'A core domain uses another only through its service (constructor-injected by create-core); shared infrastructure ' +
         '(docker/, events/, rpc/, workers/, logging/, settings/, the core root files) is open to all.',
-      from: { path: '^src/main/core/(deployments|engine|gpu|host|jobs|models|webui|system)/', pathNot: '\\.(test|fixture)\\.ts$' },
-      to: { path: '^src/main/core/(deployments|engine|gpu|host|jobs|models|webui|system)/', pathNot: ['^src/main/core/$1/', '-service\\.ts$'] },
+      from: { path: '^src/main/core/(deployments|engine|gpu|host|jobs|models|notify|webui|system)/', pathNot: '\\.(test|fixture)\\.ts$' },
+      to: { path: '^src/main/core/(deployments|engine|gpu|host|jobs|models|notify|webui|system)/', pathNot: ['^src/main/core/$1/', '-service\\.ts$'] },
     },
     {
       name: 'no-test-code-in-src',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { Deployment, DeploymentState, Diagnosis } from '../../shared/contract/deployments'
-import type { Job } from '../../shared/contract/jobs'
+import type { Deployment, DeploymentState, Diagnosis } from '../../../shared/contract/deployments'
+import type { Job } from '../../../shared/contract/jobs'
 import { deploymentEvents, jobEvents, webuiEvents } from './notify-events'
 
 function job(state: Job['state'], kind: Job['kind'] = 'model.pull', error?: Job['error']): Job {

@@ -1,6 +1,6 @@
-import type { Deployment, DiagnosisKind } from '../../shared/contract/deployments'
-import type { Job } from '../../shared/contract/jobs'
-import type { WebuiStatus } from '../../shared/contract/webui'
+import type { Deployment, DiagnosisKind } from '../../../shared/contract/deployments'
+import type { Job } from '../../../shared/contract/jobs'
+import type { WebuiStatus } from '../../../shared/contract/webui'
 import type { NotifyEvent } from './notify-rules'
 
 /**
