@@ -147,6 +147,22 @@ export const SettingsFields = z
     gatewayLoadProgress: z.boolean(),
     /** Requests from this machine need a key too (off: loopback goes without; other machines always need one). */
     gatewayKeyOnLoopback: z.boolean(),
+    /** Notifications (desktop, and toasts in the web UI), one toggle per kind: downloads finished or failed. */
+    notifyDownloads: z.boolean(),
+    /** A model became ready, or failed to start (with the diagnosis in one line). */
+    notifyModelStart: z.boolean(),
+    /** A running model crashed or ran out of GPU memory. */
+    notifyModelCrash: z.boolean(),
+    /** A model was unloaded or stopped (off by default: on-demand models unload all the time). */
+    notifyModelUnload: z.boolean(),
+    /** A new vLLM release was found by the tag-list refresh. */
+    notifyVllmRelease: z.boolean(),
+    /** Open WebUI became ready. */
+    notifyWebuiReady: z.boolean(),
+    /** Desktop app only: start at login (XDG autostart). Stored here, applied by the Electron shell. */
+    autostart: z.boolean(),
+    /** Desktop app only: start with the window hidden (tray only). Stored here, applied by the Electron shell. */
+    startMinimised: z.boolean(),
   })
   .strict()
 

@@ -20,6 +20,7 @@ import { HostService } from './host/host-service'
 import { JobService } from './jobs/job-service'
 import { ModelService, type ModelServiceOptions } from './models/model-service'
 import { createLogger } from './logging/logger'
+import { NotifyService } from './notify/notify-service'
 import type { AppPaths } from './paths'
 import { createRouter, type AppRouter } from './router'
 import type { KeyValueFileFactory, SecretCodec } from './settings/backend'
@@ -68,6 +69,8 @@ export interface Core {
   deployments: DeploymentService
   webui: WebuiService
   gateway: Gateway
+  /** Notifications (the desktop shell shows them natively; the web UI gets them over notifications.watch). */
+  notify: NotifyService
   /** Prometheus text for GET /metrics. */
   metrics: { contentType: string; render(): Promise<string> }
   /** Drains pools and closes services; safe to call twice. */
@@ -208,6 +211,9 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
   await gateway.start()
   started.defer(() => webui.dispose())
   await webui.init()
+  // After the services have loaded their state, so what was already true at start is not announced.
+  const notify = new NotifyService({ sources: { jobs, deployments, webui, engine }, settings, logger })
+  started.defer(() => notify.dispose())
   const alwaysLatest = new AlwaysLatestRedeployer({ engine, deployments, jobs, logger })
   started.defer(() => alwaysLatest.dispose())
   started.defer(() => engine.dispose())
@@ -243,6 +249,7 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     flags,
     webui,
     gateway,
+    notify,
   })
 
   let disposed: Promise<void> | undefined
@@ -255,5 +262,5 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
 
   await opts.afterInit?.()
   logger.info({ mode: opts.mode, version: opts.version, paths: opts.paths }, 'core started')
-  return { router, logger, settings, cpu, io, gpu, jobs, models, engine, deployments, webui, gateway, metrics, dispose }
+  return { router, logger, settings, cpu, io, gpu, jobs, models, engine, deployments, webui, gateway, notify, metrics, dispose }
 }

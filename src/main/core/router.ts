@@ -14,6 +14,8 @@ import type { JobService } from './jobs/job-service'
 import { jobsRouter } from './jobs/jobs-router'
 import type { ModelService } from './models/model-service'
 import { modelsRouter } from './models/models-router'
+import { notificationsRouter } from './notify/notify-router'
+import type { NotifyService } from './notify/notify-service'
 import type { HostService } from './host/host-service'
 import { base } from './rpc/base'
 import { settingsRouter } from './settings/settings-router'
@@ -39,6 +41,7 @@ export interface RouterDeps {
   flags: FlagCatalogService
   webui: WebuiService
   gateway: Gateway
+  notify: NotifyService
 }
 
 /** The one router: one entry per domain, each domain's handlers in its own folder. */
@@ -54,6 +57,7 @@ export function createRouter(deps: RouterDeps) {
     deployments: deploymentsRouter(deps.deployments, deps.deploymentInspector, deps.flags),
     webui: webuiRouter(deps.webui),
     gateway: gatewayRouter(deps.gateway),
+    notifications: notificationsRouter(deps.notify),
   })
 }
 

@@ -45,7 +45,9 @@ describe('notification rules: coalescing', () => {
     rules.push({ kind: 'model-ready', deploymentId: 'd1', name: 'Qwen3-8B' })
     rules.push({ kind: 'model-ready', deploymentId: 'd1', name: 'Qwen3-8B' })
     clock += 3000
-    expect(rules.take()).toMatchObject([{ title: 'Model ready', body: 'Qwen3-8B is serving.', route: '/deployments', count: 1 }])
+    expect(rules.take()).toMatchObject([
+      { title: 'Qwen3-8B is ready', body: 'It is serving; open it from the Deployments page.', route: '/deployments', count: 1 },
+    ])
   })
 
   it('keeps only the newest vLLM release found in the window', () => {

@@ -2,8 +2,9 @@
  * What to notify, and when (issue #17 point 3): core events in, desktop notifications out. Pure apart from the
  * injected clock: each kind has its own toggle, events of one kind that arrive close together become one
  * notification (ten downloads finishing = one), and at most `maxPerMinute` go out; the rest wait and keep
- * coalescing. Each notification names the page a click opens. The shell shows them (Electron `Notification`,
- * body passed through `escapeMarkup`) and calls `take()` at `nextAt()`; the browser gets the same objects as toasts.
+ * coalescing. Each notification names the page a click opens. NotifyService (notify-service.ts) feeds it and calls
+ * `take()` at `nextAt()`; the shell shows the results as Electron notifications (body through `escapeMarkup`), the
+ * web UI as toasts (notifications.watch).
  */
 
 export type NotifyEvent =
@@ -123,7 +124,7 @@ function single(e: NotifyEvent): { title: string; body: string } {
     case 'download-failed':
       return { title: `Download failed: ${e.repo}`, body: e.message }
     case 'model-ready':
-      return { title: 'Model ready', body: `${e.name} is serving.` }
+      return { title: `${e.name} is ready`, body: 'It is serving; open it from the Deployments page.' }
     case 'model-failed':
       return { title: `${e.name} failed to start`, body: e.diagnosis ?? 'The log on the Deployments page says why.' }
     case 'model-crashed':

@@ -35,5 +35,14 @@ export function defaultSettings(paths: AppPaths, env: NodeJS.ProcessEnv = proces
     gatewayQueueLimit: 256,
     gatewayLoadProgress: true,
     gatewayKeyOnLoopback: false,
+    // Unloads happen all the time with on-demand models, so that one is off (notify-rules NOTIFY_DEFAULTS).
+    notifyDownloads: true,
+    notifyModelStart: true,
+    notifyModelCrash: true,
+    notifyModelUnload: false,
+    notifyVllmRelease: true,
+    notifyWebuiReady: true,
+    autostart: false,
+    startMinimised: false,
   }
 }

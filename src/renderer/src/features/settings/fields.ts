@@ -28,6 +28,8 @@ export interface SectionSpec {
   /** Shown before the fields. */
   toggles?: ToggleSpec[]
   fields: FieldSpec[]
+  /** A control of its own shown after the fields (the page knows each one). */
+  extra?: 'browser-notifications'
 }
 
 /** The plain text/number settings, grouped as on the page (stores, token and theme have their own UI). */
@@ -191,5 +193,42 @@ export const sections: SectionSpec[] = [
         mono: true,
       },
     ],
+  },
+  {
+    title: 'Notifications',
+    description:
+      'Desktop notifications in the desktop app, toasts in the web UI. A burst becomes one (ten downloads finishing = one); ' +
+      'clicking one opens the page concerned.',
+    toggles: [
+      { key: 'notifyDownloads', label: 'Downloads finished or failed', description: 'A model download or update ended.' },
+      {
+        key: 'notifyModelStart',
+        label: 'Model ready or failed to start',
+        description: 'A deployment began serving, or its start failed (with the diagnosis in one line).',
+      },
+      {
+        key: 'notifyModelCrash',
+        label: 'Model crashed or ran out of memory',
+        description: 'A running model stopped unexpectedly, e.g. out of GPU memory.',
+      },
+      {
+        key: 'notifyModelUnload',
+        label: 'Model unloaded or stopped',
+        description: 'Off by default: on-demand models are unloaded whenever they are idle.',
+      },
+      { key: 'notifyVllmRelease', label: 'New vLLM release', description: 'The nightly version check found a newer vLLM image.' },
+      { key: 'notifyWebuiReady', label: 'Open WebUI ready', description: 'Open WebUI finished starting and can be opened.' },
+    ],
+    fields: [],
+    extra: 'browser-notifications',
+  },
+  {
+    title: 'Desktop',
+    description: 'These apply to the desktop app only; the headless server stores them and ignores them.',
+    toggles: [
+      { key: 'autostart', label: 'Start at login', description: 'Starts InferAdmin when you log in to your desktop session.' },
+      { key: 'startMinimised', label: 'Start minimised', description: 'Starts with the window hidden; open it from the tray icon.' },
+    ],
+    fields: [],
   },
 ]

@@ -27,6 +27,14 @@ const saved: Settings = {
   gatewayQueueLimit: 256,
   gatewayLoadProgress: true,
   gatewayKeyOnLoopback: false,
+  notifyDownloads: true,
+  notifyModelStart: true,
+  notifyModelCrash: true,
+  notifyModelUnload: false,
+  notifyVllmRelease: true,
+  notifyWebuiReady: true,
+  autostart: false,
+  startMinimised: false,
 }
 
 describe('the Settings form: gateway fields', () => {
@@ -47,5 +55,13 @@ describe('the Settings form: gateway fields', () => {
       gatewayMaxWaitMinutes: 'at least 1 minute',
       gatewayQueueLimit: 'enter a whole number',
     })
+  })
+})
+
+describe('the Settings form: notification and desktop toggles', () => {
+  it('saves a changed toggle as a boolean and nothing else', () => {
+    const r = validateDraft({ ...toDraft(saved), notifyModelUnload: true, startMinimised: true })
+    if (!r.ok) throw new Error(JSON.stringify(r.errors))
+    expect(diffSettings(saved, r.settings)).toEqual({ ok: true, patch: { notifyModelUnload: true, startMinimised: true } })
   })
 })
