@@ -112,6 +112,14 @@ describe('packages: deb dependencies', () => {
     expect(config.deb?.fpm).toEqual(['--deb-suggests', 'gnome-shell-extension-appindicator'])
   })
 
+  it('has a homepage (electron-builder refuses to build a deb without one)', () => {
+    expect(pkg.homepage).toMatch(/^https:\/\/\S+$/)
+  })
+
+  it('is built by `npm run package` for AppImage and deb', () => {
+    expect((pkg.scripts as Record<string, string>).package).toBe('npm run build && electron-builder --linux AppImage deb')
+  })
+
   it('names a maintainer with an email (the deb needs one)', () => {
     expect(config.linux?.maintainer).toMatch(/^.+ <[^@\s]+@[^@\s]+>$/)
   })

@@ -28,8 +28,11 @@ interface Report {
   windowOpen?: string
   mediaPermission?: boolean
   error?: string
+  trays?: number
+  trayDestroyed?: boolean
 }
 
+/** Callers pass XDG_CONFIG_HOME under their temp home: the shell syncs the autostart entry there at start. */
 async function runBuiltMain(env: Record<string, string>): Promise<{ code: number; report: Report }> {
   let stdout: string
   let code = 0
@@ -54,7 +57,7 @@ describe('built Electron main (out/main/index.js)', () => {
 
   it('starts the core, opens the hardened window on app://inferadmin/ and quits cleanly', async () => {
     const home = mkdtempSync(join(tmpdir(), 'inferadmin-built-main-'))
-    const { code, report } = await runBuiltMain({ INFERADMIN_HOME: home })
+    const { code, report } = await runBuiltMain({ INFERADMIN_HOME: home, XDG_CONFIG_HOME: join(home, 'xdg') })
     expect(report.error).toBeUndefined()
     expect(code).toBe(0)
     expect(report.exitCode).toBe(0)
@@ -79,11 +82,14 @@ describe('built Electron main (out/main/index.js)', () => {
     // The bridge was listening until quit disposed it; the core wrote its log under INFERADMIN_HOME.
     expect(report.ipcChannels).not.toContain(RPC_PORT_CHANNEL)
     expect(existsSync(join(home, 'logs'))).toBe(true)
+    // One tray for the session, destroyed by the quit.
+    expect(report.trays).toBe(1)
+    expect(report.trayDestroyed).toBe(true)
   })
 
   it('a second instance exits at once without opening a window', async () => {
     const home = mkdtempSync(join(tmpdir(), 'inferadmin-built-main-'))
-    const { report } = await runBuiltMain({ INFERADMIN_HOME: home, STUB_SECOND_INSTANCE: '1' })
+    const { report } = await runBuiltMain({ INFERADMIN_HOME: home, XDG_CONFIG_HOME: join(home, 'xdg'), STUB_SECOND_INSTANCE: '1' })
     expect(report.exitCode).toBe(0)
     expect(report.window).toBeUndefined()
   })

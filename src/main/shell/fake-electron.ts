@@ -37,11 +37,13 @@ export class FakeBrowserWindow extends EventEmitter {
   static instances: FakeBrowserWindow[] = []
   readonly webContents = new FakeWebContents()
   readonly loadURL = vi.fn(async (_url: string) => undefined)
-  readonly show = vi.fn()
+  readonly show = vi.fn(() => void (this.visible = true))
+  readonly hide = vi.fn(() => void (this.visible = false))
   readonly focus = vi.fn()
   readonly restore = vi.fn()
   minimized = false
   visible = false
+  destroyed = false
   constructor(readonly options: Record<string, unknown>) {
     super()
     FakeBrowserWindow.instances.push(this)
@@ -49,7 +51,18 @@ export class FakeBrowserWindow extends EventEmitter {
     fake.app.emit('web-contents-created', fakeEvent(), this.webContents)
   }
   isDestroyed(): boolean {
-    return false
+    return this.destroyed
+  }
+  /** Like Electron: 'close' first (preventable), then the window is gone and 'closed' fires. */
+  close(): FakeEvent {
+    const event = fakeEvent()
+    this.emit('close', event)
+    if (!event.defaultPrevented) {
+      this.destroyed = true
+      this.visible = false
+      this.emit('closed')
+    }
+    return event
   }
   isMinimized(): boolean {
     return this.minimized
@@ -88,6 +101,10 @@ class FakeApp extends EventEmitter {
   readonly exit = vi.fn()
   readonly enableSandbox = vi.fn()
   readonly requestSingleInstanceLock = vi.fn(() => this.gotLock)
+  ready = false
+  isReady(): boolean {
+    return this.ready
+  }
   getVersion(): string {
     return '1.2.3'
   }
@@ -96,7 +113,81 @@ class FakeApp extends EventEmitter {
   }
   /** Test control: fire 'ready'. */
   becomeReady(): void {
+    this.ready = true
     this.readyResolve?.()
+  }
+}
+
+/** A decoded image: the PNG it was made from. */
+export class FakeNativeImage {
+  constructor(readonly png: Buffer) {}
+  isEmpty(): boolean {
+    return this.png.length === 0
+  }
+}
+
+/** A built menu: the template as given (clicks included). */
+export interface FakeMenu {
+  template: Record<string, unknown>[]
+}
+
+/** Like Electron's Tray on Linux: not before 'ready', every method but isDestroyed throws after destroy(). */
+export class FakeTray extends EventEmitter {
+  static instances: FakeTray[] = []
+  image: FakeNativeImage
+  menu: FakeMenu | null = null
+  tooltip = ''
+  private dead = false
+  readonly calls = { setContextMenu: 0, setImage: 0, setToolTip: 0 }
+  constructor(image: FakeNativeImage) {
+    super()
+    if (!fake.app.isReady()) throw new Error('Cannot create Tray before app is ready')
+    this.image = image
+    FakeTray.instances.push(this)
+  }
+  private alive(): void {
+    if (this.dead) throw new Error('Tray is destroyed')
+  }
+  setContextMenu(menu: FakeMenu | null): void {
+    this.alive()
+    this.calls.setContextMenu++
+    this.menu = menu
+  }
+  setImage(image: FakeNativeImage): void {
+    this.alive()
+    this.calls.setImage++
+    this.image = image
+  }
+  setToolTip(text: string): void {
+    this.alive()
+    this.calls.setToolTip++
+    this.tooltip = text
+  }
+  destroy(): void {
+    this.alive()
+    this.dead = true
+  }
+  isDestroyed(): boolean {
+    return this.dead
+  }
+}
+
+/** Like Electron's Notification: not before 'ready'; shown only by show(); the test fires 'click' / 'close'. */
+export class FakeNotification extends EventEmitter {
+  static instances: FakeNotification[] = []
+  static supported = true
+  static isSupported(): boolean {
+    return FakeNotification.supported
+  }
+  shown = false
+  constructor(readonly options: { title: string; body: string; urgency?: string }) {
+    super()
+    if (!fake.app.isReady()) throw new Error('Cannot create Notification before app is ready')
+    FakeNotification.instances.push(this)
+  }
+  show(): void {
+    this.shown = true
+    this.emit('show', fakeEvent())
   }
 }
 
@@ -108,6 +199,11 @@ export const fake = {
   registerSchemesAsPrivileged: vi.fn(),
   openExternal: vi.fn(async (_url: string) => undefined),
   showErrorBox: vi.fn(),
+  /** The answer of the next message boxes: 0 = the first button. */
+  messageBoxResponse: 0,
+  showMessageBox: vi.fn(async (_options: Record<string, unknown>) => ({ response: fake.messageBoxResponse, checkboxChecked: false })),
+  clipboardText: '',
+  writeText: vi.fn((text: string) => void (fake.clipboardText = text)),
   safeStorage: {
     available: true,
     backend: 'gnome_libsecret' as string,
@@ -132,7 +228,12 @@ export const electronModule = {
     handle: (scheme: string, handler: (request: Request) => Promise<Response>) => fake.protocolHandlers.set(scheme, handler),
   },
   shell: { openExternal: fake.openExternal },
-  dialog: { showErrorBox: fake.showErrorBox },
+  dialog: { showErrorBox: fake.showErrorBox, showMessageBox: fake.showMessageBox },
+  clipboard: { writeText: fake.writeText },
+  Tray: FakeTray,
+  Notification: FakeNotification,
+  Menu: { buildFromTemplate: (template: Record<string, unknown>[]): FakeMenu => ({ template }) },
+  nativeImage: { createFromBuffer: (png: Buffer) => new FakeNativeImage(png) },
   safeStorage: fake.safeStorage,
 }
 
@@ -158,7 +259,13 @@ export function resetFakeElectron(): void {
   fake.ipcMain.removeAllListeners()
   fake.app.gotLock = true
   fake.app.isPackaged = false
+  fake.app.ready = false
+  fake.messageBoxResponse = 0
+  fake.clipboardText = ''
   FakeBrowserWindow.instances = []
+  FakeTray.instances = []
+  FakeNotification.instances = []
+  FakeNotification.supported = true
   fake.protocolHandlers.clear()
   fake.safeStorage.available = true
   fake.safeStorage.backend = 'gnome_libsecret'

@@ -6,8 +6,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { RPC_PORT_CHANNEL } from '../../shared/ipc'
 import type { CoreOptions } from '../core/create-core'
 import { silentLogger } from '../core/logging/logger'
-import { fake, fakeEvent, FakeBrowserWindow, resetFakeElectron } from './fake-electron'
+import { fake, fakeEvent, FakeBrowserWindow, FakeTray, resetFakeElectron } from './fake-electron'
 import { startDesktop, type DesktopApp, type DesktopDeps, type ShellCore } from './lifecycle'
+import { testCore } from './test-core'
 
 vi.mock('electron', async () => (await import('./fake-electron')).electronModule)
 vi.mock('electron-store', () => ({ default: class {} }))
@@ -23,9 +24,11 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-function start(opts: { dispose?: () => Promise<void>; createCore?: DesktopDeps['createCore']; env?: NodeJS.ProcessEnv } = {}) {
+function start(
+  opts: { dispose?: () => Promise<void>; createCore?: DesktopDeps['createCore']; env?: NodeJS.ProcessEnv; argv?: string[] } = {},
+) {
   const dispose = vi.fn(opts.dispose ?? (async () => undefined))
-  const core: ShellCore = { router: {} as ShellCore['router'], logger: silentLogger(), dispose }
+  const core: ShellCore = { router: testCore().router, logger: silentLogger(), dispose }
   const createCore = vi.fn(opts.createCore ?? (async (_opts: CoreOptions) => core))
   const signals = new EventEmitter()
   const desktop = startDesktop({
@@ -37,7 +40,9 @@ function start(opts: { dispose?: () => Promise<void>; createCore?: DesktopDeps['
       worker: '/app/out/main/pool-worker.js',
       icon: '/app/resources/icon.png',
     },
-    env: { INFERADMIN_HOME: home, ...opts.env },
+    env: { INFERADMIN_HOME: home, XDG_CONFIG_HOME: join(home, 'xdg'), ...opts.env },
+    home,
+    argv: opts.argv ?? ['inferadmin'],
     signals,
   })
   return { desktop, createCore, dispose, signals }
@@ -163,5 +168,43 @@ describe('quit', () => {
     signals.emit('SIGINT')
     fake.app.emit('window-all-closed')
     expect(fake.app.quit).toHaveBeenCalledTimes(3)
+  })
+})
+
+describe('tray and close to tray', () => {
+  it('creates one tray once the core runs, hides the window on close, and destroys the tray on quit', async () => {
+    const { desktop, window, dispose } = await startReady()
+    expect(FakeTray.instances).toHaveLength(1)
+    expect(window.close().defaultPrevented).toBe(true)
+    expect(window.hide).toHaveBeenCalledOnce()
+    expect(fake.app.quit).not.toHaveBeenCalled()
+    fake.app.emit('second-instance', fakeEvent(), ['inferadmin'], '/')
+    expect(window.show).toHaveBeenCalled()
+    quitRequest()
+    await desktop.whenShutDown()
+    expect(FakeTray.instances[0]?.isDestroyed()).toBe(true)
+    expect(dispose).toHaveBeenCalledOnce()
+    expect(fake.app.exit).toHaveBeenCalledExactlyOnceWith(0)
+    expect(FakeTray.instances).toHaveLength(1)
+  })
+
+  it('shows the window when ready, but not when started with --hidden (tray only)', async () => {
+    const shown = await startReady()
+    shown.window.emit('ready-to-show')
+    expect(shown.window.show).toHaveBeenCalledOnce()
+    resetFakeElectron()
+    const hidden = await startReady({ argv: ['inferadmin', '--hidden'] })
+    hidden.window.emit('ready-to-show')
+    expect(hidden.window.show).not.toHaveBeenCalled()
+    expect(FakeTray.instances).toHaveLength(1)
+  })
+
+  it('Quit from the tray with no model loaded quits and drains the core', async () => {
+    const { desktop, dispose } = await startReady()
+    fake.app.quit.mockImplementation(() => void quitRequest())
+    await desktop.requestQuit()
+    await desktop.whenShutDown()
+    expect(fake.showMessageBox).not.toHaveBeenCalled()
+    expect(dispose).toHaveBeenCalledOnce()
   })
 })

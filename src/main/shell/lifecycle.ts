@@ -1,7 +1,12 @@
+import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { createRouterClient } from '@orpc/server'
 import { app, dialog, session, type BrowserWindow } from 'electron'
 import type { Core, CoreOptions } from '../core/create-core'
 import { resolvePaths, type AppPaths } from '../core/paths'
+import { autostartPath } from './autostart'
+import { DesktopShell, type NotificationSource } from './desktop-shell'
+import { startsHidden } from './desktop-rules'
 import type { ShellLogger } from './logger'
 import { createAppOrigin } from './origin'
 import { handleAppProtocol, registerAppScheme } from './protocol'
@@ -10,8 +15,8 @@ import { denyAllPermissions, installWebContentsGuards } from './security'
 import { createSafeStorageCodec, electronSettingsFile } from './settings-store'
 import { createMainWindow, focusWindow } from './window'
 
-/** What the shell needs from the core: the router to serve and a way to shut it down. */
-export type ShellCore = Pick<Core, 'router' | 'logger' | 'dispose'>
+/** What the shell needs from the core: the router to serve, settings changes, and a way to shut it down. */
+export type ShellCore = Pick<Core, 'router' | 'logger' | 'dispose'> & { settings?: Pick<Core['settings'], 'onChange' | 'get'> }
 
 export interface DesktopDeps {
   createCore(opts: CoreOptions): Promise<ShellCore>
@@ -30,6 +35,12 @@ export interface DesktopDeps {
   quitTimeoutMs?: number
   /** Where SIGINT/SIGTERM come from (the process; an emitter in tests). */
   signals?: { on(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown }
+  /** The command line (default process.argv): --hidden starts with the tray only. */
+  argv?: readonly string[]
+  /** The user's home (default os.homedir()): the autostart entry goes to ~/.config/autostart. */
+  home?: string
+  /** Native notifications from the core's notification stream (see connectNotifications). */
+  notifications?: NotificationSource
 }
 
 export interface DesktopApp {
@@ -37,6 +48,8 @@ export interface DesktopApp {
   readonly ready: Promise<boolean>
   /** Once quitting started: settles after the core drained (or timed out) and app.exit was called. */
   whenShutDown(): Promise<void> | undefined
+  /** A quit the user asked for (tray Quit): asks first when models are loaded, then quits. */
+  requestQuit(): Promise<void>
 }
 
 const QUIT_TIMEOUT_MS = 5000
@@ -73,6 +86,7 @@ export function startDesktop(deps: DesktopDeps): DesktopApp | null {
   let logger: ShellLogger | undefined
   let window: BrowserWindow | null = null
   let bridge: RpcBridge | undefined
+  let desktopShell: DesktopShell | undefined
 
   app.on('second-instance', () => {
     if (window) focusWindow(window)
@@ -96,8 +110,25 @@ export function startDesktop(deps: DesktopDeps): DesktopApp | null {
       logger: log,
     })
     bridge = installRpcBridge({ router: core.router, origin, logger: log })
-    const win = createMainWindow({ preload: deps.files.preload, icon: deps.files.icon })
+    desktopShell = new DesktopShell({
+      client: createRouterClient(core.router, { context: { transport: 'ipc' } }),
+      settings: core.settings,
+      notifications: deps.notifications,
+      window: () => window,
+      origin,
+      logger: log,
+      noticeFlagFile: join(paths.dataDir, 'electron', 'closed-to-tray-notice'),
+      autostartFile: autostartPath(deps.env, deps.home ?? homedir()),
+      env: deps.env,
+      execPath: process.execPath,
+      isPackaged: app.isPackaged,
+    })
+    await desktopShell.start()
+    // Tray only (login with --hidden, or "Start minimised"), unless there is no tray to come back from.
+    const hidden = startsHidden(deps.argv ?? process.argv, desktopShell.desktopPrefs) && desktopShell.trayAlive
+    const win = createMainWindow({ preload: deps.files.preload, icon: deps.files.icon, showWhenReady: !hidden })
     window = win
+    desktopShell.attachWindow(win)
     win.on('closed', () => {
       window = null
     })
@@ -122,6 +153,7 @@ export function startDesktop(deps: DesktopDeps): DesktopApp | null {
     (shutdown ??= (async () => {
       const drained = settleWithin(
         corePromise.then(async (core) => {
+          desktopShell?.dispose()
           bridge?.dispose()
           await core.dispose()
         }),
@@ -135,6 +167,7 @@ export function startDesktop(deps: DesktopDeps): DesktopApp | null {
   app.on('before-quit', (event) => {
     // app.exit() does not emit before-quit, so this holds every quit until the core has drained.
     event.preventDefault()
+    desktopShell?.markQuitting()
     void quit()
   })
   const signals = deps.signals ?? process
@@ -143,5 +176,5 @@ export function startDesktop(deps: DesktopDeps): DesktopApp | null {
   signals.on('SIGINT', () => app.quit())
   signals.on('SIGTERM', () => app.quit())
 
-  return { ready, whenShutDown: () => shutdown }
+  return { ready, whenShutDown: () => shutdown, requestQuit: () => desktopShell?.requestQuit() ?? Promise.resolve(app.quit()) }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createAppOrigin, isExternalWebUrl } from './origin'
+import { createAppOrigin, isExternalWebUrl, routeUrl } from './origin'
 
 describe('app origin', () => {
   it('loads the renderer from app://inferadmin/ and trusts only that', () => {
@@ -36,5 +36,18 @@ describe('app origin', () => {
     expect(isExternalWebUrl('http://example.com')).toBe(true)
     for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'mailto:a@b.c', 'app://inferadmin/', 'x'])
       expect(isExternalWebUrl(url), url).toBe(false)
+  })
+})
+
+describe('route URLs (hash router)', () => {
+  it('puts the route after the hash of the start URL', () => {
+    expect(routeUrl('app://inferadmin/', '/deployments')).toBe('app://inferadmin/#/deployments')
+    expect(routeUrl('http://localhost:5173/#/old', '/models?repo=a')).toBe('http://localhost:5173/#/models?repo=a')
+  })
+
+  it('refuses anything that is not an app path', () => {
+    for (const route of ['https://evil.example/', '//evil.example', 'models', '/a b', 'javascript:alert(1)']) {
+      expect(() => routeUrl('app://inferadmin/', route)).toThrow(/Not a page of the app/)
+    }
   })
 })

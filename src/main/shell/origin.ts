@@ -46,3 +46,14 @@ export function isExternalWebUrl(url: string): boolean {
   const u = parse(url)
   return u !== null && (u.protocol === 'https:' || u.protocol === 'http:')
 }
+
+/**
+ * The URL of one page of the UI (the renderer uses a hash router): `routeUrl('app://inferadmin/', '/models')` is
+ * `app://inferadmin/#/models`. Only an absolute app path is accepted, so a route can never leave the app.
+ */
+export function routeUrl(startUrl: string, route: string): string {
+  if (!/^\/[A-Za-z0-9\-._~/?=&%]*$/.test(route) || route.startsWith('//')) {
+    throw new Error(`Not a page of the app: ${JSON.stringify(route)} (routes are paths like /models)`)
+  }
+  return `${startUrl.split('#')[0] ?? startUrl}#${route}`
+}

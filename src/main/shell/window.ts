@@ -4,6 +4,8 @@ export interface MainWindowOptions {
   /** Built CommonJS preload (out/preload/index.cjs): CommonJS so the sandbox can stay on. */
   preload: string
   icon?: string
+  /** Show once the first paint is ready (default true); false starts with the tray only. */
+  showWhenReady?: boolean
 }
 
 /**
@@ -39,7 +41,7 @@ export function createMainWindow(opts: MainWindowOptions): BrowserWindow {
       disableBlinkFeatures: 'Auxclick',
     },
   })
-  win.once('ready-to-show', () => win.show())
+  if (opts.showWhenReady !== false) win.once('ready-to-show', () => win.show())
   return win
 }
 
