@@ -13,6 +13,7 @@ import type { SettingsService } from '../settings/settings-service'
 import type { DeploymentDefinitions } from './definitions'
 import { registerDeploymentJobs, type GatewayFront, type LatestImageResolver } from './deployment-jobs'
 import type { DeploymentMonitor } from './deployment-monitor'
+import type { DeploymentFootprints } from './footprint-learner'
 import { checkHostPort, checkNames, checkSpec, specOf } from './spec-check'
 import { waitSettle } from './wait-settle'
 
@@ -40,6 +41,8 @@ export interface DeploymentServiceOptions {
   latest?: LatestImageResolver
   /** The gateway in front of the deployments, while it runs (loopback publishing, generated keys). */
   front?: GatewayFront
+  /** The footprint learner (issue #16): the footprint in each deployment's view, the retry after a memory failure. */
+  footprints?: DeploymentFootprints
 }
 
 const ACTIVE = new Set(['ready', 'loading', 'starting', 'creating'])
@@ -68,6 +71,7 @@ export class DeploymentService {
     this.subs = [
       o.monitor.onChange((rt) => this.emitUpdate(rt.id)),
       o.monitor.onOrphans((orphans) => this.events.publish({ type: 'orphans', orphans })),
+      ...(o.footprints ? [o.footprints.onChange((id) => this.emitUpdate(id))] : []),
     ]
     registerDeploymentJobs({
       ...o,
@@ -206,7 +210,11 @@ export class DeploymentService {
   }
 
   private view(d: DeploymentDefinition): Deployment {
-    return { definition: structuredClone(d), status: structuredClone(this.o.monitor.runtime(d.id).status) }
+    return {
+      definition: structuredClone(d),
+      status: structuredClone(this.o.monitor.runtime(d.id).status),
+      footprint: this.o.footprints?.footprintOf(d.id) ?? null,
+    }
   }
 
   /** Point a deployment at another image (checked like an update; the digest is recorded when it deploys). */
