@@ -158,7 +158,14 @@ export class FootprintLearner implements DeploymentFootprints {
       const raw = (await this.d
         .docker()
         .getContainer(containerId)
-        .logs({ stdout: true, stderr: true, follow: false, timestamps: true })) as unknown as Buffer
+        // This run's lines only (a container restarted in place keeps the previous runs' log).
+        .logs({
+          stdout: true,
+          stderr: true,
+          follow: false,
+          timestamps: true,
+          since: startedAt ? Math.floor(Date.parse(startedAt) / 1000) - 1 : 0,
+        })) as unknown as Buffer
       const fromDocker = parseLogBuffer(raw).map((l) => l.text)
       if (fromDocker.length >= lines.length) lines = fromDocker
     } catch {
