@@ -72,7 +72,10 @@ afterAll(async () => {
 })
 
 /** Starts a deployment and collects the deploy job's messages and the containers it ran, until the job ends. */
-async function startAndFollow(c: Core, id: string): Promise<{ state: string; messages: string[]; containers: Set<string> }> {
+async function startAndFollow(
+  c: Core,
+  id: string,
+): Promise<{ state: string; messages: string[]; containers: Set<string>; waited: { outcome: string; containers: number } }> {
   const messages: string[] = []
   const containers = new Set<string>()
   const subs = [
@@ -82,6 +85,11 @@ async function startAndFollow(c: Core, id: string): Promise<{ state: string; mes
     }),
   ]
   const job = c.deployments.start(id)
+  // What the gateway sees: waitReady settles on the outcome of the retry, not on the first failure.
+  const waited = c.deployments.waitReady(id, { timeoutMs: 60_000 }).then(
+    () => ({ outcome: 'ready', containers: containers.size }),
+    () => ({ outcome: 'rejected', containers: containers.size }),
+  )
   const done = new Promise<string>((resolve) =>
     subs.push(
       c.jobs.onUpdate((j) => {
@@ -94,7 +102,7 @@ async function startAndFollow(c: Core, id: string): Promise<{ state: string; mes
   )
   const state = await done
   for (const s of subs) s.dispose()
-  return { state, messages, containers }
+  return { state, messages, containers, waited: await waited }
 }
 
 const learned = (c: Core, id: string, loads: number): Promise<Deployment> =>
@@ -147,6 +155,7 @@ describe('learned footprints', { shuffle: false }, () => {
     const run = await startAndFollow(core!, id)
     expect(run.state).toBe('failed')
     expect(run.containers.size).toBe(2)
+    expect(run.waited).toEqual({ outcome: 'rejected', containers: 2 })
     expect(run.messages.some((m) => /Memory failure: vLLM ran out of memory \(cuda-oom\).*Retrying once/.test(m))).toBe(true)
     expect(run.messages.at(-1)).toMatch(/Retried once already .* not retrying again/)
     const after = core!.deployments.get(id)
@@ -169,6 +178,7 @@ describe('learned footprints', { shuffle: false }, () => {
     expect(run.messages.some((m) => /other programs held GPU memory.*Retrying once/.test(m))).toBe(true)
     expect(run.state).toBe('done')
     expect(run.containers.size).toBe(2)
+    expect(run.waited).toEqual({ outcome: 'ready', containers: 2 })
     const after = await learned(core!, id, 2)
     expect(after.footprint).toMatchObject({ failures: 3, needsBytesPerGpu: before.footprint!.needsBytesPerGpu })
   })

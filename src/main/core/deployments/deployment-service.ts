@@ -145,15 +145,22 @@ export class DeploymentService {
     return this.launch('deployment.delete', id, 'Delete', { id })
   }
 
-  /** Resolves when the deployment is ready; rejects when it fails or stops first (for the gateway). */
+  /**
+   * Resolves when the deployment is ready; rejects when it fails or stops first (for the gateway). A failure while its
+   * deploy job still runs is not final: the job may retry once after a memory failure (issue #16 point 8).
+   */
   waitReady(id: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Deployment> {
     this.o.definitions.get(id)
     return waitSettle<Deployment>({
       ...opts,
-      subscribe: (check) => [this.o.monitor.onChange((rt) => rt.id === id && check())],
+      subscribe: (check) => [
+        this.o.monitor.onChange((rt) => rt.id === id && check()),
+        this.o.jobs.onUpdate((j) => j.target === `deployment:${id}` && check()),
+      ],
       settle: () => {
         const st = this.o.monitor.runtime(id).status
         if (st.state === 'ready') return { ok: this.get(id) }
+        if (st.state === 'failed' && this.activeJob(id)?.kind === 'deployment.deploy') return undefined
         if (st.state === 'failed')
           return {
             err: new AppError('UNAVAILABLE', st.diagnosis?.reason ?? 'The deployment failed.', {
