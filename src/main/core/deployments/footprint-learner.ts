@@ -189,6 +189,11 @@ export class FootprintLearner implements DeploymentFootprints {
   private measure(): void {
     const snapshot = this.d.gpu.snapshot()
     for (const [id, state] of this.last) {
+      if (!this.d.definitions.find(id)) {
+        this.last.delete(id)
+        this.keys.delete(id)
+        continue
+      }
       if (state !== 'ready') continue
       const rt = this.d.monitor.runtime(id)
       const key = this.keyOf(id)
