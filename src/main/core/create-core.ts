@@ -6,6 +6,8 @@ import { DeploymentDefinitions } from './deployments/definitions'
 import { DeploymentMonitor } from './deployments/deployment-monitor'
 import { DeploymentService, imagesInUse, modelUsers } from './deployments/deployment-service'
 import { DeploymentInspector } from './deployments/inspector'
+import { FootprintLearner } from './deployments/footprint-learner'
+import { FootprintStore } from './planner/footprint-store'
 import { DisposeStack } from './dispose-stack'
 import { createGpuMetrics } from './gpu/metrics'
 import { GpuService, type GpuTuning } from './gpu/gpu-service'
@@ -71,6 +73,8 @@ export interface Core {
   gateway: Gateway
   /** Notifications (the desktop shell shows them natively; the web UI gets them over notifications.watch). */
   notify: NotifyService
+  /** Learned memory footprints per fingerprint (issue #16): admission reads it as a FootprintLookup. */
+  footprints: FootprintStore
   /** Prometheus text for GET /metrics. */
   metrics: { contentType: string; render(): Promise<string> }
   /** Drains pools and closes services; safe to call twice. */
@@ -163,6 +167,12 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
   const front = { active: (): boolean => gateway.running(), upstreamKey }
   const definitions = new DeploymentDefinitions({ dataDir: opts.paths.dataDir, logger })
   const monitor = new DeploymentMonitor({ docker: dockerClient, gpu, settings, logger, definitions })
+  // Learned footprints (issue #16): read before the deployments are adopted; written on each load and memory failure.
+  const footprintStore = new FootprintStore({ dataDir: opts.paths.dataDir, logger })
+  await footprintStore.load()
+  started.defer(() => footprintStore.dispose())
+  const footprints = new FootprintLearner({ store: footprintStore, monitor, definitions, docker: dockerClient, gpu, logger })
+  started.defer(() => footprints.dispose())
   const deployments: DeploymentService = new DeploymentService({
     docker: dockerClient,
     settings,
@@ -175,6 +185,7 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     stopGraceSeconds: opts.deploymentStopGraceSeconds,
     latest: latestImageResolver({ engine, jobs, docker: dockerClient, logger }),
     front,
+    footprints,
   })
   const inspector = new DeploymentInspector({ docker: dockerClient, definitions, monitor, front })
   const gateway: Gateway = new Gateway({
@@ -262,5 +273,22 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
 
   await opts.afterInit?.()
   logger.info({ mode: opts.mode, version: opts.version, paths: opts.paths }, 'core started')
-  return { router, logger, settings, cpu, io, gpu, jobs, models, engine, deployments, webui, gateway, notify, metrics, dispose }
+  return {
+    router,
+    logger,
+    settings,
+    cpu,
+    io,
+    gpu,
+    jobs,
+    models,
+    engine,
+    deployments,
+    webui,
+    gateway,
+    notify,
+    footprints: footprintStore,
+    metrics,
+    dispose,
+  }
 }

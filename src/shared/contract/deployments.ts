@@ -165,7 +165,27 @@ export const DeploymentStatus = z.object({
 })
 export type DeploymentStatus = z.infer<typeof DeploymentStatus>
 
-export const Deployment = z.object({ definition: DeploymentDefinition, status: DeploymentStatus })
+/** What the planner knows of a deployment's memory (issue #16): learned from its loads, or an estimate. */
+export const DeploymentFootprint = z.object({
+  /** Weights + activation + non-torch + CUDA graphs per GPU: what a start needs before its KV cache. */
+  needsBytesPerGpu: z.number(),
+  kvBytesPerToken: z.number().nullable(),
+  /** Successful loads it was learned from (0: an estimate, possibly raised after a memory failure). */
+  loads: z.number().int(),
+  /** Memory failures that raised it. */
+  failures: z.number().int(),
+  /** The container's memory per GPU after ready (GPU telemetry), the largest seen. */
+  measuredBytesPerGpu: z.number().nullable(),
+  source: z.enum(['learned', 'estimate']),
+})
+export type DeploymentFootprint = z.infer<typeof DeploymentFootprint>
+
+export const Deployment = z.object({
+  definition: DeploymentDefinition,
+  status: DeploymentStatus,
+  /** The memory footprint of what it runs (absent or null: nothing known yet). */
+  footprint: DeploymentFootprint.nullable().optional(),
+})
 export type Deployment = z.infer<typeof Deployment>
 
 /** A container with our labels whose definition no longer exists. */

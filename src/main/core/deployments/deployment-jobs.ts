@@ -18,6 +18,7 @@ import type { SettingsService } from '../settings/settings-service'
 import { containersOf } from './container-spec'
 import type { DeploymentDefinitions } from './definitions'
 import { endpointOf, publishedAt, type DeploymentMonitor } from './deployment-monitor'
+import type { DeploymentFootprints } from './footprint-learner'
 import { diagnose } from './log-analysis'
 import type { Runtime } from './runtime'
 
@@ -37,6 +38,8 @@ export interface JobDeps {
   latest?: LatestImageResolver
   /** The gateway in front: while it runs, containers publish on loopback only and need its key. */
   front?: GatewayFront
+  /** The footprint learner: after a failed start, raises the footprint and says whether to retry once. */
+  footprints?: Pick<DeploymentFootprints, 'afterFailedStart'>
   moveToImage(id: string, image: string): Promise<void>
   recordImageDigest(id: string, digest: string | null): Promise<void>
   forget(id: string): Promise<void>
@@ -273,6 +276,28 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
   })
 }
 
+/**
+ * A deploy, retried once when the start failed for memory (issue #16 point 8): the learner raised the footprint, the
+ * job log and the diagnosis say so, and the second start uses the new numbers. Only once per start request.
+ */
+async function deployRetried(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: string; endpoint: string }> {
+  try {
+    return await deploy(d, ctx)
+  } catch (err) {
+    const first = await d.footprints?.afterFailedStart(ctx.params.id, 0).catch(() => undefined)
+    if (!first?.retry || ctx.signal.aborted) throw err
+    ctx.progress({ message: first.note ?? 'Retrying once' })
+    d.logger.info({ deployment: ctx.params.id, note: first.note }, 'retrying a start that failed for memory')
+    try {
+      return await deploy(d, { ...ctx, params: { ...ctx.params, restart: false } })
+    } catch (again) {
+      const second = await d.footprints?.afterFailedStart(ctx.params.id, 1).catch(() => undefined)
+      if (second?.note) ctx.progress({ message: second.note })
+      throw again
+    }
+  }
+}
+
 async function stop(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: string }> {
   const { id } = ctx.params
   d.definitions.get(id)
@@ -321,7 +346,7 @@ async function remove(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
 }
 
 export function registerDeploymentJobs(d: JobDeps): void {
-  d.jobs.register({ kind: 'deployment.deploy', params: Params, persistent: false, pausable: false, run: (ctx) => deploy(d, ctx) })
+  d.jobs.register({ kind: 'deployment.deploy', params: Params, persistent: false, pausable: false, run: (ctx) => deployRetried(d, ctx) })
   d.jobs.register({ kind: 'deployment.stop', params: Params, persistent: false, pausable: false, run: (ctx) => stop(d, ctx) })
   d.jobs.register({ kind: 'deployment.delete', params: Params, persistent: false, pausable: false, run: (ctx) => remove(d, ctx) })
 }

@@ -13,6 +13,7 @@ import type { SettingsService } from '../settings/settings-service'
 import type { DeploymentDefinitions } from './definitions'
 import { registerDeploymentJobs, type GatewayFront, type LatestImageResolver } from './deployment-jobs'
 import type { DeploymentMonitor } from './deployment-monitor'
+import type { DeploymentFootprints } from './footprint-learner'
 import { checkHostPort, checkNames, checkSpec, specOf } from './spec-check'
 import { waitSettle } from './wait-settle'
 
@@ -40,6 +41,8 @@ export interface DeploymentServiceOptions {
   latest?: LatestImageResolver
   /** The gateway in front of the deployments, while it runs (loopback publishing, generated keys). */
   front?: GatewayFront
+  /** The footprint learner (issue #16): the footprint in each deployment's view, the retry after a memory failure. */
+  footprints?: DeploymentFootprints
 }
 
 const ACTIVE = new Set(['ready', 'loading', 'starting', 'creating'])
@@ -68,6 +71,7 @@ export class DeploymentService {
     this.subs = [
       o.monitor.onChange((rt) => this.emitUpdate(rt.id)),
       o.monitor.onOrphans((orphans) => this.events.publish({ type: 'orphans', orphans })),
+      ...(o.footprints ? [o.footprints.onChange((id) => this.emitUpdate(id))] : []),
     ]
     registerDeploymentJobs({
       ...o,
@@ -141,15 +145,22 @@ export class DeploymentService {
     return this.launch('deployment.delete', id, 'Delete', { id })
   }
 
-  /** Resolves when the deployment is ready; rejects when it fails or stops first (for the gateway). */
+  /**
+   * Resolves when the deployment is ready; rejects when it fails or stops first (for the gateway). A failure while its
+   * deploy job still runs is not final: the job may retry once after a memory failure (issue #16 point 8).
+   */
   waitReady(id: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Deployment> {
     this.o.definitions.get(id)
     return waitSettle<Deployment>({
       ...opts,
-      subscribe: (check) => [this.o.monitor.onChange((rt) => rt.id === id && check())],
+      subscribe: (check) => [
+        this.o.monitor.onChange((rt) => rt.id === id && check()),
+        this.o.jobs.onUpdate((j) => j.target === `deployment:${id}` && check()),
+      ],
       settle: () => {
         const st = this.o.monitor.runtime(id).status
         if (st.state === 'ready') return { ok: this.get(id) }
+        if (st.state === 'failed' && this.activeJob(id)?.kind === 'deployment.deploy') return undefined
         if (st.state === 'failed')
           return {
             err: new AppError('UNAVAILABLE', st.diagnosis?.reason ?? 'The deployment failed.', {
@@ -206,7 +217,11 @@ export class DeploymentService {
   }
 
   private view(d: DeploymentDefinition): Deployment {
-    return { definition: structuredClone(d), status: structuredClone(this.o.monitor.runtime(d.id).status) }
+    return {
+      definition: structuredClone(d),
+      status: structuredClone(this.o.monitor.runtime(d.id).status),
+      footprint: this.o.footprints?.footprintOf(d.id) ?? null,
+    }
   }
 
   /** Point a deployment at another image (checked like an update; the digest is recorded when it deploys). */

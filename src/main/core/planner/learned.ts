@@ -24,6 +24,8 @@ export interface LearnedFootprint {
   phases: LoadSeconds | null
   /** Mean seconds a wake from sleep took; null until one happened. */
   wakeSeconds: number | null
+  /** Wakes behind that mean (absent in records written before it existed: read as 1 when wakeSeconds is set). */
+  wakes?: number
   /** What stays on each GPU while asleep (CUDA context, graph pools); null until a sleep was seen. */
   sleepKeptBytesPerGpu: number | null
   /** Successful loads it learned from (0: only an estimate or a failure raised it). */

@@ -62,3 +62,20 @@ export function formatSeconds(s: number | null): string {
   if (s < 60) return `${Math.max(0, Math.round(s))} s`
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`
 }
+
+const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+
+/**
+ * The memory a deployment needs, for its card (issue #16): "needs 9.8 GiB + KV · learned from 3 loads", or
+ * "· estimated" before a load finished; the telemetry's measurement and memory failures when there are any; null
+ * when nothing is known.
+ */
+export function footprintText(d: Deployment): string | null {
+  const f = d.footprint
+  if (!f) return null
+  const from = f.source === 'learned' ? `learned from ${f.loads} load${f.loads === 1 ? '' : 's'}` : 'estimated'
+  const parts = [`needs ${gib(f.needsBytesPerGpu)} + KV per GPU`, from]
+  if (f.measuredBytesPerGpu !== null) parts.push(`${gib(f.measuredBytesPerGpu)} measured`)
+  if (f.failures > 0) parts.push(`raised after ${f.failures} memory failure${f.failures === 1 ? '' : 's'}`)
+  return parts.join(' · ')
+}
