@@ -39,6 +39,7 @@ const ask = async (): Promise<[string, number]> => {
 beforeAll(async () => {
   env = inject('simEnv')
   if (!env) throw new Error('no simEnv: run this file in the vitest "sim" project')
+  process.env.INFERADMIN_NVIDIA_SMI = env.INFERADMIN_NVIDIA_SMI // for smi()
   docker = new Docker({ socketPath: env.DOCKER_HOST!.replace(/^unix:\/\//, '') })
   for (const c of await ourContainers(docker)) await docker.getContainer(c.Id).remove({ force: true })
   home = mkdtempSync(join(tmpdir(), 'inferadmin-sleep-'))
@@ -55,7 +56,7 @@ beforeAll(async () => {
     args: { '--gpu-memory-utilization': 0.5 },
     env: { INFERADMIN_SIM_SPEED: '4' },
     sleepMode: 'auto',
-    idleMinutes: 0.02, // 1.2 s
+    idleMinutes: 0, // never, until the GPU was read awake
   })
   id = d.definition.id
 }, 180_000)
@@ -73,7 +74,10 @@ describe('vLLM sleep mode behind the gateway', { shuffle: false }, () => {
     expect(first).toMatch(/\S/)
     const awake = await used()
     expect(awake).toBeGreaterThan(idle + 2000) // weights + KV of a 0.5 utilization on a 24 GiB card
-    const container = (await getDeployment(server, id)).status.containerId
+    const { definition, status } = await getDeployment(server, id)
+    const container = status.containerId
+    const { id: _i, createdAt: _c, updatedAt: _u, ...spec } = definition
+    expect((await server.api('PUT', `/deployments/${id}`, { ...spec, idleMinutes: 0.005 })).status).toBe(200) // 0.3 s
 
     await waitFor('the model asleep', async () => ((await modelState()) === 'sleeping' ? true : undefined), 30_000)
     const asleep = await used()
@@ -85,10 +89,11 @@ describe('vLLM sleep mode behind the gateway', { shuffle: false }, () => {
     const log = (await server.api<{ lines: { text: string }[] }>('GET', `/deployments/${id}/logs?tail=200`)).body.lines.map((l) => l.text)
     expect(log.some((l) => /Sleep mode freed [\d.]+ GiB memory, [\d.]+ GiB memory is still in use\./.test(l))).toBe(true)
 
+    expect((await server.api('PUT', `/deployments/${id}`, { ...spec, idleMinutes: 0 })).status).toBe(200) // stay awake after the wake
     const [again, wakeMs] = await ask()
     expect(again).toMatch(/\S/)
     expect(wakeMs).toBeLessThan(coldMs / 2)
-    expect(await used()).toBeGreaterThan(asleep + 2000)
+    expect(await used()).toBe(awake)
     expect((await getDeployment(server, id)).status.containerId).toBe(container)
   })
 })
