@@ -189,7 +189,14 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
   })
   const inspector = new DeploymentInspector({ docker: dockerClient, definitions, monitor, front })
   const gateway: Gateway = new Gateway({
-    backends: deploymentBackends({ deployments, settings, upstreamKey }),
+    backends: deploymentBackends({
+      deployments,
+      settings,
+      upstreamKey,
+      // vLLM sleep mode for deployments that opt in (#16): the container's log gives the weights and the sleep facts.
+      // TODO(integrator): onSleepFacts → the footprint store (memory kept while asleep, wake seconds).
+      sleep: { logLines: async (id) => (await inspector.logs(id, 5000)).lines.map((l) => l.text), logger },
+    }),
     settings,
     secrets,
     logger,

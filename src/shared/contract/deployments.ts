@@ -15,6 +15,14 @@ export type RestartPolicy = z.infer<typeof RestartPolicy>
 const FlagName = bounded(MAX.flag).regex(/^--[a-z0-9][a-z0-9-]*(\.[A-Za-z0-9_.+-]+)?$/, 'a long flag such as --max-model-len')
 const EnvName = bounded(MAX.flag).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (letters, digits, _)')
 
+/**
+ * vLLM sleep mode for idle unloads (gateway-facts §1): 'auto' parks an idle model in vLLM's sleep (weights to host RAM
+ * when it has room, else discarded) instead of stopping the container, and wakes it for the next request. Needs the
+ * image's --enable-sleep-mode and vLLM's dev mode, whose admin routes no key guards: only on a loopback-published port.
+ */
+export const SleepMode = z.enum(['off', 'auto'])
+export type SleepMode = z.infer<typeof SleepMode>
+
 /** What the user saves: a deployment exists without a container (config as code). */
 export const ServeMode = z.enum(['on-demand', 'always-on', 'off'])
 export type ServeMode = z.infer<typeof ServeMode>
@@ -68,6 +76,8 @@ export const DeploymentSpec = z.object({
    * app, never unloaded or evicted), off (not routed; started and stopped by hand).
    */
   serve: ServeMode.default('on-demand'),
+  /** Idle unloads sleep instead of stopping (see SleepMode). */
+  sleepMode: SleepMode.default('off'),
   /** Minutes without requests before the gateway unloads it; absent = Settings.gatewayIdleMinutes; 0 = never. */
   idleMinutes: z.number().min(0).max(10_080, 'at most a week (10080)').optional(),
   /** More names clients may put in `model` for it (besides its served names, repo id and deployment name). */

@@ -25,6 +25,7 @@ import { ApiError } from './errors.js'
  * @property {number} ttftMs
  * @property {() => void} loadChanged
  * @property {() => boolean} dead
+ * @property {() => boolean} [garbled]  weights discarded by a level-2 sleep and not reloaded: garbage out (sleep.js)
  */
 
 export const WORDS = (
@@ -114,7 +115,7 @@ export function sleep(ms, signal) {
  */
 export async function generate(ctx, g, onToken, signal) {
   const s = ctx.stats
-  const words = completionWords(g.prompt, g.seed)
+  const words = completionWords(g.prompt, g.seed).map((w) => (ctx.garbled?.() ? '!!!!'.slice(0, 1 + (w.length % 4)) : w))
   const n = g.maxTokens !== undefined ? Math.min(g.maxTokens, words.length) : words.length
   const reason = g.maxTokens !== undefined && g.maxTokens < words.length ? 'length' : 'stop'
   const t0 = Date.now()

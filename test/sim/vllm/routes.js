@@ -59,7 +59,7 @@ export function taskNames(t) {
  * @property {string} path          FastAPI path (`{id}` = one segment)
  * @property {string[]} methods
  * @property {string} handler       key in the server's handler table
- * @property {'always' | 'generate' | 'transcription' | 'pooling' | 'embed' | 'classify' | 'score'} mount
+ * @property {'always' | 'generate' | 'transcription' | 'pooling' | 'embed' | 'classify' | 'score' | 'dev'} mount
  * @property {'json' | 'form' | null} body
  * @property {string} [api]         name in "The model does not support <api> API" (versions without routesByTask)
  * @property {string} [file]        module under vllm/entrypoints/ (for FastAPI's 2026 validation text)
@@ -122,10 +122,24 @@ export const ROUTES = [
   post('/v2/rerank', 'rerank', 'score', 'Rerank (Score)', 'pooling/scoring/api_router:do_rerank_v2'),
 ]
 
+/**
+ * Dev-mode routes, mounted only with VLLM_SERVER_DEV_MODE=1 (gateway-facts §1.1, §1.2; not guarded by --api-key);
+ * the sleep-mode ones and what a level-2 wake needs.
+ * @type {Route[]}
+ */
+export const DEV_ROUTES = [
+  { path: '/sleep', methods: ['POST'], handler: 'sleep', mount: 'dev', body: null },
+  { path: '/wake_up', methods: ['POST'], handler: 'wakeUp', mount: 'dev', body: null },
+  { path: '/is_sleeping', methods: ['GET'], handler: 'isSleeping', mount: 'dev', body: null },
+  { path: '/collective_rpc', methods: ['POST'], handler: 'collectiveRpc', mount: 'dev', body: 'json' },
+  { path: '/reset_prefix_cache', methods: ['POST'], handler: 'resetPrefixCache', mount: 'dev', body: null },
+]
+
 /** @param {Route} r @param {Tasks} t */
 function supports(r, t) {
   switch (r.mount) {
     case 'always':
+    case 'dev':
       return true
     case 'generate':
       return t.generate
@@ -147,10 +161,12 @@ function supports(r, t) {
  * routesByTask, where the handler answers "The model does not support … API").
  * @param {import('./versions.js').VersionInfo} v
  * @param {Tasks} t
+ * @param {boolean} [devMode] VLLM_SERVER_DEV_MODE=1
  * @returns {(Route & {supported: boolean})[]}
  */
-export function mountedRoutes(v, t) {
-  return ROUTES.filter((r) => (r.since === 'messages' ? v.messagesApi : true))
+export function mountedRoutes(v, t, devMode = false) {
+  return [...ROUTES, ...(devMode ? DEV_ROUTES : [])]
+    .filter((r) => (r.since === 'messages' ? v.messagesApi : true))
     .map((r) => ({ ...r, supported: supports(r, t) }))
     .filter((r) => r.supported || !v.routesByTask)
 }

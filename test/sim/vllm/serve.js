@@ -17,6 +17,7 @@ import { createApiServer } from './server.js'
 import { mountedRoutes, supportedTasks, taskNames } from './routes.js'
 import { apiKeys } from './auth.js'
 import { Stats, statsLine } from './metrics.js'
+import { DEV_MODE_WARNING, createSleeper, hostFreeFrom } from './sleep.js'
 
 /** Where the image's HEALTHCHECK finds the server once it listens. */
 export const READY_FILE = '/tmp/inferadmin-sim-vllm.json'
@@ -203,7 +204,25 @@ async function run(v, c) {
     const stats = new Stats()
     let dead = false
     const servedNames = args.served_model_name?.length ? args.served_model_name : [c.model.name]
-    const routes = mountedRoutes(v, c.tasks)
+    const devMode = env.VLLM_SERVER_DEV_MODE !== undefined && env.VLLM_SERVER_DEV_MODE !== '' && Number(env.VLLM_SERVER_DEV_MODE) !== 0
+    const routes = mountedRoutes(v, c.tasks, devMode)
+    const tp = Number(args.tensor_parallel_size ?? 1)
+    const sleeper = devMode
+      ? createSleeper({
+          v,
+          logs,
+          alloc: started.alloc,
+          cuda: c.cuda,
+          tp,
+          enabled: !!args.enable_sleep_mode,
+          weightsPerGpu: plan.weightBytes,
+          kvBytes: plan.kvBytes,
+          awakeBytes: plan.allocatedBytes,
+          speed: sim.speed,
+          hostFreeBytes: hostFreeFrom(env),
+        })
+      : null
+    if (devMode) logs.api.warning('api_server.py:1669', DEV_MODE_WARNING)
     logs.api.info('loggers.py:147', `Engine 000: vllm cache_config_info with initialization after num_gpu_blocks is: ${plan.kvTokens / 16}`)
     logs.api.info('api_server.py:1634', `Supported_tasks: ${pyRepr(taskNames(c.tasks))}`)
     await new Promise((r) => setTimeout(r, 100 / sim.speed))
@@ -234,6 +253,8 @@ async function run(v, c) {
       createdAt: Date.now(),
       accessLog: { enabled: !args.disable_uvicorn_access_log, skip },
       routes,
+      sleeper,
+      garbled: () => sleeper?.garbled() ?? false,
       metrics: {
         model: servedNames[0],
         kvTokens: plan.kvTokens,

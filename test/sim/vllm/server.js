@@ -11,6 +11,8 @@
  *    an error after an SSE stream started is sent as `data: {"error":{…}}` + `data: [DONE]` (§3.2).
  * Plus /health (200 empty, 503 once the engine is dead), /v1/models (one card per served name, §0.3, §3.1),
  * /version, /ping, /load, /metrics, and uvicorn-style access-log lines.
+ * In dev mode (VLLM_SERVER_DEV_MODE=1) the sleep routes (sleep.js, gateway-facts §1.2); a model request meets the
+ * sleeper first (queued while scheduling is paused).
  */
 import { createServer } from 'node:http'
 import { randomBytes } from 'node:crypto'
@@ -35,6 +37,7 @@ import { handleAudio, handleDetokenize, handleTokenize } from './routes-text.js'
  *   metrics: Parameters<typeof exposition>[1],
  *   createdAt: number,
  *   routes: MountedRoute[],
+ *   sleeper?: import('./sleep.js').Sleeper | null,
  * }} ServerCtx
  */
 
@@ -85,6 +88,34 @@ function modelList(ctx) {
     ],
   })
   return { object: 'list', data: ctx.servedNames.map(card) }
+}
+
+/**
+ * The sleep-mode routes (gateway-facts §1.2): `level`, `mode` and `tags` from the query string; an empty 200 once done.
+ * @param {ServerCtx} ctx
+ */
+function devHandlers(ctx) {
+  /** @param {import('node:http').ServerResponse} res @param {import('./sleep.js').DevAnswer} a */
+  const answer = (res, a) => {
+    if (a.json !== undefined) return sendJson(res, a.json, a.status)
+    if (a.text !== undefined) return res.writeHead(a.status, { 'content-type': 'text/plain; charset=utf-8' }).end(a.text)
+    res.writeHead(a.status, { 'content-length': '0' }).end()
+  }
+  /** @param {import('node:http').IncomingMessage} req */
+  const query = (req) => new URL(req.url ?? '/', 'http://localhost').searchParams
+  const s = () => {
+    if (!ctx.sleeper) throw new ApiError(500, 'InternalServerError', 'sleep mode is not set up')
+    return ctx.sleeper
+  }
+  /** @type {Record<string, (a: {req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, body: Record<string, any>}) => unknown>} */
+  const h = {
+    sleep: async ({ req, res }) => answer(res, await s().sleep(query(req).get('level'), query(req).get('mode'))),
+    wakeUp: async ({ req, res }) => answer(res, await s().wakeUp(query(req).getAll('tags'))),
+    isSleeping: ({ res }) => sendJson(res, { is_sleeping: s().isSleeping() }),
+    collectiveRpc: async ({ res, body }) => answer(res, await s().collectiveRpc(body)),
+    resetPrefixCache: ({ res }) => answer(res, { status: 200 }),
+  }
+  return h
 }
 
 /**
@@ -153,6 +184,7 @@ export function createApiServer(ctx) {
     classify: ({ res, body, call }) => handleClassify(ctx, body, res, call),
     score: ({ res, body, call }) => handleScore(ctx, body, res, call),
     rerank: ({ res, body, call }) => handleRerank(ctx, body, res, call),
+    ...devHandlers(ctx),
   }
 
   const server = createServer(async (req, res) => {
@@ -191,7 +223,13 @@ export function createApiServer(ctx) {
         e.anthropic = route.handler === 'messages' || route.handler === 'countTokens'
         throw e
       }
-      return await handlers[route.handler]?.({ req, res, body, raw, call })
+      const model = route.mount !== 'always' && route.mount !== 'dev' && ctx.sleeper
+      const done = model ? await ctx.sleeper?.admit({ abort: () => (ac.abort(), res.destroy()) }) : null
+      try {
+        return await handlers[route.handler]?.({ req, res, body, raw, call })
+      } finally {
+        done?.()
+      }
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(500, 'InternalServerError', /** @type {Error} */ (e).message)
       const out = err.anthropic ? anthropicErrorBody(err) : errorBody(ctx.v, err)

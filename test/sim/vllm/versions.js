@@ -28,6 +28,11 @@
  * @property {'list' | 'context'} validationStyle  FastAPI's RequestValidationError text: the error list, or (2026
  *   FastAPI) `N validation error:` + the endpoint's file/line **[inferred boundary]**
  * @property {string | null} imageTag    VLLM_IMAGE_TAG env of the image (set by the Dockerfile since 2026)
+ * @property {boolean} sleepPausesScheduler  sleep pauses scheduling (requests arriving while asleep queue until the wake),
+ *   `mode=abort|wait|keep` and level 0 (PR #34528, 2026-02-24, ≈v0.16/0.17; gateway-facts §1.1, §1.2); before, a request
+ *   reaching a sleeping engine runs on unmapped memory (vllm#15483)
+ * @property {string} executorFile       where the executor's sleep/wake timing lines come from: `executor_base.py` (2025
+ *   builds) or `abstract.py` (§1.7) **[unsure boundary]**
  */
 
 /** @type {Record<string, VersionInfo>} */
@@ -50,6 +55,8 @@ export const VERSIONS = {
     messagesApi: false,
     validationStyle: 'list',
     imageTag: null,
+    sleepPausesScheduler: false,
+    executorFile: 'executor_base.py:202',
   },
   'v0.11.0': {
     version: '0.11.0',
@@ -69,6 +76,8 @@ export const VERSIONS = {
     messagesApi: false,
     validationStyle: 'list',
     imageTag: null,
+    sleepPausesScheduler: false,
+    executorFile: 'executor_base.py:202',
   },
   'v0.12.0': {
     version: '0.12.0',
@@ -88,6 +97,8 @@ export const VERSIONS = {
     messagesApi: true,
     validationStyle: 'list',
     imageTag: null,
+    sleepPausesScheduler: false,
+    executorFile: 'executor_base.py:202',
   },
   'v0.21.0': {
     version: '0.21.0',
@@ -107,6 +118,8 @@ export const VERSIONS = {
     messagesApi: true,
     validationStyle: 'context',
     imageTag: 'v0.21.0',
+    sleepPausesScheduler: true,
+    executorFile: 'abstract.py:322',
   },
 }
 VERSIONS.latest = { .../** @type {VersionInfo} */ (VERSIONS['v0.21.0']), imageTag: 'latest' }

@@ -10,6 +10,7 @@ const def: DeploymentDefinition = {
   model: { repo: 'Qwen/Qwen3-0.6B', revision: 'main' },
   image: 'vllm/vllm-openai:v0.21.0',
   alwaysLatest: false,
+  sleepMode: 'off',
   gpus: ['GPU-aaaa', 'GPU-bbbb'],
   restartPolicy: 'unless-stopped',
   ipcHost: false,

@@ -21,6 +21,7 @@ import { endpointOf, publishedAt, type DeploymentMonitor } from './deployment-mo
 import type { DeploymentFootprints } from './footprint-learner'
 import { diagnose } from './log-analysis'
 import type { Runtime } from './runtime'
+import { sleepModeProblem, withSleepMode } from './sleep-mode'
 
 /** What the deployment jobs need, and nothing more (wired by the deployment service). */
 export interface JobDeps {
@@ -162,6 +163,11 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
       }
       await d.recordImageDigest(id, repoDigest(image.RepoDigests, def.image))
       const catalog = await d.flags.forImage(def.image, ctx.signal)
+      const sleepProblem = sleepModeProblem(def, {
+        listen: d.front?.active() ? '127.0.0.1' : d.settings.get().listenInterface,
+        flags: catalog.flags,
+      })
+      if (sleepProblem) throw sleepProblem
       const problems = validateArgs(catalog.flags, def.args, def.extraArgs, def.image)
       if (problems.length)
         throw new AppError('BAD_REQUEST', `Arguments rejected by ${def.image}: ${problems.map((p) => p.message).join(' ')}`, {
@@ -185,9 +191,10 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
         })
       hostPort ??= await freePort(iface)
       ctx.progress({ message: 'Creating the container' })
+      const run = withSleepMode({ ...def, env })
       const spec = containerSpec({
-        def: { ...def, env },
-        argv: toArgv(catalog.flags, def.args, def.extraArgs),
+        def: run,
+        argv: toArgv(catalog.flags, run.args, def.extraArgs),
         storePath: model.location,
         commit: model.commit,
         hostPort,

@@ -102,7 +102,7 @@ export class DeploymentService {
   }
 
   async create(spec: DeploymentSpecInput): Promise<Deployment> {
-    const s = await checkSpec(spec, { others: this.o.definitions.all(), flags: this.o.flags })
+    const s = await checkSpec(spec, { others: this.o.definitions.all(), flags: this.o.flags, listen: this.listen() })
     checkNames(s, this.o.definitions.all())
     await this.checkPort(s.hostPort, this.o.definitions.all(), false)
     const now = new Date().toISOString()
@@ -117,7 +117,7 @@ export class DeploymentService {
   async update(id: string, spec: DeploymentSpecInput): Promise<Deployment> {
     const old = this.o.definitions.get(id)
     const others = this.o.definitions.all().filter((d) => d.id !== id)
-    const s = await checkSpec(spec, { others, flags: this.o.flags })
+    const s = await checkSpec(spec, { others, flags: this.o.flags, listen: this.listen() })
     checkNames(s, others)
     const st = this.o.monitor.runtime(id).status
     await this.checkPort(s.hostPort, others, st.hostPort === s.hostPort && ACTIVE.has(st.state))
@@ -209,6 +209,11 @@ export class DeploymentService {
     this.o.monitor.dispose()
     this.events.clear()
     await this.o.definitions.flush()
+  }
+
+  /** The interface a container started now is published on: loopback behind the gateway (see the deploy job). */
+  private listen(): string {
+    return this.o.front?.active() ? '127.0.0.1' : this.o.settings.get().listenInterface
   }
 
   private checkPort(port: number | null | undefined, others: DeploymentDefinition[], heldByItself: boolean): Promise<void> {

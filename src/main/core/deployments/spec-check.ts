@@ -6,13 +6,17 @@ import { portInUseText } from '../docker/port-holder'
 import { portFree } from '../docker/net'
 import { AppError } from '../errors'
 import { nameClaims } from '../gateway/gateway-service'
+import { sleepModeProblem } from './sleep-mode'
 
 export type CheckedSpec = z.infer<typeof DeploymentSpec>
 
-/** Checks a spec: its fields, a unique name, GPUs for tensor parallelism, arguments against the image's flags. */
+/**
+ * Checks a spec: its fields, a unique name, GPUs for tensor parallelism, arguments against the image's flags, and sleep
+ * mode against the image and the interface its container would be published on (`listen`; unchecked when absent).
+ */
 export async function checkSpec(
   spec: DeploymentSpecInput,
-  o: { others: DeploymentDefinition[]; flags: Pick<FlagCatalogService, 'validate'> },
+  o: { others: DeploymentDefinition[]; flags: Pick<FlagCatalogService, 'validate'>; listen?: string },
 ): Promise<CheckedSpec> {
   const parsed = DeploymentSpec.safeParse(spec)
   if (!parsed.success) {
@@ -42,6 +46,8 @@ export async function checkSpec(
       fields,
     })
   }
+  const sleep = o.listen === undefined ? null : sleepModeProblem(s, { listen: o.listen, flags: catalog.flags })
+  if (sleep) throw sleep
   return s
 }
 

@@ -5,6 +5,9 @@ import type { Disposable } from '../events/publisher'
 import type { SecretStore } from '../settings/secrets'
 import type { SettingsService } from '../settings/settings-service'
 import type { BackendState, GatewayBackend, GatewayBackends } from './backends'
+import { SleepPark, type SleepDeps } from './sleep-park'
+
+export type { SleepDeps, SleepRecord } from './sleep-park'
 
 const words = (v: unknown): string[] =>
   Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(/\s+/).filter(Boolean) : v == null ? [] : [String(v)]
@@ -54,14 +57,23 @@ const ACTIVE = new Set(['ready', 'loading', 'starting', 'creating'])
 
 /**
  * The deployments as the gateway's backends: the list from the deployment service (re-read on its events), start
- * through its start job (waiting out a stop in progress), stop through its stop job.
+ * through its start job (waiting out a stop in progress), stop through its stop job. With `sleep`, an idle unload of a
+ * deployment with sleep mode 'auto' parks it in vLLM's sleep (SleepPark) and start wakes it.
  */
 export function deploymentBackends(o: {
   deployments: Pick<DeploymentService, 'list' | 'get' | 'start' | 'stop' | 'waitStopped' | 'onEvent'>
   settings: Pick<SettingsService, 'get' | 'onChange'>
   upstreamKey: (id: string) => string
+  sleep?: SleepDeps
 }): GatewayBackends {
   const stopping = new Set<string>()
+  const unloading = new Map<string, Promise<void>>()
+  const listeners = new Set<() => void>()
+  const changed = (): void => {
+    invalidate()
+    for (const l of listeners) l()
+  }
+  const park = o.sleep ? new SleepPark({ ...o.sleep, changed }) : null
   const apiKey = (d: Deployment): string | undefined => {
     const own = words(d.definition.args['--api-key'])[0] ?? d.definition.env.VLLM_API_KEY
     return own ?? o.upstreamKey(d.definition.id)
@@ -71,15 +83,19 @@ export function deploymentBackends(o: {
     cache ??= o.deployments.list().map((d) => {
       const b = toBackend(d, { idleMinutes: o.settings.get().gatewayIdleMinutes, apiKey })
       if (stopping.has(b.id) && ACTIVE.has(b.state)) return { ...b, state: 'stopping', endpoint: null }
-      return b
+      return park ? park.view(b, d) : b
     })
     return cache
   }
-  const invalidate = (): void => void (cache = null)
+  function invalidate(): void {
+    cache = null
+  }
   return {
     list,
     onChange(listener): Disposable {
+      listeners.add(listener)
       const subs = [
+        { dispose: () => void listeners.delete(listener) },
         o.deployments.onEvent(() => {
           invalidate()
           listener()
@@ -93,22 +109,36 @@ export function deploymentBackends(o: {
       return { dispose: () => subs.forEach((s) => s.dispose()) }
     },
     async start(id) {
+      // An idle unload in progress (a stop or a park): act once it is done.
+      await unloading.get(id)?.catch(() => undefined)
+      if (park?.isAsleep(id))
+        return park.wake(o.deployments.get(id), async () => {
+          o.deployments.stop(id)
+          await o.deployments.waitStopped(id, { timeoutMs: 120_000 })
+          o.deployments.start(id)
+        })
       const state = o.deployments.get(id).status.state
       if (ACTIVE.has(state)) return
-      // An idle stop still running: start again once it is done.
-      if (state === 'stopping' || stopping.has(id)) await o.deployments.waitStopped(id, { timeoutMs: 120_000 })
+      if (state === 'stopping') await o.deployments.waitStopped(id, { timeoutMs: 120_000 })
       o.deployments.start(id)
     },
-    async stop(id) {
+    async stop(id, reason) {
       // Say 'stopping' at once: a request arriving now must wait for a new start, not go to a server shutting down.
       stopping.add(id)
       invalidate()
-      try {
+      const job = (async () => {
+        if (reason === 'idle' && park && !park.isAsleep(id) && (await park.park(o.deployments.get(id)))) return
+        park?.forget(id)
         o.deployments.stop(id)
         await o.deployments.waitStopped(id, { timeoutMs: 120_000 })
+      })()
+      unloading.set(id, job)
+      try {
+        await job
       } finally {
+        unloading.delete(id)
         stopping.delete(id)
-        invalidate()
+        changed()
       }
     },
   }
