@@ -31,6 +31,8 @@ import { IoLimiter } from './workers/io-limiter'
 import { modelEndpoints } from './webui/deployment-endpoints'
 import { Gateway, gatewayCheck } from './gateway/gateway-app'
 import { deploymentBackends, upstreamKeys } from './gateway/deployment-backends'
+import { createPlanner } from './planner/create-planner'
+import type { PlannerService } from './planner/planner-service'
 import { WebuiService } from './webui/webui-service'
 
 export interface CoreOptions {
@@ -68,6 +70,7 @@ export interface Core {
   deployments: DeploymentService
   webui: WebuiService
   gateway: Gateway
+  planner: PlannerService
   /** Prometheus text for GET /metrics. */
   metrics: { contentType: string; render(): Promise<string> }
   /** Drains pools and closes services; safe to call twice. */
@@ -174,8 +177,18 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     front,
   })
   const inspector = new DeploymentInspector({ docker: dockerClient, definitions, monitor, front })
+  // The memory planner admits every gateway start (evicting idle models, refusing with what holds the memory).
+  const { planner, backends } = createPlanner({
+    gpu,
+    deployments,
+    models,
+    gateway: () => gateway,
+    inner: deploymentBackends({ deployments, settings, upstreamKey }),
+    logger,
+  })
+  started.defer(() => planner.dispose())
   const gateway: Gateway = new Gateway({
-    backends: deploymentBackends({ deployments, settings, upstreamKey }),
+    backends,
     settings,
     secrets,
     logger,
@@ -243,6 +256,7 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     flags,
     webui,
     gateway,
+    planner,
   })
 
   let disposed: Promise<void> | undefined
@@ -255,5 +269,5 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
 
   await opts.afterInit?.()
   logger.info({ mode: opts.mode, version: opts.version, paths: opts.paths }, 'core started')
-  return { router, logger, settings, cpu, io, gpu, jobs, models, engine, deployments, webui, gateway, metrics, dispose }
+  return { router, logger, settings, cpu, io, gpu, jobs, models, engine, deployments, webui, gateway, planner, metrics, dispose }
 }

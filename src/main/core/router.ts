@@ -5,6 +5,8 @@ import type { DeploymentInspector } from './deployments/inspector'
 import type { FlagCatalogService } from './engine/flags-service'
 import type { Gateway } from './gateway/gateway-app'
 import { gatewayRouter } from './gateway/gateway-router'
+import { plannerRouter } from './planner/planner-router'
+import type { PlannerService } from './planner/planner-service'
 import { engineRouter } from './engine/versions-router'
 import type { EngineVersionsService } from './engine/versions-service'
 import { gpuRouter } from './gpu/gpu-router'
@@ -39,6 +41,7 @@ export interface RouterDeps {
   flags: FlagCatalogService
   webui: WebuiService
   gateway: Gateway
+  planner: PlannerService
 }
 
 /** The one router: one entry per domain, each domain's handlers in its own folder. */
@@ -54,6 +57,7 @@ export function createRouter(deps: RouterDeps) {
     deployments: deploymentsRouter(deps.deployments, deps.deploymentInspector, deps.flags),
     webui: webuiRouter(deps.webui),
     gateway: gatewayRouter(deps.gateway),
+    planner: plannerRouter(deps.planner),
   })
 }
 

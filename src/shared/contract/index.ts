@@ -6,6 +6,7 @@ import { gpuContract } from './gpu'
 import { hostContract } from './host'
 import { jobsContract } from './jobs'
 import { modelsContract } from './models'
+import { plannerContract } from './planner'
 import { settingsContract } from './settings'
 import { systemContract } from './system'
 import { webuiContract } from './webui'
@@ -22,6 +23,7 @@ export const contract = {
   engine: engineContract,
   webui: webuiContract,
   gateway: gatewayContract,
+  planner: plannerContract,
 }
 
 export type Contract = typeof contract

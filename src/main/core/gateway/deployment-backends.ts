@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import type { Deployment } from '../../../shared/contract/deployments'
-import type { DeploymentService } from '../deployments/deployment-service'
+import type { DeploymentService, StartOverride } from '../deployments/deployment-service'
 import type { Disposable } from '../events/publisher'
 import type { SecretStore } from '../settings/secrets'
 import type { SettingsService } from '../settings/settings-service'
@@ -60,7 +60,7 @@ export function deploymentBackends(o: {
   deployments: Pick<DeploymentService, 'list' | 'get' | 'start' | 'stop' | 'waitStopped' | 'onEvent'>
   settings: Pick<SettingsService, 'get' | 'onChange'>
   upstreamKey: (id: string) => string
-}): GatewayBackends {
+}): GatewayBackends & { start(id: string, override?: StartOverride): Promise<void> } {
   const stopping = new Set<string>()
   const apiKey = (d: Deployment): string | undefined => {
     const own = words(d.definition.args['--api-key'])[0] ?? d.definition.env.VLLM_API_KEY
@@ -92,12 +92,12 @@ export function deploymentBackends(o: {
       ]
       return { dispose: () => subs.forEach((s) => s.dispose()) }
     },
-    async start(id) {
+    async start(id: string, override?: StartOverride) {
       const state = o.deployments.get(id).status.state
       if (ACTIVE.has(state)) return
       // An idle stop still running: start again once it is done.
       if (state === 'stopping' || stopping.has(id)) await o.deployments.waitStopped(id, { timeoutMs: 120_000 })
-      o.deployments.start(id)
+      o.deployments.start(id, override)
     },
     async stop(id) {
       // Say 'stopping' at once: a request arriving now must wait for a new start, not go to a server shutting down.
