@@ -80,11 +80,13 @@ export function gpuView(o: {
     }
 
   const models: ViewModel[] = []
+  const unstarted = new Set<string>()
   for (const d of o.deployments) {
     const id = d.definition.id
     const r = o.reservations.get(id)
     const state = ACTIVE[d.status.state] ?? (r?.pending ? 'loading' : undefined)
     if (!state) continue
+    if (!ACTIVE[d.status.state]) unstarted.add(id)
     const seen = attributed.get(id)
     const gpus = r?.gpus ?? (seen?.size ? [...seen.keys()] : d.definition.gpus.map((u) => indexOf.get(u)).filter((i) => i !== undefined))
     if (gpus.length === 0) continue
@@ -115,8 +117,9 @@ export function gpuView(o: {
     let ours = 0
     for (const m of models) {
       if (!m.gpus.includes(g.index)) continue
-      // A model the telemetry has not attributed yet (loading, or apps sampled less often) is taken at its reservation.
-      ours += attributed.get(m.id)?.get(g.index) ?? m.reservedBytesPerGpu
+      // A model the telemetry has not attributed yet (loading, or apps sampled less often) is taken at its reservation;
+      // one admitted but not started yet holds nothing.
+      ours += attributed.get(m.id)?.get(g.index) ?? (unstarted.has(m.id) ? 0 : m.reservedBytesPerGpu)
     }
     // Containers of ours whose deployment is no longer active (stopping but gone from the list) are in `used` too.
     for (const [id, per] of attributed) if (!models.some((m) => m.id === id)) ours += per.get(g.index) ?? 0
