@@ -313,7 +313,10 @@ export class PlannerService {
         ? utilizationForGpus(totals, { fixedBytes: need.auto.fixedBytes, kvBytes: need.auto.kvBytes })[0]!.utilization
         : need.fixedUtilization!
       const bytes = Math.max(...totals.map((t) => requestedBytes(t, u)))
-      for (const a of plan.actions) this.record('evict', name, `evicted ${a.reason.replace(/^stop /, '')} (for ${name})`)
+      for (const a of plan.actions) {
+        const victim = v.models.find((m) => m.id === a.modelId)?.name ?? a.modelId
+        this.record('evict', name, `evicted ${victim}${a.reason.slice(`stop ${a.modelId}`.length)} (for ${name})`)
+      }
       this.reservations.set(id, { gpus: placed.gpus, bytesPerGpu: bytes, utilization: u, pending: true, seenActive: false, at: this.now() })
       const why = need.auto ? `${need.auto.detail}` : `fixed utilization`
       this.record('start', name, `started ${name} on GPU ${placed.gpus.join(', ')} at ${u} (${fmt(bytes)} per GPU: ${why})`)
