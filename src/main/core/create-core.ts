@@ -34,6 +34,8 @@ import { IoLimiter } from './workers/io-limiter'
 import { modelEndpoints } from './webui/deployment-endpoints'
 import { Gateway, gatewayCheck } from './gateway/gateway-app'
 import { deploymentBackends, upstreamKeys } from './gateway/deployment-backends'
+import { createPlanner } from './planner/create-planner'
+import type { PlannerService } from './planner/planner-service'
 import { WebuiService } from './webui/webui-service'
 
 export interface CoreOptions {
@@ -75,6 +77,8 @@ export interface Core {
   notify: NotifyService
   /** Learned memory footprints per fingerprint (issue #16): admission reads it as a FootprintLookup. */
   footprints: FootprintStore
+  /** Admission, eviction and placement of gateway starts (issue #16). */
+  planner: PlannerService
   /** Prometheus text for GET /metrics. */
   metrics: { contentType: string; render(): Promise<string> }
   /** Drains pools and closes services; safe to call twice. */
@@ -188,15 +192,29 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     footprints,
   })
   const inspector = new DeploymentInspector({ docker: dockerClient, definitions, monitor, front })
-  const gateway: Gateway = new Gateway({
-    backends: deploymentBackends({
+  // The memory planner admits every gateway start (evicting idle models, refusing with what holds the memory).
+  const { planner, backends } = createPlanner({
+    gpu,
+    deployments,
+    models,
+    footprints: footprintStore,
+    gateway: () => gateway,
+    inner: deploymentBackends({
       deployments,
       settings,
       upstreamKey,
       // vLLM sleep mode for deployments that opt in (#16): the container's log gives the weights and the sleep facts.
-      // TODO(integrator): onSleepFacts → the footprint store (memory kept while asleep, wake seconds).
-      sleep: { logLines: async (id) => (await inspector.logs(id, 5000)).lines.map((l) => l.text), logger },
+      sleep: {
+        logLines: async (id) => (await inspector.logs(id, 5000)).lines.map((l) => l.text),
+        onSleepFacts: (id, facts) => footprints.recordSleep(id, facts),
+        logger,
+      },
     }),
+    logger,
+  })
+  started.defer(() => planner.dispose())
+  const gateway: Gateway = new Gateway({
+    backends,
     settings,
     secrets,
     logger,
@@ -268,6 +286,7 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     webui,
     gateway,
     notify,
+    planner,
   })
 
   let disposed: Promise<void> | undefined
@@ -295,6 +314,7 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     gateway,
     notify,
     footprints: footprintStore,
+    planner,
     metrics,
     dispose,
   }

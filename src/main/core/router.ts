@@ -5,6 +5,8 @@ import type { DeploymentInspector } from './deployments/inspector'
 import type { FlagCatalogService } from './engine/flags-service'
 import type { Gateway } from './gateway/gateway-app'
 import { gatewayRouter } from './gateway/gateway-router'
+import { plannerRouter } from './planner/planner-router'
+import type { PlannerService } from './planner/planner-service'
 import { engineRouter } from './engine/versions-router'
 import type { EngineVersionsService } from './engine/versions-service'
 import { gpuRouter } from './gpu/gpu-router'
@@ -42,6 +44,7 @@ export interface RouterDeps {
   webui: WebuiService
   gateway: Gateway
   notify: NotifyService
+  planner: PlannerService
 }
 
 /** The one router: one entry per domain, each domain's handlers in its own folder. */
@@ -58,6 +61,7 @@ export function createRouter(deps: RouterDeps) {
     webui: webuiRouter(deps.webui),
     gateway: gatewayRouter(deps.gateway),
     notifications: notificationsRouter(deps.notify),
+    planner: plannerRouter(deps.planner),
   })
 }
 

@@ -56,6 +56,29 @@ export const DeploymentSpec = z.object({
     .array(bounded(MAX.id).regex(/^GPU-[0-9a-fA-F-]+$/, 'a GPU UUID such as GPU-c0ffee00-…'))
     .max(MAX.gpus)
     .default([]),
+  /**
+   * Leave the GPUs to the memory planner: it picks `count` GPUs by free memory and footprint at each start (tensor
+   * parallel size = count). When set, `gpus` is ignored by gateway starts.
+   */
+  placement: z.object({ gpus: z.literal('any'), count: z.number().int().min(1).max(MAX.gpus) }).optional(),
+  /**
+   * What the model asks of GPU memory. auto (default when no --gpu-memory-utilization is set): the planner computes
+   * this start's utilization from the model's footprint and a KV budget of `contextTokens` × `sequences` (defaults:
+   * min(max model len, 8192) × 4, at least one full max-model-len request). fixed: always `utilization` (default
+   * when --gpu-memory-utilization is in the arguments, which then wins).
+   */
+  memory: z
+    .object({
+      mode: z.enum(['auto', 'fixed']),
+      utilization: z.number().gt(0).max(1).optional(),
+      contextTokens: z.number().int().min(16).max(10_000_000).optional(),
+      sequences: z.number().int().min(1).max(4096).optional(),
+    })
+    .refine((m) => m.mode !== 'fixed' || m.utilization !== undefined, {
+      message: 'mode "fixed" needs a utilization (e.g. 0.45), or use mode "auto"',
+      path: ['utilization'],
+    })
+    .optional(),
   /** Defaults to the number of GPUs. */
   tensorParallelSize: z.number().int().min(1).max(64).optional(),
   /** Host port; absent = a free one chosen at deploy time. */

@@ -7,6 +7,7 @@ import { hostContract } from './host'
 import { jobsContract } from './jobs'
 import { modelsContract } from './models'
 import { notificationsContract } from './notifications'
+import { plannerContract } from './planner'
 import { settingsContract } from './settings'
 import { systemContract } from './system'
 import { webuiContract } from './webui'
@@ -24,6 +25,7 @@ export const contract = {
   webui: webuiContract,
   gateway: gatewayContract,
   notifications: notificationsContract,
+  planner: plannerContract,
 }
 
 export type Contract = typeof contract

@@ -76,7 +76,17 @@ export interface LatestImageResolver {
   >
 }
 
-const Params = z.object({ id: z.string(), restart: z.boolean().optional() })
+/**
+ * One start's deviation from the saved definition, chosen by the memory planner: the GPUs (UUIDs) and the memory
+ * arguments (--gpu-memory-utilization / --kv-cache-memory-bytes) of this start only; the definition is unchanged.
+ */
+export const StartOverride = z.object({
+  gpus: z.array(z.string()).optional(),
+  args: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+})
+export type StartOverride = z.infer<typeof StartOverride>
+
+const Params = z.object({ id: z.string(), restart: z.boolean().optional(), override: StartOverride.optional() })
 type Params = z.infer<typeof Params>
 
 const failure = (reason: string, hint: string): Diagnosis => ({ kind: 'exited', reason, hint, lines: [], exitCode: null })
@@ -147,7 +157,9 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
         throw new AppError('CONFLICT', `Its container ${running.Names[0]?.slice(1) ?? running.Id.slice(0, 12)} is already running.`, {
           fix: 'Stop it first, or use restart.',
         })
-      const def = d.definitions.get(id)
+      const saved = d.definitions.get(id)
+      const o = ctx.params.override
+      const def = o ? { ...saved, gpus: o.gpus ?? saved.gpus, args: { ...saved.args, ...o.args } } : saved
       rt.clearExpectedExit()
       rt.setState('creating', { containerId: null, hostPort: null, endpoint: null, listen: null, networkUrls: [] })
       ctx.progress({ message: 'Checking the image and arguments' })

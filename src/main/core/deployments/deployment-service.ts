@@ -11,13 +11,13 @@ import type { JobService } from '../jobs/job-service'
 import type { ModelService } from '../models/model-service'
 import type { SettingsService } from '../settings/settings-service'
 import type { DeploymentDefinitions } from './definitions'
-import { registerDeploymentJobs, type GatewayFront, type LatestImageResolver } from './deployment-jobs'
+import { registerDeploymentJobs, type GatewayFront, type LatestImageResolver, type StartOverride } from './deployment-jobs'
 import type { DeploymentMonitor } from './deployment-monitor'
 import type { DeploymentFootprints } from './footprint-learner'
 import { checkHostPort, checkNames, checkSpec, specOf } from './spec-check'
 import { waitSettle } from './wait-settle'
 
-export type { GatewayFront, LatestImageResolver } from './deployment-jobs'
+export type { GatewayFront, LatestImageResolver, StartOverride } from './deployment-jobs'
 export { modelUsers } from './spec-check'
 
 /** The images deployment definitions name (with Docker's default tag), and by which deployment. */
@@ -126,11 +126,12 @@ export class DeploymentService {
     return this.get(id)
   }
 
-  start(id: string): Job {
+  /** `override`: this start's GPUs and memory arguments (the memory planner's), the definition unchanged. */
+  start(id: string, override?: StartOverride): Job {
     const st = this.o.monitor.runtime(id).state
     if (ACTIVE.has(st))
       throw new AppError('CONFLICT', `"${this.o.definitions.get(id).name}" is already ${st}.`, { fix: 'Stop it first, or use restart.' })
-    return this.launch('deployment.deploy', id, 'Deploy', { id })
+    return this.launch('deployment.deploy', id, 'Deploy', override ? { id, override } : { id })
   }
 
   stop(id: string): Job {

@@ -22,7 +22,7 @@ import { parseLogBuffer } from './log-follower'
 import type { Runtime } from './runtime'
 
 export interface FootprintLearnerDeps {
-  store: Pick<FootprintStore, 'get' | 'recordLoad' | 'recordMeasured' | 'raiseAfterFailure'>
+  store: Pick<FootprintStore, 'get' | 'recordLoad' | 'recordMeasured' | 'recordSleep' | 'raiseAfterFailure'>
   monitor: Pick<DeploymentMonitor, 'onChange' | 'runtime'>
   definitions: Pick<DeploymentDefinitions, 'find'>
   docker: () => Dockerode
@@ -124,6 +124,25 @@ export class FootprintLearner implements DeploymentFootprints {
     for (const s of this.subs) s.dispose()
     await this.settled()
     this.changes.clear()
+  }
+
+  /**
+   * A sleep or wake (vLLM sleep mode, reported by the gateway): the wake seconds, and what stays on each GPU while
+   * asleep = what it held awake − what the sleep freed (vLLM's "Sleep mode freed" line is per rank).
+   */
+  recordSleep(
+    id: string,
+    f: { event: 'asleep' | 'awake'; freedBytes: number | null; wakeSeconds: number | null; wallSeconds: number },
+  ): void {
+    const key = this.keyOf(id)
+    const prev = key ? this.d.store.get(key) : undefined
+    if (!key || !prev) return
+    if (f.event === 'awake') this.d.store.recordSleep(key, { wakeSeconds: f.wakeSeconds ?? f.wallSeconds })
+    else if (f.freedBytes !== null) {
+      const awake = prev.measuredBytesPerGpu ?? prev.fixedBytesPerGpu + (prev.kvCacheBytes ?? 0)
+      this.d.store.recordSleep(key, { keptBytesPerGpu: Math.max(0, awake - f.freedBytes) })
+    } else return
+    this.changes.publish(id)
   }
 
   private keyOf(id: string): string | null {

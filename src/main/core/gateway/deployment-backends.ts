@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import type { Deployment } from '../../../shared/contract/deployments'
-import type { DeploymentService } from '../deployments/deployment-service'
+import type { DeploymentService, StartOverride } from '../deployments/deployment-service'
 import type { Disposable } from '../events/publisher'
 import type { SecretStore } from '../settings/secrets'
 import type { SettingsService } from '../settings/settings-service'
@@ -65,7 +65,7 @@ export function deploymentBackends(o: {
   settings: Pick<SettingsService, 'get' | 'onChange'>
   upstreamKey: (id: string) => string
   sleep?: SleepDeps
-}): GatewayBackends {
+}): GatewayBackends & { start(id: string, override?: StartOverride): Promise<void> } {
   const stopping = new Set<string>()
   const unloading = new Map<string, Promise<void>>()
   const listeners = new Set<() => void>()
@@ -108,19 +108,19 @@ export function deploymentBackends(o: {
       ]
       return { dispose: () => subs.forEach((s) => s.dispose()) }
     },
-    async start(id) {
+    async start(id: string, override?: StartOverride) {
       // An idle unload in progress (a stop or a park): act once it is done.
       await unloading.get(id)?.catch(() => undefined)
       if (park?.isAsleep(id))
         return park.wake(o.deployments.get(id), async () => {
           o.deployments.stop(id)
           await o.deployments.waitStopped(id, { timeoutMs: 120_000 })
-          o.deployments.start(id)
+          o.deployments.start(id, override)
         })
       const state = o.deployments.get(id).status.state
       if (ACTIVE.has(state)) return
       if (state === 'stopping') await o.deployments.waitStopped(id, { timeoutMs: 120_000 })
-      o.deployments.start(id)
+      o.deployments.start(id, override)
     },
     async stop(id, reason) {
       // Say 'stopping' at once: a request arriving now must wait for a new start, not go to a server shutting down.

@@ -111,6 +111,11 @@ export class Gateway {
     this.changes.publish()
   }
 
+  /** Requests in flight for a deployment and its last use (epoch ms); none while the gateway is off. */
+  traffic(id: string): { inFlight: number; lastUsedAt: number | null } {
+    return this.server?.traffic(id) ?? { inFlight: 0, lastUsedAt: null }
+  }
+
   log(limit?: number): GatewayLogEntry[] {
     return this.server?.log.list(limit) ?? []
   }

@@ -287,6 +287,12 @@ export class GatewayServer {
     throw new AppError(code, r.error.message, { fix: 'Use a name from the Gateway page (GET /v1/models lists them).' })
   }
 
+  /** Requests in flight for a backend and when it was last used (epoch ms): the memory planner's eviction rules. */
+  traffic(id: string): { inFlight: number; lastUsedAt: number | null } {
+    const last = this.#idle.lastUsedAt(id)
+    return { inFlight: this.#inFlight(id), lastUsedAt: last === null ? null : Date.parse(this.#wall(last)) }
+  }
+
   #inFlight(id: string): number {
     return Math.max(0, this.#idle.active(id) - this.#holds.held(id))
   }

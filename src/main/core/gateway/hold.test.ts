@@ -93,6 +93,18 @@ describe('Holds', () => {
     expect((await p).ok).toBe(true)
   })
 
+  it('answers a start refused for memory with 503, Retry-After and the message naming what holds it (a retry may work)', async () => {
+    const { backends, hold } = setup()
+    const refusal = Object.assign(new Error('Not enough GPU memory to start m: GPU 0: held by chat 9.00 GiB (always-on)'), {
+      retryAfterSeconds: 60,
+    })
+    backends.onStart = () => Promise.reject(refusal)
+    const o = await hold()
+    expect(!o.ok && o.error).toMatchObject({ status: 503, code: 'insufficient_gpu_memory', retryAfterS: 60 })
+    expect(!o.ok && o.error?.headers).toBeUndefined()
+    expect(!o.ok && o.error?.message).toContain('held by chat 9.00 GiB (always-on)')
+  })
+
   it('answers 503 with the message when start() throws or rejects', async () => {
     const { backends, hold } = setup()
     backends.onStart = () => {

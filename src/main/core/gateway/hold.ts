@@ -163,15 +163,25 @@ export class Holds {
     }
   }
 
-  #fail(id: string, e: Entry, reason: string): void {
-    const error: GatewayError = {
-      status: 503,
-      type: 'server_error',
-      code: 'model_load_failed',
-      message: `The model \`${e.name}\` could not be loaded: ${reason}`,
-      // Retrying would start it again at once: the openai SDK honours this (gateway-facts.md §6.4).
-      headers: { 'x-should-retry': 'false' },
-    }
+  #fail(id: string, e: Entry, reason: string, retryAfterS?: number): void {
+    const error: GatewayError =
+      retryAfterS === undefined
+        ? {
+            status: 503,
+            type: 'server_error',
+            code: 'model_load_failed',
+            message: `The model \`${e.name}\` could not be loaded: ${reason}`,
+            // Retrying would start it again at once: the openai SDK honours this (gateway-facts.md §6.4).
+            headers: { 'x-should-retry': 'false' },
+          }
+        : {
+            // A start refused for now (the memory planner: GPU memory held by others): retrying later can work.
+            status: 503,
+            type: 'server_error',
+            code: 'insufficient_gpu_memory',
+            message: `The model \`${e.name}\` cannot start now: ${reason}`,
+            retryAfterS: retryAfterSeconds(retryAfterS, 15),
+          }
     if (this.#entries.get(id) === e) this.#entries.delete(id)
     for (const w of [...e.waiters]) w.done({ ok: false, error })
   }
@@ -195,9 +205,9 @@ export class Holds {
       e.startAt = this.#now()
       try {
         const p = this.#backends.start(id)
-        if (p && typeof p.then === 'function') p.then(undefined, (err: unknown) => this.#fail(id, e, errorText(err)))
+        if (p && typeof p.then === 'function') p.then(undefined, (err: unknown) => this.#fail(id, e, errorText(err), retryAfterOf(err)))
       } catch (err) {
-        return this.#fail(id, e, errorText(err))
+        return this.#fail(id, e, errorText(err), retryAfterOf(err))
       }
       // start() may have changed the state (and emitted) synchronously: look again (startIssued stops a second start).
       return this.#step(id)
@@ -207,3 +217,9 @@ export class Holds {
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
+/** A start rejection that says when to retry (`retryAfterSeconds`, e.g. the memory planner's refusal). */
+const retryAfterOf = (err: unknown): number | undefined => {
+  const s = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds
+  return typeof s === 'number' && Number.isFinite(s) ? s : undefined
+}

@@ -31,9 +31,16 @@ export function gpuNamesOf(gpus: readonly string[], snapshot: GpusSnapshot): str
 
 /** The fingerprint of a start, or null when the commit or the GPU names are not known. */
 export function startKey(def: StartDefinition, commit: string | null, snapshot: GpusSnapshot): string | null {
-  const names = gpuNamesOf(def.gpus, snapshot)
-  if (!commit || !names) return null
-  const tp = def.tensorParallelSize ?? Math.max(1, def.gpus.length)
+  return startKeyFor(def, commit, gpuNamesOf(def.gpus, snapshot))
+}
+
+/**
+ * The same key from the GPU names the start runs on (the planner knows them before the start): the learner and
+ * admission must agree on it, or what was learned is never found. TP = the definition's, else one rank per GPU.
+ */
+export function startKeyFor(def: StartDefinition, commit: string | null, names: readonly string[] | null): string | null {
+  if (!commit || !names?.length) return null
+  const tp = def.tensorParallelSize ?? Math.max(1, def.gpus.length || names.length)
   try {
     return fingerprint({
       modelCommit: commit,

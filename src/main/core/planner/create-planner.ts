@@ -1,0 +1,47 @@
+/**
+ * The memory planner as the app runs it: a PlannerService over the GPU telemetry, the deployments, the gateway's
+ * traffic and the footprint store, and the gateway's backends wrapped so every gateway start is admitted first.
+ */
+import type { Logger } from 'pino'
+import type { DeploymentService } from '../deployments/deployment-service'
+import type { Disposable } from '../events/publisher'
+import type { GpuService } from '../gpu/gpu-service'
+import type { ModelService } from '../models/model-service'
+import type { GatewayBackends } from '../gateway/gateway-service'
+import type { FootprintLookup } from './learned'
+import { deploymentFingerprint, storeEstimates } from './model-files'
+import { plannedBackends, type InnerBackends } from './planner-backends'
+import { PlannerService } from './planner-service'
+
+export interface PlannerTraffic {
+  traffic(id: string): { inFlight: number; lastUsedAt: number | null }
+  onChange(fn: () => void): Disposable
+}
+
+export function createPlanner(o: {
+  gpu: Pick<GpuService, 'snapshot' | 'onSnapshot'>
+  deployments: Pick<DeploymentService, 'list' | 'onEvent'>
+  models: Pick<ModelService, 'list'>
+  /** The footprint store; absent = nothing learned yet (every start is planned from the estimate). */
+  footprints?: FootprintLookup
+  /** The gateway (called lazily: it is built with the backends this returns). */
+  gateway: () => PlannerTraffic
+  inner: InnerBackends
+  logger: Logger
+}): { planner: PlannerService; backends: GatewayBackends } {
+  const traffic = {
+    inFlight: (id: string) => o.gateway().traffic(id).inFlight,
+    lastUsedAt: (id: string) => o.gateway().traffic(id).lastUsedAt,
+    onChange: (fn: () => void) => o.gateway().onChange(fn),
+  }
+  const planner = new PlannerService({
+    footprints: o.footprints ?? { get: () => undefined },
+    fingerprintOf: deploymentFingerprint(o.models),
+    gpus: o.gpu,
+    estimate: storeEstimates(o.models),
+    deployments: { list: () => o.deployments.list(), onChange: (fn) => o.deployments.onEvent(() => fn()) },
+    traffic,
+    logger: o.logger,
+  })
+  return { planner, backends: plannedBackends({ inner: o.inner, planner, traffic, logger: o.logger }) }
+}

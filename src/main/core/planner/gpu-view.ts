@@ -1,0 +1,135 @@
+/**
+ * The planner's view of the GPUs now (pure): per GPU the total vLLM sees, live free memory, what other programs hold
+ * (memory used minus our containers, from the telemetry's per-process attribution), and our models with what each
+ * holds — its planned reservation, or what the telemetry attributes to it when more, or its fixed utilization.
+ */
+import type { Deployment } from '../../../shared/contract/deployments'
+import type { GpusSnapshot } from '../../../shared/contract/gpu'
+import type { PlannerGpu, PlannerModel } from './evict'
+import { memoryPolicy } from './need'
+import { requestedBytes } from './utilization'
+
+const MiB = 1024 ** 2
+/** vLLM's own default when a start names no utilization (0.92 from v0.21, 0.9 before). */
+export const VLLM_DEFAULT_UTILIZATION = 0.92
+
+/** What the planner reserved for one start (kept until the model is stopped or failed). */
+export interface Reservation {
+  gpus: number[]
+  bytesPerGpu: number
+  utilization: number | null
+  /** Admitted, the start not issued yet: counts as loading even while the deployment still says stopped. */
+  pending: boolean
+  /** The deployment was seen active after the start (a later stopped/failed ends the reservation). */
+  seenActive: boolean
+  at: number
+}
+
+export interface Traffic {
+  inFlight(id: string): number
+  /** Epoch ms of the last request, null if none. */
+  lastUsedAt(id: string): number | null
+}
+
+export interface ViewModel extends PlannerModel {
+  name: string
+  utilization: number | null
+}
+
+export interface GpuView {
+  gpus: PlannerGpu[]
+  models: ViewModel[]
+  /** GPU UUID → index and back. */
+  indexOf: Map<string, number>
+  uuidOf: Map<number, string>
+}
+
+const ACTIVE: Record<string, PlannerModel['state'] | undefined> = {
+  creating: 'loading',
+  starting: 'loading',
+  loading: 'loading',
+  ready: 'running',
+  stopping: 'stopping',
+}
+
+/** Bytes vLLM sees as the GPU's total: nvidia-smi total minus driver-reserved (torch's mem_get_info). */
+export function torchTotalBytes(g: GpusSnapshot['gpus'][number]): number {
+  return Math.max(0, (g.memoryTotalMiB ?? 0) - (g.memory.reservedMiB ?? 0)) * MiB
+}
+
+export function gpuView(o: {
+  snapshot: GpusSnapshot
+  deployments: readonly Deployment[]
+  reservations: ReadonlyMap<string, Reservation>
+  traffic: Traffic
+  loadSeconds?: (id: string) => number | null
+}): GpuView {
+  const { snapshot: s } = o
+  const indexOf = new Map(s.gpus.map((g) => [g.uuid, g.index]))
+  const uuidOf = new Map(s.gpus.map((g) => [g.index, g.uuid]))
+  const totals = new Map(s.gpus.map((g) => [g.index, torchTotalBytes(g)]))
+  const known = new Set(o.deployments.map((d) => d.definition.id))
+  /** Attributed bytes per deployment per GPU. */
+  const attributed = new Map<string, Map<number, number>>()
+  for (const g of s.gpus)
+    for (const c of g.memory.containers) {
+      if (!c.deploymentId || !known.has(c.deploymentId)) continue
+      const m = attributed.get(c.deploymentId) ?? new Map<number, number>()
+      m.set(g.index, (m.get(g.index) ?? 0) + c.usedMiB * MiB)
+      attributed.set(c.deploymentId, m)
+    }
+
+  const models: ViewModel[] = []
+  const unstarted = new Set<string>()
+  for (const d of o.deployments) {
+    const id = d.definition.id
+    const r = o.reservations.get(id)
+    const state = ACTIVE[d.status.state] ?? (r?.pending ? 'loading' : undefined)
+    if (!state) continue
+    if (!ACTIVE[d.status.state]) unstarted.add(id)
+    const seen = attributed.get(id)
+    const gpus = r?.gpus ?? (seen?.size ? [...seen.keys()] : d.definition.gpus.map((u) => indexOf.get(u)).filter((i) => i !== undefined))
+    if (gpus.length === 0) continue
+    const policy = memoryPolicy(d.definition)
+    const utilization = r?.utilization ?? (policy.mode === 'fixed' ? policy.utilization : seen?.size ? null : VLLM_DEFAULT_UTILIZATION)
+    const byFraction = (g: number): number => (utilization === null ? 0 : requestedBytes(totals.get(g) ?? 0, utilization))
+    const bytes = Math.max(...gpus.map((g) => Math.max(r?.bytesPerGpu ?? byFraction(g), seen?.get(g) ?? 0)))
+    const t = o.traffic
+    models.push({
+      id,
+      name: d.definition.name,
+      utilization,
+      gpus,
+      reservedBytesPerGpu: bytes,
+      state,
+      inFlight: t.inFlight(id),
+      // Only on-demand models are the gateway's to stop: always-on and hand-started ("off") ones are never evicted.
+      alwaysOn: d.definition.serve !== 'on-demand',
+      lastUsedAt: t.lastUsedAt(id) ?? (d.status.readyAt ? Date.parse(d.status.readyAt) : null),
+      loadSeconds: o.loadSeconds?.(id) ?? null,
+      requestTimes: [],
+      sleep: null,
+    })
+  }
+
+  const gpus: PlannerGpu[] = s.gpus.map((g) => {
+    const used = (g.memoryUsedMiB ?? 0) * MiB
+    let ours = 0
+    for (const m of models) {
+      if (!m.gpus.includes(g.index)) continue
+      // A model the telemetry has not attributed yet (loading, or apps sampled less often) is taken at its reservation;
+      // one admitted but not started yet holds nothing.
+      ours += attributed.get(m.id)?.get(g.index) ?? (unstarted.has(m.id) ? 0 : m.reservedBytesPerGpu)
+    }
+    // Containers of ours whose deployment is no longer active (stopping but gone from the list) are in `used` too.
+    for (const [id, per] of attributed) if (!models.some((m) => m.id === id)) ours += per.get(g.index) ?? 0
+    return {
+      index: g.index,
+      name: g.name,
+      totalBytes: totals.get(g.index) ?? 0,
+      freeBytes: (g.memoryFreeMiB ?? 0) * MiB,
+      externalBytes: Math.max(0, used - ours),
+    }
+  })
+  return { gpus, models, indexOf, uuidOf }
+}

@@ -1,0 +1,77 @@
+/**
+ * The memory planner between the gateway and the deployments (issue #16 point 4): a GatewayBackends decorator whose
+ * start() asks the planner first, stops the idle models it chose (never one with requests in flight: the plan is
+ * made again if one got a request meanwhile), waits until the telemetry shows the memory free, and starts the
+ * deployment with this start's GPUs and --gpu-memory-utilization. A refusal rejects with CannotFitError, which the
+ * gateway answers with 503 + Retry-After and the message naming what holds the memory.
+ */
+import type { Logger } from 'pino'
+import type { StartOverride } from '../deployments/deployment-service'
+import type { GatewayBackends } from '../gateway/gateway-service'
+import type { Traffic } from './gpu-view'
+import { CannotFitError, type PlannerService } from './planner-service'
+
+const ACTIVE = new Set(['ready', 'loading', 'starting', 'creating'])
+
+export type InnerBackends = GatewayBackends & { start(id: string, override?: StartOverride): void | Promise<unknown> }
+
+export function plannedBackends(o: {
+  inner: InnerBackends
+  planner: Pick<PlannerService, 'admit' | 'started' | 'waitFree'>
+  traffic: Pick<Traffic, 'inFlight'>
+  logger: Pick<Logger, 'warn'>
+  /** Times a plan is made again when a chosen victim got a request meanwhile. */
+  replans?: number
+}): GatewayBackends {
+  const { inner } = o
+  const running = new Map<string, Promise<void>>()
+
+  const admitAndStart = async (id: string): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      const a = await o.planner.admit(id)
+      if (a.kind === 'pass') return void (await inner.start(id))
+      if (a.kind === 'cannot-fit') throw new CannotFitError(a.message, a.retryAfterSeconds)
+      try {
+        let replan = false
+        for (const e of a.evictions) {
+          const b = inner.list().find((x) => x.id === e.modelId)
+          if (!b || !ACTIVE.has(b.state)) continue
+          // Checked and stopped in the same tick: a request arriving after this sees the model stopping and waits.
+          if (o.traffic.inFlight(e.modelId) > 0) {
+            replan = true
+            break
+          }
+          await inner.stop(e.modelId, 'idle')
+        }
+        if (replan && attempt < (o.replans ?? 3)) {
+          o.planner.started(id, false)
+          continue
+        }
+        if (replan) throw new CannotFitError('The models chosen to make room keep getting requests.', 15)
+        await o.planner.waitFree(a)
+        await inner.start(id, { gpus: a.gpuUuids, args: a.args })
+        o.planner.started(id, true)
+        return
+      } catch (err) {
+        o.planner.started(id, false)
+        throw err
+      }
+    }
+  }
+
+  return {
+    list: () => inner.list(),
+    onChange: (fn) => inner.onChange(fn),
+    stop: (id, reason) => inner.stop(id, reason),
+    start(id) {
+      const b = inner.list().find((x) => x.id === id)
+      if (b && ACTIVE.has(b.state)) return inner.start(id)
+      let p = running.get(id)
+      if (!p) {
+        p = admitAndStart(id).finally(() => running.delete(id))
+        running.set(id, p)
+      }
+      return p
+    },
+  }
+}

@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest'
+import type { Deployment, DeploymentDefinition } from '../../../shared/contract/deployments'
+import type { GpusSnapshot } from '../../../shared/contract/gpu'
+import { Publisher } from '../events/publisher'
+import { PlannerService, type Admission } from './planner-service'
+
+const MiB = 1024 ** 2
+const GiB = 1024 ** 3
+const TOTAL_MIB = 24_576
+
+/** A fake workstation: GPUs with external use, deployments with states, traffic; `changed()` fires every listener. */
+function world(o: { gpus?: number; external?: number[] } = {}) {
+  const events = new Publisher<void>()
+  const external = o.external ?? []
+  const deps: Deployment[] = []
+  const inFlight = new Map<string, number>()
+  const snapshot = (): GpusSnapshot => ({
+    status: 'ok',
+    at: new Date().toISOString(),
+    intervalMs: 500,
+    fault: null,
+    gpus: Array.from({ length: o.gpus ?? 1 }, (_, i) => {
+      const containers = deps
+        .filter((d) => d.status.state === 'ready' && d.status.vramMiB && gpuOf(d) === i)
+        .map((d) => ({
+          containerId: `c-${d.definition.id}`,
+          containerName: d.definition.name,
+          deploymentId: d.definition.id,
+          labels: {},
+          pids: [1],
+          usedMiB: d.status.vramMiB!,
+        }))
+      const used = (external[i] ?? 0) + containers.reduce((s, c) => s + c.usedMiB, 0)
+      return {
+        index: i,
+        uuid: `GPU-${i}`,
+        name: 'NVIDIA GeForce RTX 4090',
+        memoryTotalMiB: TOTAL_MIB,
+        memoryUsedMiB: used,
+        memoryFreeMiB: TOTAL_MIB - used,
+        utilizationPct: 0,
+        powerDrawW: null,
+        powerLimitW: null,
+        temperatureC: null,
+        driverVersion: null,
+        memory: { containers, otherMiB: external[i] ?? 0, otherProcesses: [], freeMiB: TOTAL_MIB - used, reservedMiB: 0, appsAt: null },
+      }
+    }),
+  })
+  const placed = new Map<string, number>()
+  const gpuOf = (d: Deployment): number => placed.get(d.definition.id) ?? Number(d.definition.gpus[0]?.slice(4) ?? 0)
+  const add = (id: string, def: Partial<DeploymentDefinition> = {}): void => {
+    deps.push({
+      definition: {
+        id,
+        name: id,
+        model: { repo: `org/${id}`, revision: 'main' },
+        image: 'vllm/vllm-openai:v0.21.0',
+        alwaysLatest: false,
+        gpus: ['GPU-0'],
+        restartPolicy: 'no',
+        ipcHost: false,
+        env: {},
+        args: {},
+        extraArgs: '',
+        serve: 'on-demand',
+        sleepMode: 'off',
+        aliases: [],
+        createdAt: '',
+        updatedAt: '',
+        ...def,
+      },
+      status: { state: 'stopped', commit: null, vramMiB: null, readyAt: null } as unknown as Deployment['status'],
+    })
+  }
+  const dep = (id: string): Deployment => deps.find((d) => d.definition.id === id)!
+  /** The start ran: ready, holding what it was admitted for (as vLLM holds total × utilization). */
+  const run = (id: string, a: Admission): void => {
+    if (a.kind !== 'go') throw new Error(`expected go, got ${JSON.stringify(a)}`)
+    placed.set(id, a.gpus[0]!)
+    dep(id).status = { ...dep(id).status, state: 'ready', vramMiB: Math.round(a.bytesPerGpu / MiB) }
+    planner.started(id, true)
+    events.publish()
+  }
+  const stop = (id: string): void => {
+    dep(id).status = { ...dep(id).status, state: 'stopped', vramMiB: null }
+    events.publish()
+  }
+  const planner = new PlannerService({
+    footprints: { get: () => undefined },
+    fingerprintOf: async () => null,
+    gpus: { snapshot, onSnapshot: (fn) => events.subscribe(() => fn(snapshot())) },
+    // 2 GiB fixed, 128 KiB KV per token, max model len 8192: auto need = 2 GiB + 4 × 8192 × 128 KiB = 6 GiB.
+    estimate: async () => ({ commit: 'c', fixedBytesPerGpu: 2 * GiB, kvBytesPerToken: 128 * 1024, maxPositionEmbeddings: 8192 }),
+    deployments: { list: () => deps, onChange: (fn) => events.subscribe(fn) },
+    traffic: { inFlight: (id) => inFlight.get(id) ?? 0, lastUsedAt: () => null, onChange: (fn) => events.subscribe(fn) },
+    logger: { info: () => undefined, warn: () => undefined },
+    options: { drainLimitMs: 2000 },
+  })
+  return { planner, add, run, stop, dep, inFlight, external, changed: () => events.publish() }
+}
+
+describe('PlannerService.admit', () => {
+  it('admits a model that fits, with a computed utilization covering its need, and a second beside it', async () => {
+    const w = world()
+    w.add('a')
+    w.add('b')
+    const a = await w.planner.admit('a')
+    expect(a).toMatchObject({ kind: 'go', gpus: [0], evictions: [] })
+    if (a.kind !== 'go') return
+    expect(a.bytesPerGpu).toBeGreaterThanOrEqual(6 * GiB)
+    expect(a.utilization).toBeCloseTo((6 * GiB) / (TOTAL_MIB * MiB), 2)
+    expect(a.args).toEqual({ '--gpu-memory-utilization': a.utilization })
+    w.run('a', a)
+    const b = await w.planner.admit('b')
+    expect(b).toMatchObject({ kind: 'go', evictions: [] })
+    if (b.kind === 'go') expect(a.utilization + b.utilization).toBeLessThanOrEqual(0.95)
+    expect(w.planner.log()[0]).toMatchObject({ kind: 'start', model: 'b' })
+  })
+
+  it('evicts the idle model when the new one does not fit, and logs why', async () => {
+    const w = world()
+    w.add('a')
+    w.add('big', { memory: { mode: 'auto', contextTokens: 8192, sequences: 16 } }) // 2 + 16 GiB
+    w.run('a', await w.planner.admit('a'))
+    const big = await w.planner.admit('big')
+    expect(big).toMatchObject({ kind: 'go', evictions: [{ kind: 'stop', modelId: 'a' }] })
+    expect(w.planner.log().map((d) => d.kind)).toEqual(['start', 'evict', 'start'])
+    expect(w.planner.log()[1]!.reason).toMatch(/^evicted a: .*reload ~60 s/)
+  })
+
+  it('never evicts an always-on model: refuses with what holds the memory and a Retry-After', async () => {
+    const w = world()
+    w.add('a', { serve: 'always-on' })
+    w.add('big', { memory: { mode: 'auto', contextTokens: 8192, sequences: 16 } })
+    w.run('a', await w.planner.admit('a'))
+    const r = await w.planner.admit('big')
+    expect(r).toMatchObject({ kind: 'cannot-fit', retryAfterSeconds: 60 })
+    if (r.kind === 'cannot-fit')
+      expect(r.message).toMatch(/Not enough GPU memory to start big: GPU 0 .*held by a \d+\.\d\d GiB \(always-on\)/)
+    expect(w.planner.log()[0]).toMatchObject({ kind: 'refuse', model: 'big' })
+  })
+
+  it('counts other programs: 3000 MiB of external use added on the GPU is respected by the next admission', async () => {
+    const w = world()
+    w.add('a', { memory: { mode: 'fixed', utilization: 0.5 } })
+    w.add('b', { memory: { mode: 'fixed', utilization: 0.38 } })
+    w.run('a', await w.planner.admit('a'))
+    w.external[0] = 3000
+    w.changed()
+    const r = await w.planner.admit('b') // 0.5 + 0.38 fits an empty GPU, not one with 3000 MiB in other hands
+    expect(r).toMatchObject({ kind: 'go', evictions: [{ modelId: 'a' }] })
+    expect(w.planner.status().gpus[0]).toMatchObject({ externalBytes: 3000 * MiB })
+  })
+
+  it('refuses when the external use alone is too big, naming it', async () => {
+    const w = world({ external: [20_000] })
+    w.add('a')
+    const r = await w.planner.admit('a')
+    expect(r.kind).toBe('cannot-fit')
+    if (r.kind === 'cannot-fit') expect(r.message).toContain('other programs 19.53 GiB')
+  })
+
+  it('waits for a model with requests in flight to drain before evicting it, never evicting it while busy', async () => {
+    const w = world()
+    w.add('a')
+    w.add('big', { memory: { mode: 'auto', contextTokens: 8192, sequences: 16 } })
+    w.run('a', await w.planner.admit('a'))
+    w.inFlight.set('a', 1)
+    let settled: Admission | null = null
+    const p = w.planner.admit('big').then((r) => (settled = r))
+    await new Promise((r) => setImmediate(r))
+    expect(settled).toBeNull()
+    expect(w.planner.log()[0]).toMatchObject({ kind: 'wait', model: 'big' })
+    w.inFlight.set('a', 0)
+    w.changed()
+    expect(await p).toMatchObject({ kind: 'go', evictions: [{ modelId: 'a' }] })
+  })
+
+  it('serialises starts on a GPU: the second admission waits until the first start settles', async () => {
+    const w = world()
+    w.add('a')
+    w.add('b')
+    const a = await w.planner.admit('a')
+    let second: Admission | null = null
+    const p = w.planner.admit('b').then((r) => (second = r))
+    await new Promise((r) => setImmediate(r))
+    expect(second).toBeNull()
+    expect(w.planner.log()[0]!.reason).toMatch(/a is starting on GPU 0/)
+    w.run('a', a)
+    expect(await p).toMatchObject({ kind: 'go', evictions: [] })
+  })
+
+  it('places "any 1 GPU" on the GPU with room, and shows reservations and room for on the status', async () => {
+    const w = world({ gpus: 2, external: [20_000, 0] })
+    w.add('a', { gpus: [], placement: { gpus: 'any', count: 1 } })
+    w.add('b', { gpus: ['GPU-1'] })
+    const a = await w.planner.admit('a')
+    expect(a).toMatchObject({ kind: 'go', gpus: [1], gpuUuids: ['GPU-1'] })
+    w.run('a', a)
+    await w.planner.admit('b').then((r) => w.planner.started('b', false) ?? r)
+    const s = w.planner.status()
+    expect(s.gpus[1]!.reservations).toMatchObject([{ name: 'a', state: 'running' }])
+    expect(s.gpus[1]!.roomFor).toEqual(['b'])
+    expect(s.gpus[0]!.roomFor).toEqual([])
+  })
+
+  it('passes a model without GPUs through unplanned', async () => {
+    const w = world()
+    w.add('cpu', { gpus: [] })
+    expect(await w.planner.admit('cpu')).toMatchObject({ kind: 'pass' })
+  })
+})

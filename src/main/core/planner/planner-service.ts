@@ -1,0 +1,340 @@
+/**
+ * The memory planner (issue #16 points 3–6, 9): admits a start only when its need fits the GPUs' free memory now
+ * (other programs count, live from the telemetry), plans evictions of idle models otherwise, refuses with what holds
+ * the memory when nothing can make room, and turns footprint + KV budget into this start's --gpu-memory-utilization.
+ * Starts on a GPU are serialised: a GPU with a start admitted or loading admits nothing else until it settles.
+ * Decisions are pure (placement.ts, evict.ts, utilization.ts, need.ts, gpu-view.ts); this class holds the state.
+ */
+import type { Logger } from 'pino'
+import type { Deployment } from '../../../shared/contract/deployments'
+import type { GpusSnapshot } from '../../../shared/contract/gpu'
+import type { PlannerDecision, PlannerStatus } from '../../../shared/contract/planner'
+import { latestOnly, Publisher, type Disposable } from '../events/publisher'
+import type { EvictionAction } from './evict'
+import { GiB } from './footprint-lines'
+import { gpuView, torchTotalBytes, type GpuView, type Reservation, type Traffic } from './gpu-view'
+import type { FootprintLookup } from './learned'
+import type { EstimateSource } from './model-files'
+import { autoNeed, gpuCount, memoryPolicy } from './need'
+import { planPlacement } from './placement'
+import { plannerStatus } from './planner-status'
+import { requestedBytes, utilizationForGpus } from './utilization'
+
+export interface PlannerOptions {
+  /** vLLM's guidance for the sum of fractions on one GPU. */
+  maxFraction: number
+  defaultContextTokens: number
+  defaultSequences: number
+  /** Longest wait for busy models to drain, or for a start on the same GPU to settle. */
+  drainLimitMs: number
+  /** Longest wait for the telemetry to show memory an eviction freed. */
+  freeWaitMs: number
+  logSize: number
+}
+
+export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
+  maxFraction: 0.95,
+  defaultContextTokens: 8192,
+  defaultSequences: 4,
+  drainLimitMs: 120_000,
+  freeWaitMs: 20_000,
+  logSize: 200,
+}
+
+export interface PlannerDeps {
+  footprints: FootprintLookup
+  /** The footprint key of a start of `d` on GPUs with these names (fingerprint.ts); null when it cannot be made. */
+  fingerprintOf: (d: Deployment, gpuNames: string[]) => Promise<string | null>
+  gpus: { snapshot(): GpusSnapshot; onSnapshot(fn: (s: GpusSnapshot) => void): Disposable }
+  estimate: EstimateSource
+  deployments: { list(): readonly Deployment[]; onChange(fn: () => void): Disposable }
+  traffic: Traffic & { onChange(fn: () => void): Disposable }
+  now?: () => number
+  logger: Pick<Logger, 'info' | 'warn'>
+  options?: Partial<PlannerOptions>
+}
+
+export type Admission =
+  /** Not planned (no GPU, or nothing known of the model): start as configured. */
+  | { kind: 'pass'; reason: string }
+  | {
+      kind: 'go'
+      id: string
+      gpus: number[]
+      gpuUuids: string[]
+      /** This start's memory arguments (a fixed utilization is passed as it is). */
+      args: Record<string, number>
+      utilization: number
+      bytesPerGpu: number
+      /** Run these first (stop each idle model), then waitFree(), then start. */
+      evictions: EvictionAction[]
+    }
+  | { kind: 'cannot-fit'; message: string; retryAfterSeconds: number }
+
+/** A start refused for memory: the gateway answers 503 with Retry-After and this message. */
+export class CannotFitError extends Error {
+  readonly retryAfterSeconds: number
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message)
+    this.name = 'CannotFitError'
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}
+
+const fmt = (b: number): string => `${(b / GiB).toFixed(2)} GiB`
+
+interface Need {
+  bytesPerGpu: number
+  count: number
+  pinned: number[] | null
+  fixedUtilization: number | null
+  /** Auto: fixed + KV, for utilizationForGpus. */
+  auto: { fixedBytes: number; kvBytes: number; detail: string } | null
+}
+
+export class PlannerService {
+  private readonly o: PlannerOptions
+  private readonly now: () => number
+  private readonly reservations = new Map<string, Reservation>()
+  private readonly needs = new Map<string, { bytesPerGpu: number; count: number; pinned: number[] | null }>()
+  private readonly loadSeconds = new Map<string, number | null>()
+  private readonly decisions: PlannerDecision[] = []
+  private readonly changes = new Publisher<void>()
+  private readonly subs: Disposable[]
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(private readonly d: PlannerDeps) {
+    this.o = { ...DEFAULT_PLANNER_OPTIONS, ...d.options }
+    this.now = d.now ?? Date.now
+    this.subs = [
+      d.gpus.onSnapshot(() => this.changes.publish()),
+      d.deployments.onChange(() => {
+        this.sync()
+        this.changes.publish()
+      }),
+    ]
+  }
+
+  /**
+   * Decide a start of deployment `id`. Admissions run one at a time; one whose GPUs have a start in progress, or
+   * that needs busy models to drain, waits (up to drainLimitMs) and decides again.
+   */
+  admit(id: string): Promise<Admission> {
+    const run = this.queue.then(() => this.decide(id))
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  /** The start of an admitted model was issued (or failed to be): its reservation follows the deployment from here. */
+  started(id: string, ok: boolean): void {
+    const r = this.reservations.get(id)
+    if (!r) return
+    if (!ok) this.reservations.delete(id)
+    else r.pending = false
+    this.changes.publish()
+  }
+
+  /** Resolves once the telemetry shows vLLM's free check will pass for `a` (after evictions); throws after freeWaitMs. */
+  async waitFree(a: Extract<Admission, { kind: 'go' }>): Promise<void> {
+    const passes = (): boolean => {
+      const s = this.d.gpus.snapshot()
+      return a.gpus.every((i) => {
+        const g = s.gpus.find((x) => x.index === i)
+        return !!g && (g.memoryFreeMiB ?? 0) * 1024 ** 2 >= requestedBytes(torchTotalBytes(g), a.utilization)
+      })
+    }
+    const until = this.now() + this.o.freeWaitMs
+    while (!passes()) {
+      if (this.now() >= until) {
+        this.reservations.delete(a.id)
+        throw new CannotFitError(
+          `The memory of GPU ${a.gpus.join(', ')} was not free ${this.o.freeWaitMs / 1000} s after the evictions`,
+          15,
+        )
+      }
+      await this.changed(Math.max(1, until - this.now()), ['gpus'])
+    }
+  }
+
+  status(): PlannerStatus {
+    const s = this.d.gpus.snapshot()
+    return plannerStatus({
+      snapshot: s,
+      view: this.view(),
+      needs: this.needs,
+      deployments: this.d.deployments.list(),
+      maxFraction: this.o.maxFraction,
+    })
+  }
+
+  /** Decisions, newest first. */
+  log(limit = 100): PlannerDecision[] {
+    return this.decisions.slice(-limit).reverse()
+  }
+
+  onChange(fn: () => void): Disposable {
+    return this.changes.subscribe(fn)
+  }
+
+  async *watch(signal?: AbortSignal): AsyncGenerator<PlannerStatus> {
+    for await (const _ of this.changes.stream(signal, { initial: () => [undefined], enqueue: latestOnly })) yield this.status()
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose()
+    this.changes.clear()
+  }
+
+  private record(kind: PlannerDecision['kind'], model: string, reason: string): void {
+    this.decisions.push({ at: new Date(this.now()).toISOString(), kind, model, reason })
+    if (this.decisions.length > this.o.logSize) this.decisions.splice(0, this.decisions.length - this.o.logSize)
+    this.d.logger.info({ model, kind }, `planner: ${reason}`)
+    this.changes.publish()
+  }
+
+  /** Drop reservations of models that stopped or failed after their start. */
+  private sync(): void {
+    const byId = new Map(this.d.deployments.list().map((x) => [x.definition.id, x]))
+    for (const [id, r] of this.reservations) {
+      const st = byId.get(id)?.status.state
+      if (st === undefined) this.reservations.delete(id)
+      else if (st !== 'stopped' && st !== 'failed') r.seenActive = true
+      else if (!r.pending && (r.seenActive || this.now() - r.at > 60_000)) this.reservations.delete(id)
+    }
+  }
+
+  private view(): GpuView {
+    this.sync()
+    return gpuView({
+      snapshot: this.d.gpus.snapshot(),
+      deployments: this.d.deployments.list(),
+      reservations: this.reservations,
+      traffic: this.d.traffic,
+      loadSeconds: (id) => this.loadSeconds.get(id) ?? null,
+    })
+  }
+
+  /** Resolves on the next change of the given sources, or after `ms`. */
+  private changed(ms: number, from: Array<'gpus' | 'deployments' | 'traffic'> = ['gpus', 'deployments', 'traffic']): Promise<void> {
+    return new Promise((resolve) => {
+      const subs: Disposable[] = []
+      const done = (): void => {
+        clearTimeout(t)
+        subs.forEach((s) => s.dispose())
+        resolve()
+      }
+      const t = setTimeout(done, ms)
+      if (from.includes('gpus')) subs.push(this.d.gpus.onSnapshot(done))
+      if (from.includes('deployments')) subs.push(this.d.deployments.onChange(done))
+      if (from.includes('traffic')) subs.push(this.d.traffic.onChange(done))
+    })
+  }
+
+  private async need(dep: Deployment, v: GpuView): Promise<Need | { pass: string }> {
+    const def = dep.definition
+    const policy = memoryPolicy(def)
+    if (policy.mode === 'none') return { pass: `started as configured: ${policy.why}` }
+    const count = gpuCount(def)
+    const pinned = def.placement?.gpus === 'any' ? null : def.gpus.map((u) => v.indexOf.get(u) ?? -1)
+    if (pinned?.includes(-1)) return { pass: 'started as configured: a pinned GPU is not in the telemetry' }
+    const totals = (pinned ?? v.gpus.map((g) => g.index)).map((i) => v.gpus.find((g) => g.index === i)?.totalBytes ?? 0)
+    const maxTotal = Math.max(0, ...totals)
+    if (policy.mode === 'fixed')
+      return { bytesPerGpu: requestedBytes(maxTotal, policy.utilization), count, pinned, fixedUtilization: policy.utilization, auto: null }
+    let est
+    try {
+      est = await this.d.estimate(def, { tp: def.tensorParallelSize ?? count })
+    } catch (err) {
+      return { pass: `started as configured: no estimate (${(err as Error).message})` }
+    }
+    const names = (pinned ?? v.gpus.slice(0, count).map((g) => g.index)).map((i) => v.gpus.find((g) => g.index === i)?.name ?? '')
+    const key = await this.d.fingerprintOf(dep, names).catch(() => null)
+    const learned = key ? this.d.footprints.get(key) : undefined
+    this.loadSeconds.set(def.id, learned?.loadSeconds ?? null)
+    const fixedBytes = learned?.fixedBytesPerGpu ?? est.fixedBytesPerGpu
+    const kvPerToken = learned?.kvBytesPerToken ?? est.kvBytesPerToken
+    const maxLen = Number(def.args['--max-model-len']) || est.maxPositionEmbeddings
+    const a = autoNeed({
+      fixedBytesPerGpu: fixedBytes,
+      kvBytesPerToken: kvPerToken,
+      maxModelLen: maxLen,
+      contextTokens: policy.contextTokens,
+      sequences: policy.sequences,
+      defaults: { contextTokens: this.o.defaultContextTokens, sequences: this.o.defaultSequences },
+    })
+    // Rounding the utilization up to its 0.001 step may ask for one step more than the need.
+    const step = Math.ceil(maxTotal * 0.001)
+    const detail = `${learned ? 'learned' : 'estimated'} ${fmt(fixedBytes)} + KV ${fmt(a.kvBytes)} (${a.sequences} × ${a.contextTokens} tokens)`
+    return { bytesPerGpu: a.bytesPerGpu + step, count, pinned, fixedUtilization: null, auto: { fixedBytes, kvBytes: a.kvBytes, detail } }
+  }
+
+  private async decide(id: string): Promise<Admission> {
+    const deadline = this.now() + this.o.drainLimitMs
+    for (;;) {
+      const dep = this.d.deployments.list().find((x) => x.definition.id === id)
+      if (!dep) throw new Error(`planner: no deployment ${id}`)
+      const name = dep.definition.name
+      let v = this.view()
+      const need = await this.need(dep, v)
+      if ('pass' in need) {
+        this.record('pass', name, need.pass)
+        return { kind: 'pass', reason: need.pass }
+      }
+      this.needs.set(id, { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned })
+      v = this.view()
+      const others = v.models.filter((m) => m.id !== id)
+      const placed = planPlacement({
+        now: this.now(),
+        need: { name, bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned },
+        gpus: v.gpus,
+        models: others,
+        hostRamFreeBytes: 0,
+        options: { maxFraction: this.o.maxFraction },
+      })
+      const plan = placed.plan
+      // A start in progress on a chosen GPU: serialise (vLLM profiles memory assuming nobody else changes it).
+      const starting = others.filter((m) => m.state === 'loading' && m.gpus.some((g) => placed.gpus.includes(g)))
+      const waitFor =
+        starting.length > 0
+          ? `${starting.map((m) => m.name).join(', ')} ${starting.length === 1 ? 'is' : 'are'} starting on GPU ${placed.gpus.join(', ')}`
+          : plan.kind === 'wait'
+            ? plan.message
+            : null
+      if (waitFor) {
+        if (this.now() >= deadline) return this.refuse(name, `${waitFor} (waited ${Math.round(this.o.drainLimitMs / 1000)} s)`, 15)
+        this.record('wait', name, waitFor)
+        await this.changed(Math.max(1, deadline - this.now()))
+        continue
+      }
+      if (plan.kind === 'cannot-fit') return this.refuse(name, plan.message, plan.retryAfterSeconds)
+      if (plan.kind === 'wait') continue
+      const totals = placed.gpus.map((i) => v.gpus.find((g) => g.index === i)!.totalBytes)
+      const u = need.auto
+        ? utilizationForGpus(totals, { fixedBytes: need.auto.fixedBytes, kvBytes: need.auto.kvBytes })[0]!.utilization
+        : need.fixedUtilization!
+      const bytes = Math.max(...totals.map((t) => requestedBytes(t, u)))
+      for (const a of plan.actions) {
+        const victim = v.models.find((m) => m.id === a.modelId)?.name ?? a.modelId
+        this.record('evict', name, `evicted ${victim}${a.reason.slice(`stop ${a.modelId}`.length)} (for ${name})`)
+      }
+      this.reservations.set(id, { gpus: placed.gpus, bytesPerGpu: bytes, utilization: u, pending: true, seenActive: false, at: this.now() })
+      const why = need.auto ? `${need.auto.detail}` : `fixed utilization`
+      this.record('start', name, `started ${name} on GPU ${placed.gpus.join(', ')} at ${u} (${fmt(bytes)} per GPU: ${why})`)
+      return {
+        kind: 'go',
+        id,
+        gpus: placed.gpus,
+        gpuUuids: placed.gpus.map((i) => v.uuidOf.get(i)!),
+        args: { '--gpu-memory-utilization': u },
+        utilization: u,
+        bytesPerGpu: bytes,
+        evictions: plan.actions,
+      }
+    }
+  }
+
+  private refuse(name: string, message: string, retryAfterSeconds: number): Admission {
+    this.record('refuse', name, `refused ${name}: ${message}`)
+    return { kind: 'cannot-fit', message: `Not enough GPU memory to start ${name}: ${message}`, retryAfterSeconds }
+  }
+}
