@@ -166,6 +166,18 @@ export class FootprintLearner implements DeploymentFootprints {
     this.pending.add(q)
   }
 
+  /** The container's own command line and GPUs (null when Docker cannot tell). */
+  private async containerStart(containerId: string): Promise<{ argv: string[]; gpus: string[] } | null> {
+    try {
+      const info = await this.d.docker().getContainer(containerId).inspect()
+      const argv = [...(info.Config?.Entrypoint ?? []), ...(info.Config?.Cmd ?? [])].map(String)
+      const gpus = (info.HostConfig?.DeviceRequests ?? []).flatMap((r) => r.DeviceIDs ?? [])
+      return { argv, gpus }
+    } catch {
+      return null
+    }
+  }
+
   /** A load finished: its log since the container started, under the start's fingerprint. */
   private async learnLoad(rt: Runtime): Promise<void> {
     const def = this.d.definitions.find(rt.id)
@@ -192,7 +204,11 @@ export class FootprintLearner implements DeploymentFootprints {
     }
     const fp = parseFootprint(lines)
     const start = startOf(def)
-    const requested = requestedBytesOf(def.gpus, this.d.gpu.snapshot(), utilizationOf(start.args, start.argv, fp.graphsInBudget))
+    // What this container really ran with: the planner passes a per-start utilization and GPUs the definition lacks.
+    const ran = await this.containerStart(containerId)
+    const gpus = ran?.gpus.length ? ran.gpus : def.gpus
+    const argv = ran ? [...start.argv, ...ran.argv] : start.argv
+    const requested = requestedBytesOf(gpus, this.d.gpu.snapshot(), utilizationOf(start.args, argv, fp.graphsInBudget))
     const seconds = startedAt && readyAt ? (Date.parse(readyAt) - Date.parse(startedAt)) / 1000 : null
     const f = this.d.store.recordLoad(key, fp, { loadSeconds: seconds, requestedBytes: requested ?? undefined })
     if (!f) {

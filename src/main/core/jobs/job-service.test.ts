@@ -80,6 +80,21 @@ describe('JobService', () => {
     }
   })
 
+  it('every step message reaches clients, however quickly the next one follows (only byte counts are merged)', async () => {
+    let step: ((m: string) => void) | undefined
+    const { jobs } = service(undefined, (ctx) => {
+      step = (message) => ctx.progress({ message })
+      return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()))
+    })
+    const messages: string[] = []
+    jobs.onUpdate((j) => j.progress.message && messages.at(-1) !== j.progress.message && messages.push(j.progress.message))
+    const job = jobs.start('model.pull', { title: 't', target: 'a/b', params: { n: 1 } })
+    await waitState(jobs, job.id, ['running'])
+    for (const m of ['Starting', 'Memory failure: retrying once', 'Starting again', 'Loading']) step?.(m)
+    expect(messages).toEqual(['Starting', 'Memory failure: retrying once', 'Starting again', 'Loading'])
+    await jobs.cancel(job.id)
+  })
+
   it('pause keeps the job, resume runs it again; cancel calls the cleanup', async () => {
     let runs = 0
     const { jobs, cleaned } = service(undefined, async (ctx) => {

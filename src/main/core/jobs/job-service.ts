@@ -31,7 +31,7 @@ export interface JobContext<P> {
   readonly id: string
   params: P
   signal: AbortSignal
-  /** Report progress; rate and ETA are computed here. Throttled before it reaches clients. */
+  /** Report progress; rate and ETA are computed here. Byte counts are throttled before they reach clients; steps are not. */
   progress(p: Partial<Pick<JobProgress, 'bytesDone' | 'bytesTotal' | 'message' | 'items'>>): void
   /** Persist changed parameters (e.g. a resolved commit) so a restart continues with them. */
   saveParams(params: P): void
@@ -279,12 +279,14 @@ export class JobService {
   }
 
   private progress(entry: Entry, p: Partial<JobProgress>): void {
+    // A new step (a message without byte counts) reaches clients at once: throttling may merge counters, never steps.
+    const step = p.message !== undefined && p.message !== entry.job.progress.message && p.bytesDone === undefined
     const next = { ...entry.job.progress, ...p }
     entry.meter.add(next.bytesDone)
     next.rate = Math.round(entry.meter.rate())
     next.etaSeconds = entry.meter.eta(next.bytesDone, next.bytesTotal)
     entry.job.progress = next
-    this.emit(entry, false)
+    this.emit(entry, step)
   }
 
   private emit(entry: Entry, immediate: boolean): void {

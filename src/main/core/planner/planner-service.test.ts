@@ -129,6 +129,23 @@ describe('PlannerService.admit', () => {
     expect(w.planner.log()[1]!.reason).toMatch(/^evicted a: .*reload ~60 s/)
   })
 
+  it('wakes a sleeping model in place: it needs only what it gave back, not its whole reservation again', async () => {
+    const w = world()
+    w.add('a', { args: { '--gpu-memory-utilization': 0.5 } })
+    w.add('b', { serve: 'always-on', args: { '--gpu-memory-utilization': 0.4 } })
+    const a = await w.planner.admit('a')
+    w.run('a', a)
+    w.run('b', await w.planner.admit('b'))
+    // a asleep: the container runs on with its context and graph pool (3 GiB); the deployment still says ready. The
+    // 11.5 GiB free now are less than a's 12 GiB: a fresh start would not fit, the wake needs only 9 GiB more.
+    w.dep('a').status = { ...w.dep('a').status, vramMiB: 3072 }
+    w.changed()
+    const wake = await w.planner.admit('a')
+    expect(wake).toMatchObject({ kind: 'go', gpus: [0], evictions: [], utilization: 0.5 })
+    // Awake again, it would not fit a second time beside b (0.5 + 0.5 + 0.4 > 0.95): the wake is not a new start.
+    if (a.kind === 'go' && wake.kind === 'go') expect(wake.bytesPerGpu).toBe(a.bytesPerGpu)
+  })
+
   it('never evicts an always-on model: refuses with what holds the memory and a Retry-After', async () => {
     const w = world()
     w.add('a', { serve: 'always-on' })

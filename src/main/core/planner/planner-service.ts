@@ -283,9 +283,19 @@ export class PlannerService {
       this.needs.set(id, { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned })
       v = this.view()
       const others = v.models.filter((m) => m.id !== id)
+      // A wake: its container is up and asleep (the deployment says ready); it grows back on its own GPUs from what it
+      // holds now to what it held awake, at the utilization it was started with.
+      const asleep = v.models.find((m) => m.id === id && m.state === 'running')
+      const wake = asleep
+        ? {
+            bytesPerGpu: Math.max(0, asleep.reservedBytesPerGpu - Math.min(...asleep.gpus.map((g) => asleep.heldPerGpu.get(g) ?? 0))),
+            count: asleep.gpus.length,
+            pinned: asleep.gpus,
+          }
+        : null
       const placed = planPlacement({
         now: this.now(),
-        need: { name, bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned },
+        need: { name, ...(wake ?? { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned }) },
         gpus: v.gpus,
         models: others,
         hostRamFreeBytes: 0,
@@ -309,10 +319,12 @@ export class PlannerService {
       if (plan.kind === 'cannot-fit') return this.refuse(name, plan.message, plan.retryAfterSeconds)
       if (plan.kind === 'wait') continue
       const totals = placed.gpus.map((i) => v.gpus.find((g) => g.index === i)!.totalBytes)
-      const u = need.auto
-        ? utilizationForGpus(totals, { fixedBytes: need.auto.fixedBytes, kvBytes: need.auto.kvBytes })[0]!.utilization
-        : need.fixedUtilization!
-      const bytes = Math.max(...totals.map((t) => requestedBytes(t, u)))
+      const u =
+        asleep?.utilization ??
+        (need.auto
+          ? utilizationForGpus(totals, { fixedBytes: need.auto.fixedBytes, kvBytes: need.auto.kvBytes })[0]!.utilization
+          : need.fixedUtilization!)
+      const bytes = asleep ? asleep.reservedBytesPerGpu : Math.max(...totals.map((t) => requestedBytes(t, u)))
       for (const a of plan.actions) {
         const victim = v.models.find((m) => m.id === a.modelId)?.name ?? a.modelId
         this.record('evict', name, `evicted ${victim}${a.reason.slice(`stop ${a.modelId}`.length)} (for ${name})`)
