@@ -11,16 +11,18 @@
  *   as in a llama-swap group with persistent: true.
  * - ours: the app's planner (src/main/core/planner: planPlacement → planEviction, usableBytes), given the same
  *   view the PlannerService builds from telemetry, with its serialisation rule; its refusals after drainLimit are the
- *   replay's refuseAfterSeconds.
+ *   replay's refuseAfterSeconds. With `sleep`, models whose spec has one get planEviction's sleep options (level 1
+ *   while pinned host RAM holds the weights, else level 2), as evict.ts plans them; the app's gpu-view does not
+ *   pass sleep information to the planner yet (sleep: null), so this is the planner's design, not today's app.
  */
-import { heldOn } from './replay.js'
+import { heldBy, heldOn } from './replay.js'
 
 /** @typedef {import('./replay.js').World} World @typedef {import('./replay.js').ModelState} ModelState */
 /** @typedef {import('./replay.js').Decision} Decision @typedef {import('./replay.js').Policy} Policy */
 
 const on = (/** @type {World} */ w, /** @type {number} */ g) =>
   [...w.models.values()].filter((m) => m.state !== 'stopped' && m.gpus.includes(g))
-const loadingOn = (/** @type {World} */ w, /** @type {number} */ g) => on(w, g).some((m) => m.state === 'loading')
+const loadingOn = (/** @type {World} */ w, /** @type {number} */ g) => on(w, g).some((m) => m.state === 'loading' || m.state === 'waking')
 const idle = (/** @type {ModelState} */ m) => m.state === 'running' && m.inFlight === 0 && !m.spec.alwaysOn
 const room = (/** @type {World} */ w, /** @type {number} */ g, /** @type {number} */ maxFraction) =>
   maxFraction * /** @type {import('./replay.js').Gpu} */ (w.gpus.find((x) => x.index === g)).totalBytes - heldOn(w, g)
@@ -96,7 +98,7 @@ export function swapPolicy(o = { maxFraction: 0.95 }) {
 
 /**
  * @typedef {{ planPlacement: typeof import('../../src/main/core/planner/placement').planPlacement }} PlannerFns
- * @param {PlannerFns & { maxFraction?: number, requestHistory?: boolean, name?: string }} o
+ * @param {PlannerFns & { maxFraction?: number, requestHistory?: boolean, sleep?: boolean, name?: string }} o
  * @returns {Policy}
  */
 export function oursPolicy(o) {
@@ -105,9 +107,12 @@ export function oursPolicy(o) {
     name: o.name ?? 'ours',
     decide(w, id) {
       const me = /** @type {ModelState} */ (w.models.get(id))
+      // A sleeping model wakes where it sleeps and needs only what it gave back; what it keeps is not evictable.
+      const asleep = me.state === 'sleeping'
       const gpus = w.gpus.map((g) => {
         const held = heldOn(w, g.index)
-        return { index: g.index, totalBytes: g.totalBytes, freeBytes: g.totalBytes - held, externalBytes: 0 }
+        const keeps = asleep && me.gpus.includes(g.index) ? heldBy(me) : 0
+        return { index: g.index, totalBytes: g.totalBytes, freeBytes: g.totalBytes - held, externalBytes: keeps }
       })
       const models = [...w.models.values()]
         .filter((m) => m.state !== 'stopped' && m !== me)
@@ -115,28 +120,30 @@ export function oursPolicy(o) {
           id: m.spec.id,
           gpus: m.gpus,
           reservedBytesPerGpu: m.spec.bytesPerGpu,
-          state: /** @type {'loading' | 'running'} */ (m.state),
+          state: /** @type {'loading' | 'running' | 'sleeping' | 'waking'} */ (m.state),
           inFlight: m.inFlight,
           alwaysOn: m.spec.alwaysOn,
           lastUsedAt: m.lastUsedAt,
           loadSeconds: m.starts > 0 ? m.spec.loadSeconds : null,
           // The app's gpu-view passes no request history today (requestTimes: []); `requestHistory` turns it on.
           requestTimes: o.requestHistory ? m.requestTimes : [],
-          sleep: null,
+          sleep: o.sleep && m.spec.sleep ? { ...m.spec.sleep, ...(m.level ? { level: m.level } : {}) } : null,
         }))
       const placed = o.planPlacement({
         now: w.now * 1000,
-        need: { name: id, bytesPerGpu: me.spec.bytesPerGpu, count: 1, pinned: null },
+        need: { name: id, bytesPerGpu: me.spec.bytesPerGpu - (asleep ? heldBy(me) : 0), count: 1, pinned: asleep ? me.gpus : null },
         gpus,
         models,
-        hostRamFreeBytes: 0,
+        hostRamFreeBytes: w.hostFreeBytes,
         options: { maxFraction },
       })
       const plan = placed.plan
       // PlannerService.decide: a start in progress on a chosen GPU, or busy models to drain → wait.
       if (placed.gpus.some((g) => loadingOn(w, g)) || plan.kind === 'wait') return { kind: 'wait' }
       if (plan.kind === 'cannot-fit') return { kind: 'refuse', why: plan.message }
-      return { kind: 'start', gpus: placed.gpus, evict: plan.actions.map((a) => a.modelId) }
+      const evict = plan.actions.filter((a) => a.kind === 'stop').map((a) => a.modelId)
+      const sleep = plan.actions.filter((a) => a.kind === 'sleep').map((a) => ({ id: a.modelId, level: a.level ?? 2 }))
+      return { kind: 'start', gpus: placed.gpus, evict, sleep }
     },
   }
 }

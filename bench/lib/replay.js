@@ -8,19 +8,25 @@
  *
  * Accounting: a cold start is a start a held request caused (the always-on model started at t = 0 is not one);
  * cold-start seconds sum those starts' load seconds; time held is arrival → sent to the ready model (0 when warm);
- * an eviction is a model the policy stopped to make room; stops and the hand-off take no time.
+ * an eviction is a model the policy stopped or put to sleep to make room; stops and the hand-off take no time.
+ * A policy may put a model that supports it to sleep instead (vLLM sleep mode: level 1 keeps the weights in pinned
+ * host RAM, level 2 drops them): it keeps `sleep.keepsBytesPerGpu` on its GPU and a request wakes it in the level's
+ * wake seconds — counted as wakes and wake seconds, not as cold starts.
  */
 
 /**
- * @typedef {{ id: string, bytesPerGpu: number, loadSeconds: number, alwaysOn: boolean }} ModelSpec
+ * @typedef {{ keepsBytesPerGpu: number, hostBytes: number, level1WakeSeconds: number, level2WakeSeconds: number }} SleepSpec
+ * @typedef {{ id: string, bytesPerGpu: number, loadSeconds: number, alwaysOn: boolean, sleep?: SleepSpec | null }} ModelSpec
  * @typedef {{ index: number, totalBytes: number }} Gpu
- * @typedef {{ spec: ModelSpec, state: 'stopped' | 'loading' | 'running', gpus: number[], inFlight: number,
+ * @typedef {{ spec: ModelSpec, state: 'stopped' | 'loading' | 'running' | 'sleeping' | 'waking',
+ *   level: 1 | 2 | null, gpus: number[], inFlight: number,
  *   lastUsedAt: number | null, requestTimes: number[], starts: number, waitingSince: number | null }} ModelState
- * @typedef {{ now: number, gpus: readonly Gpu[], models: ReadonlyMap<string, ModelState> }} World
- * @typedef {{ kind: 'start', gpus: number[], evict: string[] } | { kind: 'wait' } | { kind: 'refuse', why: string }} Decision
+ * @typedef {{ now: number, gpus: readonly Gpu[], models: ReadonlyMap<string, ModelState>, hostFreeBytes: number }} World
+ * @typedef {{ kind: 'start', gpus: number[], evict: string[], sleep?: Array<{ id: string, level: 1 | 2 }> }
+ *   | { kind: 'wait' } | { kind: 'refuse', why: string }} Decision
  * @typedef {{ name: string, decide: (w: World, id: string) => Decision }} Policy
  * @typedef {{ coldStarts: number, coldStartSeconds: number, heldP95Seconds: number, heldMaxSeconds: number,
- *   requests: number, requestsFailed: number, evictions: number, refusals: string[] }} ReplayResult
+ *   requests: number, requestsFailed: number, evictions: number, wakes: number, wakeSeconds: number, refusals: string[] }} ReplayResult
  */
 
 /** Nearest-rank percentile. @param {number[]} xs @param {number} p */
@@ -33,13 +39,18 @@ export function percentile(xs, p) {
 /** Bytes each GPU holds for our models now. @param {World} w @param {number} g */
 export function heldOn(w, g) {
   let s = 0
-  for (const m of w.models.values()) if (m.state !== 'stopped' && m.gpus.includes(g)) s += m.spec.bytesPerGpu
+  for (const m of w.models.values()) if (m.state !== 'stopped' && m.gpus.includes(g)) s += heldBy(m)
   return s
+}
+
+/** What a model holds per GPU in its state. @param {ModelState} m */
+export function heldBy(m) {
+  return m.state === 'sleeping' && m.spec.sleep ? m.spec.sleep.keepsBytesPerGpu : m.spec.bytesPerGpu
 }
 
 /**
  * @param {{ trace: readonly import('./trace.js').TraceRequest[], models: readonly ModelSpec[], gpus: readonly Gpu[],
- *   policy: Policy, holdLimitSeconds?: number, refuseAfterSeconds?: number }} o
+ *   policy: Policy, holdLimitSeconds?: number, refuseAfterSeconds?: number, hostFreeBytes?: number }} o
  * @returns {ReplayResult}
  */
 export function replay(o) {
@@ -48,11 +59,11 @@ export function replay(o) {
   const models = new Map(
     o.models.map((spec) => [
       spec.id,
-      { spec, state: 'stopped', gpus: [], inFlight: 0, lastUsedAt: null, requestTimes: [], starts: 0, waitingSince: null },
+      { spec, state: 'stopped', level: null, gpus: [], inFlight: 0, lastUsedAt: null, requestTimes: [], starts: 0, waitingSince: null },
     ]),
   )
   /** @type {World} */
-  const w = { now: 0, gpus: o.gpus, models }
+  const w = { now: 0, gpus: o.gpus, models, hostFreeBytes: o.hostFreeBytes ?? 0 }
   /** Events: [time, seq, kind, payload]; a sorted queue is plenty for a day's trace. */
   /** @type {Array<[number, number, string, any]>} */
   const events = []
@@ -70,7 +81,7 @@ export function replay(o) {
   const heldSeconds = []
   /** @type {string[]} */
   const refusals = []
-  const r = { coldStarts: 0, coldStartSeconds: 0, requestsFailed: 0, evictions: 0, refusals }
+  const r = { coldStarts: 0, coldStartSeconds: 0, requestsFailed: 0, evictions: 0, wakes: 0, wakeSeconds: 0, refusals }
   const serve = (/** @type {ModelState} */ m, /** @type {{ at: number, duration: number }} */ q) => {
     heldSeconds.push(w.now - q.at)
     m.inFlight++
@@ -86,6 +97,15 @@ export function replay(o) {
     m.waitingSince = null
   }
   const start = (/** @type {ModelState} */ m, /** @type {number[]} */ gpus, /** @type {boolean} */ cold) => {
+    if (m.state === 'sleeping' && m.spec.sleep) {
+      const s = m.spec.sleep
+      const seconds = m.level === 1 ? s.level1WakeSeconds : s.level2WakeSeconds
+      if (m.level === 1) w.hostFreeBytes += s.hostBytes
+      Object.assign(m, { state: 'waking', level: null, waitingSince: null })
+      r.wakes++
+      r.wakeSeconds += seconds
+      return at(w.now + seconds, 'ready', m.spec.id)
+    }
     m.state = 'loading'
     m.gpus = gpus
     m.starts++
@@ -101,7 +121,7 @@ export function replay(o) {
     const order = [...held.entries()].filter(([, q]) => q.length > 0).sort((a, b) => (a[1][0]?.at ?? 0) - (b[1][0]?.at ?? 0))
     for (const [id] of order) {
       const m = /** @type {ModelState} */ (models.get(id))
-      if (m.state !== 'stopped') continue
+      if (m.state !== 'stopped' && m.state !== 'sleeping') continue
       const d = o.policy.decide(w, id)
       if (d.kind === 'refuse') fail(id, d.why)
       else if (d.kind === 'wait') {
@@ -111,10 +131,18 @@ export function replay(o) {
       } else {
         for (const v of d.evict) {
           const x = /** @type {ModelState} */ (models.get(v))
-          if (x.state !== 'running' || x.inFlight > 0 || x.spec.alwaysOn)
+          if ((x.state !== 'running' && x.state !== 'sleeping') || x.inFlight > 0 || x.spec.alwaysOn || x === m)
             throw new Error(`${o.policy.name} evicted ${v} (${x.state}, ${x.inFlight} in flight)`)
-          x.state = 'stopped'
-          x.gpus = []
+          if (x.state === 'sleeping' && x.level === 1) w.hostFreeBytes += x.spec.sleep?.hostBytes ?? 0
+          Object.assign(x, { state: 'stopped', level: null, gpus: [] })
+          r.evictions++
+        }
+        for (const { id: v, level } of d.sleep ?? []) {
+          const x = /** @type {ModelState} */ (models.get(v))
+          if (x.state !== 'running' || x.inFlight > 0 || x.spec.alwaysOn || !x.spec.sleep)
+            throw new Error(`${o.policy.name} put ${v} to sleep (${x.state}, ${x.inFlight} in flight)`)
+          if (level === 1) w.hostFreeBytes -= x.spec.sleep.hostBytes
+          Object.assign(x, { state: 'sleeping', level })
           r.evictions++
         }
         start(m, d.gpus, true)
@@ -165,6 +193,8 @@ export function replay(o) {
     requests: o.trace.length,
     requestsFailed: r.requestsFailed,
     evictions: r.evictions,
+    wakes: r.wakes,
+    wakeSeconds: Math.round(r.wakeSeconds),
     refusals: r.refusals,
   }
 }

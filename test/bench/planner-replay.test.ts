@@ -59,3 +59,20 @@ describe('the replay accounting', () => {
     expect(r).toMatchObject({ coldStarts: 1, requestsFailed: 1 })
   })
 })
+
+describe('the replay with sleep', () => {
+  const sleep = { keepsBytesPerGpu: 0.5 * GiB, hostBytes: 2 * GiB, level1WakeSeconds: 1, level2WakeSeconds: 3 }
+  const models = ['A', 'B', 'C'].map((id) => ({ id, bytesPerGpu: 4 * GiB, loadSeconds: 40, alwaysOn: false, sleep }))
+  const gpus = [{ index: 0, totalBytes: 10 * GiB }]
+  const trace = ['A', 'B', 'C', 'A'].map((model, n) => ({ at: n * 100, model, duration: 1, n }))
+
+  it('the planner puts a model to sleep instead of stopping it, and the next request wakes it', () => {
+    const policy = oursPolicy({ planPlacement, sleep: true })
+    const level1 = replay({ trace, models, gpus, policy, hostFreeBytes: 8 * GiB })
+    // Three first starts; C puts A to sleep (level 1: host RAM holds its weights); A's request wakes it in 1 s after
+    // B goes to sleep too (A's 4 GiB do not fit beside B, C and A's own 0.5 GiB).
+    expect(level1).toMatchObject({ coldStarts: 3, coldStartSeconds: 120, wakes: 1, wakeSeconds: 1, evictions: 2, requestsFailed: 0 })
+    const noRam = replay({ trace, models, gpus, policy: oursPolicy({ planPlacement, sleep: true }), hostFreeBytes: 0 })
+    expect(noRam).toMatchObject({ coldStarts: 3, wakes: 1, wakeSeconds: 3 })
+  })
+})
