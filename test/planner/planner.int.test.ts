@@ -81,13 +81,15 @@ describe('the memory planner on the simulated workstation', { shuffle: false }, 
     expect((await decisions()).filter((d) => d.kind === 'start').map((d) => d.model)).toEqual(['b', 'a'])
   })
 
-  it('a model that does not fit evicts an idle one and starts', async () => {
+  it('a model that does not fit evicts exactly one idle model and starts', async () => {
     expect((await ask(repos.big!)).choices).toHaveLength(1)
     expect(await state('big')).toBe('ready')
     const states = [await state('a'), await state('b')]
-    // One eviction is enough by the numbers; one run of two evicted both (see the branch report): at least one.
-    expect(states.filter((s) => s === 'stopped').length).toBeGreaterThanOrEqual(1)
-    expect((await decisions()).find((d) => d.kind === 'evict')?.reason).toMatch(/^evicted (a|b): .*reload/)
+    // One eviction is enough by the numbers (a stale compute-apps sample once made b's memory look external: gpu-view.test).
+    expect(states.filter((s) => s === 'stopped')).toHaveLength(1)
+    const evictions = (await decisions()).filter((d) => d.kind === 'evict')
+    expect(evictions).toHaveLength(1)
+    expect(evictions[0]!.reason).toMatch(/^evicted (a|b): .*reload/)
   })
 
   it('3000 MiB of external use added mid-run is respected by the next admission; no start failed', async () => {

@@ -120,9 +120,12 @@ export function gpuView(o: {
     let ours = 0
     for (const m of models) {
       if (!m.gpus.includes(g.index)) continue
-      // A model the telemetry has not attributed yet (loading, or apps sampled less often) is taken at its reservation;
-      // one admitted but not started yet holds nothing.
-      ours += attributed.get(m.id)?.get(g.index) ?? (unstarted.has(m.id) ? 0 : m.reservedBytesPerGpu)
+      // What a started model holds is taken as the planner counts it (usableBytes subtracts reservedBytesPerGpu, which
+      // is ≥ its attribution): compute apps are sampled less often than memory.used, so right after a model becomes
+      // ready its attribution can still be its mid-load size while `used` holds all of it; taking the attribution
+      // here made the difference look like other programs' memory and counted it twice. Admitted, not started: 0.
+      const seen = attributed.get(m.id)?.get(g.index) ?? 0
+      ours += unstarted.has(m.id) ? seen : Math.max(seen, m.reservedBytesPerGpu)
     }
     // Containers of ours whose deployment is no longer active (stopping but gone from the list) are in `used` too.
     for (const [id, per] of attributed) if (!models.some((m) => m.id === id)) ours += per.get(g.index) ?? 0

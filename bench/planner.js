@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// @ts-check
+// The memory planner's benchmark (issue #16), reduced: ONE JSON line. A deterministic 24-hour trace (bursty, six
+// models of different sizes, one of them an always-on embedding model) is replayed on a simulated clock (bench/lib/
+// replay.js; a day takes well under a second) on 1 and 2 simulated RTX 4090s, for five policies (bench/lib/
+// policies.js): ours = the app's real pure planner (planPlacement → planEviction) with the view it gets today (no
+// request history, no sleep), ours+rates = the same with request history (evict.ts's Poisson "needed soon"),
+// ours+rates+sleep = the same planner also offered vLLM sleep (level 1/2) for every model (evict.ts plans it; the
+// app's gpu-view does not feed it sleep information yet), plain LRU with stop-all discovery, and one-model-at-a-time
+// swapping (llama-swap's default).
+//
+// What it measures: the policies' decisions, not real containers. Each model's memory is the planner's own need
+// (autoNeed + utilizationForGpus, 4 × 8192 tokens of KV) over the simulated vLLM's arithmetic (test/sim/vllm/
+// memory.js planMemory: weights + activation + non-torch + graphs); its load seconds are the simulated vLLM's startup
+// timeline (test/sim/vllm/startup.js phases, ≈2–2.6 s at INFERADMIN_SIM_SPEED=1) × 20, which puts small models at
+// 40–52 s, the range measured for restarts on an A100 (gateway-facts §1.6: 37.6–58.1 s). Accounting: replay.js header.
+import { register } from 'tsx/esm/api'
+import { makeTrace } from './lib/trace.js'
+import { replay } from './lib/replay.js'
+import { lruPolicy, oursPolicy, swapPolicy } from './lib/policies.js'
+import { GiB, planMemory } from '../test/sim/vllm/memory.js'
+
+register()
+const { planPlacement } = await import('../src/main/core/planner/placement.ts')
+const { autoNeed } = await import('../src/main/core/planner/need.ts')
+const { utilizationForGpus } = await import('../src/main/core/planner/utilization.ts')
+
+const SEED = 16
+const MiB = 1024 ** 2
+/** RTX 4090 as the simulated workstation reports it: 24564 MiB, 400 MiB reserved by the driver (torch's total). */
+const TOTAL = (24_564 - 400) * MiB
+/** Sim seconds → real seconds (see the header). */
+const SIM_TO_REAL = 20
+/** Pinned host RAM free for level-1 sleep (a 64 GiB workstation). */
+const HOST_FREE = 32 * GiB
+const round1 = (/** @type {number} */ x) => Math.round(x * 10) / 10
+
+/** Shapes of real checkpoints (weights GiB, layers, KV heads, head dim, hidden); traffic per day. */
+const MODELS = [
+  {
+    id: 'embed-bge-m3',
+    w: 1.1,
+    layers: 24,
+    kv: 16,
+    dim: 64,
+    hidden: 1024,
+    ctx: 8192,
+    seqs: 1,
+    alwaysOn: true,
+    sessions: 120,
+    per: 8,
+    gap: 5,
+    dur: 0.3,
+  },
+  { id: 'qwen2.5-1.5b', w: 3.1, layers: 28, kv: 2, dim: 128, hidden: 1536, alwaysOn: false, sessions: 40, per: 6, gap: 30, dur: 4 },
+  { id: 'llama-3.2-3b', w: 6.0, layers: 28, kv: 8, dim: 128, hidden: 3072, alwaysOn: false, sessions: 24, per: 5, gap: 40, dur: 6 },
+  { id: 'llama-3.1-8b-awq', w: 5.5, layers: 32, kv: 8, dim: 128, hidden: 4096, alwaysOn: false, sessions: 20, per: 6, gap: 45, dur: 8 },
+  { id: 'qwen2.5-coder-7b', w: 14.2, layers: 28, kv: 4, dim: 128, hidden: 3584, alwaysOn: false, sessions: 30, per: 8, gap: 60, dur: 10 },
+  { id: 'qwen2.5-14b-awq', w: 9.4, layers: 48, kv: 8, dim: 128, hidden: 5120, alwaysOn: false, sessions: 8, per: 4, gap: 90, dur: 15 },
+]
+
+const specs = MODELS.map((m) => {
+  const kvBytesPerToken = 2 * m.layers * m.kv * m.dim * 2
+  const kv = autoNeed({
+    fixedBytesPerGpu: 0,
+    kvBytesPerToken,
+    maxModelLen: m.ctx ?? null,
+    contextTokens: m.ctx ?? null,
+    sequences: m.seqs ?? null,
+    defaults: { contextTokens: 8192, sequences: 4 },
+  }).kvBytes
+  const p = planMemory({
+    requestedBytes: TOTAL,
+    weightBytes: m.w * GiB,
+    hiddenSize: m.hidden,
+    dtypeBytes: 2,
+    numLayers: m.layers,
+    numKvHeads: m.kv,
+    headDim: m.dim,
+    tp: 1,
+    kvDtypeBytes: 2,
+    maxModelLen: m.ctx ?? 8192,
+    maxModelLenAuto: false,
+    maxNumBatchedTokens: 2048,
+    enforceEager: false,
+    graphsInBudget: true,
+    kvCacheMemoryBytes: kv,
+  })
+  const fixedBytes = p.allocatedBytes - p.kvBytes
+  const bytesPerGpu = utilizationForGpus([TOTAL], { fixedBytes, kvBytes: kv })[0].requestedBytes
+  // startup.js at speed 1: device 0.1 + weights 0.05 + 0.5 + min(0.6, 0.04 s/GiB) + compile 0.45 + kv 0.25 + graphs 0.5 + engine 0.1.
+  const simSeconds = 0.1 + 0.05 + 0.5 + Math.min(0.6, m.w * 0.04) + 0.45 + 0.25 + 0.5 + 0.1
+  // sleep.js: asleep it keeps activation + non-torch + graphs; a level-1 wake copies the weights back (0.07 + 0.03 s/GiB),
+  // a level-2 wake reloads them from disk (0.17 + 0.04 s/GiB); same × 20 as the start.
+  const sleep = {
+    keepsBytesPerGpu: p.allocatedBytes - p.kvBytes - p.weightBytes,
+    hostBytes: p.weightBytes,
+    level1WakeSeconds: round1((0.07 + 0.03 * m.w) * SIM_TO_REAL),
+    level2WakeSeconds: round1((0.17 + 0.04 * m.w) * SIM_TO_REAL),
+  }
+  return { id: m.id, bytesPerGpu, loadSeconds: round1(simSeconds * SIM_TO_REAL), alwaysOn: m.alwaysOn, sleep }
+})
+
+const trace = makeTrace({
+  seed: SEED,
+  models: MODELS.map((m) => ({
+    id: m.id,
+    sessionsPerDay: m.sessions,
+    requestsPerSession: m.per,
+    gapSeconds: m.gap,
+    durationSeconds: m.dur,
+  })),
+})
+
+const policies = () => [
+  { policy: oursPolicy({ planPlacement }), refuseAfterSeconds: 120 },
+  { policy: oursPolicy({ planPlacement, requestHistory: true, name: 'ours+rates' }), refuseAfterSeconds: 120 },
+  { policy: oursPolicy({ planPlacement, requestHistory: true, sleep: true, name: 'ours+rates+sleep' }), refuseAfterSeconds: 120 },
+  { policy: lruPolicy() },
+  { policy: swapPolicy() },
+]
+
+/** @type {Record<string, any>} */
+const out = {
+  what: 'simulated 24 h replay of the planner decisions (not real containers); see bench/planner.js',
+  seed: SEED,
+  requests: trace.length,
+  models: specs.map((s) => ({
+    id: s.id,
+    gib: Math.round((s.bytesPerGpu / GiB) * 100) / 100,
+    loadSeconds: s.loadSeconds,
+    alwaysOn: s.alwaysOn,
+    asleepGib: Math.round((s.sleep.keepsBytesPerGpu / GiB) * 100) / 100,
+    wakeSeconds: [s.sleep.level1WakeSeconds, s.sleep.level2WakeSeconds],
+  })),
+}
+for (const n of [1, 2]) {
+  const gpus = Array.from({ length: n }, (_, index) => ({ index, totalBytes: TOTAL }))
+  /** @type {Record<string, any>} */
+  const row = {}
+  for (const { policy, refuseAfterSeconds } of policies()) {
+    const r = replay({ trace, models: specs, gpus, policy, refuseAfterSeconds, hostFreeBytes: HOST_FREE })
+    row[policy.name] = r
+  }
+  // Cold-start seconds against plain LRU's; with sleep, wake seconds count as cold-start seconds too.
+  const lru = row.lru.coldStartSeconds
+  const goal = (/** @type {any} */ r) => {
+    const less = Math.round((1 - (r.coldStartSeconds + r.wakeSeconds) / lru) * 1000) / 10
+    return { lessThanLruPct: less, failed: r.requestsFailed, met: less >= 30 && r.requestsFailed === 0 }
+  }
+  row.goal = { ours: goal(row.ours), 'ours+rates+sleep': goal(row['ours+rates+sleep']) }
+  out[`gpus${n}`] = row
+}
+process.stdout.write(JSON.stringify(out) + '\n')
