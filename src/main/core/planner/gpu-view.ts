@@ -34,8 +34,6 @@ export interface Traffic {
 export interface ViewModel extends PlannerModel {
   name: string
   utilization: number | null
-  /** What the telemetry attributes to it now, per GPU (less than its reservation while asleep). */
-  heldPerGpu: ReadonlyMap<number, number>
 }
 
 export interface GpuView {
@@ -101,7 +99,6 @@ export function gpuView(o: {
       id,
       name: d.definition.name,
       utilization,
-      heldPerGpu: seen ?? new Map(),
       gpus,
       reservedBytesPerGpu: bytes,
       state,

@@ -144,6 +144,10 @@ describe('PlannerService.admit', () => {
     expect(wake).toMatchObject({ kind: 'go', gpus: [0], evictions: [], utilization: 0.5 })
     // Awake again, it would not fit a second time beside b (0.5 + 0.5 + 0.4 > 0.95): the wake is not a new start.
     if (a.kind === 'go' && wake.kind === 'go') expect(wake.bytesPerGpu).toBe(a.bytesPerGpu)
+    // Another program took 11 GiB while it slept (more than a gave back): the wake does not fit, and b is always-on.
+    w.external[0] = 11_264
+    w.changed()
+    expect(await w.planner.admit('a')).toMatchObject({ kind: 'cannot-fit' })
   })
 
   it('never evicts an always-on model: refuses with what holds the memory and a Retry-After', async () => {

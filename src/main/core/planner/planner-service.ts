@@ -283,20 +283,18 @@ export class PlannerService {
       this.needs.set(id, { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned })
       v = this.view()
       const others = v.models.filter((m) => m.id !== id)
-      // A wake: its container is up and asleep (the deployment says ready); it grows back on its own GPUs from what it
-      // holds now to what it held awake, at the utilization it was started with.
+      // A wake: its container is up and asleep (the deployment says ready). It grows back on its own GPUs to what it
+      // held awake, at the utilization it started with; what it holds now is in `used` (the telemetry may still show
+      // it awake), so its live free is what is free plus its own reservation. Other programs that grew meanwhile count.
       const asleep = v.models.find((m) => m.id === id && m.state === 'running')
-      const wake = asleep
-        ? {
-            bytesPerGpu: Math.max(0, asleep.reservedBytesPerGpu - Math.min(...asleep.gpus.map((g) => asleep.heldPerGpu.get(g) ?? 0))),
-            count: asleep.gpus.length,
-            pinned: asleep.gpus,
-          }
-        : null
+      const wake = asleep ? { bytesPerGpu: asleep.reservedBytesPerGpu, count: asleep.gpus.length, pinned: asleep.gpus } : null
+      const gpus = asleep
+        ? v.gpus.map((g) => (asleep.gpus.includes(g.index) ? { ...g, freeBytes: g.freeBytes + asleep.reservedBytesPerGpu } : g))
+        : v.gpus
       const placed = planPlacement({
         now: this.now(),
         need: { name, ...(wake ?? { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned }) },
-        gpus: v.gpus,
+        gpus,
         models: others,
         hostRamFreeBytes: 0,
         options: { maxFraction: this.o.maxFraction },
