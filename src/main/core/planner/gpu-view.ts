@@ -42,6 +42,11 @@ export interface GpuView {
   /** GPU UUID → index and back. */
   indexOf: Map<string, number>
   uuidOf: Map<number, string>
+  /**
+   * Per GPU, memory the telemetry still attributes to our containers whose deployment is stopped or failed: freed
+   * within a sample or two (memory.used lags a stop by up to one interval), so admission waits for it.
+   */
+  releasingBytes: Map<number, number>
 }
 
 const ACTIVE: Record<string, PlannerModel['state'] | undefined> = {
@@ -112,6 +117,7 @@ export function gpuView(o: {
     })
   }
 
+  const releasingBytes = new Map<number, number>()
   const gpus: PlannerGpu[] = s.gpus.map((g) => {
     const used = (g.memoryUsedMiB ?? 0) * MiB
     let ours = 0
@@ -125,7 +131,12 @@ export function gpuView(o: {
       ours += unstarted.has(m.id) ? seen : Math.max(seen, m.reservedBytesPerGpu)
     }
     // Containers of ours whose deployment is no longer active (stopping but gone from the list) are in `used` too.
-    for (const [id, per] of attributed) if (!models.some((m) => m.id === id)) ours += per.get(g.index) ?? 0
+    for (const [id, per] of attributed) {
+      if (models.some((m) => m.id === id)) continue
+      const bytes = per.get(g.index) ?? 0
+      ours += bytes
+      if (bytes > 0) releasingBytes.set(g.index, (releasingBytes.get(g.index) ?? 0) + bytes)
+    }
     return {
       index: g.index,
       name: g.name,
@@ -134,5 +145,5 @@ export function gpuView(o: {
       externalBytes: Math.max(0, used - ours),
     }
   })
-  return { gpus, models, indexOf, uuidOf }
+  return { gpus, models, indexOf, uuidOf, releasingBytes }
 }

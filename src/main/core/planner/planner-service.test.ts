@@ -14,6 +14,8 @@ function world(o: { gpus?: number; external?: number[] } = {}) {
   const external = o.external ?? []
   const deps: Deployment[] = []
   const inFlight = new Map<string, number>()
+  /** Stopped deployments whose memory the telemetry still shows (the sample before the stop). */
+  const lingering = new Set<string>()
   const snapshot = (): GpusSnapshot => ({
     status: 'ok',
     at: new Date().toISOString(),
@@ -21,7 +23,7 @@ function world(o: { gpus?: number; external?: number[] } = {}) {
     fault: null,
     gpus: Array.from({ length: o.gpus ?? 1 }, (_, i) => {
       const containers = deps
-        .filter((d) => d.status.state === 'ready' && d.status.vramMiB && gpuOf(d) === i)
+        .filter((d) => (d.status.state === 'ready' || lingering.has(d.definition.id)) && d.status.vramMiB && gpuOf(d) === i)
         .map((d) => ({
           containerId: `c-${d.definition.id}`,
           containerName: d.definition.name,
@@ -83,7 +85,7 @@ function world(o: { gpus?: number; external?: number[] } = {}) {
     events.publish()
   }
   const stop = (id: string): void => {
-    dep(id).status = { ...dep(id).status, state: 'stopped', vramMiB: null }
+    dep(id).status = { ...dep(id).status, state: 'stopped', vramMiB: lingering.has(id) ? dep(id).status.vramMiB : null }
     events.publish()
   }
   const planner = new PlannerService({
@@ -91,13 +93,16 @@ function world(o: { gpus?: number; external?: number[] } = {}) {
     fingerprintOf: async () => null,
     gpus: { snapshot, onSnapshot: (fn) => events.subscribe(() => fn(snapshot())) },
     // 2 GiB fixed, 128 KiB KV per token, max model len 8192: auto need = 2 GiB + 4 × 8192 × 128 KiB = 6 GiB.
-    estimate: async () => ({ commit: 'c', fixedBytesPerGpu: 2 * GiB, kvBytesPerToken: 128 * 1024, maxPositionEmbeddings: 8192 }),
+    estimate: async (def) => {
+      if (def.model.repo.endsWith('missing')) throw new Error(`${def.model.repo} is not in the model store`)
+      return { commit: 'c', fixedBytesPerGpu: 2 * GiB, kvBytesPerToken: 128 * 1024, maxPositionEmbeddings: 8192 }
+    },
     deployments: { list: () => deps, onChange: (fn) => events.subscribe(fn) },
     traffic: { inFlight: (id) => inFlight.get(id) ?? 0, lastUsedAt: () => null, onChange: (fn) => events.subscribe(fn) },
     logger: { info: () => undefined, warn: () => undefined },
     options: { drainLimitMs: 2000 },
   })
-  return { planner, add, run, stop, dep, inFlight, external, changed: () => events.publish() }
+  return { planner, add, run, stop, dep, inFlight, external, lingering, changed: () => events.publish() }
 }
 
 describe('PlannerService.admit', () => {
@@ -148,6 +153,35 @@ describe('PlannerService.admit', () => {
     w.external[0] = 11_264
     w.changed()
     expect(await w.planner.admit('a')).toMatchObject({ kind: 'cannot-fit' })
+  })
+
+  it('waits for the memory of a model that just stopped instead of evicting or refusing (the telemetry lags a stop)', async () => {
+    const w = world()
+    w.add('a', { args: { '--gpu-memory-utilization': 0.5 } })
+    w.run('a', await w.planner.admit('a'))
+    w.lingering.add('a')
+    w.stop('a') // stopped; the last sample still shows its 12 GiB
+    w.add('c', { args: { '--gpu-memory-utilization': 0.55 } })
+    const admitting = w.planner.admit('c')
+    await new Promise((r) => setImmediate(r))
+    expect(w.planner.log()[0]).toMatchObject({ kind: 'wait', model: 'c' })
+    expect(w.planner.log()[0]!.reason).toMatch(/memory of a stopped model is being released on GPU 0/)
+    w.lingering.delete('a')
+    w.dep('a').status = { ...w.dep('a').status, vramMiB: null }
+    w.changed() // the next sample: freed
+    expect(await admitting).toMatchObject({ kind: 'go', evictions: [] })
+  })
+
+  it('evicts nothing for a model that is not in the store (its start fails with its own message)', async () => {
+    const w = world()
+    w.add('a', { args: { '--gpu-memory-utilization': 0.5 } })
+    w.add('missing', { args: { '--gpu-memory-utilization': 0.5 } })
+    w.run('a', await w.planner.admit('a'))
+    expect(await w.planner.admit('missing')).toMatchObject({
+      kind: 'pass',
+      reason: expect.stringMatching(/not in the model store/) as string,
+    })
+    expect(w.planner.log().map((d) => d.kind)).toEqual(['pass', 'start']) // newest first: nothing evicted
   })
 
   it('never evicts an always-on model: refuses with what holds the memory and a Retry-After', async () => {

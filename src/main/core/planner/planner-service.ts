@@ -239,14 +239,16 @@ export class PlannerService {
     if (pinned?.includes(-1)) return { pass: 'started as configured: a pinned GPU is not in the telemetry' }
     const totals = (pinned ?? v.gpus.map((g) => g.index)).map((i) => v.gpus.find((g) => g.index === i)?.totalBytes ?? 0)
     const maxTotal = Math.max(0, ...totals)
-    if (policy.mode === 'fixed')
-      return { bytesPerGpu: requestedBytes(maxTotal, policy.utilization), count, pinned, fixedUtilization: policy.utilization, auto: null }
+    // Also for a fixed utilization: a model that is not in the store cannot start, so nothing is evicted for it (the
+    // start then fails with its own message).
     let est
     try {
       est = await this.d.estimate(def, { tp: def.tensorParallelSize ?? count })
     } catch (err) {
       return { pass: `started as configured: no estimate (${(err as Error).message})` }
     }
+    if (policy.mode === 'fixed')
+      return { bytesPerGpu: requestedBytes(maxTotal, policy.utilization), count, pinned, fixedUtilization: policy.utilization, auto: null }
     const names = (pinned ?? v.gpus.slice(0, count).map((g) => g.index)).map((i) => v.gpus.find((g) => g.index === i)?.name ?? '')
     const key = await this.d.fingerprintOf(dep, names).catch(() => null)
     const learned = key ? this.d.footprints.get(key) : undefined
@@ -302,12 +304,17 @@ export class PlannerService {
       const plan = placed.plan
       // A start in progress on a chosen GPU: serialise (vLLM profiles memory assuming nobody else changes it).
       const starting = others.filter((m) => m.state === 'loading' && m.gpus.some((g) => placed.gpus.includes(g)))
+      // Memory of a model that just stopped is still in the last sample: wait for the next one rather than evict or refuse.
+      const candidates = placed.gpus.length ? placed.gpus : (need.pinned ?? v.gpus.map((g) => g.index))
+      const releasing = plan.kind === 'fits' ? [] : candidates.filter((g) => (v.releasingBytes.get(g) ?? 0) > 0)
       const waitFor =
         starting.length > 0
           ? `${starting.map((m) => m.name).join(', ')} ${starting.length === 1 ? 'is' : 'are'} starting on GPU ${placed.gpus.join(', ')}`
           : plan.kind === 'wait'
             ? plan.message
-            : null
+            : releasing.length > 0
+              ? `the memory of a stopped model is being released on GPU ${releasing.join(', ')}`
+              : null
       if (waitFor) {
         if (this.now() >= deadline) return this.refuse(name, `${waitFor} (waited ${Math.round(this.o.drainLimitMs / 1000)} s)`, 15)
         this.record('wait', name, waitFor)
