@@ -9,8 +9,10 @@ const GiB = 1024 ** 3
 const TOTAL_MIB = 24_576
 
 /** A fake workstation: GPUs with external use, deployments with states, traffic; `changed()` fires every listener. */
-function world(o: { gpus?: number; external?: number[] } = {}) {
+function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number } = {}) {
   const events = new Publisher<void>()
+  /** Deployments the gateway backends parked in vLLM's sleep, with their level. */
+  const sleeping = new Map<string, 1 | 2 | null>()
   const external = o.external ?? []
   const deps: Deployment[] = []
   const inFlight = new Map<string, number>()
@@ -43,7 +45,14 @@ function world(o: { gpus?: number; external?: number[] } = {}) {
         powerLimitW: null,
         temperatureC: null,
         driverVersion: null,
-        memory: { containers, otherMiB: external[i] ?? 0, otherProcesses: [], freeMiB: TOTAL_MIB - used, reservedMiB: 0, appsAt: null },
+        memory: {
+          containers,
+          otherMiB: external[i] ?? 0,
+          otherProcesses: [],
+          freeMiB: TOTAL_MIB - used,
+          reservedMiB: 0,
+          appsAt: new Date().toISOString(),
+        },
       }
     }),
   })
@@ -94,10 +103,18 @@ function world(o: { gpus?: number; external?: number[] } = {}) {
     estimate: async () => ({ commit: 'c', fixedBytesPerGpu: 2 * GiB, kvBytesPerToken: 128 * 1024, maxPositionEmbeddings: 8192 }),
     deployments: { list: () => deps, onChange: (fn) => events.subscribe(fn) },
     traffic: { inFlight: (id) => inFlight.get(id) ?? 0, lastUsedAt: () => null, onChange: (fn) => events.subscribe(fn) },
+    sleeping: { list: () => sleeping, onChange: (fn) => events.subscribe(fn) },
+    hostFreeBytes: () => o.hostFreeBytes ?? 64 * GiB,
     logger: { info: () => undefined, warn: () => undefined },
     options: { drainLimitMs: 2000 },
   })
-  return { planner, add, run, stop, dep, inFlight, external, changed: () => events.publish() }
+  /** The backends put it to sleep: the container runs on (the deployment says ready) holding `keptMiB`. */
+  const sleep = (id: string, level: 1 | 2, keptMiB: number): void => {
+    sleeping.set(id, level)
+    dep(id).status = { ...dep(id).status, vramMiB: keptMiB }
+    events.publish()
+  }
+  return { planner, add, run, stop, sleep, dep, inFlight, external, changed: () => events.publish() }
 }
 
 describe('PlannerService.admit', () => {
@@ -126,7 +143,7 @@ describe('PlannerService.admit', () => {
     const big = await w.planner.admit('big')
     expect(big).toMatchObject({ kind: 'go', evictions: [{ kind: 'stop', modelId: 'a' }] })
     expect(w.planner.log().map((d) => d.kind)).toEqual(['start', 'evict', 'start'])
-    expect(w.planner.log()[1]!.reason).toMatch(/^evicted a: .*reload ~60 s/)
+    expect(w.planner.log()[1]!.reason).toMatch(/^stopped a: .*reload ~60 s/)
   })
 
   it('wakes a sleeping model in place: it needs only what it gave back, not its whole reservation again', async () => {
@@ -138,10 +155,11 @@ describe('PlannerService.admit', () => {
     w.run('b', await w.planner.admit('b'))
     // a asleep: the container runs on with its context and graph pool (3 GiB); the deployment still says ready. The
     // 11.5 GiB free now are less than a's 12 GiB: a fresh start would not fit, the wake needs only 9 GiB more.
-    w.dep('a').status = { ...w.dep('a').status, vramMiB: 3072 }
-    w.changed()
+    w.sleep('a', 1, 3072)
+    expect(w.planner.status().gpus[0]!.reservations).toContainEqual(expect.objectContaining({ name: 'a', state: 'sleeping' }))
     const wake = await w.planner.admit('a')
-    expect(wake).toMatchObject({ kind: 'go', gpus: [0], evictions: [], utilization: 0.5 })
+    expect(wake).toMatchObject({ kind: 'go', gpus: [0], evictions: [], utilization: 0.5, holdsBytesPerGpu: 3 * GiB })
+    expect(w.planner.log()[0]!.reason).toMatch(/^woke a \(it kept 3\.00 GiB\) on GPU 0 at 0\.5/)
     // Awake again, it would not fit a second time beside b (0.5 + 0.5 + 0.4 > 0.95): the wake is not a new start.
     if (a.kind === 'go' && wake.kind === 'go') expect(wake.bytesPerGpu).toBe(a.bytesPerGpu)
     // Another program took 11 GiB while it slept (more than a gave back): the wake does not fit, and b is always-on.
