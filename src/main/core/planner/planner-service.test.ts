@@ -168,6 +168,41 @@ describe('PlannerService.admit', () => {
     expect(await w.planner.admit('a')).toMatchObject({ kind: 'cannot-fit' })
   })
 
+  it('puts a sleep-capable idle model to sleep rather than stopping it: level 1 while host RAM holds its weights', async () => {
+    const w = world()
+    w.add('a', { sleepMode: 'auto' })
+    w.add('big', { memory: { mode: 'auto', contextTokens: 8192, sequences: 16 } }) // 2 + 16 GiB
+    w.run('a', await w.planner.admit('a'))
+    // Sleeping a frees all but what it keeps (1 GiB estimated): enough for big, and a wake is ~20 times cheaper.
+    expect(await w.planner.admit('big')).toMatchObject({ kind: 'go', evictions: [{ kind: 'sleep', level: 1, modelId: 'a' }] })
+    expect(w.planner.log()[1]!.reason).toMatch(/^put a to sleep \(level 1\): .*level 1 wake ~3\.0 s.* \(for big\)$/)
+  })
+
+  it('sleeps it at level 2 when host RAM cannot hold its weights, and stops a model whose sleep mode is off', async () => {
+    const w = world({ hostFreeBytes: GiB })
+    w.add('a', { sleepMode: 'auto' })
+    w.add('big', { memory: { mode: 'auto', contextTokens: 8192, sequences: 16 } })
+    w.run('a', await w.planner.admit('a'))
+    expect(await w.planner.admit('big')).toMatchObject({ kind: 'go', evictions: [{ kind: 'sleep', level: 2, modelId: 'a' }] })
+    w.planner.started('big', false)
+    w.dep('a').definition.sleepMode = 'off'
+    w.changed()
+    expect(await w.planner.admit('big')).toMatchObject({ kind: 'go', evictions: [{ kind: 'stop', modelId: 'a' }] })
+  })
+
+  it('stops a sleeping model when what it keeps is what blocks a new start', async () => {
+    const w = world()
+    w.add('a', { sleepMode: 'auto' })
+    w.add('big', { memory: { mode: 'auto', contextTokens: 8192, sequences: 16 } })
+    w.run('a', await w.planner.admit('a'))
+    w.sleep('a', 1, 5120) // keeps 5 GiB: 22.8 − 5 GiB usable < big's 18 GiB
+    expect(await w.planner.admit('big')).toMatchObject({
+      kind: 'go',
+      evictions: [{ kind: 'stop', modelId: 'a', freesBytesPerGpu: 5 * GiB }],
+    })
+    expect(w.planner.log()[1]!.reason).toMatch(/^stopped a: /)
+  })
+
   it('never evicts an always-on model: refuses with what holds the memory and a Retry-After', async () => {
     const w = world()
     w.add('a', { serve: 'always-on' })
