@@ -126,6 +126,7 @@ describe('gpuView: a model parked in vLLM sleep', () => {
   const asleepSnapshot = (aApps: number, appsAt: number): GpusSnapshot => {
     const s = snapshot(SMALL + KEPT, { a: aApps, b: SMALL })
     s.gpus[0]!.memory.appsAt = new Date(appsAt).toISOString()
+    s.at = new Date(2_000).toISOString() // memory.used sampled after the sleep
     return s
   }
 
@@ -146,6 +147,15 @@ describe('gpuView: a model parked in vLLM sleep', () => {
     // Nothing learned: the estimate (1 GiB); memory.used's other 1 GiB of a shows as other programs' use.
     expect(a.sleep?.keepsBytesPerGpu).toBe(DEFAULT_SLEEP_KEEPS_BYTES)
     expect(v.gpus[0]!.externalBytes).toBe(KEPT * MiB - DEFAULT_SLEEP_KEEPS_BYTES)
+  })
+
+  it('a memory.used sample older than the sleep still holds it awake: its reservation is counted there, not other programs', () => {
+    const s = snapshot(2 * SMALL, { a: SMALL, b: SMALL })
+    s.at = new Date(500).toISOString()
+    const v = view(s, 1_000)
+    expect(v.gpus[0]!.externalBytes).toBe(0)
+    const a = v.models.find((m) => m.id === 'a')!
+    expect(a).toMatchObject({ state: 'sleeping', inUsedBytesPerGpu: SMALL * MiB })
   })
 
   it('a model with sleep mode auto offers sleep with its learned keeps, weights × TP in host RAM and wake seconds', () => {

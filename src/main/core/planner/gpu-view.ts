@@ -7,7 +7,7 @@
  */
 import type { Deployment } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
-import { heldBytesPerGpu, type PlannerGpu, type PlannerModel, type PlannerModelSleep } from './evict'
+import { type PlannerGpu, type PlannerModel, type PlannerModelSleep } from './evict'
 import type { LearnedFootprint } from './learned'
 import { memoryPolicy } from './need'
 import { requestedBytes } from './utilization'
@@ -38,6 +38,8 @@ export interface Traffic {
 export interface ViewModel extends PlannerModel {
   name: string
   utilization: number | null
+  /** What the snapshot's memory.used holds of it per GPU as counted here (for a wake: add it back to the live free). */
+  inUsedBytesPerGpu: number
 }
 
 export interface GpuView {
@@ -154,8 +156,12 @@ export function gpuView(o: {
       const keeps = Math.max(sleep?.keepsBytesPerGpu ?? DEFAULT_SLEEP_KEEPS_BYTES, fresh)
       sleep = { ...(sleep ?? { hostBytes: 0 }), keepsBytesPerGpu: keeps, ...(asleep.level ? { level: asleep.level } : {}) }
     }
+    // memory.used sampled before the planner saw it asleep may still hold it awake: then count its reservation there.
+    const usedFresh = !!asleep && s.at !== null && Date.parse(s.at) >= asleep.since
+    const inUsed = asleep && usedFresh ? (sleep?.keepsBytesPerGpu ?? 0) : bytes
     models.push({
       id,
+      inUsedBytesPerGpu: inUsed,
       name: d.definition.name,
       utilization,
       gpus,
@@ -180,9 +186,9 @@ export function gpuView(o: {
       // is ≥ its attribution): compute apps are sampled less often than memory.used, so right after a model becomes
       // ready its attribution can still be its mid-load size while `used` holds all of it; taking the attribution
       // here made the difference look like other programs' memory and counted it twice. Admitted, not started: 0.
-      // Asleep: what it keeps (see above; memory.used no longer holds the rest).
+      // Asleep: what it keeps, or its reservation while memory.used predates the sleep (see above).
       const seen = attributed.get(m.id)?.get(g.index) ?? 0
-      ours += m.state === 'sleeping' ? heldBytesPerGpu(m) : unstarted.has(m.id) ? seen : Math.max(seen, m.reservedBytesPerGpu)
+      ours += m.state === 'sleeping' ? m.inUsedBytesPerGpu : unstarted.has(m.id) ? seen : Math.max(seen, m.reservedBytesPerGpu)
     }
     // Containers of ours whose deployment is no longer active (stopping but gone from the list) are in `used` too.
     for (const [id, per] of attributed) if (!models.some((m) => m.id === id)) ours += per.get(g.index) ?? 0

@@ -322,7 +322,9 @@ export class PlannerService {
           : self.reservedBytesPerGpu
         : 0
       const wake = self ? { bytesPerGpu: wakeBytes, count: self.gpus.length, pinned: self.gpus } : null
-      const gpus = self ? v.gpus.map((g) => (self.gpus.includes(g.index) ? { ...g, freeBytes: g.freeBytes + held } : g)) : v.gpus
+      // The live free lacks what memory.used holds of it (its reservation while that sample predates the sleep).
+      const inUsed = self ? self.inUsedBytesPerGpu : 0
+      const gpus = self ? v.gpus.map((g) => (self.gpus.includes(g.index) ? { ...g, freeBytes: g.freeBytes + inUsed } : g)) : v.gpus
       const placed = planPlacement({
         now: this.now(),
         need: { name, ...(wake ?? { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned }) },
