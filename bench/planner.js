@@ -2,12 +2,12 @@
 // @ts-check
 // The memory planner's benchmark (issue #16), reduced: ONE JSON line. A deterministic 24-hour trace (bursty, six
 // models of different sizes, one of them an always-on embedding model) is replayed on a simulated clock (bench/lib/
-// replay.js; a day takes well under a second) on 1 and 2 simulated RTX 4090s, for five policies (bench/lib/
-// policies.js): ours = the app's real pure planner (planPlacement → planEviction) with the view it gets today (no
-// request history, no sleep), ours+rates = the same with request history (evict.ts's Poisson "needed soon"),
-// ours+rates+sleep = the same planner also offered vLLM sleep (level 1/2) for every model (evict.ts plans it; the
-// app's gpu-view does not feed it sleep information yet), plain LRU with stop-all discovery, and one-model-at-a-time
-// swapping (llama-swap's default).
+// replay.js; a day takes well under a second) on 1 and 2 simulated RTX 4090s, for six policies (bench/lib/
+// policies.js): ours = the app's real pure planner (planPlacement → planEviction) with no request history and no
+// sleep (the app for deployments with sleep mode off), ours+rates = the same with request history (evict.ts's Poisson
+// "needed soon"), ours+sleep = ours offered vLLM sleep (level 1/2) for every model — what the app does when every
+// deployment has sleep mode 'auto' (gpu-view passes sleep information, no request history) — ours+rates+sleep = both,
+// plain LRU with stop-all discovery, and one-model-at-a-time swapping (llama-swap's default).
 //
 // What it measures: the policies' decisions, not real containers. Each model's memory is the planner's own need
 // (autoNeed + utilizationForGpus, 4 × 8192 tokens of KV) over the simulated vLLM's arithmetic (test/sim/vllm/
@@ -115,6 +115,7 @@ const trace = makeTrace({
 const policies = () => [
   { policy: oursPolicy({ planPlacement }), refuseAfterSeconds: 120 },
   { policy: oursPolicy({ planPlacement, requestHistory: true, name: 'ours+rates' }), refuseAfterSeconds: 120 },
+  { policy: oursPolicy({ planPlacement, sleep: true, name: 'ours+sleep' }), refuseAfterSeconds: 120 },
   { policy: oursPolicy({ planPlacement, requestHistory: true, sleep: true, name: 'ours+rates+sleep' }), refuseAfterSeconds: 120 },
   { policy: lruPolicy() },
   { policy: swapPolicy() },
@@ -148,7 +149,7 @@ for (const n of [1, 2]) {
     const less = Math.round((1 - (r.coldStartSeconds + r.wakeSeconds) / lru) * 1000) / 10
     return { lessThanLruPct: less, failed: r.requestsFailed, met: less >= 30 && r.requestsFailed === 0 }
   }
-  row.goal = { ours: goal(row.ours), 'ours+rates+sleep': goal(row['ours+rates+sleep']) }
+  row.goal = { ours: goal(row.ours), 'ours+sleep': goal(row['ours+sleep']), 'ours+rates+sleep': goal(row['ours+rates+sleep']) }
   out[`gpus${n}`] = row
 }
 process.stdout.write(JSON.stringify(out) + '\n')

@@ -12,8 +12,8 @@
  * - ours: the app's planner (src/main/core/planner: planPlacement → planEviction, usableBytes), given the same
  *   view the PlannerService builds from telemetry, with its serialisation rule; its refusals after drainLimit are the
  *   replay's refuseAfterSeconds. With `sleep`, models whose spec has one get planEviction's sleep options (level 1
- *   while pinned host RAM holds the weights, else level 2), as evict.ts plans them; the app's gpu-view does not
- *   pass sleep information to the planner yet (sleep: null), so this is the planner's design, not today's app.
+ *   while pinned host RAM holds the weights, else level 2), as evict.ts plans them; the app's gpu-view passes the
+ *   same for deployments with sleep mode 'auto' (gpu-view.ts sleepOf), so ours + sleep is the app with sleep on.
  */
 import { heldBy, heldOn } from './replay.js'
 

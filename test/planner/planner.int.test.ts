@@ -89,7 +89,7 @@ describe('the memory planner on the simulated workstation', { shuffle: false }, 
     expect(states.filter((s) => s === 'stopped')).toHaveLength(1)
     const evictions = (await decisions()).filter((d) => d.kind === 'evict')
     expect(evictions).toHaveLength(1)
-    expect(evictions[0]!.reason).toMatch(/^evicted (a|b): .*reload/)
+    expect(evictions[0]!.reason).toMatch(/^stopped (a|b): .*reload/)
   })
 
   it('3000 MiB of external use added mid-run is respected by the next admission; no start failed', async () => {

@@ -37,6 +37,8 @@ export interface GatewayBackend {
   diagnosis?: string
   /** Minutes idle before the gateway unloads it; 0 or absent = never (the adapter applies the Settings default). */
   idleMinutes?: number
+  /** The vLLM sleep level while state is 'sleeping' (absent when unknown). */
+  sleepLevel?: 1 | 2
 }
 
 /** What the gateway needs of the deployments; create-core adapts the deployment service to it. */

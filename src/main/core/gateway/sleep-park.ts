@@ -57,7 +57,7 @@ export class SleepPark {
       this.#asleep.delete(b.id) // the container stopped or was replaced: it no longer sleeps
       return b
     }
-    return { ...b, state: 'sleeping', endpoint: null }
+    return { ...b, state: 'sleeping', endpoint: null, sleepLevel: a.level }
   }
 
   isAsleep(id: string): boolean {

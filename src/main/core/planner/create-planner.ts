@@ -2,6 +2,7 @@
  * The memory planner as the app runs it: a PlannerService over the GPU telemetry, the deployments, the gateway's
  * traffic and the footprint store, and the gateway's backends wrapped so every gateway start is admitted first.
  */
+import { freemem } from 'node:os'
 import type { Logger } from 'pino'
 import type { DeploymentService } from '../deployments/deployment-service'
 import type { Disposable } from '../events/publisher'
@@ -41,6 +42,12 @@ export function createPlanner(o: {
     estimate: storeEstimates(o.models),
     deployments: { list: () => o.deployments.list(), onChange: (fn) => o.deployments.onEvent(() => fn()) },
     traffic,
+    // Which deployments the gateway's backends parked in vLLM's sleep (their status still says ready).
+    sleeping: {
+      list: () => new Map(o.inner.list().flatMap((b) => (b.state === 'sleeping' ? [[b.id, b.sleepLevel ?? null] as const] : []))),
+      onChange: (fn) => o.inner.onChange(fn),
+    },
+    hostFreeBytes: freemem,
     logger: o.logger,
   })
   return { planner, backends: plannedBackends({ inner: o.inner, planner, traffic, logger: o.logger }) }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { Deployment } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
-import { gpuView, type Reservation } from './gpu-view'
+import { usableBytes } from './evict'
+import { DEFAULT_SLEEP_KEEPS_BYTES, gpuView, sleepOf, type Reservation } from './gpu-view'
+import type { LearnedFootprint } from './learned'
 import { planPlacement } from './placement'
 
 const MiB = 1024 ** 2
@@ -100,5 +102,76 @@ describe('gpuView + planPlacement: memory of a model that just became ready', ()
     const r = planBig(snapshot(2 * SMALL + 3_000, { a: SMALL, b: SMALL }))
     expect(r.external).toBe(3_000 * MiB)
     expect(r.plan.kind === 'evict' && r.plan.actions).toHaveLength(2)
+  })
+})
+
+describe('gpuView: a model parked in vLLM sleep', () => {
+  const KEPT = 2_048 // MiB a sleeping model keeps (context, graph pool)
+  const sleepy = (id: string): Deployment => {
+    const d = deployment(id, 'ready')
+    return { ...d, definition: { ...d.definition, sleepMode: 'auto' } } as Deployment
+  }
+  const view = (s: GpusSnapshot, since: number) =>
+    gpuView({
+      snapshot: s,
+      deployments: [sleepy('a'), deployment('b', 'ready')],
+      reservations: new Map([
+        ['a', reservation()],
+        ['b', reservation()],
+      ]),
+      traffic: { inFlight: () => 0, lastUsedAt: () => 0 },
+      asleep: new Map([['a', { level: 1 as const, since }]]),
+    })
+  /** memory.used: b awake + what a keeps; compute apps sampled at `appsAt` with a at `aApps` MiB. */
+  const asleepSnapshot = (aApps: number, appsAt: number): GpusSnapshot => {
+    const s = snapshot(SMALL + KEPT, { a: aApps, b: SMALL })
+    s.gpus[0]!.memory.appsAt = new Date(appsAt).toISOString()
+    s.at = new Date(2_000).toISOString() // memory.used sampled after the sleep
+    return s
+  }
+
+  it('holds only what it keeps: what it gave back is usable, and nothing is taken for other programs', () => {
+    const v = view(asleepSnapshot(KEPT, 2_000), 1_000)
+    const a = v.models.find((m) => m.id === 'a')!
+    expect(a).toMatchObject({ state: 'sleeping', sleep: { keepsBytesPerGpu: KEPT * MiB, level: 1 } })
+    expect(v.gpus[0]!.externalBytes).toBe(0)
+    // Usable: 0.95 × total − b − what a keeps (not its whole 5.9 GiB reservation).
+    const usable = usableBytes({ gpus: v.gpus, models: v.models })
+    const total = v.gpus[0]!.totalBytes
+    expect(usable.get(0)).toBeCloseTo(Math.min(v.gpus[0]!.freeBytes, 0.95 * total - SMALL * MiB - KEPT * MiB), -3)
+  })
+
+  it('an attribution sampled before the sleep (still awake-sized) is not taken: it holds the estimate of its keeps', () => {
+    const v = view(asleepSnapshot(SMALL, 500), 1_000)
+    const a = v.models.find((m) => m.id === 'a')!
+    // Nothing learned: the estimate (1 GiB); memory.used's other 1 GiB of a shows as other programs' use.
+    expect(a.sleep?.keepsBytesPerGpu).toBe(DEFAULT_SLEEP_KEEPS_BYTES)
+    expect(v.gpus[0]!.externalBytes).toBe(KEPT * MiB - DEFAULT_SLEEP_KEEPS_BYTES)
+  })
+
+  it('a memory.used sample older than the sleep still holds it awake: its reservation is counted there, not other programs', () => {
+    const s = snapshot(2 * SMALL, { a: SMALL, b: SMALL })
+    s.at = new Date(500).toISOString()
+    const v = view(s, 1_000)
+    expect(v.gpus[0]!.externalBytes).toBe(0)
+    const a = v.models.find((m) => m.id === 'a')!
+    expect(a).toMatchObject({ state: 'sleeping', inUsedBytesPerGpu: SMALL * MiB })
+  })
+
+  it('a model with sleep mode auto offers sleep with its learned keeps, weights × TP in host RAM and wake seconds', () => {
+    const d = sleepy('a')
+    const learned = { sleepKeptBytesPerGpu: 3 * GiB, wakeSeconds: 0.8, last: { weightsBytes: 4 * GiB } } as unknown as LearnedFootprint
+    expect(sleepOf(d, { learned }, { gpus: 2, fallbackBytesPerGpu: 9 * GiB })).toEqual({
+      keepsBytesPerGpu: 3 * GiB,
+      hostBytes: 8 * GiB,
+      level1WakeSeconds: 0.8,
+      level2WakeSeconds: 0.8,
+    })
+    expect(sleepOf(d, { estimateFixedBytesPerGpu: 5 * GiB }, { gpus: 1, fallbackBytesPerGpu: 9 * GiB })).toMatchObject({
+      keepsBytesPerGpu: DEFAULT_SLEEP_KEEPS_BYTES,
+      hostBytes: 5 * GiB,
+      level1WakeSeconds: null,
+    })
+    expect(sleepOf(deployment('b', 'ready'), { learned }, { gpus: 1, fallbackBytesPerGpu: 0 })).toBeNull()
   })
 })

@@ -2,14 +2,18 @@
  * The planner's view of the GPUs now (pure): per GPU the total vLLM sees, live free memory, what other programs hold
  * (memory used minus our containers, from the telemetry's per-process attribution), and our models with what each
  * holds — its planned reservation, or what the telemetry attributes to it when more, or its fixed utilization.
+ * A deployment parked in vLLM's sleep (its status still says ready) is 'sleeping' and holds only what it keeps
+ * (sleepOf below): its container runs on with its CUDA context and graph pools (gateway-facts §1.4).
  */
 import type { Deployment } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
-import type { PlannerGpu, PlannerModel } from './evict'
+import { type PlannerGpu, type PlannerModel, type PlannerModelSleep } from './evict'
+import type { LearnedFootprint } from './learned'
 import { memoryPolicy } from './need'
 import { requestedBytes } from './utilization'
 
 const MiB = 1024 ** 2
+const GiB = 1024 ** 3
 /** vLLM's own default when a start names no utilization (0.92 from v0.21, 0.9 before). */
 export const VLLM_DEFAULT_UTILIZATION = 0.92
 
@@ -34,6 +38,8 @@ export interface Traffic {
 export interface ViewModel extends PlannerModel {
   name: string
   utilization: number | null
+  /** What the snapshot's memory.used holds of it per GPU as counted here (for a wake: add it back to the live free). */
+  inUsedBytesPerGpu: number
 }
 
 export interface GpuView {
@@ -47,6 +53,46 @@ export interface GpuView {
    * within a sample or two (memory.used lags a stop by up to one interval), so admission waits for it.
    */
   releasingBytes: Map<number, number>
+}
+
+/** What the planner knows of a deployment besides its status: its learned footprint and its estimate's fixed bytes. */
+export interface Known {
+  learned?: LearnedFootprint
+  estimateFixedBytesPerGpu?: number | null
+}
+
+/** A deployment asleep now: the level when the backends know it, and since when the planner saw it asleep (epoch ms). */
+export interface Asleep {
+  level: 1 | 2 | null
+  since: number
+}
+
+/** When nothing was learned of what a sleeping model keeps per GPU and its footprint has no graph or non-torch lines. */
+export const DEFAULT_SLEEP_KEEPS_BYTES = GiB
+
+/**
+ * What sleep mode would keep and cost for deployment `d` (pure); null when it cannot sleep (sleep mode not 'auto').
+ * keepsBytesPerGpu: the learned sleepKeptBytesPerGpu, else an estimate: the last load's CUDA-graph pool + non-torch
+ * memory (context, NCCL, workspaces: what stays outside the sleep pool, §1.4), at least DEFAULT_SLEEP_KEEPS_BYTES.
+ * hostBytes (level 1's pinned copy of the weights, §1.5): the last load's weights × tensor parallel size, else the
+ * estimate's fixed bytes × TP, else `fallbackBytesPerGpu` × TP (both over-count the weights: level 1 is then chosen
+ * only with room to spare). Wake seconds: the learned mean (the store keeps one mean over both levels), else null
+ * (planEviction then takes a fraction of the load seconds).
+ */
+export function sleepOf(d: Deployment, k: Known | undefined, o: { gpus: number; fallbackBytesPerGpu: number }): PlannerModelSleep | null {
+  if (d.definition.sleepMode !== 'auto') return null
+  const f = k?.learned
+  const last = f?.last ?? null
+  const graphsEtc = (last?.cudaGraphBytes ?? 0) + (last?.nonTorchBytes ?? 0)
+  const tp = d.definition.tensorParallelSize ?? Math.max(1, o.gpus)
+  const perRank = last?.weightsBytes ?? k?.estimateFixedBytesPerGpu ?? o.fallbackBytesPerGpu
+  const wake = f?.wakeSeconds ?? null
+  return {
+    keepsBytesPerGpu: f?.sleepKeptBytesPerGpu ?? Math.max(DEFAULT_SLEEP_KEEPS_BYTES, graphsEtc),
+    hostBytes: perRank * tp,
+    level1WakeSeconds: wake,
+    level2WakeSeconds: wake,
+  }
 }
 
 const ACTIVE: Record<string, PlannerModel['state'] | undefined> = {
@@ -68,6 +114,9 @@ export function gpuView(o: {
   reservations: ReadonlyMap<string, Reservation>
   traffic: Traffic
   loadSeconds?: (id: string) => number | null
+  /** Deployments asleep now (from the gateway backends); absent: none. */
+  asleep?: ReadonlyMap<string, Asleep>
+  known?: (id: string) => Known | undefined
 }): GpuView {
   const { snapshot: s } = o
   const indexOf = new Map(s.gpus.map((g) => [g.uuid, g.index]))
@@ -89,8 +138,10 @@ export function gpuView(o: {
   for (const d of o.deployments) {
     const id = d.definition.id
     const r = o.reservations.get(id)
-    const state = ACTIVE[d.status.state] ?? (r?.pending ? 'loading' : undefined)
-    if (!state) continue
+    const active = ACTIVE[d.status.state] ?? (r?.pending ? 'loading' : undefined)
+    if (!active) continue
+    const asleep = active === 'running' ? o.asleep?.get(id) : undefined
+    const state = asleep ? 'sleeping' : active
     if (!ACTIVE[d.status.state]) unstarted.add(id)
     const seen = attributed.get(id)
     const gpus = r?.gpus ?? (seen?.size ? [...seen.keys()] : d.definition.gpus.map((u) => indexOf.get(u)).filter((i) => i !== undefined))
@@ -100,8 +151,22 @@ export function gpuView(o: {
     const byFraction = (g: number): number => (utilization === null ? 0 : requestedBytes(totals.get(g) ?? 0, utilization))
     const bytes = Math.max(...gpus.map((g) => Math.max(r?.bytesPerGpu ?? byFraction(g), seen?.get(g) ?? 0)))
     const t = o.traffic
+    let sleep = sleepOf(d, o.known?.(id), { gpus: gpus.length, fallbackBytesPerGpu: bytes })
+    if (asleep) {
+      // Asleep it holds what it keeps. The compute-apps attribution is sampled on its own, slower clock: taken (when
+      // more than the learned or estimated keeps) only from a sample made after the planner saw it asleep; an older
+      // one may still show it awake. memory.used is fresh, so whatever the keeps miss counts as other programs' use.
+      const sampled = s.gpus.filter((g) => gpus.includes(g.index)).map((g) => (g.memory.appsAt ? Date.parse(g.memory.appsAt) : -Infinity))
+      const fresh = seen && Math.min(...sampled) >= asleep.since ? Math.max(...gpus.map((g) => seen.get(g) ?? 0)) : 0
+      const keeps = Math.max(sleep?.keepsBytesPerGpu ?? DEFAULT_SLEEP_KEEPS_BYTES, fresh)
+      sleep = { ...(sleep ?? { hostBytes: 0 }), keepsBytesPerGpu: keeps, ...(asleep.level ? { level: asleep.level } : {}) }
+    }
+    // memory.used sampled before the planner saw it asleep may still hold it awake: then count its reservation there.
+    const usedFresh = !!asleep && s.at !== null && Date.parse(s.at) >= asleep.since
+    const inUsed = asleep && usedFresh ? (sleep?.keepsBytesPerGpu ?? 0) : bytes
     models.push({
       id,
+      inUsedBytesPerGpu: inUsed,
       name: d.definition.name,
       utilization,
       gpus,
@@ -113,7 +178,7 @@ export function gpuView(o: {
       lastUsedAt: t.lastUsedAt(id) ?? (d.status.readyAt ? Date.parse(d.status.readyAt) : null),
       loadSeconds: o.loadSeconds?.(id) ?? null,
       requestTimes: [],
-      sleep: null,
+      sleep,
     })
   }
 
@@ -127,8 +192,9 @@ export function gpuView(o: {
       // is ≥ its attribution): compute apps are sampled less often than memory.used, so right after a model becomes
       // ready its attribution can still be its mid-load size while `used` holds all of it; taking the attribution
       // here made the difference look like other programs' memory and counted it twice. Admitted, not started: 0.
+      // Asleep: what it keeps, or its reservation while memory.used predates the sleep (see above).
       const seen = attributed.get(m.id)?.get(g.index) ?? 0
-      ours += unstarted.has(m.id) ? seen : Math.max(seen, m.reservedBytesPerGpu)
+      ours += m.state === 'sleeping' ? m.inUsedBytesPerGpu : unstarted.has(m.id) ? seen : Math.max(seen, m.reservedBytesPerGpu)
     }
     // Containers of ours whose deployment is no longer active (stopping but gone from the list) are in `used` too.
     for (const [id, per] of attributed) {

@@ -1,9 +1,14 @@
 /**
  * The memory planner between the gateway and the deployments (issue #16 point 4): a GatewayBackends decorator whose
- * start() asks the planner first, stops the idle models it chose (never one with requests in flight: the plan is
- * made again if one got a request meanwhile), waits until the telemetry shows the memory free, and starts the
+ * start() asks the planner first, stops or puts to sleep the idle models it chose (never one with requests in flight:
+ * the plan is made again if one got a request meanwhile), waits until the telemetry shows the memory free, and starts the
  * deployment with this start's GPUs and --gpu-memory-utilization. A refusal rejects with CannotFitError, which the
  * gateway answers with 503 + Retry-After and the message naming what holds the memory.
+ *
+ * The inner backends' stop(id, 'idle') parks a deployment with sleep mode 'auto' in vLLM's sleep (at the level host RAM
+ * allows then, sleep-park.ts) and stops any other; stop(id, 'manual') always stops for real, a sleeping one included.
+ * So a 'sleep' action is an idle stop, and a 'stop' action (the planner found sleeping it would not free enough, or
+ * it is asleep already and its kept memory is in the way) a manual one.
  */
 import type { Logger } from 'pino'
 import type { StartOverride } from '../deployments/deployment-service'
@@ -12,6 +17,8 @@ import type { Traffic } from './gpu-view'
 import { CannotFitError, type PlannerService } from './planner-service'
 
 const ACTIVE = new Set(['ready', 'loading', 'starting', 'creating'])
+/** What an eviction can act on: an active model, or (to stop it) a sleeping one. */
+const EVICTABLE = new Set([...ACTIVE, 'sleeping'])
 
 export type InnerBackends = GatewayBackends & { start(id: string, override?: StartOverride): void | Promise<unknown> }
 
@@ -35,13 +42,13 @@ export function plannedBackends(o: {
         let replan = false
         for (const e of a.evictions) {
           const b = inner.list().find((x) => x.id === e.modelId)
-          if (!b || !ACTIVE.has(b.state)) continue
+          if (!b || !EVICTABLE.has(b.state) || (e.kind === 'sleep' && b.state === 'sleeping')) continue
           // Checked and stopped in the same tick: a request arriving after this sees the model stopping and waits.
           if (o.traffic.inFlight(e.modelId) > 0) {
             replan = true
             break
           }
-          await inner.stop(e.modelId, 'idle')
+          await inner.stop(e.modelId, e.kind === 'sleep' ? 'idle' : 'manual')
         }
         if (replan && attempt < (o.replans ?? 3)) {
           o.planner.started(id, false)

@@ -9,8 +9,10 @@ const GiB = 1024 ** 3
 const TOTAL_MIB = 24_576
 
 /** A fake workstation: GPUs with external use, deployments with states, traffic; `changed()` fires every listener. */
-function world(o: { gpus?: number; external?: number[] } = {}) {
+function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number } = {}) {
   const events = new Publisher<void>()
+  /** Deployments the gateway backends parked in vLLM's sleep, with their level. */
+  const sleeping = new Map<string, 1 | 2 | null>()
   const external = o.external ?? []
   const deps: Deployment[] = []
   const inFlight = new Map<string, number>()
@@ -45,7 +47,14 @@ function world(o: { gpus?: number; external?: number[] } = {}) {
         powerLimitW: null,
         temperatureC: null,
         driverVersion: null,
-        memory: { containers, otherMiB: external[i] ?? 0, otherProcesses: [], freeMiB: TOTAL_MIB - used, reservedMiB: 0, appsAt: null },
+        memory: {
+          containers,
+          otherMiB: external[i] ?? 0,
+          otherProcesses: [],
+          freeMiB: TOTAL_MIB - used,
+          reservedMiB: 0,
+          appsAt: new Date().toISOString(),
+        },
       }
     }),
   })
@@ -99,10 +108,18 @@ function world(o: { gpus?: number; external?: number[] } = {}) {
     },
     deployments: { list: () => deps, onChange: (fn) => events.subscribe(fn) },
     traffic: { inFlight: (id) => inFlight.get(id) ?? 0, lastUsedAt: () => null, onChange: (fn) => events.subscribe(fn) },
+    sleeping: { list: () => sleeping, onChange: (fn) => events.subscribe(fn) },
+    hostFreeBytes: () => o.hostFreeBytes ?? 64 * GiB,
     logger: { info: () => undefined, warn: () => undefined },
     options: { drainLimitMs: 2000 },
   })
-  return { planner, add, run, stop, dep, inFlight, external, lingering, changed: () => events.publish() }
+  /** The backends put it to sleep: the container runs on (the deployment says ready) holding `keptMiB`. */
+  const sleep = (id: string, level: 1 | 2, keptMiB: number): void => {
+    sleeping.set(id, level)
+    dep(id).status = { ...dep(id).status, vramMiB: keptMiB }
+    events.publish()
+  }
+  return { planner, add, run, stop, sleep, dep, inFlight, external, lingering, changed: () => events.publish() }
 }
 
 describe('PlannerService.admit', () => {
@@ -131,7 +148,7 @@ describe('PlannerService.admit', () => {
     const big = await w.planner.admit('big')
     expect(big).toMatchObject({ kind: 'go', evictions: [{ kind: 'stop', modelId: 'a' }] })
     expect(w.planner.log().map((d) => d.kind)).toEqual(['start', 'evict', 'start'])
-    expect(w.planner.log()[1]!.reason).toMatch(/^evicted a: .*reload ~60 s/)
+    expect(w.planner.log()[1]!.reason).toMatch(/^stopped a: .*reload ~60 s/)
   })
 
   it('wakes a sleeping model in place: it needs only what it gave back, not its whole reservation again', async () => {
@@ -143,10 +160,11 @@ describe('PlannerService.admit', () => {
     w.run('b', await w.planner.admit('b'))
     // a asleep: the container runs on with its context and graph pool (3 GiB); the deployment still says ready. The
     // 11.5 GiB free now are less than a's 12 GiB: a fresh start would not fit, the wake needs only 9 GiB more.
-    w.dep('a').status = { ...w.dep('a').status, vramMiB: 3072 }
-    w.changed()
+    w.sleep('a', 1, 3072)
+    expect(w.planner.status().gpus[0]!.reservations).toContainEqual(expect.objectContaining({ name: 'a', state: 'sleeping' }))
     const wake = await w.planner.admit('a')
-    expect(wake).toMatchObject({ kind: 'go', gpus: [0], evictions: [], utilization: 0.5 })
+    expect(wake).toMatchObject({ kind: 'go', gpus: [0], evictions: [], utilization: 0.5, holdsBytesPerGpu: 3 * GiB })
+    expect(w.planner.log()[0]!.reason).toMatch(/^woke a \(it kept 3\.00 GiB\) on GPU 0 at 0\.5/)
     // Awake again, it would not fit a second time beside b (0.5 + 0.5 + 0.4 > 0.95): the wake is not a new start.
     if (a.kind === 'go' && wake.kind === 'go') expect(wake.bytesPerGpu).toBe(a.bytesPerGpu)
     // Another program took 11 GiB while it slept (more than a gave back): the wake does not fit, and b is always-on.
@@ -182,6 +200,41 @@ describe('PlannerService.admit', () => {
       reason: expect.stringMatching(/not in the model store/) as string,
     })
     expect(w.planner.log().map((d) => d.kind)).toEqual(['pass', 'start']) // newest first: nothing evicted
+  })
+
+  it('puts a sleep-capable idle model to sleep rather than stopping it: level 1 while host RAM holds its weights', async () => {
+    const w = world()
+    w.add('a', { sleepMode: 'auto' })
+    w.add('big', { memory: { mode: 'auto', contextTokens: 8192, sequences: 16 } }) // 2 + 16 GiB
+    w.run('a', await w.planner.admit('a'))
+    // Sleeping a frees all but what it keeps (1 GiB estimated): enough for big, and a wake is ~20 times cheaper.
+    expect(await w.planner.admit('big')).toMatchObject({ kind: 'go', evictions: [{ kind: 'sleep', level: 1, modelId: 'a' }] })
+    expect(w.planner.log()[1]!.reason).toMatch(/^put a to sleep \(level 1\): .*level 1 wake ~3\.0 s.* \(for big\)$/)
+  })
+
+  it('sleeps it at level 2 when host RAM cannot hold its weights, and stops a model whose sleep mode is off', async () => {
+    const w = world({ hostFreeBytes: GiB })
+    w.add('a', { sleepMode: 'auto' })
+    w.add('big', { memory: { mode: 'auto', contextTokens: 8192, sequences: 16 } })
+    w.run('a', await w.planner.admit('a'))
+    expect(await w.planner.admit('big')).toMatchObject({ kind: 'go', evictions: [{ kind: 'sleep', level: 2, modelId: 'a' }] })
+    w.planner.started('big', false)
+    w.dep('a').definition.sleepMode = 'off'
+    w.changed()
+    expect(await w.planner.admit('big')).toMatchObject({ kind: 'go', evictions: [{ kind: 'stop', modelId: 'a' }] })
+  })
+
+  it('stops a sleeping model when what it keeps is what blocks a new start', async () => {
+    const w = world()
+    w.add('a', { sleepMode: 'auto' })
+    w.add('big', { memory: { mode: 'auto', contextTokens: 8192, sequences: 16 } })
+    w.run('a', await w.planner.admit('a'))
+    w.sleep('a', 1, 5120) // keeps 5 GiB: 22.8 − 5 GiB usable < big's 18 GiB
+    expect(await w.planner.admit('big')).toMatchObject({
+      kind: 'go',
+      evictions: [{ kind: 'stop', modelId: 'a', freesBytesPerGpu: 5 * GiB }],
+    })
+    expect(w.planner.log()[1]!.reason).toMatch(/^stopped a: /)
   })
 
   it('never evicts an always-on model: refuses with what holds the memory and a Retry-After', async () => {

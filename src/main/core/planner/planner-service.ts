@@ -5,14 +5,15 @@
  * Starts on a GPU are serialised: a GPU with a start admitted or loading admits nothing else until it settles.
  * Decisions are pure (placement.ts, evict.ts, utilization.ts, need.ts, gpu-view.ts); this class holds the state.
  */
+import { freemem } from 'node:os'
 import type { Logger } from 'pino'
 import type { Deployment } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import type { PlannerDecision, PlannerStatus } from '../../../shared/contract/planner'
 import { latestOnly, Publisher, type Disposable } from '../events/publisher'
-import type { EvictionAction } from './evict'
+import { heldBytesPerGpu, type EvictionAction } from './evict'
 import { GiB } from './footprint-lines'
-import { gpuView, torchTotalBytes, type GpuView, type Reservation, type Traffic } from './gpu-view'
+import { gpuView, torchTotalBytes, type Asleep, type GpuView, type Known, type Reservation, type Traffic } from './gpu-view'
 import type { FootprintLookup } from './learned'
 import type { EstimateSource } from './model-files'
 import { autoNeed, gpuCount, memoryPolicy } from './need'
@@ -49,6 +50,10 @@ export interface PlannerDeps {
   estimate: EstimateSource
   deployments: { list(): readonly Deployment[]; onChange(fn: () => void): Disposable }
   traffic: Traffic & { onChange(fn: () => void): Disposable }
+  /** Deployments parked in vLLM's sleep now, with the level when known (the gateway backends' 'sleeping'); absent: none. */
+  sleeping?: { list(): ReadonlyMap<string, 1 | 2 | null>; onChange(fn: () => void): Disposable }
+  /** Host RAM free now, for level 1 sleep's pinned copy of the weights (default os.freemem: MemAvailable on Linux). */
+  hostFreeBytes?: () => number
   now?: () => number
   logger: Pick<Logger, 'info' | 'warn'>
   options?: Partial<PlannerOptions>
@@ -66,7 +71,9 @@ export type Admission =
       args: Record<string, number>
       utilization: number
       bytesPerGpu: number
-      /** Run these first (stop each idle model), then waitFree(), then start. */
+      /** What it holds on those GPUs already: a sleeping model's kept memory when this is its wake, else 0. */
+      holdsBytesPerGpu: number
+      /** Run these first (stop or put to sleep each idle model), then waitFree(), then start. */
       evictions: EvictionAction[]
     }
   | { kind: 'cannot-fit'; message: string; retryAfterSeconds: number }
@@ -98,6 +105,10 @@ export class PlannerService {
   private readonly reservations = new Map<string, Reservation>()
   private readonly needs = new Map<string, { bytesPerGpu: number; count: number; pinned: number[] | null }>()
   private readonly loadSeconds = new Map<string, number | null>()
+  /** Per deployment, its learned footprint and estimate as of its last admission (sleep capability in the view). */
+  private readonly known = new Map<string, Known>()
+  /** Deployments asleep, since when the planner saw them asleep (epoch ms). */
+  private readonly asleep = new Map<string, Asleep>()
   private readonly decisions: PlannerDecision[] = []
   private readonly changes = new Publisher<void>()
   private readonly subs: Disposable[]
@@ -108,6 +119,10 @@ export class PlannerService {
     this.now = d.now ?? Date.now
     this.subs = [
       d.gpus.onSnapshot(() => this.changes.publish()),
+      d.sleeping?.onChange(() => {
+        this.syncSleep()
+        this.changes.publish()
+      }) ?? { dispose: () => undefined },
       d.deployments.onChange(() => {
         this.sync()
         this.changes.publish()
@@ -140,7 +155,7 @@ export class PlannerService {
       const s = this.d.gpus.snapshot()
       return a.gpus.every((i) => {
         const g = s.gpus.find((x) => x.index === i)
-        return !!g && (g.memoryFreeMiB ?? 0) * 1024 ** 2 >= requestedBytes(torchTotalBytes(g), a.utilization)
+        return !!g && (g.memoryFreeMiB ?? 0) * 1024 ** 2 + a.holdsBytesPerGpu >= requestedBytes(torchTotalBytes(g), a.utilization)
       })
     }
     const until = this.now() + this.o.freeWaitMs
@@ -203,14 +218,24 @@ export class PlannerService {
     }
   }
 
+  /** Note which deployments are asleep and since when (the first time the planner saw each asleep). */
+  private syncSleep(): void {
+    const now = this.d.sleeping?.list() ?? new Map<string, 1 | 2 | null>()
+    for (const id of this.asleep.keys()) if (!now.has(id)) this.asleep.delete(id)
+    for (const [id, level] of now) this.asleep.set(id, { level, since: this.asleep.get(id)?.since ?? this.now() })
+  }
+
   private view(): GpuView {
     this.sync()
+    this.syncSleep()
     return gpuView({
       snapshot: this.d.gpus.snapshot(),
       deployments: this.d.deployments.list(),
       reservations: this.reservations,
       traffic: this.d.traffic,
       loadSeconds: (id) => this.loadSeconds.get(id) ?? null,
+      asleep: this.asleep,
+      known: (id) => this.known.get(id),
     })
   }
 
@@ -239,6 +264,11 @@ export class PlannerService {
     if (pinned?.includes(-1)) return { pass: 'started as configured: a pinned GPU is not in the telemetry' }
     const totals = (pinned ?? v.gpus.map((g) => g.index)).map((i) => v.gpus.find((g) => g.index === i)?.totalBytes ?? 0)
     const maxTotal = Math.max(0, ...totals)
+    const names = (pinned ?? v.gpus.slice(0, count).map((g) => g.index)).map((i) => v.gpus.find((g) => g.index === i)?.name ?? '')
+    const key = await this.d.fingerprintOf(dep, names).catch(() => null)
+    const learned = key ? this.d.footprints.get(key) : undefined
+    this.loadSeconds.set(def.id, learned?.loadSeconds ?? null)
+    this.known.set(def.id, { learned })
     // Also for a fixed utilization: a model that is not in the store cannot start, so nothing is evicted for it (the
     // start then fails with its own message).
     let est
@@ -247,12 +277,9 @@ export class PlannerService {
     } catch (err) {
       return { pass: `started as configured: no estimate (${(err as Error).message})` }
     }
+    this.known.set(def.id, { learned, estimateFixedBytesPerGpu: est.fixedBytesPerGpu })
     if (policy.mode === 'fixed')
       return { bytesPerGpu: requestedBytes(maxTotal, policy.utilization), count, pinned, fixedUtilization: policy.utilization, auto: null }
-    const names = (pinned ?? v.gpus.slice(0, count).map((g) => g.index)).map((i) => v.gpus.find((g) => g.index === i)?.name ?? '')
-    const key = await this.d.fingerprintOf(dep, names).catch(() => null)
-    const learned = key ? this.d.footprints.get(key) : undefined
-    this.loadSeconds.set(def.id, learned?.loadSeconds ?? null)
     const fixedBytes = learned?.fixedBytesPerGpu ?? est.fixedBytesPerGpu
     const kvPerToken = learned?.kvBytesPerToken ?? est.kvBytesPerToken
     const maxLen = Number(def.args['--max-model-len']) || est.maxPositionEmbeddings
@@ -285,20 +312,27 @@ export class PlannerService {
       this.needs.set(id, { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned })
       v = this.view()
       const others = v.models.filter((m) => m.id !== id)
-      // A wake: its container is up and asleep (the deployment says ready). It grows back on its own GPUs to what it
-      // held awake, at the utilization it started with; what it holds now is in `used` (the telemetry may still show
-      // it awake), so its live free is what is free plus its own reservation. Other programs that grew meanwhile count.
-      const asleep = v.models.find((m) => m.id === id && m.state === 'running')
-      const wake = asleep ? { bytesPerGpu: asleep.reservedBytesPerGpu, count: asleep.gpus.length, pinned: asleep.gpus } : null
-      const gpus = asleep
-        ? v.gpus.map((g) => (asleep.gpus.includes(g.index) ? { ...g, freeBytes: g.freeBytes + asleep.reservedBytesPerGpu } : g))
-        : v.gpus
+      // A wake: its container is up and asleep (the gateway backends say sleeping, the deployment ready). It grows back
+      // in place, on its own GPUs, to what it held awake, at the utilization it started with: it needs its reservation
+      // less what it keeps (held), which is in `used` and so not in the live free. (Admitted while running — a wake
+      // that finished meanwhile — it holds all of it and needs nothing more.) Other programs that grew meanwhile count.
+      const self = v.models.find((m) => m.id === id && (m.state === 'sleeping' || m.state === 'running'))
+      const held = self ? heldBytesPerGpu(self) : 0
+      const wakeBytes = self
+        ? self.utilization === null
+          ? Math.max(self.reservedBytesPerGpu, need.bytesPerGpu)
+          : self.reservedBytesPerGpu
+        : 0
+      const wake = self ? { bytesPerGpu: wakeBytes, count: self.gpus.length, pinned: self.gpus } : null
+      // The live free lacks what memory.used holds of it (its reservation while that sample predates the sleep).
+      const inUsed = self ? self.inUsedBytesPerGpu : 0
+      const gpus = self ? v.gpus.map((g) => (self.gpus.includes(g.index) ? { ...g, freeBytes: g.freeBytes + inUsed } : g)) : v.gpus
       const placed = planPlacement({
         now: this.now(),
         need: { name, ...(wake ?? { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned }) },
         gpus,
         models: others,
-        hostRamFreeBytes: 0,
+        hostRamFreeBytes: (this.d.hostFreeBytes ?? freemem)(),
         options: { maxFraction: this.o.maxFraction },
       })
       const plan = placed.plan
@@ -325,18 +359,20 @@ export class PlannerService {
       if (plan.kind === 'wait') continue
       const totals = placed.gpus.map((i) => v.gpus.find((g) => g.index === i)!.totalBytes)
       const u =
-        asleep?.utilization ??
+        self?.utilization ??
         (need.auto
           ? utilizationForGpus(totals, { fixedBytes: need.auto.fixedBytes, kvBytes: need.auto.kvBytes })[0]!.utilization
           : need.fixedUtilization!)
-      const bytes = asleep ? asleep.reservedBytesPerGpu : Math.max(...totals.map((t) => requestedBytes(t, u)))
+      const bytes = self ? wakeBytes : Math.max(...totals.map((t) => requestedBytes(t, u)))
       for (const a of plan.actions) {
         const victim = v.models.find((m) => m.id === a.modelId)?.name ?? a.modelId
-        this.record('evict', name, `evicted ${victim}${a.reason.slice(`stop ${a.modelId}`.length)} (for ${name})`)
+        const what = a.kind === 'sleep' ? `put ${victim} to sleep (level ${a.level ?? 2})` : `stopped ${victim}`
+        this.record('evict', name, `${what}${a.reason.slice(`${a.kind} ${a.modelId}`.length)} (for ${name})`)
       }
       this.reservations.set(id, { gpus: placed.gpus, bytesPerGpu: bytes, utilization: u, pending: true, seenActive: false, at: this.now() })
       const why = need.auto ? `${need.auto.detail}` : `fixed utilization`
-      this.record('start', name, `started ${name} on GPU ${placed.gpus.join(', ')} at ${u} (${fmt(bytes)} per GPU: ${why})`)
+      const verb = self?.state === 'sleeping' ? `woke ${name} (it kept ${fmt(held)})` : `started ${name}`
+      this.record('start', name, `${verb} on GPU ${placed.gpus.join(', ')} at ${u} (${fmt(bytes)} per GPU: ${why})`)
       return {
         kind: 'go',
         id,
@@ -345,6 +381,7 @@ export class PlannerService {
         args: { '--gpu-memory-utilization': u },
         utilization: u,
         bytesPerGpu: bytes,
+        holdsBytesPerGpu: held,
         evictions: plan.actions,
       }
     }
