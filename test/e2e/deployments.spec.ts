@@ -1,18 +1,15 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { networkInterfaces, tmpdir } from 'node:os'
-import { join } from 'node:path'
-import Docker from 'dockerode'
+import { networkInterfaces } from 'node:os'
 import { PROFILES } from '../sim/gpus/profiles.js'
-import { seedModel } from '../sim/seed.js'
-import { down, up } from '../sim/sim.js'
 import { AppShell } from './pages/app-shell'
 import { DeploymentsPage } from './pages/deployments-page'
 import { expect, RestApi, test } from './support/fixtures'
-import { type RunningServer, startServer } from './support/server'
+import type { RunningServer } from './support/server'
+import { type SimServer, simServer } from './support/sim-server'
 
 // Against the simulated workstation (test/sim): a private dockerd with the stand-in GPU hook and the
 // simulated vLLM images; this spec's own server uses that engine and its stand-in nvidia-smi.
-let sim: Awaited<ReturnType<typeof up>>
+let simCtx: SimServer | undefined
+let sim: SimServer['sim']
 let server: RunningServer
 let model: string
 
@@ -20,22 +17,12 @@ test.describe('Deployments', () => {
   test.describe.configure({ timeout: 240_000 })
 
   test.beforeAll(async () => {
-    sim = await up({ engine: 'private' })
-    const home = mkdtempSync(join(tmpdir(), 'inferadmin-e2e-deploy-'))
-    mkdirSync(home, { recursive: true })
-    writeFileSync(join(home, 'settings.json'), JSON.stringify({ gpuRefreshMs: 500, listenInterface: '127.0.0.1', gatewayEnabled: false }))
-    model = (await seedModel(join(home, 'models'), { kind: 'chat' })).repo
-    server = await startServer({ home, env: { DOCKER_HOST: sim.env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: sim.env.INFERADMIN_NVIDIA_SMI } })
+    simCtx = await simServer('deploy', { gpuRefreshMs: 500, listenInterface: '127.0.0.1', gatewayEnabled: false })
+    ;({ sim, server, model } = simCtx)
   })
 
   test.afterAll(async () => {
-    await server?.stop()
-    if (sim) {
-      const docker = new Docker({ socketPath: sim.env.DOCKER_HOST!.replace(/^unix:\/\//, '') })
-      for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['inferadmin.kind=vllm'] }) }))
-        await docker.getContainer(c.Id).remove({ force: true })
-      if (sim.startedEngine) await down()
-    }
+    await simCtx?.stop()
   })
 
   test('create a deployment in the UI, watch it become ready, prompt it in Try it, stop it', async ({ page }) => {

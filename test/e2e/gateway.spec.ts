@@ -1,20 +1,16 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import Docker from 'dockerode'
-import { seedModel } from '../sim/seed.js'
-import { down, up } from '../sim/sim.js'
 import { AppShell } from './pages/app-shell'
 import { DeploymentsPage } from './pages/deployments-page'
 import { GatewayPage } from './pages/gateway-page'
 import { SettingsPage } from './pages/settings-page'
 import { expect, RestApi, test } from './support/fixtures'
-import { type RunningServer, startServer } from './support/server'
+import type { RunningServer } from './support/server'
+import { type SimServer, simServer } from './support/sim-server'
 
 // Against the simulated workstation (test/sim): this spec's own server, its gateway on a free port of 127.0.0.1
 // (8000 may be taken on the machine running the tests), one on-demand deployment of a seeded chat model.
-let sim: Awaited<ReturnType<typeof up>>
+let simCtx: SimServer | undefined
+let sim: SimServer['sim']
 let server: RunningServer
 let model: string
 let gatewayPort: number
@@ -40,22 +36,13 @@ test.describe('Gateway', () => {
   test.describe.configure({ timeout: 240_000 })
 
   test.beforeAll(async () => {
-    sim = await up({ engine: 'private' })
-    const home = mkdtempSync(join(tmpdir(), 'inferadmin-e2e-gateway-'))
     gatewayPort = await freePort()
-    writeFileSync(join(home, 'settings.json'), JSON.stringify({ gpuRefreshMs: 500, listenInterface: '127.0.0.1', gatewayPort }))
-    model = (await seedModel(join(home, 'models'), { kind: 'chat' })).repo
-    server = await startServer({ home, env: { DOCKER_HOST: sim.env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: sim.env.INFERADMIN_NVIDIA_SMI } })
+    simCtx = await simServer('gateway', { gpuRefreshMs: 500, listenInterface: '127.0.0.1', gatewayPort })
+    ;({ sim, server, model } = simCtx)
   })
 
   test.afterAll(async () => {
-    await server?.stop()
-    if (sim) {
-      const docker = new Docker({ socketPath: sim.env.DOCKER_HOST!.replace(/^unix:\/\//, '') })
-      for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['inferadmin.kind=vllm'] }) }))
-        await docker.getContainer(c.Id).remove({ force: true })
-      if (sim.startedEngine) await down()
-    }
+    await simCtx?.stop()
   })
 
   test('the Gateway page shows its URL, who needs a key, and examples that copy', async ({ page }) => {

@@ -1,18 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import Docker from 'dockerode'
 import { PROFILES } from '../sim/gpus/profiles.js'
-import { seedModel } from '../sim/seed.js'
-import { down, up } from '../sim/sim.js'
 import { AppShell } from './pages/app-shell'
 import { Toasts } from './pages/toasts'
 import { expect, RestApi, test } from './support/fixtures'
-import { type RunningServer, startServer } from './support/server'
+import type { RunningServer } from './support/server'
+import { type SimServer, simServer } from './support/sim-server'
 
 // Issue #17 point 4: the events of the desktop notifications reach the web UI over the event stream, as toasts.
 // Its own server (a failed pull must not leave anything in the shared one) on the simulated workstation (test/sim).
-let sim: Awaited<ReturnType<typeof up>>
+let simCtx: SimServer | undefined
+let sim: SimServer['sim']
 let server: RunningServer
 let model: string
 
@@ -20,21 +16,12 @@ test.describe('Notifications in the web UI', () => {
   test.describe.configure({ timeout: 240_000 })
 
   test.beforeAll(async () => {
-    sim = await up({ engine: 'private' })
-    const home = mkdtempSync(join(tmpdir(), 'inferadmin-e2e-notify-'))
-    writeFileSync(join(home, 'settings.json'), JSON.stringify({ listenInterface: '127.0.0.1', gatewayEnabled: false }))
-    model = (await seedModel(join(home, 'models'), { kind: 'chat' })).repo
-    server = await startServer({ home, env: { DOCKER_HOST: sim.env.DOCKER_HOST, INFERADMIN_NVIDIA_SMI: sim.env.INFERADMIN_NVIDIA_SMI } })
+    simCtx = await simServer('notify', { listenInterface: '127.0.0.1', gatewayEnabled: false })
+    ;({ sim, server, model } = simCtx)
   })
 
   test.afterAll(async () => {
-    await server?.stop()
-    if (sim) {
-      const docker = new Docker({ socketPath: sim.env.DOCKER_HOST!.replace(/^unix:\/\//, '') })
-      for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['inferadmin.kind=vllm'] }) }))
-        await docker.getContainer(c.Id).remove({ force: true })
-      if (sim.startedEngine) await down()
-    }
+    await simCtx?.stop()
   })
 
   test('a model becoming ready shows a toast whose Open action goes to Deployments', async ({ page, request }) => {
