@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import type { Deployment, DeploymentDefinition } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import { Publisher } from '../events/publisher'
-import { PlannerService, type Admission } from './planner-service'
+import type { LearnedFootprint } from './learned'
+import { PlannerService, sourceOf, type Admission } from './planner-service'
 
 const MiB = 1024 ** 2
 const GiB = 1024 ** 3
@@ -140,6 +141,19 @@ describe('PlannerService.admit', () => {
     expect(w.planner.log()[0]).toMatchObject({ kind: 'start', model: 'b' })
   })
 
+  it('logs a start with nothing learned as a discovery load, and one with a learned footprint as learned', async () => {
+    const w = world()
+    w.add('a')
+    w.run('a', await w.planner.admit('a'))
+    expect(w.planner.log()[0]!.reason).toMatch(
+      /^started a on GPU 0 at 0\.\d+ \(.* per GPU: discovery load \(nothing learned yet\), estimated 2\.00 GiB/,
+    )
+    const fp = { loads: 2, failures: 0, fixedBytesPerGpu: 3 * GiB, kvBytesPerToken: 64 * 1024 } as LearnedFootprint
+    expect(sourceOf(fp)).toBe('learned from 2 loads:')
+    expect(sourceOf({ ...fp, loads: 0, failures: 1 })).toMatch(/^discovery load .*raised after 1 memory failure:$/)
+    expect(sourceOf(undefined)).toMatch(/^discovery load/)
+  })
+
   it('evicts the idle model when the new one does not fit, and logs why', async () => {
     const w = world()
     w.add('a')
@@ -160,8 +174,13 @@ describe('PlannerService.admit', () => {
     w.run('b', await w.planner.admit('b'))
     // a asleep: the container runs on with its context and graph pool (3 GiB); the deployment still says ready. The
     // 11.5 GiB free now are less than a's 12 GiB: a fresh start would not fit, the wake needs only 9 GiB more.
+    const awake = w.planner.status().gpus[0]!
+    expect(awake.reservations).toContainEqual(expect.objectContaining({ name: 'a', state: 'running', bytes: 12 * GiB }))
     w.sleep('a', 1, 3072)
-    expect(w.planner.status().gpus[0]!.reservations).toContainEqual(expect.objectContaining({ name: 'a', state: 'sleeping' }))
+    // Asleep, the status counts only what it keeps, and the 9 GiB it gave back are free for others.
+    const asleep = w.planner.status().gpus[0]!
+    expect(asleep.reservations).toContainEqual(expect.objectContaining({ name: 'a', state: 'sleeping', bytes: 3 * GiB }))
+    expect(asleep.freeBytes).toBeGreaterThanOrEqual(awake.freeBytes + 9 * GiB - MiB)
     const wake = await w.planner.admit('a')
     expect(wake).toMatchObject({ kind: 'go', gpus: [0], evictions: [], utilization: 0.5, holdsBytesPerGpu: 3 * GiB })
     expect(w.planner.log()[0]!.reason).toMatch(/^woke a \(it kept 3\.00 GiB\) on GPU 0 at 0\.5/)

@@ -14,7 +14,7 @@ import { latestOnly, Publisher, type Disposable } from '../events/publisher'
 import { heldBytesPerGpu, type EvictionAction } from './evict'
 import { GiB } from './footprint-lines'
 import { gpuView, torchTotalBytes, type Asleep, type GpuView, type Known, type Reservation, type Traffic } from './gpu-view'
-import type { FootprintLookup } from './learned'
+import type { FootprintLookup, LearnedFootprint } from './learned'
 import type { EstimateSource } from './model-files'
 import { autoNeed, gpuCount, memoryPolicy } from './need'
 import { planPlacement } from './placement'
@@ -89,6 +89,17 @@ export class CannotFitError extends Error {
 }
 
 const fmt = (b: number): string => `${(b / GiB).toFixed(2)} GiB`
+
+/**
+ * Where an auto start's numbers come from, for the log: a footprint learned from successful loads, or else this is a
+ * discovery load (planned from the estimate, or from one raised after memory failures) whose startup lines teach it.
+ */
+export function sourceOf(learned: LearnedFootprint | undefined): string {
+  if (learned && learned.loads > 0) return `learned from ${learned.loads} load${learned.loads === 1 ? '' : 's'}:`
+  if (learned && learned.failures > 0)
+    return `discovery load (nothing learned yet), estimate raised after ${learned.failures} memory failure${learned.failures === 1 ? '' : 's'}:`
+  return 'discovery load (nothing learned yet), estimated'
+}
 
 interface Need {
   bytesPerGpu: number
@@ -293,7 +304,7 @@ export class PlannerService {
     })
     // Rounding the utilization up to its 0.001 step may ask for one step more than the need.
     const step = Math.ceil(maxTotal * 0.001)
-    const detail = `${learned ? 'learned' : 'estimated'} ${fmt(fixedBytes)} + KV ${fmt(a.kvBytes)} (${a.sequences} × ${a.contextTokens} tokens)`
+    const detail = `${sourceOf(learned)} ${fmt(fixedBytes)} + KV ${fmt(a.kvBytes)} (${a.sequences} × ${a.contextTokens} tokens)`
     return { bytesPerGpu: a.bytesPerGpu + step, count, pinned, fixedUtilization: null, auto: { fixedBytes, kvBytes: a.kvBytes, detail } }
   }
 
