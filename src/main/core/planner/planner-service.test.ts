@@ -19,7 +19,10 @@ function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number }
   const inFlight = new Map<string, number>()
   /** Stopped deployments whose memory the telemetry still shows (the sample before the stop). */
   const lingering = new Set<string>()
-  const snapshot = (): GpusSnapshot => ({
+  /** A GPU sample held back (the telemetry's last one, taken before what happens next). */
+  let frozen: GpusSnapshot | null = null
+  const snapshot = (): GpusSnapshot => frozen ?? live()
+  const live = (): GpusSnapshot => ({
     status: 'ok',
     at: new Date().toISOString(),
     intervalMs: 500,
@@ -120,7 +123,17 @@ function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number }
     dep(id).status = { ...dep(id).status, vramMiB: keptMiB }
     events.publish()
   }
-  return { planner, add, run, stop, sleep, dep, inFlight, external, lingering, changed: () => events.publish() }
+  /** The telemetry's next sample is late: the last one (dated 1 s ago) stands until thaw(). */
+  const freeze = (): void => {
+    const s = live()
+    const at = new Date(Date.now() - 1000).toISOString()
+    frozen = { ...s, at, gpus: s.gpus.map((g) => ({ ...g, memory: { ...g.memory, appsAt: at } })) }
+  }
+  const thaw = (): void => {
+    frozen = null
+    events.publish()
+  }
+  return { planner, add, run, stop, sleep, dep, inFlight, external, lingering, freeze, thaw, changed: () => events.publish() }
 }
 
 describe('PlannerService.admit', () => {
@@ -202,10 +215,26 @@ describe('PlannerService.admit', () => {
     const admitting = w.planner.admit('c')
     await new Promise((r) => setImmediate(r))
     expect(w.planner.log()[0]).toMatchObject({ kind: 'wait', model: 'c' })
-    expect(w.planner.log()[0]!.reason).toMatch(/memory of a stopped model is being released on GPU 0/)
+    expect(w.planner.log()[0]!.reason).toMatch(/memory of a stopped or sleeping model is being released on GPU 0/)
     w.lingering.delete('a')
     w.dep('a').status = { ...w.dep('a').status, vramMiB: null }
     w.changed() // the next sample: freed
+    expect(await admitting).toMatchObject({ kind: 'go', evictions: [] })
+  })
+
+  it('waits for the sample after a sleep: the memory a sleeping model gave back is not in the older one', async () => {
+    const w = world()
+    w.add('a', { args: { '--gpu-memory-utilization': 0.5 }, sleepMode: 'auto' })
+    w.add('c', { args: { '--gpu-memory-utilization': 0.6 } })
+    w.run('a', await w.planner.admit('a'))
+    w.freeze() // the last sample shows a awake (12 GiB)
+    w.sleep('a', 1, 1024)
+    const admitting = w.planner.admit('c')
+    await new Promise((r) => setImmediate(r))
+    // 0.5 + 0.6 > 0.95 awake, but asleep a holds 1 GiB: not a refusal nor an eviction, a wait for the next sample.
+    expect(w.planner.log()[0]).toMatchObject({ kind: 'wait', model: 'c' })
+    expect(w.planner.log()[0]!.reason).toMatch(/memory of a stopped or sleeping model is being released on GPU 0/)
+    w.thaw()
     expect(await admitting).toMatchObject({ kind: 'go', evictions: [] })
   })
 

@@ -349,7 +349,7 @@ export class PlannerService {
       const plan = placed.plan
       // A start in progress on a chosen GPU: serialise (vLLM profiles memory assuming nobody else changes it).
       const starting = others.filter((m) => m.state === 'loading' && m.gpus.some((g) => placed.gpus.includes(g)))
-      // Memory of a model that just stopped is still in the last sample: wait for the next one rather than evict or refuse.
+      // Memory a model gave back by a stop or a sleep is still in the last sample: wait for the next one rather than evict or refuse.
       const candidates = placed.gpus.length ? placed.gpus : (need.pinned ?? v.gpus.map((g) => g.index))
       const releasing = plan.kind === 'fits' ? [] : candidates.filter((g) => (v.releasingBytes.get(g) ?? 0) > 0)
       const waitFor =
@@ -358,7 +358,7 @@ export class PlannerService {
           : plan.kind === 'wait'
             ? plan.message
             : releasing.length > 0
-              ? `the memory of a stopped model is being released on GPU ${releasing.join(', ')}`
+              ? `the memory of a stopped or sleeping model is being released on GPU ${releasing.join(', ')}`
               : null
       if (waitFor) {
         if (this.now() >= deadline) return this.refuse(name, `${waitFor} (waited ${Math.round(this.o.drainLimitMs / 1000)} s)`, 15)
