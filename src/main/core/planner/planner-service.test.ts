@@ -3,7 +3,8 @@ import type { Deployment, DeploymentDefinition } from '../../../shared/contract/
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import { Publisher } from '../events/publisher'
 import type { LearnedFootprint } from './learned'
-import { PlannerService, sourceOf, type Admission } from './planner-service'
+import { sourceOf } from './need'
+import { PlannerService, type Admission } from './planner-service'
 
 const MiB = 1024 ** 2
 const GiB = 1024 ** 3

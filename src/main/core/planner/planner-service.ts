@@ -14,9 +14,9 @@ import { latestOnly, Publisher, type Disposable } from '../events/publisher'
 import { heldBytesPerGpu, type EvictionAction } from './evict'
 import { GiB } from './footprint-lines'
 import { gpuView, torchTotalBytes, type Asleep, type GpuView, type Known, type Reservation, type Traffic } from './gpu-view'
-import type { FootprintLookup, LearnedFootprint } from './learned'
+import type { FootprintLookup } from './learned'
 import type { EstimateSource } from './model-files'
-import { autoNeed, gpuCount, memoryPolicy } from './need'
+import { autoNeed, gpuCount, memoryPolicy, sourceOf } from './need'
 import { planPlacement } from './placement'
 import { plannerStatus } from './planner-status'
 import { requestedBytes, utilizationForGpus } from './utilization'
@@ -89,17 +89,6 @@ export class CannotFitError extends Error {
 }
 
 const fmt = (b: number): string => `${(b / GiB).toFixed(2)} GiB`
-
-/**
- * Where an auto start's numbers come from, for the log: a footprint learned from successful loads, or else this is a
- * discovery load (planned from the estimate, or from one raised after memory failures) whose startup lines teach it.
- */
-export function sourceOf(learned: LearnedFootprint | undefined): string {
-  if (learned && learned.loads > 0) return `learned from ${learned.loads} load${learned.loads === 1 ? '' : 's'}:`
-  if (learned && learned.failures > 0)
-    return `discovery load (nothing learned yet), estimate raised after ${learned.failures} memory failure${learned.failures === 1 ? '' : 's'}:`
-  return 'discovery load (nothing learned yet), estimated'
-}
 
 interface Need {
   bytesPerGpu: number
