@@ -6,10 +6,11 @@ import { commonErrors } from '../errors'
 export const PlannerReservation = z.object({
   deploymentId: z.string(),
   name: z.string(),
+  /** What it holds now per GPU: its reservation awake, only what it keeps (CUDA context, graph pool) while asleep. */
   bytes: z.number(),
   /** The --gpu-memory-utilization it was started with, when the planner knows it. */
   utilization: z.number().nullable(),
-  /** running, loading, stopping (its memory is still held). */
+  /** running, loading, sleeping, stopping (its memory is still held). */
   state: z.string(),
 })
 export type PlannerReservation = z.infer<typeof PlannerReservation>

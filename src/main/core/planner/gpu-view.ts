@@ -7,7 +7,7 @@
  */
 import type { Deployment } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
-import { type PlannerGpu, type PlannerModel, type PlannerModelSleep } from './evict'
+import { heldBytesPerGpu, type PlannerGpu, type PlannerModel, type PlannerModelSleep } from './evict'
 import type { LearnedFootprint } from './learned'
 import { memoryPolicy } from './need'
 import { requestedBytes } from './utilization'
@@ -49,8 +49,9 @@ export interface GpuView {
   indexOf: Map<string, number>
   uuidOf: Map<number, string>
   /**
-   * Per GPU, memory the telemetry still attributes to our containers whose deployment is stopped or failed: freed
-   * within a sample or two (memory.used lags a stop by up to one interval), so admission waits for it.
+   * Per GPU, memory the telemetry still attributes to our containers whose deployment is stopped or failed, or that
+   * memory.used still holds of a model put to sleep after that sample: freed within a sample or two (memory.used lags
+   * a stop or a sleep by up to one interval), so admission waits for it.
    */
   releasingBytes: Map<number, number>
 }
@@ -196,6 +197,11 @@ export function gpuView(o: {
       const seen = attributed.get(m.id)?.get(g.index) ?? 0
       ours += m.state === 'sleeping' ? m.inUsedBytesPerGpu : unstarted.has(m.id) ? seen : Math.max(seen, m.reservedBytesPerGpu)
     }
+    // Asleep, but memory.used (and so the live free) predates the sleep: what the sleep gave back shows in the next
+    // sample. Until then the live free lacks it, and admission waits for that sample rather than refuse or evict.
+    for (const m of models)
+      if (m.state === 'sleeping' && m.gpus.includes(g.index) && m.inUsedBytesPerGpu > heldBytesPerGpu(m))
+        releasingBytes.set(g.index, (releasingBytes.get(g.index) ?? 0) + m.inUsedBytesPerGpu - heldBytesPerGpu(m))
     // Containers of ours whose deployment is no longer active (stopping but gone from the list) are in `used` too.
     for (const [id, per] of attributed) {
       if (models.some((m) => m.id === id)) continue

@@ -4,6 +4,7 @@
  * start's --gpu-memory-utilization by utilizationForGpus.
  */
 import type { DeploymentDefinition } from '../../../shared/contract/deployments'
+import type { LearnedFootprint } from './learned'
 import { kvBudgetBytes } from './utilization'
 
 export type MemoryPolicy =
@@ -86,4 +87,15 @@ export function autoNeed(i: AutoNeedInput): AutoNeed {
     contextTokens,
     sequences,
   }
+}
+
+/**
+ * Where an auto start's numbers come from, for the log: a footprint learned from successful loads, or else this is a
+ * discovery load (planned from the estimate, or from one raised after memory failures) whose startup lines teach it.
+ */
+export function sourceOf(learned: LearnedFootprint | undefined): string {
+  if (learned && learned.loads > 0) return `learned from ${learned.loads} load${learned.loads === 1 ? '' : 's'}:`
+  if (learned && learned.failures > 0)
+    return `discovery load (nothing learned yet), estimate raised after ${learned.failures} memory failure${learned.failures === 1 ? '' : 's'}:`
+  return 'discovery load (nothing learned yet), estimated'
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import type { Deployment, DeploymentDefinition } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import { Publisher } from '../events/publisher'
+import type { LearnedFootprint } from './learned'
+import { sourceOf } from './need'
 import { PlannerService, type Admission } from './planner-service'
 
 const MiB = 1024 ** 2
@@ -18,7 +20,10 @@ function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number }
   const inFlight = new Map<string, number>()
   /** Stopped deployments whose memory the telemetry still shows (the sample before the stop). */
   const lingering = new Set<string>()
-  const snapshot = (): GpusSnapshot => ({
+  /** A GPU sample held back (the telemetry's last one, taken before what happens next). */
+  let frozen: GpusSnapshot | null = null
+  const snapshot = (): GpusSnapshot => frozen ?? live()
+  const live = (): GpusSnapshot => ({
     status: 'ok',
     at: new Date().toISOString(),
     intervalMs: 500,
@@ -119,7 +124,17 @@ function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number }
     dep(id).status = { ...dep(id).status, vramMiB: keptMiB }
     events.publish()
   }
-  return { planner, add, run, stop, sleep, dep, inFlight, external, lingering, changed: () => events.publish() }
+  /** The telemetry's next sample is late: the last one (dated 1 s ago) stands until thaw(). */
+  const freeze = (): void => {
+    const s = live()
+    const at = new Date(Date.now() - 1000).toISOString()
+    frozen = { ...s, at, gpus: s.gpus.map((g) => ({ ...g, memory: { ...g.memory, appsAt: at } })) }
+  }
+  const thaw = (): void => {
+    frozen = null
+    events.publish()
+  }
+  return { planner, add, run, stop, sleep, dep, inFlight, external, lingering, freeze, thaw, changed: () => events.publish() }
 }
 
 describe('PlannerService.admit', () => {
@@ -138,6 +153,19 @@ describe('PlannerService.admit', () => {
     expect(b).toMatchObject({ kind: 'go', evictions: [] })
     if (b.kind === 'go') expect(a.utilization + b.utilization).toBeLessThanOrEqual(0.95)
     expect(w.planner.log()[0]).toMatchObject({ kind: 'start', model: 'b' })
+  })
+
+  it('logs a start with nothing learned as a discovery load, and one with a learned footprint as learned', async () => {
+    const w = world()
+    w.add('a')
+    w.run('a', await w.planner.admit('a'))
+    expect(w.planner.log()[0]!.reason).toMatch(
+      /^started a on GPU 0 at 0\.\d+ \(.* per GPU: discovery load \(nothing learned yet\), estimated 2\.00 GiB/,
+    )
+    const fp = { loads: 2, failures: 0, fixedBytesPerGpu: 3 * GiB, kvBytesPerToken: 64 * 1024 } as LearnedFootprint
+    expect(sourceOf(fp)).toBe('learned from 2 loads:')
+    expect(sourceOf({ ...fp, loads: 0, failures: 1 })).toMatch(/^discovery load .*raised after 1 memory failure:$/)
+    expect(sourceOf(undefined)).toMatch(/^discovery load/)
   })
 
   it('evicts the idle model when the new one does not fit, and logs why', async () => {
@@ -160,8 +188,13 @@ describe('PlannerService.admit', () => {
     w.run('b', await w.planner.admit('b'))
     // a asleep: the container runs on with its context and graph pool (3 GiB); the deployment still says ready. The
     // 11.5 GiB free now are less than a's 12 GiB: a fresh start would not fit, the wake needs only 9 GiB more.
+    const awake = w.planner.status().gpus[0]!
+    expect(awake.reservations).toContainEqual(expect.objectContaining({ name: 'a', state: 'running', bytes: 12 * GiB }))
     w.sleep('a', 1, 3072)
-    expect(w.planner.status().gpus[0]!.reservations).toContainEqual(expect.objectContaining({ name: 'a', state: 'sleeping' }))
+    // Asleep, the status counts only what it keeps, and the 9 GiB it gave back are free for others.
+    const asleep = w.planner.status().gpus[0]!
+    expect(asleep.reservations).toContainEqual(expect.objectContaining({ name: 'a', state: 'sleeping', bytes: 3 * GiB }))
+    expect(asleep.freeBytes).toBeGreaterThanOrEqual(awake.freeBytes + 9 * GiB - MiB)
     const wake = await w.planner.admit('a')
     expect(wake).toMatchObject({ kind: 'go', gpus: [0], evictions: [], utilization: 0.5, holdsBytesPerGpu: 3 * GiB })
     expect(w.planner.log()[0]!.reason).toMatch(/^woke a \(it kept 3\.00 GiB\) on GPU 0 at 0\.5/)
@@ -183,10 +216,26 @@ describe('PlannerService.admit', () => {
     const admitting = w.planner.admit('c')
     await new Promise((r) => setImmediate(r))
     expect(w.planner.log()[0]).toMatchObject({ kind: 'wait', model: 'c' })
-    expect(w.planner.log()[0]!.reason).toMatch(/memory of a stopped model is being released on GPU 0/)
+    expect(w.planner.log()[0]!.reason).toMatch(/memory of a stopped or sleeping model is being released on GPU 0/)
     w.lingering.delete('a')
     w.dep('a').status = { ...w.dep('a').status, vramMiB: null }
     w.changed() // the next sample: freed
+    expect(await admitting).toMatchObject({ kind: 'go', evictions: [] })
+  })
+
+  it('waits for the sample after a sleep: the memory a sleeping model gave back is not in the older one', async () => {
+    const w = world()
+    w.add('a', { args: { '--gpu-memory-utilization': 0.5 }, sleepMode: 'auto' })
+    w.add('c', { args: { '--gpu-memory-utilization': 0.6 } })
+    w.run('a', await w.planner.admit('a'))
+    w.freeze() // the last sample shows a awake (12 GiB)
+    w.sleep('a', 1, 1024)
+    const admitting = w.planner.admit('c')
+    await new Promise((r) => setImmediate(r))
+    // 0.5 + 0.6 > 0.95 awake, but asleep a holds 1 GiB: not a refusal nor an eviction, a wait for the next sample.
+    expect(w.planner.log()[0]).toMatchObject({ kind: 'wait', model: 'c' })
+    expect(w.planner.log()[0]!.reason).toMatch(/memory of a stopped or sleeping model is being released on GPU 0/)
+    w.thaw()
     expect(await admitting).toMatchObject({ kind: 'go', evictions: [] })
   })
 

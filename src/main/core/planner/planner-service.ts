@@ -16,7 +16,7 @@ import { GiB } from './footprint-lines'
 import { gpuView, torchTotalBytes, type Asleep, type GpuView, type Known, type Reservation, type Traffic } from './gpu-view'
 import type { FootprintLookup } from './learned'
 import type { EstimateSource } from './model-files'
-import { autoNeed, gpuCount, memoryPolicy } from './need'
+import { autoNeed, gpuCount, memoryPolicy, sourceOf } from './need'
 import { planPlacement } from './placement'
 import { plannerStatus } from './planner-status'
 import { requestedBytes, utilizationForGpus } from './utilization'
@@ -293,7 +293,7 @@ export class PlannerService {
     })
     // Rounding the utilization up to its 0.001 step may ask for one step more than the need.
     const step = Math.ceil(maxTotal * 0.001)
-    const detail = `${learned ? 'learned' : 'estimated'} ${fmt(fixedBytes)} + KV ${fmt(a.kvBytes)} (${a.sequences} × ${a.contextTokens} tokens)`
+    const detail = `${sourceOf(learned)} ${fmt(fixedBytes)} + KV ${fmt(a.kvBytes)} (${a.sequences} × ${a.contextTokens} tokens)`
     return { bytesPerGpu: a.bytesPerGpu + step, count, pinned, fixedUtilization: null, auto: { fixedBytes, kvBytes: a.kvBytes, detail } }
   }
 
@@ -338,7 +338,7 @@ export class PlannerService {
       const plan = placed.plan
       // A start in progress on a chosen GPU: serialise (vLLM profiles memory assuming nobody else changes it).
       const starting = others.filter((m) => m.state === 'loading' && m.gpus.some((g) => placed.gpus.includes(g)))
-      // Memory of a model that just stopped is still in the last sample: wait for the next one rather than evict or refuse.
+      // Memory a model gave back by a stop or a sleep is still in the last sample: wait for the next one rather than evict or refuse.
       const candidates = placed.gpus.length ? placed.gpus : (need.pinned ?? v.gpus.map((g) => g.index))
       const releasing = plan.kind === 'fits' ? [] : candidates.filter((g) => (v.releasingBytes.get(g) ?? 0) > 0)
       const waitFor =
@@ -347,7 +347,7 @@ export class PlannerService {
           : plan.kind === 'wait'
             ? plan.message
             : releasing.length > 0
-              ? `the memory of a stopped model is being released on GPU ${releasing.join(', ')}`
+              ? `the memory of a stopped or sleeping model is being released on GPU ${releasing.join(', ')}`
               : null
       if (waitFor) {
         if (this.now() >= deadline) return this.refuse(name, `${waitFor} (waited ${Math.round(this.o.drainLimitMs / 1000)} s)`, 15)

@@ -2,7 +2,7 @@
 import type { Deployment } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import type { PlannerStatus } from '../../../shared/contract/planner'
-import { usableBytes } from './evict'
+import { heldBytesPerGpu, usableBytes } from './evict'
 import type { GpuView } from './gpu-view'
 
 export function plannerStatus(o: {
@@ -32,9 +32,10 @@ export function plannerStatus(o: {
         name: g.name ?? `GPU ${g.index}`,
         totalBytes: g.totalBytes,
         externalBytes: g.externalBytes,
+        // What it holds now: asleep only what it keeps (the rest is free for others, as usableBytes counts it).
         reservations: view.models
           .filter((m) => m.gpus.includes(g.index))
-          .map((m) => ({ deploymentId: m.id, name: m.name, bytes: m.reservedBytesPerGpu, utilization: m.utilization, state: m.state })),
+          .map((m) => ({ deploymentId: m.id, name: m.name, bytes: heldBytesPerGpu(m), utilization: m.utilization, state: m.state })),
         freeBytes: free,
         roomFor,
       }
