@@ -7,7 +7,7 @@ import { latestOnly, Publisher, type Disposable } from '../events/publisher'
 import type { SecretStore } from '../settings/secrets'
 import type { SettingsService } from '../settings/settings-service'
 import type { GatewayBackends } from './backends'
-import { GatewayServer, type GatewayStatus } from './gateway-server'
+import { GatewayServer, type BackendTraffic, type GatewayStatus } from './gateway-server'
 import { GatewayKeys, type GatewayKeyInfo } from './keys'
 import type { GatewayListenError } from './listen-error'
 import type { GatewayLogEntry } from './request-log'
@@ -112,8 +112,8 @@ export class Gateway {
   }
 
   /** Requests in flight for a deployment and its last use (epoch ms); none while the gateway is off. */
-  traffic(id: string): { inFlight: number; lastUsedAt: number | null } {
-    return this.server?.traffic(id) ?? { inFlight: 0, lastUsedAt: null }
+  traffic(id: string): BackendTraffic {
+    return this.server?.traffic(id) ?? { inFlight: 0, lastUsedAt: null, requestTimes: [] }
   }
 
   log(limit?: number): GatewayLogEntry[] {

@@ -54,6 +54,13 @@ export interface GatewayDeps {
   now?: () => number
 }
 
+/** One backend's traffic, for the memory planner (epoch ms). */
+export interface BackendTraffic {
+  inFlight: number
+  lastUsedAt: number | null
+  requestTimes: number[]
+}
+
 export type GatewayStartResult = { ok: true; url: string } | { ok: false; error: GatewayListenError }
 
 export interface GatewayModelStatus {
@@ -287,10 +294,15 @@ export class GatewayServer {
     throw new AppError(code, r.error.message, { fix: 'Use a name from the Gateway page (GET /v1/models lists them).' })
   }
 
-  /** Requests in flight for a backend and when it was last used (epoch ms): the memory planner's eviction rules. */
-  traffic(id: string): { inFlight: number; lastUsedAt: number | null } {
+  /**
+   * Requests in flight for a backend, when it was last used and when its requests of the last hour arrived (epoch
+   * ms): the memory planner's eviction rules.
+   */
+  traffic(id: string): BackendTraffic {
     const last = this.#idle.lastUsedAt(id)
-    return { inFlight: this.#inFlight(id), lastUsedAt: last === null ? null : Date.parse(this.#wall(last)) }
+    const epoch = (t: number): number => Date.parse(this.#wall(t))
+    const requestTimes = this.#idle.arrivals(id).map(epoch)
+    return { inFlight: this.#inFlight(id), lastUsedAt: last === null ? null : epoch(last), requestTimes }
   }
 
   #inFlight(id: string): number {

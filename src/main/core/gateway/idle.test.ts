@@ -76,6 +76,19 @@ describe('IdleTimers', () => {
     expect(backends.stops).toEqual([])
   })
 
+  it("keeps an hour of request arrivals per model (the planner's request rate), oldest first", () => {
+    const { idle } = setup()
+    const t0 = Date.now()
+    idle.begin('m')
+    vi.advanceTimersByTime(30 * MIN)
+    idle.begin('m')
+    idle.end('m')
+    expect(idle.arrivals('m')).toEqual([t0, t0 + 30 * MIN])
+    vi.advanceTimersByTime(31 * MIN)
+    expect(idle.arrivals('m')).toEqual([t0 + 30 * MIN])
+    expect(idle.arrivals('other')).toEqual([])
+  })
+
   it('never unloads always-on models', () => {
     const { backends } = setup({ serve: 'always-on' })
     vi.advanceTimersByTime(60 * MIN)

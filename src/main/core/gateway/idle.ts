@@ -23,6 +23,8 @@ export function idleDeadline(b: GatewayBackend, f: IdleFacts): number | null {
 
 interface Track extends IdleFacts {
   lastUsedAt: number | null
+  /** When its recent requests arrived (ms, oldest first): the planner's "needed soon" (evict.ts). */
+  arrivals: number[]
   timer: ReturnType<typeof setTimeout> | null
   deadline: number | null
 }
@@ -36,6 +38,9 @@ export interface IdleOptions {
 }
 
 const MAX_TIMEOUT = 2 ** 31 - 1
+/** How far back request arrivals are kept, and how many at most (the planner's rate window is an hour). */
+export const ARRIVALS_WINDOW_MS = 3_600_000
+const MAX_ARRIVALS = 1024
 
 /** One timer per backend that is idle-unloadable; re-armed on every request end and backend change. */
 export class IdleTimers {
@@ -51,7 +56,7 @@ export class IdleTimers {
   #track(id: string): Track {
     let t = this.#tracks.get(id)
     if (!t) {
-      t = { active: 0, lastEndAt: null, readyAt: null, lastUsedAt: null, timer: null, deadline: null }
+      t = { active: 0, lastEndAt: null, readyAt: null, lastUsedAt: null, arrivals: [], timer: null, deadline: null }
       this.#tracks.set(id, t)
     }
     return t
@@ -62,7 +67,25 @@ export class IdleTimers {
     const t = this.#track(id)
     t.active++
     t.lastUsedAt = this.#o.now()
+    t.arrivals.push(t.lastUsedAt)
+    this.#prune(t)
     this.#arm(id)
+  }
+
+  /** When its requests of the last hour arrived (ms, oldest first; at most the latest 1024). */
+  arrivals(id: string): number[] {
+    const t = this.#tracks.get(id)
+    if (!t) return []
+    this.#prune(t)
+    return [...t.arrivals]
+  }
+
+  #prune(t: Track): void {
+    const from = this.#o.now() - ARRIVALS_WINDOW_MS
+    let drop = 0
+    while (drop < t.arrivals.length && t.arrivals[drop]! <= from) drop++
+    drop = Math.max(drop, t.arrivals.length - MAX_ARRIVALS)
+    if (drop > 0) t.arrivals.splice(0, drop)
   }
 
   end(id: string): void {

@@ -15,7 +15,7 @@ import { plannedBackends, type InnerBackends } from './planner-backends'
 import { PlannerService } from './planner-service'
 
 export interface PlannerTraffic {
-  traffic(id: string): { inFlight: number; lastUsedAt: number | null }
+  traffic(id: string): { inFlight: number; lastUsedAt: number | null; requestTimes: number[] }
   onChange(fn: () => void): Disposable
 }
 
@@ -33,6 +33,7 @@ export function createPlanner(o: {
   const traffic = {
     inFlight: (id: string) => o.gateway().traffic(id).inFlight,
     lastUsedAt: (id: string) => o.gateway().traffic(id).lastUsedAt,
+    requestTimes: (id: string) => o.gateway().traffic(id).requestTimes,
     onChange: (fn: () => void) => o.gateway().onChange(fn),
   }
   const planner = new PlannerService({

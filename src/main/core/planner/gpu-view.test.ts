@@ -105,6 +105,23 @@ describe('gpuView + planPlacement: memory of a model that just became ready', ()
   })
 })
 
+describe('gpuView: request history', () => {
+  it("gives the eviction planner each model's recent request times from the gateway (none when it keeps none)", () => {
+    const times = [1_000, 30_000, 59_000]
+    const v = gpuView({
+      snapshot: snapshot(2 * SMALL, { a: SMALL, b: SMALL }),
+      deployments: [deployment('a', 'ready'), deployment('b', 'ready')],
+      reservations: new Map([
+        ['a', reservation()],
+        ['b', reservation()],
+      ]),
+      traffic: { inFlight: () => 0, lastUsedAt: () => 0, requestTimes: (id) => (id === 'a' ? times : []) },
+    })
+    expect(v.models.find((m) => m.id === 'a')!.requestTimes).toEqual(times)
+    expect(v.models.find((m) => m.id === 'b')!.requestTimes).toEqual([])
+  })
+})
+
 describe('gpuView: a model parked in vLLM sleep', () => {
   const KEPT = 2_048 // MiB a sleeping model keeps (context, graph pool)
   const sleepy = (id: string): Deployment => {

@@ -33,6 +33,8 @@ export interface Traffic {
   inFlight(id: string): number
   /** Epoch ms of the last request, null if none. */
   lastUsedAt(id: string): number | null
+  /** Epoch ms of its recent requests (the gateway keeps the last hour): how likely it is needed soon. */
+  requestTimes?(id: string): readonly number[]
 }
 
 export interface ViewModel extends PlannerModel {
@@ -178,7 +180,7 @@ export function gpuView(o: {
       alwaysOn: d.definition.serve !== 'on-demand',
       lastUsedAt: t.lastUsedAt(id) ?? (d.status.readyAt ? Date.parse(d.status.readyAt) : null),
       loadSeconds: o.loadSeconds?.(id) ?? null,
-      requestTimes: [],
+      requestTimes: t.requestTimes?.(id) ?? [],
       sleep,
     })
   }
