@@ -14,6 +14,7 @@
 // memory.js planMemory: weights + activation + non-torch + graphs); its load seconds are the simulated vLLM's startup
 // timeline (test/sim/vllm/startup.js phases, ≈2–2.6 s at INFERADMIN_SIM_SPEED=1) × 20, which puts small models at
 // 40–52 s, the range measured for restarts on an A100 (gateway-facts §1.6: 37.6–58.1 s). Accounting: replay.js header.
+// bench/planner-gateway.js replays the same day (bench/lib/day.js) through the real gateway and planner.
 import { register } from 'tsx/esm/api'
 import { dayTrace, kvBytesPerToken, loadSeconds, MODELS, SEED, SIM_TO_REAL, TOTAL } from './lib/day.js'
 import { replay } from './lib/replay.js'
