@@ -237,7 +237,10 @@ async function run(name, gpus, utilization, words) {
   if (!started.ok) throw new Error(started.error.message)
   // The always-on model starts with the gateway; the day begins once it is up.
   const embed = /** @type {string} */ (wsModels.find((m) => m.alwaysOn)?.id)
-  while (ws.runs.get(embed)?.state !== 'ready') await new Promise((r) => ws.onChange(() => r(undefined)))
+  await new Promise((resolve) => {
+    if (ws.runs.get(embed)?.state === 'ready') return resolve(undefined)
+    const sub = ws.onChange(() => ws.runs.get(embed)?.state === 'ready' && (sub.dispose(), resolve(undefined)))
+  })
   Object.assign(ws.log, { starts: [], stops: [], failures: [] })
   idleUnloads = 0
 
@@ -263,7 +266,7 @@ async function run(name, gpus, utilization, words) {
   const seconds = (performance.now() - t0) / 1000
   const held = results
     .filter((r) => r.status === 200 && upstreamAt.has(r.n))
-    .map((r) => (/** @type {number} */ ((upstreamAt.get(r.n)) - r.sentAt) * C) / 1000)
+    .map((r) => /** @type {number} */ ((upstreamAt.get(r.n) - r.sentAt) * C) / 1000)
   const failed = results.filter((r) => r.status !== 200)
   /** @type {Record<string, number>} */
   const why = {}
@@ -322,7 +325,7 @@ const out = {
   models: wsModels.map((m) => ({
     id: m.id,
     utilization: utilization.get(m.id),
-    gib: round1((Math.ceil(totalBytes * /** @type {number} */ (utilization.get(m.id))) / 1024 ** 3) * 10) / 10,
+    gib: Math.round((Math.ceil(totalBytes * /** @type {number} */ (utilization.get(m.id))) / 1024 ** 3) * 100) / 100,
     loadSeconds: m.loadSeconds,
     alwaysOn: m.alwaysOn,
   })),
