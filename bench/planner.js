@@ -14,8 +14,9 @@
 // memory.js planMemory: weights + activation + non-torch + graphs); its load seconds are the simulated vLLM's startup
 // timeline (test/sim/vllm/startup.js phases, ≈2–2.6 s at INFERADMIN_SIM_SPEED=1) × 20, which puts small models at
 // 40–52 s, the range measured for restarts on an A100 (gateway-facts §1.6: 37.6–58.1 s). Accounting: replay.js header.
+// bench/planner-gateway.js replays the same day (bench/lib/day.js) through the real gateway and planner.
 import { register } from 'tsx/esm/api'
-import { makeTrace } from './lib/trace.js'
+import { dayTrace, kvBytesPerToken, loadSeconds, MODELS, SEED, SIM_TO_REAL, TOTAL } from './lib/day.js'
 import { replay } from './lib/replay.js'
 import { lruPolicy, oursPolicy, swapPolicy } from './lib/policies.js'
 import { GiB, planMemory } from '../test/sim/vllm/memory.js'
@@ -25,45 +26,14 @@ const { planPlacement } = await import('../src/main/core/planner/placement.ts')
 const { autoNeed } = await import('../src/main/core/planner/need.ts')
 const { utilizationForGpus } = await import('../src/main/core/planner/utilization.ts')
 
-const SEED = 16
-const MiB = 1024 ** 2
-/** RTX 4090 as the simulated workstation reports it: 24564 MiB, 400 MiB reserved by the driver (torch's total). */
-const TOTAL = (24_564 - 400) * MiB
-/** Sim seconds → real seconds (see the header). */
-const SIM_TO_REAL = 20
 /** Pinned host RAM free for level-1 sleep (a 64 GiB workstation). */
 const HOST_FREE = 32 * GiB
 const round1 = (/** @type {number} */ x) => Math.round(x * 10) / 10
 
-/** Shapes of real checkpoints (weights GiB, layers, KV heads, head dim, hidden); traffic per day. */
-const MODELS = [
-  {
-    id: 'embed-bge-m3',
-    w: 1.1,
-    layers: 24,
-    kv: 16,
-    dim: 64,
-    hidden: 1024,
-    ctx: 8192,
-    seqs: 1,
-    alwaysOn: true,
-    sessions: 120,
-    per: 8,
-    gap: 5,
-    dur: 0.3,
-  },
-  { id: 'qwen2.5-1.5b', w: 3.1, layers: 28, kv: 2, dim: 128, hidden: 1536, alwaysOn: false, sessions: 40, per: 6, gap: 30, dur: 4 },
-  { id: 'llama-3.2-3b', w: 6.0, layers: 28, kv: 8, dim: 128, hidden: 3072, alwaysOn: false, sessions: 24, per: 5, gap: 40, dur: 6 },
-  { id: 'llama-3.1-8b-awq', w: 5.5, layers: 32, kv: 8, dim: 128, hidden: 4096, alwaysOn: false, sessions: 20, per: 6, gap: 45, dur: 8 },
-  { id: 'qwen2.5-coder-7b', w: 14.2, layers: 28, kv: 4, dim: 128, hidden: 3584, alwaysOn: false, sessions: 30, per: 8, gap: 60, dur: 10 },
-  { id: 'qwen2.5-14b-awq', w: 9.4, layers: 48, kv: 8, dim: 128, hidden: 5120, alwaysOn: false, sessions: 8, per: 4, gap: 90, dur: 15 },
-]
-
 const specs = MODELS.map((m) => {
-  const kvBytesPerToken = 2 * m.layers * m.kv * m.dim * 2
   const kv = autoNeed({
     fixedBytesPerGpu: 0,
-    kvBytesPerToken,
+    kvBytesPerToken: kvBytesPerToken(m),
     maxModelLen: m.ctx ?? null,
     contextTokens: m.ctx ?? null,
     sequences: m.seqs ?? null,
@@ -88,8 +58,6 @@ const specs = MODELS.map((m) => {
   })
   const fixedBytes = p.allocatedBytes - p.kvBytes
   const bytesPerGpu = utilizationForGpus([TOTAL], { fixedBytes, kvBytes: kv })[0].requestedBytes
-  // startup.js at speed 1: device 0.1 + weights 0.05 + 0.5 + min(0.6, 0.04 s/GiB) + compile 0.45 + kv 0.25 + graphs 0.5 + engine 0.1.
-  const simSeconds = 0.1 + 0.05 + 0.5 + Math.min(0.6, m.w * 0.04) + 0.45 + 0.25 + 0.5 + 0.1
   // sleep.js: asleep it keeps activation + non-torch + graphs; a level-1 wake copies the weights back (0.07 + 0.03 s/GiB),
   // a level-2 wake reloads them from disk (0.17 + 0.04 s/GiB); same × 20 as the start.
   const sleep = {
@@ -98,19 +66,10 @@ const specs = MODELS.map((m) => {
     level1WakeSeconds: round1((0.07 + 0.03 * m.w) * SIM_TO_REAL),
     level2WakeSeconds: round1((0.17 + 0.04 * m.w) * SIM_TO_REAL),
   }
-  return { id: m.id, bytesPerGpu, loadSeconds: round1(simSeconds * SIM_TO_REAL), alwaysOn: m.alwaysOn, sleep }
+  return { id: m.id, bytesPerGpu, loadSeconds: loadSeconds(m), alwaysOn: m.alwaysOn, sleep }
 })
 
-const trace = makeTrace({
-  seed: SEED,
-  models: MODELS.map((m) => ({
-    id: m.id,
-    sessionsPerDay: m.sessions,
-    requestsPerSession: m.per,
-    gapSeconds: m.gap,
-    durationSeconds: m.dur,
-  })),
-})
+const trace = dayTrace()
 
 const policies = () => [
   { policy: oursPolicy({ planPlacement }), refuseAfterSeconds: 120 },

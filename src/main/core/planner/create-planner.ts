@@ -12,7 +12,7 @@ import type { GatewayBackends } from '../gateway/gateway-service'
 import type { FootprintLookup } from './learned'
 import { deploymentFingerprint, storeEstimates } from './model-files'
 import { plannedBackends, type InnerBackends } from './planner-backends'
-import { PlannerService } from './planner-service'
+import { PlannerService, type PlannerOptions } from './planner-service'
 
 export interface PlannerTraffic {
   traffic(id: string): { inFlight: number; lastUsedAt: number | null; requestTimes: number[] }
@@ -29,6 +29,8 @@ export function createPlanner(o: {
   gateway: () => PlannerTraffic
   inner: InnerBackends
   logger: Logger
+  /** The planner's timings and limits; absent: DEFAULT_PLANNER_OPTIONS (the benchmark scales them to its clock). */
+  options?: Partial<PlannerOptions>
 }): { planner: PlannerService; backends: GatewayBackends } {
   const traffic = {
     inFlight: (id: string) => o.gateway().traffic(id).inFlight,
@@ -50,6 +52,7 @@ export function createPlanner(o: {
     },
     hostFreeBytes: freemem,
     logger: o.logger,
+    options: o.options,
   })
   return { planner, backends: plannedBackends({ inner: o.inner, planner, traffic, logger: o.logger }) }
 }

@@ -4,14 +4,14 @@ import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import { Publisher } from '../events/publisher'
 import type { LearnedFootprint } from './learned'
 import { sourceOf } from './need'
-import { PlannerService, type Admission } from './planner-service'
+import { PlannerService, type Admission, type PlannerOptions } from './planner-service'
 
 const MiB = 1024 ** 2
 const GiB = 1024 ** 3
 const TOTAL_MIB = 24_576
 
 /** A fake workstation: GPUs with external use, deployments with states, traffic; `changed()` fires every listener. */
-function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number } = {}) {
+function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number; options?: Partial<PlannerOptions> } = {}) {
   const events = new Publisher<void>()
   /** Deployments the gateway backends parked in vLLM's sleep, with their level. */
   const sleeping = new Map<string, 1 | 2 | null>()
@@ -116,7 +116,7 @@ function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number }
     sleeping: { list: () => sleeping, onChange: (fn) => events.subscribe(fn) },
     hostFreeBytes: () => o.hostFreeBytes ?? 64 * GiB,
     logger: { info: () => undefined, warn: () => undefined },
-    options: { drainLimitMs: 2000 },
+    options: { drainLimitMs: 2000, ...o.options },
   })
   /** The backends put it to sleep: the container runs on (the deployment says ready) holding `keptMiB`. */
   const sleep = (id: string, level: 1 | 2, keptMiB: number): void => {
@@ -176,7 +176,16 @@ describe('PlannerService.admit', () => {
     const big = await w.planner.admit('big')
     expect(big).toMatchObject({ kind: 'go', evictions: [{ kind: 'stop', modelId: 'a' }] })
     expect(w.planner.log().map((d) => d.kind)).toEqual(['start', 'evict', 'start'])
-    expect(w.planner.log()[1]!.reason).toMatch(/^stopped a: .*reload ~60 s/)
+    expect(w.planner.log()[1]!.reason).toMatch(/^stopped a: .*reload ~60 s, \d+% likely needed in the next 10 min/)
+  })
+
+  it("passes its eviction time constants to planEviction (the benchmark's compressed clock)", async () => {
+    const w = world({ options: { eviction: { horizonSeconds: 60, windowSeconds: 360 } } })
+    w.add('a')
+    w.add('big', { memory: { mode: 'auto', contextTokens: 8192, sequences: 16 } })
+    w.run('a', await w.planner.admit('a'))
+    expect(await w.planner.admit('big')).toMatchObject({ kind: 'go', evictions: [{ kind: 'stop', modelId: 'a' }] })
+    expect(w.planner.log()[1]!.reason).toMatch(/likely needed in the next 1 min/)
   })
 
   it('wakes a sleeping model in place: it needs only what it gave back, not its whole reservation again', async () => {

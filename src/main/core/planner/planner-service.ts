@@ -11,7 +11,7 @@ import type { Deployment } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import type { PlannerDecision, PlannerStatus } from '../../../shared/contract/planner'
 import { latestOnly, Publisher, type Disposable } from '../events/publisher'
-import { heldBytesPerGpu, type EvictionAction } from './evict'
+import { heldBytesPerGpu, type EvictionAction, type EvictionOptions } from './evict'
 import { GiB } from './footprint-lines'
 import { gpuView, torchTotalBytes, type Asleep, type GpuView, type Known, type Reservation, type Traffic } from './gpu-view'
 import type { FootprintLookup } from './learned'
@@ -30,6 +30,10 @@ export interface PlannerOptions {
   drainLimitMs: number
   /** Longest wait for the telemetry to show memory an eviction freed. */
   freeWaitMs: number
+  /** A reservation whose deployment was never seen active is dropped after this long. */
+  reservationGraceMs: number
+  /** planEviction's time constants ("needed soon" horizon, request-rate window); absent: its defaults. */
+  eviction?: Partial<Pick<EvictionOptions, 'horizonSeconds' | 'windowSeconds'>>
   logSize: number
 }
 
@@ -39,6 +43,7 @@ export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
   defaultSequences: 4,
   drainLimitMs: 120_000,
   freeWaitMs: 20_000,
+  reservationGraceMs: 60_000,
   logSize: 200,
 }
 
@@ -214,7 +219,7 @@ export class PlannerService {
       const st = byId.get(id)?.status.state
       if (st === undefined) this.reservations.delete(id)
       else if (st !== 'stopped' && st !== 'failed') r.seenActive = true
-      else if (!r.pending && (r.seenActive || this.now() - r.at > 60_000)) this.reservations.delete(id)
+      else if (!r.pending && (r.seenActive || this.now() - r.at > this.o.reservationGraceMs)) this.reservations.delete(id)
     }
   }
 
@@ -333,7 +338,7 @@ export class PlannerService {
         gpus,
         models: others,
         hostRamFreeBytes: (this.d.hostFreeBytes ?? freemem)(),
-        options: { maxFraction: this.o.maxFraction },
+        options: { ...this.o.eviction, maxFraction: this.o.maxFraction },
       })
       const plan = placed.plan
       // A start in progress on a chosen GPU: serialise (vLLM profiles memory assuming nobody else changes it).

@@ -1,0 +1,312 @@
+// @ts-check
+/**
+ * A virtual workstation for bench/planner-gateway.js: N simulated RTX 4090s, one simulated vLLM HTTP server
+ * (bench/lib/sim-backend.js) per running model, the deployments the planner reads, the gateway's inner backends and
+ * GPU telemetry in the GpuService snapshot shape — all on a clock compressed `compression` times.
+ *
+ * A start (the inner backends' start(id, { gpus, args })) goes creating → (after the simulated device phase) vLLM's
+ * startup memory check against the memory free on its GPUs at that moment (test/sim/vllm/memory.js requestMemory:
+ * free ≥ ceil(total × --gpu-memory-utilization), else vLLM's "Free memory on device … is less than desired GPU memory
+ * utilization" and the deployment fails, as a real one does), then the KV budget (planMemory: weights + activation +
+ * non-torch + graphs must leave room for one max-model-len request) → loading, holding total × utilization from here
+ * on (vLLM allocates its whole fraction; a load's ramp is not modelled) → ready after the model's load seconds, with
+ * its server listening. A stop closes the server and frees the memory at once (a real container takes a few seconds).
+ * Telemetry is sampled like GpuService: memory.used every `telemetryMs`, compute apps (the per-container attribution)
+ * every max(appsEveryMs, 3 × telemetryMs), both ÷ compression; nothing else uses the GPUs (external use 0).
+ */
+import { MemoryError, planMemory, requestMemory } from '../../test/sim/vllm/memory.js'
+import { simBackend } from './sim-backend.js'
+
+const MiB = 1024 ** 2
+const GiB = 1024 ** 3
+const GPU_NAME = 'NVIDIA GeForce RTX 4090'
+/** Seconds of a start before vLLM's memory check (startup.js device phase 0.1 s × 20). */
+const DEVICE_SECONDS = 2
+
+/**
+ * @typedef {{ id: string, w: number, layers: number, kv: number, dim: number, hidden: number, maxModelLen: number,
+ *   alwaysOn: boolean, loadSeconds: number, sequences?: number }} WsModel  w: weights GiB; loadSeconds: start → ready
+ * @typedef {{ state: import('../../src/main/core/gateway/backends.ts').BackendState, gpus: number[], heldBytes: number,
+ *   endpoint: string | null, diagnosis: string | null, readyAt: string | null, since: string,
+ *   server: Awaited<ReturnType<typeof simBackend>> | null, timer: ReturnType<typeof setTimeout> | null, epoch: number }} Run
+ */
+
+/**
+ * vLLM's startup memory check and profile on these GPUs (pure): the bytes it holds per GPU, or the fatal message.
+ * @param {{ model: WsModel, totalBytes: number, free: Array<{ index: number, freeBytes: number }>, utilization: number }} o
+ * @returns {{ ok: true, heldBytes: number } | { ok: false, message: string }}
+ */
+export function startCheck(o) {
+  const m = o.model
+  try {
+    let held = 0
+    for (const g of o.free) {
+      const requestedBytes = requestMemory({
+        device: g.index,
+        totalBytes: o.totalBytes,
+        freeBytes: g.freeBytes,
+        utilization: o.utilization,
+      })
+      const p = planMemory({
+        requestedBytes,
+        weightBytes: m.w * GiB,
+        hiddenSize: m.hidden,
+        dtypeBytes: 2,
+        numLayers: m.layers,
+        numKvHeads: m.kv,
+        headDim: m.dim,
+        tp: 1,
+        kvDtypeBytes: 2,
+        maxModelLen: m.maxModelLen,
+        maxModelLenAuto: false,
+        maxNumBatchedTokens: 2048,
+        enforceEager: false,
+        graphsInBudget: true,
+        kvCacheMemoryBytes: null,
+      })
+      held = Math.max(held, p.allocatedBytes)
+    }
+    return { ok: true, heldBytes: held }
+  } catch (err) {
+    if (err instanceof MemoryError) return { ok: false, message: `${err.pyType}: ${err.message}` }
+    throw err
+  }
+}
+
+export class Workstation {
+  /**
+   * @param {{ gpus: number, totalMiB: number, reservedMiB: number, models: WsModel[], compression: number,
+   *   idleMinutes: number, telemetryMs?: number, appsEveryMs?: number, tokensPerS?: number, startedAt?: number,
+   *   onUpstream?: (n: number, at: number) => void }} o
+   */
+  constructor(o) {
+    this.o = o
+    this.totalBytes = (o.totalMiB - o.reservedMiB) * MiB
+    /** @type {Map<string, WsModel>} */
+    this.models = new Map(o.models.map((m) => [m.id, m]))
+    /** @type {Map<string, Run>} */
+    this.runs = new Map(
+      o.models.map((m) => [
+        m.id,
+        {
+          state: 'stopped',
+          gpus: [],
+          heldBytes: 0,
+          endpoint: null,
+          diagnosis: null,
+          readyAt: null,
+          since: iso(),
+          server: null,
+          timer: null,
+          epoch: 0,
+        },
+      ]),
+    )
+    /** @type {Set<() => void>} */
+    this.listeners = new Set()
+    /** @type {Set<(s: any) => void>} */
+    this.samplers = new Set()
+    /** Starts (ms real start → ready or failure), stops by reason, failed starts with vLLM's message. */
+    this.log = {
+      starts: /** @type {Array<{ id: string, ms: number, ok: boolean }>} */ ([]),
+      stops: /** @type {string[]} */ ([]),
+      failures: /** @type {string[]} */ ([]),
+    }
+    /** @type {Map<string, number>} real start time of each start in progress */
+    this.startAt = new Map()
+    this.apps = this.#apps()
+    this.sample = this.#sample()
+    const every = Math.max(1, (o.telemetryMs ?? 1000) / o.compression)
+    const appsEvery = Math.max((o.appsEveryMs ?? 2000) / o.compression, 3 * every)
+    let lastApps = performance.now()
+    this.sampler = setInterval(() => {
+      if (performance.now() - lastApps >= appsEvery) {
+        this.apps = this.#apps()
+        lastApps = performance.now()
+      }
+      this.sample = this.#sample()
+      for (const fn of [...this.samplers]) fn(this.sample)
+    }, every)
+  }
+
+  /** Bytes our models hold on GPU `g` now. @param {number} g */
+  heldOn(g) {
+    let s = 0
+    for (const r of this.runs.values()) if (r.gpus.includes(g)) s += r.heldBytes
+    return s
+  }
+
+  #apps() {
+    const at = iso()
+    return {
+      at,
+      per: Array.from({ length: this.o.gpus }, (_, g) =>
+        [...this.runs]
+          .filter(([, r]) => r.gpus.includes(g) && r.heldBytes > 0)
+          .map(([id, r]) => ({ id, usedMiB: Math.round(r.heldBytes / MiB) })),
+      ),
+    }
+  }
+
+  /** @returns {import('../../src/shared/contract/gpu.ts').GpusSnapshot} */
+  #sample() {
+    const { totalMiB, reservedMiB } = this.o
+    const apps = this.apps
+    return {
+      status: 'ok',
+      at: iso(),
+      intervalMs: 1000,
+      fault: null,
+      gpus: Array.from({ length: this.o.gpus }, (_, g) => {
+        const used = Math.round(this.heldOn(g) / MiB)
+        const free = totalMiB - reservedMiB - used
+        const containers = (apps.per[g] ?? []).map((c) => ({
+          containerId: `c-${c.id}`,
+          containerName: `inferadmin-${c.id}`,
+          deploymentId: c.id,
+          labels: {},
+          pids: [1000 + g],
+          usedMiB: c.usedMiB,
+        }))
+        return {
+          index: g,
+          uuid: `GPU-${g}`,
+          name: GPU_NAME,
+          memoryTotalMiB: totalMiB,
+          memoryUsedMiB: used,
+          memoryFreeMiB: free,
+          utilizationPct: 0,
+          powerDrawW: null,
+          powerLimitW: null,
+          temperatureC: null,
+          driverVersion: '570.00',
+          memory: {
+            containers,
+            otherMiB: Math.max(0, used - containers.reduce((s, c) => s + c.usedMiB, 0)),
+            otherProcesses: [],
+            freeMiB: free,
+            reservedMiB,
+            appsAt: apps.at,
+          },
+        }
+      }),
+    }
+  }
+
+  /** GpuService's face for the planner. */
+  get gpu() {
+    return {
+      snapshot: () => this.sample,
+      onSnapshot: (/** @type {(s: any) => void} */ fn) => (this.samplers.add(fn), { dispose: () => void this.samplers.delete(fn) }),
+    }
+  }
+
+  /** @param {() => void} fn */
+  onChange(fn) {
+    this.listeners.add(fn)
+    return { dispose: () => void this.listeners.delete(fn) }
+  }
+
+  #emit() {
+    for (const fn of [...this.listeners]) fn()
+  }
+
+  /** @param {string} id @param {Partial<Run>} patch */
+  #set(id, patch) {
+    Object.assign(/** @type {Run} */ (this.runs.get(id)), patch, patch.state ? { since: iso() } : {})
+    this.#emit()
+  }
+
+  /** The gateway's inner backends (planner-backends.ts InnerBackends). */
+  get backends() {
+    return {
+      list: () =>
+        [...this.runs].map(([id, r]) => ({
+          id,
+          servedNames: [id],
+          serve: /** @type {'always-on' | 'on-demand'} */ (this.models.get(id)?.alwaysOn ? 'always-on' : 'on-demand'),
+          state: r.state,
+          endpoint: r.state === 'ready' ? r.endpoint : null,
+          diagnosis: r.state === 'failed' ? (r.diagnosis ?? undefined) : undefined,
+          idleMinutes: this.models.get(id)?.alwaysOn ? 0 : this.o.idleMinutes,
+        })),
+      onChange: (/** @type {() => void} */ fn) => this.onChange(fn),
+      start: (/** @type {string} */ id, /** @type {{ gpus?: string[], args?: Record<string, unknown> } | undefined} */ override) =>
+        this.start(id, override),
+      stop: (/** @type {string} */ id, /** @type {'idle' | 'manual'} */ reason) => this.stop(id, reason),
+    }
+  }
+
+  /**
+   * Start a model (as the deployment service does: the call returns at once, the state follows).
+   * @param {string} id @param {{ gpus?: string[], args?: Record<string, unknown> }} [override]
+   */
+  start(id, override) {
+    const r = /** @type {Run} */ (this.runs.get(id))
+    const m = /** @type {WsModel} */ (this.models.get(id))
+    if (['creating', 'starting', 'loading', 'ready'].includes(r.state)) return
+    const gpus = (override?.gpus ?? ['GPU-0']).map((u) => Number(u.slice(4)))
+    const u = Number(override?.args?.['--gpu-memory-utilization'] ?? 0.92)
+    const epoch = r.epoch + 1
+    const C = this.o.compression
+    this.startAt.set(id, performance.now())
+    this.#set(id, { state: 'creating', gpus, heldBytes: 0, endpoint: null, diagnosis: null, epoch })
+    r.timer = setTimeout(
+      () => {
+        const free = gpus.map((index) => ({ index, freeBytes: this.totalBytes - this.heldOn(index) }))
+        const c = startCheck({ model: m, totalBytes: this.totalBytes, free, utilization: u })
+        if (!c.ok) {
+          this.log.failures.push(`${id}: ${c.message}`)
+          this.#settled(id, false)
+          return this.#set(id, { state: 'failed', gpus: [], diagnosis: c.message, timer: null })
+        }
+        this.#set(id, { state: 'loading', heldBytes: c.heldBytes })
+        r.timer = setTimeout(() => void this.#up(id, epoch), ((m.loadSeconds - DEVICE_SECONDS) * 1000) / C)
+      },
+      (DEVICE_SECONDS * 1000) / C,
+    )
+  }
+
+  /** @param {string} id @param {boolean} ok */
+  #settled(id, ok) {
+    const t = this.startAt.get(id)
+    if (t === undefined) return
+    this.startAt.delete(id)
+    this.log.starts.push({ id, ms: performance.now() - t, ok })
+  }
+
+  /** @param {string} id @param {number} epoch */
+  async #up(id, epoch) {
+    const server = await simBackend({ names: [id], tokensPerS: this.o.tokensPerS ?? 500, ttftMs: 0 })
+    const r = /** @type {Run} */ (this.runs.get(id))
+    if (r.epoch !== epoch || r.state !== 'loading') return void (await server.close())
+    server.server.prependListener('request', (req) => {
+      const n = req.headers['x-bench-n']
+      if (typeof n === 'string') this.o.onUpstream?.(Number(n), performance.now())
+    })
+    this.#settled(id, true)
+    this.#set(id, { state: 'ready', endpoint: server.url, server, readyAt: iso(), timer: null })
+  }
+
+  /** @param {string} id @param {'idle' | 'manual'} reason */
+  async stop(id, reason) {
+    const r = /** @type {Run} */ (this.runs.get(id))
+    if (r.state === 'stopped' || r.state === 'failed') return
+    this.log.stops.push(`${id} ${reason}`)
+    if (r.timer) clearTimeout(r.timer)
+    this.startAt.delete(id)
+    const server = r.server
+    this.#set(id, { state: 'stopping', endpoint: null, server: null, timer: null, epoch: r.epoch + 1 })
+    await server?.close()
+    this.#set(id, { state: 'stopped', gpus: [], heldBytes: 0, readyAt: null })
+  }
+
+  async close() {
+    clearInterval(this.sampler)
+    for (const [id, r] of this.runs) if (r.state !== 'stopped' && r.state !== 'failed') await this.stop(id, 'manual')
+    this.listeners.clear()
+    this.samplers.clear()
+  }
+}
+
+const iso = () => new Date().toISOString()
