@@ -13,6 +13,7 @@ import { diskSpace, formatBytes, spaceMargin } from '../disk'
 import type { HubClient } from './hub-client'
 import { hubAppError } from './hub-errors'
 import { blobPath, guard, linkSnapshotFile, partialPath, partialStatePath, repoPaths, safeRepoPath, writeRef } from './layout'
+import { streamsPerFile } from './partial-state'
 import type { RetryOptions } from './retry'
 import { DiskFullError, fetchBlob } from './transfer'
 
@@ -136,7 +137,13 @@ async function runPull(ctx: JobContext<PullParams>, deps: PullDeps): Promise<{ c
   report()
 
   const token = deps.token()
-  const limitFiles = pLimit(Math.max(2, deps.io.stats().size))
+  const connections = deps.io.stats().size
+  const limitFiles = pLimit(Math.max(2, connections))
+  const streams = streamsPerFile(
+    params.files.map((f) => f.size),
+    connections,
+    deps.chunkSize,
+  )
   const inner = new AbortController()
   const onAbort = (): void => inner.abort(ctx.signal.reason)
   ctx.signal.addEventListener('abort', onAbort)
@@ -154,6 +161,7 @@ async function runPull(ctx: JobContext<PullParams>, deps: PullDeps): Promise<{ c
             retry: deps.retry,
             stallMs: deps.stallMs,
             chunkSize: deps.chunkSize,
+            streams: streams[idx],
             logger: deps.logger,
             signal: inner.signal,
             onBytes: (d) => {
