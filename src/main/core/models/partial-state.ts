@@ -80,6 +80,14 @@ export class PartialState {
     await this.writing
   }
 
+  /** The file is complete: nothing more to record (the sidecar is removed with the rename). */
+  async stop(): Promise<void> {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.dirty = false
+    await this.writing.catch(() => undefined)
+  }
+
   async close(): Promise<void> {
     if (this.dirty || this.timer) await this.flush()
     else await this.writing

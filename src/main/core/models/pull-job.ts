@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises'
 import pLimit from 'p-limit'
 import type { Logger } from 'pino'
@@ -138,13 +139,15 @@ async function runPull(ctx: JobContext<PullParams>, deps: PullDeps): Promise<{ c
 
   const token = deps.token()
   const connections = deps.io.stats().size
-  const limitFiles = pLimit(Math.max(2, connections))
+  // more files open than connections: opening, renaming and linking a small file is latency, not bandwidth
+  const limitFiles = pLimit(Math.max(2, connections * 2))
   const streams = streamsPerFile(
     params.files.map((f) => f.size),
     connections,
     deps.chunkSize,
   )
   const inner = new AbortController()
+  setMaxListeners(0, inner.signal) // one listener per file in flight
   const onAbort = (): void => inner.abort(ctx.signal.reason)
   ctx.signal.addEventListener('abort', onAbort)
   try {
@@ -201,7 +204,8 @@ async function runPull(ctx: JobContext<PullParams>, deps: PullDeps): Promise<{ c
 
   // blobs → verified → symlinks → ref last (§2.3.6): a ref never points at an incomplete snapshot
   ctx.progress({ message: 'Linking the snapshot' })
-  for (const f of params.files) await linkSnapshotFile(p, params.commit, f.path, f.etag)
+  const limitLinks = pLimit(8)
+  await Promise.all(params.files.map((f) => limitLinks(() => linkSnapshotFile(p, params.commit, f.path, f.etag))))
   if (params.revision !== params.commit) await writeRef(p, params.revision, params.commit)
   deps.changed()
   if (params.replaces && params.replaces !== params.commit) await deps.replaced(params.repo, params.location, params.replaces)

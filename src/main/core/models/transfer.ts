@@ -107,8 +107,17 @@ async function downloadAndVerify(p: RepoPaths, spec: BlobSpec, o: TransferOption
   try {
     fd = await open(part, existing === undefined ? 'w+' : 'r+')
     if (existing !== undefined && existing > spec.size) await fd.truncate(spec.size)
-    await state.flush()
   } catch (err) {
+    throw diskError(err, o)
+  }
+  const ranges = planRanges(spec.size, o.chunkSize, state.rec.done, o.streams ?? 1)
+  let complete = false
+  try {
+    // One stream writes in order, so a partial without a sidecar is a valid prefix: its sidecar can wait
+    // for the first checkpoint (most small files finish before). Ranges ahead of the prefix need one now.
+    if (ranges.length > 1 || existing !== undefined) await state.flush()
+  } catch (err) {
+    await fd.close()
     throw diskError(err, o)
   }
   o.onBytes(state.bytesDone)
@@ -116,7 +125,6 @@ async function downloadAndVerify(p: RepoPaths, spec: BlobSpec, o: TransferOption
   const file = new FileWriter(fd, state, spec, o.onBytes)
   const locator = new Locator(spec, o)
   try {
-    const ranges = planRanges(spec.size, o.chunkSize, state.rec.done, o.streams ?? 1)
     const inner = new AbortController()
     const onAbort = (): void => inner.abort(o.signal.reason)
     o.signal.addEventListener('abort', onAbort)
@@ -137,10 +145,12 @@ async function downloadAndVerify(p: RepoPaths, spec: BlobSpec, o: TransferOption
     }
     if (spec.size === 0) await fd.truncate(0)
     o.onState?.('verifying')
-    return (await file.digest()) === spec.etag
+    const ok = (await file.digest()) === spec.etag
+    complete = true
+    return ok
   } finally {
     await fd.close()
-    await state.close().catch(() => undefined)
+    await (complete ? state.stop() : state.close()).catch(() => undefined)
   }
 }
 
