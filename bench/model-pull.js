@@ -1,23 +1,33 @@
 #!/usr/bin/env node
 // @ts-check
-// Pulls inferadmin-sim/big-4g (4 × 1 GiB safetensors, generated on the fly) from the Hub stand-in
-// (a separate process) with our transfer engine — parallel ranged chunks, sha256 in the CPU pool,
-// atomic renames — then fetches the same files with curl (one process per file, in parallel, no
-// verification) and prints ONE JSON line: {ourMiBs, curlMiBs, ratio, …}.
+// Model downloads vs curl, on the Hub stand-in (a separate process), in one run:
+// - big: inferadmin-sim/big-4g (4 × 1 GiB safetensors + small files, generated on the fly);
+// - small: inferadmin-sim/many-small (200 files of 100 KB–5 MB: per-request overhead dominates).
+// Ours = the app's pull job (stream per file, sha256/git-sha1 of every file before the rename, sidecar,
+// atomic renames), start → done. curl = one process per file, no verification (big: all files at once;
+// small: 8 at a time, the app's connection count); curlParallel (small only) = ONE curl with --parallel
+// (8 connections, kept alive). Rounds alternate which goes first (both then write into page cache freed by
+// the other); medians are printed. Also ours: CPU seconds per GiB (whole process: main thread, libuv
+// threads, CPU pool) and event-loop delay p99/max (ms) during the pull. ONE JSON line.
 import { execSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { register } from 'tsx/esm/api'
 
 register()
-const REPO = 'inferadmin-sim/big-4g'
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const root = new URL('..', import.meta.url).pathname
+const GiB = 1024 ** 3
 
 /** @returns {Promise<{ url: string, proc: import('node:child_process').ChildProcess }>} */
 function startSim() {
-  const proc = spawn(process.execPath, [join(root, 'test/sim/hub/server.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const proc = spawn(process.execPath, [join(root, 'test/sim/hub/server.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, INFERADMIN_SIM_MANY_SMALL: '1' },
+  })
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: /** @type {import('node:stream').Readable} */ (proc.stdout) })
     lines.once('line', (l) => resolve({ url: JSON.parse(l).url, proc }))
@@ -25,48 +35,119 @@ function startSim() {
   })
 }
 
+/** @param {string[]} args */
+const run = (args) =>
+  new Promise((resolve, reject) => {
+    // stderr ignored: curl --parallel draws a progress meter even with -s
+    const p = spawn('curl', args, { stdio: ['ignore', 'ignore', 'ignore'] })
+    p.once('exit', (c) => (c === 0 ? resolve(undefined) : reject(new Error(`curl exited ${c}`))))
+  })
+
+/** @template T @param {T[]} items @param {number} n @param {(t: T, i: number) => Promise<unknown>} fn */
+async function limited(items, n, fn) {
+  let next = 0
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++
+        await fn(/** @type {T} */ (items[i]), i)
+      }
+    }),
+  )
+}
+
+const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+const r1 = (/** @type {number} */ x) => Math.round(x * 10) / 10
+const r2 = (/** @type {number} */ x) => Math.round(x * 100) / 100
+
 const sim = await startSim()
 const work = mkdtempSync(join(tmpdir(), 'inferadmin-bench-'))
+/** @type {typeof import('../test/models/support.ts')} */
+const support = await import('../test/models/support.ts')
+/** @type {Record<string, unknown>} */
+const out = {}
 try {
-  /** @type {import('../test/models/support.ts')} */
-  const support = await import('../test/models/support.ts')
-  const s = await support.makeStore(sim.url, { store: join(work, 'hub'), tuning: { stallMs: 30_000 } })
-  // warm-up outside the timing: the stand-in hashes its generated files on the first listing
-  const plan = await s.models.plan(REPO)
-  const files = plan.files.filter((f) => f.selected)
-  const bytes = files.reduce((a, f) => a + f.size, 0)
+  for (const [name, repo, curlAtOnce] of /** @type {const} */ ([
+    ['big', 'inferadmin-sim/big-4g', Infinity],
+    ['small', 'inferadmin-sim/many-small', 8],
+  ])) {
+    // warm-up outside the timing: the stand-in hashes its generated files on the first listing
+    const s0 = await support.makeStore(sim.url, { store: join(work, 'warm') })
+    const plan = await s0.models.plan(repo)
+    await s0.dispose()
+    const files = plan.files.filter((f) => f.selected)
+    const bytes = files.reduce((a, f) => a + f.size, 0)
+    const urls = files.map((f) => `${sim.url}/${repo}/resolve/${plan.commit}/${f.path}`)
+    /** @type {Record<string, number[]>} */
+    const m = { ours: [], curl: [], curlParallel: [], cpu: [], eldP99: [], eldMax: [] }
 
-  execSync('sync') // start both measurements with no dirty pages from the previous phase
-  const t0 = performance.now()
-  const job = await s.models.pull({ repo: REPO })
-  const done = await s.waitJob(job.id, ['done', 'failed', 'paused'], 600_000)
-  const ourSeconds = (performance.now() - t0) / 1000
-  if (done.state !== 'done') throw new Error(`pull ended ${done.state}: ${done.error?.message}`)
-  await s.dispose()
-  rmSync(join(work, 'hub'), { recursive: true, force: true })
-
-  const curlDir = join(work, 'curl')
-  execSync('sync')
-  const t1 = performance.now()
-  await Promise.all(
-    files.map(
-      (f, i) =>
-        new Promise((resolve, reject) => {
-          const p = spawn(
-            'curl',
-            ['-sSfL', '--create-dirs', '-o', join(curlDir, String(i)), `${sim.url}/${REPO}/resolve/${plan.commit}/${f.path}`],
-            { stdio: 'inherit' },
-          )
-          p.once('exit', (c) => (c === 0 ? resolve(undefined) : reject(new Error(`curl exited ${c} for ${f.path}`))))
-        }),
-    ),
-  )
-  const curlSeconds = (performance.now() - t1) / 1000
-  const mib = bytes / 1024 ** 2
-  const ourMiBs = Math.round((mib / ourSeconds) * 10) / 10
-  const curlMiBs = Math.round((mib / curlSeconds) * 10) / 10
+    const ours = async () => {
+      const s = await support.makeStore(sim.url, { store: join(work, 'hub'), tuning: { stallMs: 30_000 } })
+      execSync('sync') // no dirty pages from the previous phase
+      const h = monitorEventLoopDelay({ resolution: 5 })
+      h.enable()
+      const c0 = process.cpuUsage()
+      const t0 = performance.now()
+      const job = await s.models.pull({ repo })
+      const done = await s.waitJob(job.id, ['done', 'failed', 'paused'], 600_000)
+      const seconds = (performance.now() - t0) / 1000
+      const cpu = process.cpuUsage(c0)
+      h.disable()
+      if (done.state !== 'done') throw new Error(`pull ended ${done.state}: ${done.error?.message}`)
+      await s.dispose()
+      rmSync(join(work, 'hub'), { recursive: true, force: true })
+      m.ours?.push(bytes / 1024 ** 2 / seconds)
+      m.cpu?.push((cpu.user + cpu.system) / 1e6 / (bytes / GiB))
+      m.eldP99?.push(h.percentile(99) / 1e6)
+      m.eldMax?.push(h.max / 1e6)
+    }
+    const curl = async () => {
+      const dir = join(work, 'curl')
+      execSync('sync')
+      const t0 = performance.now()
+      await limited(urls, curlAtOnce, (u, i) => run(['-sSfL', '--create-dirs', '-o', join(dir, String(i)), u]))
+      m.curl?.push(bytes / 1024 ** 2 / ((performance.now() - t0) / 1000))
+      rmSync(dir, { recursive: true, force: true })
+      if (curlAtOnce === Infinity) return
+      execSync('sync')
+      const t1 = performance.now()
+      const args = ['-sSfL', '--parallel', '--parallel-max', '8', '--create-dirs']
+      urls.forEach((u, i) => args.push('-o', join(dir, String(i)), u))
+      await run(args)
+      m.curlParallel?.push(bytes / 1024 ** 2 / ((performance.now() - t1) / 1000))
+      rmSync(dir, { recursive: true, force: true })
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round % 2 === 0) {
+        await curl()
+        await ours()
+      } else {
+        await ours()
+        await curl()
+      }
+    }
+    const ourMiBs = r1(median(m.ours ?? []))
+    const curlMiBs = r1(median(m.curl ?? []))
+    out[name] = {
+      repo,
+      files: files.length,
+      bytes,
+      ourMiBs,
+      curlMiBs,
+      ratio: r2(ourMiBs / curlMiBs),
+      ...(m.curlParallel?.length
+        ? { curlParallelMiBs: r1(median(m.curlParallel)), ratioParallel: r2(ourMiBs / median(m.curlParallel)) }
+        : {}),
+      cpuSecondsPerGiB: r2(median(m.cpu ?? [])),
+      eventLoopDelayP99Ms: r1(median(m.eldP99 ?? [])),
+      eventLoopDelayMaxMs: r1(median(m.eldMax ?? [])),
+      runs: { ours: (m.ours ?? []).map(r1), curl: (m.curl ?? []).map(r1) },
+    }
+  }
+  const big = /** @type {{ ratio: number }} */ (out.big)
+  const small = /** @type {{ ratio: number }} */ (out.small)
   process.stdout.write(
-    `${JSON.stringify({ ourMiBs, curlMiBs, ratio: Math.round((ourMiBs / curlMiBs) * 100) / 100, bytes, files: files.length, ourSeconds: Math.round(ourSeconds * 10) / 10, curlSeconds: Math.round(curlSeconds * 10) / 10, cpus: availableParallelism(), note: 'ours includes sha256 verification of every file (CPU pool) and shares the CPUs with the stand-in; curl verifies nothing' })}\n`,
+    `${JSON.stringify({ ...out, rounds: ROUNDS, cpus: availableParallelism(), loadavg1m: r1(loadavg()[0] ?? 0), goals: { bigRatio08: big.ratio >= 0.8, smallRatio08: small.ratio >= 0.8 }, note: 'medians over rounds; ours verifies every byte, curl nothing; the stand-in shares the CPUs' })}\n`,
   )
 } finally {
   sim.proc.kill('SIGTERM')

@@ -198,6 +198,8 @@ function indexJson(shards, totalSize) {
  * - inferadmin-sim/tiny-gated: gated ("manual"); hf_simtoken has access.
  * - inferadmin-sim/tiny-private: private; hf_simtoken has access.
  * - inferadmin-sim/big-4g: 4 × 1 GiB safetensors shards generated on the fly (benchmarks).
+ * - inferadmin-sim/many-small: 200 safetensors shards of 100 KB–5 MB generated on the fly (benchmarks:
+ *   per-request overhead); only with INFERADMIN_SIM_MANY_SMALL=1 (listing it hashes ~500 MB).
  * @returns {Map<string, Repo>}
  */
 export function defaultRepos() {
@@ -275,7 +277,30 @@ export function defaultRepos() {
   }
   addCommit(big, { 'config.json': llamaConfig(4), ...tokenizerFiles(), ...bigShards }, { title: 'Initial commit' })
   add(big)
+
+  if (process.env.INFERADMIN_SIM_MANY_SMALL === '1') add(manySmall())
   return repos
+}
+
+/** many-small: 200 shards, each one BF16 tensor of 100 KB–5 MB (sizes from a fixed xorshift sequence). */
+function manySmall() {
+  const small = newRepo({ id: 'inferadmin-sim/many-small', downloads: 10, likes: 1, trendingScore: 1 })
+  /** @type {Record<string, import('./content.js').FileContent>} */
+  const smallShards = {}
+  let x = 0x9e3779b9
+  for (let i = 0; i < 200; i++) {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    const bytes = 100_000 + (x % 4_900_000)
+    const cols = Math.max(1, Math.floor(bytes / 2 / 256))
+    const { prefix, dataSize } = safetensorsHeader([{ name: `model.layers.${i}.weight`, dtype: 'BF16', shape: [256, cols] }])
+    smallShards[`model-${String(i + 1).padStart(5, '0')}-of-00200.safetensors`] = generatedContent({ prefix, dataSize, seed: 5000 + i })
+  }
+  addCommit(small, { 'config.json': llamaConfig(200), ...tokenizerFiles(), ...smallShards }, { title: 'Initial commit' })
+  return small
 }
 
 /**

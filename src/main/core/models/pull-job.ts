@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises'
 import pLimit from 'p-limit'
 import type { Logger } from 'pino'
@@ -13,6 +14,7 @@ import { diskSpace, formatBytes, spaceMargin } from '../disk'
 import type { HubClient } from './hub-client'
 import { hubAppError } from './hub-errors'
 import { blobPath, guard, linkSnapshotFile, partialPath, partialStatePath, repoPaths, safeRepoPath, writeRef } from './layout'
+import { streamsPerFile } from './partial-state'
 import type { RetryOptions } from './retry'
 import { DiskFullError, fetchBlob } from './transfer'
 
@@ -136,8 +138,16 @@ async function runPull(ctx: JobContext<PullParams>, deps: PullDeps): Promise<{ c
   report()
 
   const token = deps.token()
-  const limitFiles = pLimit(Math.max(2, deps.io.stats().size))
+  const connections = deps.io.stats().size
+  // more files open than connections: opening, renaming and linking a small file is latency, not bandwidth
+  const limitFiles = pLimit(Math.max(2, connections * 2))
+  const streams = streamsPerFile(
+    params.files.map((f) => f.size),
+    connections,
+    deps.chunkSize,
+  )
   const inner = new AbortController()
+  setMaxListeners(0, inner.signal) // one listener per file in flight
   const onAbort = (): void => inner.abort(ctx.signal.reason)
   ctx.signal.addEventListener('abort', onAbort)
   try {
@@ -154,6 +164,7 @@ async function runPull(ctx: JobContext<PullParams>, deps: PullDeps): Promise<{ c
             retry: deps.retry,
             stallMs: deps.stallMs,
             chunkSize: deps.chunkSize,
+            streams: streams[idx],
             logger: deps.logger,
             signal: inner.signal,
             onBytes: (d) => {
@@ -193,7 +204,8 @@ async function runPull(ctx: JobContext<PullParams>, deps: PullDeps): Promise<{ c
 
   // blobs → verified → symlinks → ref last (§2.3.6): a ref never points at an incomplete snapshot
   ctx.progress({ message: 'Linking the snapshot' })
-  for (const f of params.files) await linkSnapshotFile(p, params.commit, f.path, f.etag)
+  const limitLinks = pLimit(8)
+  await Promise.all(params.files.map((f) => limitLinks(() => linkSnapshotFile(p, params.commit, f.path, f.etag))))
   if (params.revision !== params.commit) await writeRef(p, params.revision, params.commit)
   deps.changed()
   if (params.replaces && params.replaces !== params.commit) await deps.replaced(params.repo, params.location, params.replaces)
