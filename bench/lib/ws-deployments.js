@@ -19,7 +19,7 @@ const repo = (/** @type {string} */ id) => `bench/${id}`
 
 /**
  * @param {import('./workstation.js').WsModel} m @param {number} totalBytes
- * @returns {{ fixedBytesPerGpu: number, kvBytesPerToken: number }}
+ * @returns {{ fixedBytesPerGpu: number, kvBytesPerToken: number, weightBytes: number, graphBytes: number }}
  */
 export function trueFootprint(m, totalBytes) {
   const p = planMemory({
@@ -39,7 +39,12 @@ export function trueFootprint(m, totalBytes) {
     graphsInBudget: true,
     kvCacheMemoryBytes: null,
   })
-  return { fixedBytesPerGpu: p.allocatedBytes - p.kvBytes, kvBytesPerToken: p.bytesPerToken }
+  return {
+    fixedBytesPerGpu: p.allocatedBytes - p.kvBytes,
+    kvBytesPerToken: p.bytesPerToken,
+    weightBytes: p.weightBytes,
+    graphBytes: p.graphBytes,
+  }
 }
 
 /** A model store on disk for storeEstimates / deploymentFingerprint. @param {import('./workstation.js').WsModel[]} models */
