@@ -8,6 +8,12 @@
 // - ours: createPlanner exactly as create-core wires it (PlannerService over the telemetry, the deployments, the
 //   gateway's traffic and the footprint store; plannedBackends admitting every gateway start), footprints learned as
 //   if each model had been loaded once (bench/lib/ws-deployments.js), sleep mode off;
+// - ours+sleep: the same with every deployment's sleep mode 'auto' (bench/lib/ours-planner.js): the inner backends
+//   are the app's deploymentBackends + SleepPark over the workstation's deployments, so idle unloads and the
+//   planner's 'sleep' evictions park models in the simulated vLLM's sleep (POST /sleep, level 1 only with the
+//   workstation's 32 GiB of host RAM free, pinned blocks kept after a wake) and admission wakes them (/wake_up, the
+//   four-step level-2 wake); wakes and wake seconds (SleepPark's wall time × COMPRESSION, and nominal: the sim's
+//   timeline × 20) are reported, and the goal counts wake seconds as cold-start seconds (as bench/planner.js does);
 // - lru (plain LRU, stop-all discovery) and swap (one model at a time beside the always-on one): bench/lib/policies.js
 //   behind bench/lib/policy-admission.js, in the planner's place in plannedBackends.
 // Everything else is the app's code: holds (600 s), idle unload (Settings' default 15 min), one start per model,
