@@ -8,6 +8,12 @@
 // - ours: createPlanner exactly as create-core wires it (PlannerService over the telemetry, the deployments, the
 //   gateway's traffic and the footprint store; plannedBackends admitting every gateway start), footprints learned as
 //   if each model had been loaded once (bench/lib/ws-deployments.js), sleep mode off;
+// - ours+sleep: the same with every deployment's sleep mode 'auto' (bench/lib/ours-planner.js): the inner backends
+//   are the app's deploymentBackends + SleepPark over the workstation's deployments, so idle unloads and the
+//   planner's 'sleep' evictions park models in the simulated vLLM's sleep (POST /sleep, level 1 only with the
+//   workstation's 32 GiB of host RAM free, pinned blocks kept after a wake) and admission wakes them (/wake_up, the
+//   four-step level-2 wake); wakes and wake seconds (SleepPark's wall time × COMPRESSION, and nominal: the sim's
+//   timeline × 20) are reported, and the goal counts wake seconds as cold-start seconds (as bench/planner.js does);
 // - lru (plain LRU, stop-all discovery) and swap (one model at a time beside the always-on one): bench/lib/policies.js
 //   behind bench/lib/policy-admission.js, in the planner's place in plannedBackends.
 // Everything else is the app's code: holds (600 s), idle unload (Settings' default 15 min), one start per model,
@@ -23,19 +29,19 @@
 // seconds of the starts), and the client's lateness against the trace is reported.
 import { Agent, request } from 'node:http'
 import { register } from 'tsx/esm/api'
-import { dayTrace, GPU_RESERVED_MIB, GPU_TOTAL_MIB, loadSeconds, MODELS, SEED } from './lib/day.js'
+import { dayTrace, GPU_RESERVED_MIB, GPU_TOTAL_MIB, loadSeconds, MODELS, SEED, SIM_TO_REAL } from './lib/day.js'
+import { oursBackends } from './lib/ours-planner.js'
 import { lruPolicy, swapPolicy } from './lib/policies.js'
 import { policyAdmission } from './lib/policy-admission.js'
 import { percentile } from './lib/replay.js'
 import { simBackend } from './lib/sim-backend.js'
 import { Workstation } from './lib/workstation.js'
 import { benchStore, trueFootprint, wsDeployments } from './lib/ws-deployments.js'
+import { GiB } from '../test/sim/vllm/memory.js'
 
 register()
 const { GatewayServer } = await import('../src/main/core/gateway/gateway-server.ts')
-const { createPlanner } = await import('../src/main/core/planner/create-planner.ts')
 const { plannedBackends } = await import('../src/main/core/planner/planner-backends.ts')
-const { deploymentFingerprint } = await import('../src/main/core/planner/model-files.ts')
 const { autoNeed } = await import('../src/main/core/planner/need.ts')
 const { utilizationForGpus } = await import('../src/main/core/planner/utilization.ts')
 const { silentLogger } = await import('../src/main/core/logging/logger.ts')
@@ -47,7 +53,24 @@ const GPU_NAME = 'NVIDIA GeForce RTX 4090'
 const C = COMPRESSION
 /** e.g. "ours:1,lru:2": run only these (debugging). */
 const ONLY = process.env.PLANNER_GATEWAY_ONLY?.split(',')
+/** Host RAM free for level-1 sleep (a 64 GiB workstation; bench/planner.js's). */
+const HOST_FREE = 32 * GiB
 const round1 = (/** @type {number} */ x) => Math.round(x * 10) / 10
+
+/** SleepPark's warnings (a failed sleep or wake) counted by message. @param {any} logger @param {Record<string, number>} into */
+const countingLogger = (logger, into) =>
+  Object.assign(Object.create(logger), {
+    warn: (/** @type {{ err?: Error }} */ o, /** @type {string} */ msg) => {
+      const k = `${msg}${
+        o?.err
+          ? `: ${String(o.err.message)
+              .replace(/http:\/\/127.0.0.1:\d+/g, '…')
+              .slice(0, 160)}`
+          : ''
+      }`
+      into[k] = (into[k] ?? 0) + 1
+    },
+  })
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms))
 
 /** @type {import('./lib/workstation.js').WsModel[]} */
@@ -131,14 +154,17 @@ function post(agent, port, body, n) {
 }
 
 /**
- * One day through the gateway. @param {'ours' | 'lru' | 'swap'} name @param {number} gpus
+ * One day through the gateway. @param {'ours' | 'ours+sleep' | 'lru' | 'swap'} name @param {number} gpus
  * @param {Map<string, number>} utilization @param {{ seed: number, n: number }} words
  */
 async function run(name, gpus, utilization, words) {
   /** @type {Map<number, number>} */
   const upstreamAt = new Map()
+  const sleepy = name === 'ours+sleep'
   const ws = new Workstation({
     gpus,
+    sleepMode: sleepy,
+    hostFreeBytes: HOST_FREE,
     totalMiB: GPU_TOTAL_MIB,
     reservedMiB: GPU_RESERVED_MIB,
     models: wsModels,
@@ -148,7 +174,7 @@ async function run(name, gpus, utilization, words) {
     onUpstream: (n, at) => void (upstreamAt.has(n) || upstreamAt.set(n, at)),
   })
   const store = benchStore(wsModels)
-  const deployments = wsDeployments(ws)
+  const deployments = wsDeployments(ws, { sleepMode: sleepy ? 'auto' : 'off' })
   const logger = silentLogger()
   /** @type {InstanceType<typeof GatewayServer> | null} */
   let gw = null
@@ -159,49 +185,33 @@ async function run(name, gpus, utilization, words) {
   }
   /** @type {{ dispose(): void } | null} */
   let planner = null
+  /** @type {{ dispose(): void } | null} */
+  let ours = null
   let backends
-  if (name === 'ours') {
-    const fingerprint = deploymentFingerprint(store.models)
-    /** @type {Map<string, any>} */
-    const learned = new Map()
-    for (const d of deployments.list()) {
-      const key = await fingerprint(/** @type {any} */ (d), [GPU_NAME])
-      const m = /** @type {import('./lib/workstation.js').WsModel} */ (ws.models.get(d.definition.id))
-      const f = trueFootprint(m, ws.totalBytes)
-      if (key)
-        learned.set(key, {
-          key,
-          ...f,
-          kvCacheBytes: null,
-          kvCacheTokens: null,
-          measuredBytesPerGpu: null,
-          loadSeconds: m.loadSeconds,
-          phases: null,
-          wakeSeconds: null,
-          sleepKeptBytesPerGpu: null,
-          loads: 1,
-          failures: 0,
-          updatedAt: new Date().toISOString(),
-          last: null,
-        })
-    }
-    const p = createPlanner({
-      gpu: /** @type {any} */ (ws.gpu),
-      deployments: /** @type {any} */ (deployments),
-      models: /** @type {any} */ (store.models),
-      footprints: { get: (key) => learned.get(key) },
-      gateway: () => traffic,
-      inner: /** @type {any} */ (ws.backends),
-      logger: /** @type {any} */ (logger),
-      options: {
-        drainLimitMs: 120_000 / C,
-        freeWaitMs: 20_000 / C,
-        reservationGraceMs: 60_000 / C,
-        eviction: { horizonSeconds: 600 / C, windowSeconds: 3600 / C },
+  /** @type {Record<string, any>} */
+  const sl = { sleeps: { level1: 0, level2: 0 }, wakes: { level1: 0, level2: 0 }, wakeMs: 0, wakeSecondsNominal: 0, warned: {} }
+  if (name === 'ours' || name === 'ours+sleep') {
+    const o = await oursBackends({
+      ws,
+      deployments,
+      store,
+      traffic,
+      logger: name === 'ours' ? logger : countingLogger(logger, sl.warned),
+      gpuName: GPU_NAME,
+      compression: C,
+      idleMinutes: IDLE_MINUTES / C,
+      sleep: name === 'ours+sleep',
+      onSleep: (id, e) => {
+        const w = /** @type {import('./lib/workstation.js').WsModel} */ (ws.models.get(id)).w
+        if (e.event === 'asleep') return void sl.sleeps[`level${e.level}`]++
+        sl.wakes[`level${e.level}`]++
+        sl.wakeMs += e.wallSeconds * 1000
+        sl.wakeSecondsNominal += e.level === 1 ? (0.07 + 0.03 * w) * SIM_TO_REAL : (0.19 + 0.04 * w) * SIM_TO_REAL
       },
     })
-    planner = p.planner
-    backends = p.backends
+    planner = o.planner
+    backends = o.backends
+    ours = o
   } else {
     const policy = name === 'lru' ? lruPolicy() : swapPolicy()
     const admission = policyAdmission({
@@ -223,9 +233,15 @@ async function run(name, gpus, utilization, words) {
     })
   }
   let idleUnloads = 0
+  let idleSleeps = 0
+  const asleep = (/** @type {string} */ id) => backends.list().find((b) => b.id === id)?.state === 'sleeping'
   const outer = {
     ...backends,
-    stop: (/** @type {string} */ id, /** @type {'idle' | 'manual'} */ reason) => (idleUnloads++, backends.stop(id, reason)),
+    stop: async (/** @type {string} */ id, /** @type {'idle' | 'manual'} */ reason) => {
+      idleUnloads++
+      await backends.stop(id, reason)
+      if (asleep(id)) idleSleeps++
+    },
   }
   gw = new GatewayServer({
     backends: outer,
@@ -243,6 +259,7 @@ async function run(name, gpus, utilization, words) {
   })
   Object.assign(ws.log, { starts: [], stops: [], failures: [] })
   idleUnloads = 0
+  idleSleeps = 0
 
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity })
   const port = gw.port
@@ -287,8 +304,19 @@ async function run(name, gpus, utilization, words) {
     requests: results.length,
     requestsFailed: failed.length,
     failedBy: why,
-    evictions: ws.log.stops.length - idleUnloads,
+    evictions: ws.log.stops.length - (idleUnloads - idleSleeps),
     idleUnloads,
+    ...(sleepy
+      ? {
+          idleSleeps,
+          evictionSleeps: sl.sleeps.level1 + sl.sleeps.level2 - idleSleeps,
+          sleeps: sl.sleeps,
+          wakes: sl.wakes,
+          wakeSeconds: Math.round((sl.wakeMs * C) / 1000),
+          wakeSecondsNominal: Math.round(sl.wakeSecondsNominal),
+          warnings: sl.warned,
+        }
+      : {}),
     firstStartFailure: ws.log.failures[0] ?? null,
     clientLateMs: {
       p95: round1(
@@ -302,10 +330,11 @@ async function run(name, gpus, utilization, words) {
     realSeconds: round1(seconds),
   }
   if (process.env.PLANNER_GATEWAY_DEBUG && planner)
-    process.stderr.write(JSON.stringify(/** @type {any} */ (planner).log(30), null, 1) + '\n')
+    process.stderr.write(JSON.stringify(/** @type {any} */ (planner).log(Number(process.env.PLANNER_GATEWAY_DEBUG) || 30), null, 1) + '\n')
   agent.destroy()
   await gw.dispose()
   planner?.dispose()
+  ours?.dispose()
   await ws.close()
   store.remove()
   return out
@@ -333,22 +362,28 @@ const out = {
 for (const n of [1, 2]) {
   /** @type {Record<string, any>} */
   const row = {}
-  for (const name of /** @type {const} */ (['ours', 'lru', 'swap'])) {
+  for (const name of /** @type {const} */ (['ours', 'ours+sleep', 'lru', 'swap'])) {
     if (ONLY && !ONLY.includes(`${name}:${n}`)) continue
     row[name] = await run(name, n, utilization, words)
   }
-  if (!row.ours || !row.lru) {
-    out[`gpus${n}`] = row
-    continue
+  const lru = row.lru
+  const less = (/** @type {number} */ x, /** @type {number} */ y) => round1((1 - x / y) * 100)
+  // Cold-start seconds against plain LRU's; with sleep, wake seconds count as cold-start seconds too (bench/planner.js).
+  const goal = (/** @type {any} */ r) => {
+    const pct = less(r.coldStartSeconds + (r.wakeSeconds ?? 0), lru.coldStartSeconds)
+    return {
+      lessThanLruPct: pct,
+      lessThanLruPctNominal: less(r.coldStartSecondsNominal + (r.wakeSecondsNominal ?? 0), lru.coldStartSecondsNominal),
+      failed: r.requestsFailed,
+      met: pct >= 30 && r.requestsFailed === 0,
+    }
   }
-  const less = (/** @type {number} */ a, /** @type {number} */ b) => round1((1 - a / b) * 100)
-  row.goal = {
-    goal: '≥ 30 % fewer cold-start seconds than plain LRU, 0 failed',
-    lessThanLruPct: less(row.ours.coldStartSeconds, row.lru.coldStartSeconds),
-    lessThanLruPctNominal: less(row.ours.coldStartSecondsNominal, row.lru.coldStartSecondsNominal),
-    failed: row.ours.requestsFailed,
-    met: less(row.ours.coldStartSeconds, row.lru.coldStartSeconds) >= 30 && row.ours.requestsFailed === 0,
-  }
+  if (lru && (row.ours || row['ours+sleep']))
+    row.goal = {
+      goal: '≥ 30 % fewer cold-start seconds (wakes counted) than plain LRU, 0 failed',
+      ...(row.ours ? { ours: goal(row.ours) } : {}),
+      ...(row['ours+sleep'] ? { 'ours+sleep': goal(row['ours+sleep']) } : {}),
+    }
   out[`gpus${n}`] = row
 }
 out.seconds = Math.round((performance.now() - tStart) / 1000)

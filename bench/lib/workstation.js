@@ -13,6 +13,15 @@
  * its server listening. A stop closes the server and frees the memory at once (a real container takes a few seconds).
  * Telemetry is sampled like GpuService: memory.used every `telemetryMs`, compute apps (the per-container attribution)
  * every max(appsEveryMs, 3 × telemetryMs), both ÷ compression; nothing else uses the GPUs (external use 0).
+ *
+ * With `sleepMode`, every server runs as vLLM with VLLM_SERVER_DEV_MODE=1 and --enable-sleep-mode: the simulated
+ * vLLM's own sleeper (test/sim/vllm/sleep.js) answers POST /sleep, /wake_up, /collective_rpc, GET /is_sleeping on the
+ * model's endpoint, as the app's SleepPark calls them. Asleep a model holds what vLLM keeps outside its sleep pool
+ * (activation blocks, non-torch incl. the CUDA context, the CUDA-graph pool: planMemory's arithmetic) and the
+ * telemetry shows that; a wake takes the weights and KV back (CUDA OOM when they are no longer free on its GPU).
+ * Sleep and wake take the sleeper's seconds × simToReal ÷ compression (the start's scale). Level 1 pins the weights in
+ * host RAM (`hostFreeBytes` less every server's pinned bytes, kept after a wake until the server stops, §1.5); each
+ * server's log (the "Model loading took" line of its start, then the sleep lines) is `logLines(id)`.
  */
 import { MemoryError, planMemory, requestMemory } from '../../test/sim/vllm/memory.js'
 import { simBackend } from './sim-backend.js'
@@ -28,18 +37,20 @@ const DEVICE_SECONDS = 2
  *   alwaysOn: boolean, loadSeconds: number, sequences?: number }} WsModel  w: weights GiB; loadSeconds: start → ready
  * @typedef {{ state: import('../../src/main/core/gateway/backends.ts').BackendState, gpus: number[], heldBytes: number,
  *   endpoint: string | null, diagnosis: string | null, readyAt: string | null, since: string,
- *   server: Awaited<ReturnType<typeof simBackend>> | null, timer: ReturnType<typeof setTimeout> | null, epoch: number }} Run
+ *   server: Awaited<ReturnType<typeof simBackend>> | null, timer: ReturnType<typeof setTimeout> | null, epoch: number,
+ *   plan: { weightBytes: number, kvBytes: number } | null, log: string[] }} Run
  */
 
 /**
  * vLLM's startup memory check and profile on these GPUs (pure): the bytes it holds per GPU, or the fatal message.
  * @param {{ model: WsModel, totalBytes: number, free: Array<{ index: number, freeBytes: number }>, utilization: number }} o
- * @returns {{ ok: true, heldBytes: number } | { ok: false, message: string }}
+ * @returns {{ ok: true, heldBytes: number, weightBytes: number, kvBytes: number } | { ok: false, message: string }}
  */
 export function startCheck(o) {
   const m = o.model
   try {
     let held = 0
+    let parts = { weightBytes: 0, kvBytes: 0 }
     for (const g of o.free) {
       const requestedBytes = requestMemory({
         device: g.index,
@@ -64,9 +75,10 @@ export function startCheck(o) {
         graphsInBudget: true,
         kvCacheMemoryBytes: null,
       })
+      if (p.allocatedBytes >= held) parts = { weightBytes: p.weightBytes, kvBytes: p.kvBytes }
       held = Math.max(held, p.allocatedBytes)
     }
-    return { ok: true, heldBytes: held }
+    return { ok: true, heldBytes: held, ...parts }
   } catch (err) {
     if (err instanceof MemoryError) return { ok: false, message: `${err.pyType}: ${err.message}` }
     throw err
@@ -77,7 +89,8 @@ export class Workstation {
   /**
    * @param {{ gpus: number, totalMiB: number, reservedMiB: number, models: WsModel[], compression: number,
    *   idleMinutes: number, telemetryMs?: number, appsEveryMs?: number, tokensPerS?: number, startedAt?: number,
-   *   onUpstream?: (n: number, at: number) => void }} o
+   *   onUpstream?: (n: number, at: number) => void, sleepMode?: boolean, hostFreeBytes?: number, simToReal?: number }} o
+   *   hostFreeBytes: host RAM free with nothing pinned (default 32 GiB); simToReal: sim seconds → trace seconds (20)
    */
   constructor(o) {
     this.o = o
@@ -99,6 +112,8 @@ export class Workstation {
           server: null,
           timer: null,
           epoch: 0,
+          plan: null,
+          log: [],
         },
       ]),
     )
@@ -127,6 +142,18 @@ export class Workstation {
       this.sample = this.#sample()
       for (const fn of [...this.samplers]) fn(this.sample)
     }, every)
+  }
+
+  /** Host RAM free now: hostFreeBytes less what the running servers pinned for level-1 sleep. */
+  hostFree() {
+    let pinned = 0
+    for (const r of this.runs.values()) pinned += r.server?.sleeper?.pinnedBytes() ?? 0
+    return (this.o.hostFreeBytes ?? 32 * GiB) - pinned
+  }
+
+  /** The log of a model's server (its start's weights line, then sleep and wake lines). @param {string} id */
+  logLines(id) {
+    return /** @type {Run} */ (this.runs.get(id)).log
   }
 
   /** Bytes our models hold on GPU `g` now. @param {number} g */
@@ -250,7 +277,7 @@ export class Workstation {
     const epoch = r.epoch + 1
     const C = this.o.compression
     this.startAt.set(id, performance.now())
-    this.#set(id, { state: 'creating', gpus, heldBytes: 0, endpoint: null, diagnosis: null, epoch })
+    this.#set(id, { state: 'creating', gpus, heldBytes: 0, endpoint: null, diagnosis: null, epoch, plan: null, log: [] })
     r.timer = setTimeout(
       () => {
         const free = gpus.map((index) => ({ index, freeBytes: this.totalBytes - this.heldOn(index) }))
@@ -260,7 +287,10 @@ export class Workstation {
           this.#settled(id, false)
           return this.#set(id, { state: 'failed', gpus: [], diagnosis: c.message, timer: null })
         }
-        this.#set(id, { state: 'loading', heldBytes: c.heldBytes })
+        this.#set(id, { state: 'loading', heldBytes: c.heldBytes, plan: { weightBytes: c.weightBytes, kvBytes: c.kvBytes } })
+        // The line SleepPark reads the weights from (v0.21+ wording, as the simulated vLLM prints it).
+        const took = `${(c.weightBytes / GiB).toFixed(2)} GiB memory and ${(m.loadSeconds / C / 2).toFixed(6)} seconds`
+        r.log.push(`(EngineCore pid=1) INFO ${stamp()} [gpu_model_runner.py:2634] Model loading took ${took}`)
         r.timer = setTimeout(() => void this.#up(id, epoch), ((m.loadSeconds - DEVICE_SECONDS) * 1000) / C)
       },
       (DEVICE_SECONDS * 1000) / C,
@@ -277,8 +307,13 @@ export class Workstation {
 
   /** @param {string} id @param {number} epoch */
   async #up(id, epoch) {
-    const server = await simBackend({ names: [id], tokensPerS: this.o.tokensPerS ?? 500, ttftMs: 0 })
     const r = /** @type {Run} */ (this.runs.get(id))
+    const server = await simBackend({
+      names: [id],
+      tokensPerS: this.o.tokensPerS ?? 500,
+      ttftMs: 0,
+      ...(this.o.sleepMode && r.plan ? { sleep: this.#sleepOf(id, epoch, r, r.plan) } : {}),
+    })
     if (r.epoch !== epoch || r.state !== 'loading') return void (await server.close())
     server.server.prependListener('request', (req) => {
       const n = req.headers['x-bench-n']
@@ -286,6 +321,24 @@ export class Workstation {
     })
     this.#settled(id, true)
     this.#set(id, { state: 'ready', endpoint: server.url, server, readyAt: iso(), timer: null })
+  }
+
+  /**
+   * The simulated vLLM's sleep over this run's memory: held bytes follow the sleeper, free memory is the GPU's now.
+   * @param {string} id @param {number} epoch @param {Run} r @param {{ weightBytes: number, kvBytes: number }} plan
+   * @returns {import('./sim-backend.js').SimSleep}
+   */
+  #sleepOf(id, epoch, r, plan) {
+    return {
+      weightsPerGpu: plan.weightBytes,
+      kvBytes: plan.kvBytes,
+      awakeBytes: r.heldBytes,
+      speed: this.o.compression / (this.o.simToReal ?? 20),
+      hostFreeBytes: () => this.hostFree(),
+      hold: (bytes) => void (r.epoch === epoch && this.#set(id, { heldBytes: bytes })),
+      memInfo: (d) => ({ freeBytes: this.totalBytes - this.heldOn(/** @type {number} */ (r.gpus[d])), totalBytes: this.totalBytes }),
+      out: (text) => void (r.epoch === epoch && r.log.push(...text.split('\n').filter(Boolean))),
+    }
   }
 
   /** @param {string} id @param {'idle' | 'manual'} reason */
@@ -310,3 +363,5 @@ export class Workstation {
 }
 
 const iso = () => new Date().toISOString()
+/** vLLM's log time stamp (`%m-%d %H:%M:%S`). */
+const stamp = () => new Date().toISOString().slice(5, 19).replace('T', ' ')

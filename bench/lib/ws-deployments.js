@@ -19,7 +19,7 @@ const repo = (/** @type {string} */ id) => `bench/${id}`
 
 /**
  * @param {import('./workstation.js').WsModel} m @param {number} totalBytes
- * @returns {{ fixedBytesPerGpu: number, kvBytesPerToken: number }}
+ * @returns {{ fixedBytesPerGpu: number, kvBytesPerToken: number, weightBytes: number, graphBytes: number }}
  */
 export function trueFootprint(m, totalBytes) {
   const p = planMemory({
@@ -39,7 +39,12 @@ export function trueFootprint(m, totalBytes) {
     graphsInBudget: true,
     kvCacheMemoryBytes: null,
   })
-  return { fixedBytesPerGpu: p.allocatedBytes - p.kvBytes, kvBytesPerToken: p.bytesPerToken }
+  return {
+    fixedBytesPerGpu: p.allocatedBytes - p.kvBytes,
+    kvBytesPerToken: p.bytesPerToken,
+    weightBytes: p.weightBytes,
+    graphBytes: p.graphBytes,
+  }
 }
 
 /** A model store on disk for storeEstimates / deploymentFingerprint. @param {import('./workstation.js').WsModel[]} models */
@@ -74,10 +79,12 @@ export function benchStore(models) {
 }
 
 /**
- * The deployments the planner reads, following the workstation's runs.
- * @param {import('./workstation.js').Workstation} ws
+ * The deployments the planner reads, following the workstation's runs; with start, stop and waitStopped also the
+ * DeploymentService face the app's deploymentBackends (gateway/deployment-backends.ts) drives. `sleepMode` 'auto':
+ * every deployment opts in to vLLM sleep mode (the workstation must run its servers with `sleepMode`).
+ * @param {import('./workstation.js').Workstation} ws @param {{ sleepMode?: 'off' | 'auto' }} [o]
  */
-export function wsDeployments(ws) {
+export function wsDeployments(ws, o = {}) {
   const def = (/** @type {import('./workstation.js').WsModel} */ m) => ({
     id: m.id,
     name: m.id,
@@ -90,10 +97,10 @@ export function wsDeployments(ws) {
     restartPolicy: /** @type {const} */ ('no'),
     ipcHost: false,
     env: {},
-    args: { '--max-model-len': m.maxModelLen },
+    args: { '--max-model-len': m.maxModelLen, '--served-model-name': m.id },
     extraArgs: '',
     serve: /** @type {const} */ (m.alwaysOn ? 'always-on' : 'on-demand'),
-    sleepMode: /** @type {const} */ ('off'),
+    sleepMode: /** @type {'off' | 'auto'} */ (o.sleepMode ?? 'off'),
     aliases: [],
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
@@ -123,9 +130,21 @@ export function wsDeployments(ws) {
       },
       footprint: null,
     }))
+  const get = (/** @type {string} */ id) => /** @type {ReturnType<typeof list>[number]} */ (list().find((d) => d.definition.id === id))
+  const settled = (/** @type {string} */ id) => ['stopped', 'failed'].includes(/** @type {any} */ (ws.runs.get(id)).state)
   return {
     list,
-    get: (/** @type {string} */ id) => list().find((d) => d.definition.id === id),
+    get,
     onEvent: (/** @type {() => void} */ fn) => ws.onChange(fn),
+    /** The deployment service's start job (the workstation ignores a start of an active model). */
+    start: (/** @type {string} */ id, /** @type {{ gpus?: string[], args?: Record<string, unknown> } | undefined} */ override) =>
+      ws.start(id, override),
+    /** The stop job: returns at once, waitStopped follows it. */
+    stop: (/** @type {string} */ id) => void ws.stop(id, 'manual'),
+    waitStopped: (/** @type {string} */ id) =>
+      new Promise((resolve) => {
+        if (settled(id)) return resolve(get(id))
+        const sub = ws.onChange(() => settled(id) && (sub.dispose(), resolve(get(id))))
+      }),
   }
 }

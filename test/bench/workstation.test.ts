@@ -2,8 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { lruPolicy } from '../../bench/lib/policies.js'
 import { policyAdmission } from '../../bench/lib/policy-admission.js'
 import { startCheck, Workstation, type WsModel } from '../../bench/lib/workstation.js'
+import { vllmAdmin } from '../../src/main/core/gateway/vllm-admin'
+import { parseFootprint, parseSleepFacts } from '../../src/main/core/planner/footprint-lines'
 
 const MiB = 1024 ** 2
+const GiB = 1024 ** 3
 const TOTAL = 24_164 * MiB
 const model = (id: string, o: Partial<WsModel> = {}): WsModel => ({
   id,
@@ -21,7 +24,7 @@ const model = (id: string, o: Partial<WsModel> = {}): WsModel => ({
 describe("the virtual workstation's start rule (vLLM's startup check)", () => {
   it('holds total × utilization when that much is free', () => {
     const r = startCheck({ model: model('a'), totalBytes: TOTAL, free: [{ index: 0, freeBytes: TOTAL }], utilization: 0.2 })
-    expect(r).toEqual({ ok: true, heldBytes: Math.ceil(TOTAL * 0.2) })
+    expect(r).toMatchObject({ ok: true, heldBytes: Math.ceil(TOTAL * 0.2), weightBytes: Math.ceil(3.1 * GiB) })
   })
 
   it("fails with vLLM's free-memory message when total × utilization exceeds the free memory now", () => {
@@ -132,5 +135,58 @@ describe('the virtual workstation', () => {
       waitLimitMs: 30,
     })
     expect(await busy.admit('b')).toMatchObject({ kind: 'cannot-fit', message: expect.stringMatching(/waited too long/) })
+  })
+
+  it("sleep mode: the app's admin calls park and wake a model; asleep it keeps context and graphs, level 1 pins host RAM", async () => {
+    // 200×: 40 s of load take 200 ms; a level-1 wake of 3.1 GiB (0.07 + 0.03 s/GiB sim seconds × 20) ≥ 16 ms.
+    ws = new Workstation({
+      gpus: 1,
+      totalMiB: 24_564,
+      reservedMiB: 400,
+      models: [model('a'), model('b', { w: 6 })],
+      compression: 200,
+      idleMinutes: 0,
+      sleepMode: true,
+      hostFreeBytes: 8 * GiB,
+    })
+    const up = settled(ws, 'a')
+    ws.start('a', { gpus: ['GPU-0'], args: { '--gpu-memory-utilization': 0.5 } })
+    expect(await up).toBe('ready')
+    const a = ws.runs.get('a')!
+    const awake = a.heldBytes
+    const { weightBytes, kvBytes } = a.plan!
+    // SleepPark reads the weights from the start's line.
+    expect(parseFootprint(ws.logLines('a')).weightsBytes).toBeCloseTo(3.1 * GiB, -7)
+    const admin = vllmAdmin(a.endpoint!)
+    await admin.sleep(1)
+    expect(await admin.isSleeping()).toBe(true)
+    expect(a.heldBytes).toBe(awake - weightBytes - kvBytes)
+    expect(a.heldBytes).toBeGreaterThan(0.5 * GiB) // activation + non-torch + CUDA graphs stay
+    expect(ws.hostFree()).toBe(8 * GiB - weightBytes)
+    expect(parseSleepFacts(ws.logLines('a')).freedBytes).toBeCloseTo(weightBytes + kvBytes, -7)
+    const snap = await new Promise<ReturnType<Workstation['gpu']['snapshot']>>((r) => {
+      const sub = ws!.gpu.onSnapshot(
+        (s) => s.gpus[0]!.memory.containers[0]?.usedMiB === Math.round(a.heldBytes / MiB) && (sub.dispose(), r(s)),
+      )
+    })
+    expect(snap.gpus[0]!.memoryUsedMiB).toBe(Math.round(a.heldBytes / MiB))
+    // Another model takes the freed memory: the wake cannot restore in place (CUDA OOM, a 500).
+    const b = settled(ws, 'b')
+    ws.start('b', { gpus: ['GPU-0'], args: { '--gpu-memory-utilization': 0.9 } })
+    expect(await b).toBe('ready')
+    await expect(admin.wakeUp(1)).rejects.toThrow(/refused POST \/wake_up: 500/)
+    await ws.stop('b', 'manual')
+    const t0 = performance.now()
+    await admin.wakeUp(1)
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(((0.07 + 0.03 * 3.1) * 20 * 1000) / 200 - 1)
+    expect(a.heldBytes).toBe(awake)
+    expect(ws.hostFree()).toBe(8 * GiB - weightBytes) // the pinned blocks stay after the wake (§1.5)
+    // Level 2 pins nothing more and wakes in four steps (weights, reload_weights, KV, prefix cache).
+    await admin.sleep(2)
+    expect(a.heldBytes).toBe(awake - weightBytes - kvBytes)
+    await admin.wakeUp(2)
+    expect([a.heldBytes, await admin.isSleeping()]).toEqual([awake, false])
+    await ws.stop('a', 'manual')
+    expect(ws.hostFree()).toBe(8 * GiB)
   })
 })

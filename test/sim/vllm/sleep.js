@@ -6,8 +6,10 @@
  * - Only `weights` and `kv_cache` live in the sleep pool (§1.4): sleeping frees them on the simulated GPU and keeps
  *   the CUDA context, activation blocks and CUDA-graph pool (so nvidia-smi never drops to zero).
  * - Level 1 copies the weights to pinned host RAM (§1.3, §1.5): it needs that much free host memory
- *   (`INFERADMIN_SIM_HOST_FREE_MIB`, else the container's view of MemAvailable). Level 2 discards them: a plain
- *   `/wake_up` then serves garbage until `reload_weights` (vllm#29341, "gibberish outputs").
+ *   (`INFERADMIN_SIM_HOST_FREE_MIB`, else the container's view of MemAvailable). PyTorch's host caching allocator
+ *   keeps the pinned blocks after the wake (§1.5): `pinnedBytes()` stays until the process ends, and a later level-1
+ *   sleep reuses them. Level 2 discards the weights: a plain `/wake_up` then serves garbage until `reload_weights`
+ *   (vllm#29341, "gibberish outputs").
  * - Without `--enable-sleep-mode` the sleep pool is empty: 200, and `Sleep mode freed 0.00 GiB` (§1.2).
  * - From v0.21 (`sleepPausesScheduler`, PR #34528) sleep pauses scheduling: requests arriving while asleep queue
  *   and run after the wake (every wake, even a partial one, resumes); `mode=abort` (default) cuts running requests,
@@ -51,6 +53,8 @@ const pyS = (x) => pyFloat(Number(x.toFixed(4)))
  * @property {number} awakeBytes       what the process holds per GPU awake
  * @property {number} speed
  * @property {() => number} hostFreeBytes
+ * @property {(device: number) => {freeBytes: number, totalBytes: number}} [memInfo] the device's free memory (default:
+ *   the simulated GPU directory's, gpu.js memGetInfo); the benchmark's virtual workstation computes its own
  */
 
 /** @param {NodeJS.ProcessEnv} env @returns {() => number} */
@@ -79,6 +83,9 @@ export function createSleeper(o) {
   const resumed = []
   const held = () => o.awakeBytes - [...sleeping].reduce((s, t) => s + pool[/** @type {'weights' | 'kv_cache'} */ (t)], 0)
   const seconds = (/** @type {number} */ s) => pause((s * 1000) / o.speed)
+  const memInfo = o.memInfo ?? ((/** @type {number} */ d) => memGetInfo(o.cuda, d))
+  /** host bytes pinned by level-1 backups, kept after the wake by the caching allocator (§1.5) */
+  let pinned = 0
   const resume = () => {
     paused = false
     for (const r of resumed.splice(0)) r()
@@ -112,17 +119,18 @@ export function createSleeper(o) {
     // Worker.sleep: level 1 offloads weights to pinned host memory, anything else discards (old versions: level 0 too).
     const offload = lv === 1
     const backup = offload ? pool.weights * o.tp : 0
-    if (backup > o.hostFreeBytes()) {
+    if (backup - pinned > o.hostFreeBytes()) {
       paused = false
       return internalError(`RuntimeError: CUDA error: out of memory (pinned host allocation of ${(backup / GiB).toFixed(2)} GiB)`)
     }
     const t0 = Date.now()
-    const before = memGetInfo(o.cuda, 0).freeBytes
+    const before = memInfo(0).freeBytes
     await seconds(0.02 + (offload ? 0.02 * (pool.weights / GiB) : 0))
     sleeping.add('weights').add('kv_cache')
     level = lv
+    pinned = Math.max(pinned, backup)
     o.alloc.hold(held())
-    const after = memGetInfo(o.cuda, 0)
+    const after = memInfo(0)
     const freed = pool.weights + pool.kv_cache
     logs.engine.info(
       'cumem.py:207',
@@ -165,7 +173,7 @@ export function createSleeper(o) {
     const waking = partial ? tags : [...sleeping]
     const bytes = waking.reduce((s, t) => s + (pool[/** @type {'weights' | 'kv_cache'} */ (t)] ?? 0), 0)
     for (let d = 0; d < o.tp; d++) {
-      const free = memGetInfo(o.cuda, d).freeBytes
+      const free = memInfo(d).freeBytes
       if (bytes > free)
         return internalError(
           `torch.OutOfMemoryError: CUDA out of memory. Tried to allocate ${(bytes / GiB).toFixed(2)} GiB. GPU ${d} has ` +
@@ -220,6 +228,10 @@ export function createSleeper(o) {
     },
     /** For tests: bytes per GPU held now. */
     heldBytes: held,
+    /** Host RAM pinned by level-1 backups (kept after the wake, §1.5). */
+    pinnedBytes: () => pinned,
+    /** The level of the current sleep, 0 when awake. */
+    level: () => (sleeping.size ? level : 0),
   }
 }
 

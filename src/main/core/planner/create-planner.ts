@@ -31,6 +31,8 @@ export function createPlanner(o: {
   logger: Logger
   /** The planner's timings and limits; absent: DEFAULT_PLANNER_OPTIONS (the benchmark scales them to its clock). */
   options?: Partial<PlannerOptions>
+  /** Host RAM free for level-1 sleep (default os.freemem; the benchmark's virtual workstation has its own). */
+  hostFreeBytes?: () => number
 }): { planner: PlannerService; backends: GatewayBackends } {
   const traffic = {
     inFlight: (id: string) => o.gateway().traffic(id).inFlight,
@@ -50,7 +52,7 @@ export function createPlanner(o: {
       list: () => new Map(o.inner.list().flatMap((b) => (b.state === 'sleeping' ? [[b.id, b.sleepLevel ?? null] as const] : []))),
       onChange: (fn) => o.inner.onChange(fn),
     },
-    hostFreeBytes: freemem,
+    hostFreeBytes: o.hostFreeBytes ?? freemem,
     logger: o.logger,
     options: o.options,
   })

@@ -175,6 +175,34 @@ describe('gpuView: a model parked in vLLM sleep', () => {
     expect(a).toMatchObject({ state: 'sleeping', inUsedBytesPerGpu: SMALL * MiB })
   })
 
+  it('asleep or mid-wake with its wake admitted (reservation pending): waking, holding its reservation, never a victim', () => {
+    const wakeView = (asleep: boolean) =>
+      gpuView({
+        snapshot: asleepSnapshot(KEPT, 2_000),
+        deployments: [sleepy('a'), deployment('b', 'ready'), deployment('big', 'stopped')],
+        reservations: new Map([
+          ['a', { ...reservation(), pending: true, seenActive: false }],
+          ['b', reservation()],
+        ]),
+        traffic: { inFlight: () => 0, lastUsedAt: () => 0 },
+        ...(asleep ? { asleep: new Map([['a', { level: 1 as const, since: 1_000 }]]) } : {}),
+      })
+    for (const asleep of [true, false]) {
+      const v = wakeView(asleep)
+      expect(v.models.find((m) => m.id === 'a')).toMatchObject({ state: 'waking', reservedBytesPerGpu: SMALL * MiB })
+      // A start that needs a's memory must not stop a under its wake: only b (idle, running) may go.
+      const placed = planPlacement({
+        now: 60_000,
+        need: { name: 'big', bytesPerGpu: 12 * GiB, count: 1, pinned: [0] },
+        gpus: v.gpus,
+        models: v.models,
+        hostRamFreeBytes: 0,
+      })
+      const victims = placed.plan.kind === 'evict' ? placed.plan.actions.map((x) => x.modelId) : []
+      expect(victims).not.toContain('a')
+    }
+  })
+
   it('a model with sleep mode auto offers sleep with its learned keeps, weights × TP in host RAM and wake seconds', () => {
     const d = sleepy('a')
     const learned = { sleepKeptBytesPerGpu: 3 * GiB, wakeSeconds: 0.8, last: { weightsBytes: 4 * GiB } } as unknown as LearnedFootprint

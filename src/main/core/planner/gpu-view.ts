@@ -144,7 +144,10 @@ export function gpuView(o: {
     const active = ACTIVE[d.status.state] ?? (r?.pending ? 'loading' : undefined)
     if (!active) continue
     const asleep = active === 'running' ? o.asleep?.get(id) : undefined
-    const state = asleep ? 'sleeping' : active
+    // Its wake admitted and not done (the reservation stays pending until the backends' start, which waits for the
+    // wake, returns; meanwhile its status says ready, asleep or not): 'waking', holding its reservation and never a
+    // victim — else another admission stops it under its wake or takes the memory the wake claims back (CUDA OOM).
+    const state = r?.pending && active === 'running' ? 'waking' : asleep ? 'sleeping' : active
     if (!ACTIVE[d.status.state]) unstarted.add(id)
     const seen = attributed.get(id)
     const gpus = r?.gpus ?? (seen?.size ? [...seen.keys()] : d.definition.gpus.map((u) => indexOf.get(u)).filter((i) => i !== undefined))
@@ -197,7 +200,12 @@ export function gpuView(o: {
       // here made the difference look like other programs' memory and counted it twice. Admitted, not started: 0.
       // Asleep: what it keeps, or its reservation while memory.used predates the sleep (see above).
       const seen = attributed.get(m.id)?.get(g.index) ?? 0
-      ours += m.state === 'sleeping' ? m.inUsedBytesPerGpu : unstarted.has(m.id) ? seen : Math.max(seen, m.reservedBytesPerGpu)
+      ours +=
+        m.state === 'sleeping' || m.state === 'waking'
+          ? m.inUsedBytesPerGpu
+          : unstarted.has(m.id)
+            ? seen
+            : Math.max(seen, m.reservedBytesPerGpu)
     }
     // Asleep, but memory.used (and so the live free) predates the sleep: what the sleep gave back shows in the next
     // sample. Until then the live free lacks it, and admission waits for that sample rather than refuse or evict.

@@ -341,8 +341,9 @@ export class PlannerService {
         options: { ...this.o.eviction, maxFraction: this.o.maxFraction },
       })
       const plan = placed.plan
-      // A start in progress on a chosen GPU: serialise (vLLM profiles memory assuming nobody else changes it).
-      const starting = others.filter((m) => m.state === 'loading' && m.gpus.some((g) => placed.gpus.includes(g)))
+      // A start or wake in progress on a chosen GPU: serialise (vLLM profiles memory assuming nobody else changes it;
+      // a wake claims its memory back).
+      const starting = others.filter((m) => (m.state === 'loading' || m.state === 'waking') && m.gpus.some((g) => placed.gpus.includes(g)))
       // Memory a model gave back by a stop or a sleep is still in the last sample: wait for the next one rather than evict or refuse.
       const candidates = placed.gpus.length ? placed.gpus : (need.pinned ?? v.gpus.map((g) => g.index))
       const releasing = plan.kind === 'fits' ? [] : candidates.filter((g) => (v.releasingBytes.get(g) ?? 0) > 0)
