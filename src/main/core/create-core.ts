@@ -210,6 +210,7 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
         logger,
       },
     }),
+    settings,
     logger,
   })
   started.defer(() => planner.dispose())

@@ -9,6 +9,7 @@ import type { Disposable } from '../events/publisher'
 import type { GpuService } from '../gpu/gpu-service'
 import type { ModelService } from '../models/model-service'
 import type { GatewayBackends } from '../gateway/gateway-service'
+import type { SettingsService } from '../settings/settings-service'
 import type { FootprintLookup } from './learned'
 import { deploymentFingerprint, storeEstimates } from './model-files'
 import { plannedBackends, type InnerBackends } from './planner-backends'
@@ -28,6 +29,8 @@ export function createPlanner(o: {
   /** The gateway (called lazily: it is built with the backends this returns). */
   gateway: () => PlannerTraffic
   inner: InnerBackends
+  /** Settings.gatewayMaxWaitMinutes, the gateway's hold limit, is the planner's drain limit. */
+  settings: Pick<SettingsService, 'get'>
   logger: Logger
 }): { planner: PlannerService; backends: GatewayBackends } {
   const traffic = {
@@ -48,6 +51,8 @@ export function createPlanner(o: {
       onChange: (fn) => o.inner.onChange(fn),
     },
     hostFreeBytes: freemem,
+    // A request is held for drains as long as the gateway may hold it at all (not refused while it could still wait).
+    drainLimitMs: () => o.settings.get().gatewayMaxWaitMinutes * 60_000,
     logger: o.logger,
   })
   return { planner, backends: plannedBackends({ inner: o.inner, planner, traffic, logger: o.logger }) }

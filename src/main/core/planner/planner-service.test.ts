@@ -9,7 +9,7 @@ const GiB = 1024 ** 3
 const TOTAL_MIB = 24_576
 
 /** A fake workstation: GPUs with external use, deployments with states, traffic; `changed()` fires every listener. */
-function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number } = {}) {
+function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number; now?: () => number; drainLimitMs?: () => number } = {}) {
   const events = new Publisher<void>()
   /** Deployments the gateway backends parked in vLLM's sleep, with their level. */
   const sleeping = new Map<string, 1 | 2 | null>()
@@ -112,6 +112,8 @@ function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number }
     hostFreeBytes: () => o.hostFreeBytes ?? 64 * GiB,
     logger: { info: () => undefined, warn: () => undefined },
     options: { drainLimitMs: 2000 },
+    ...(o.now ? { now: o.now } : {}),
+    ...(o.drainLimitMs ? { drainLimitMs: o.drainLimitMs } : {}),
   })
   /** The backends put it to sleep: the container runs on (the deployment says ready) holding `keptMiB`. */
   const sleep = (id: string, level: 1 | 2, keptMiB: number): void => {
@@ -283,6 +285,38 @@ describe('PlannerService.admit', () => {
     w.inFlight.set('a', 0)
     w.changed()
     expect(await p).toMatchObject({ kind: 'go', evictions: [{ modelId: 'a' }] })
+  })
+
+  it('holds a drain wait as long as the drain limit it is given now (the gateway hold limit), then refuses', async () => {
+    let now = 1_000_000
+    let holdMinutes = 10
+    const w = world({ now: () => now, drainLimitMs: () => holdMinutes * 60_000 })
+    w.add('a')
+    w.add('big', { memory: { mode: 'auto', contextTokens: 8192, sequences: 16 } })
+    w.run('a', await w.planner.admit('a'))
+    w.inFlight.set('a', 1)
+    let settled: Admission | null = null
+    const p = w.planner.admit('big').then((r) => (settled = r))
+    const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
+    await tick()
+    // Past the option's 2 s (and the old fixed 120 s): still held, as the hold limit is 10 min.
+    now += 300_000
+    w.changed()
+    await tick()
+    expect(settled).toBeNull()
+    expect(w.planner.log()[0]).toMatchObject({ kind: 'wait', model: 'big' })
+    now += 300_000
+    w.changed()
+    expect(await p).toMatchObject({ kind: 'cannot-fit', retryAfterSeconds: 15 })
+    expect(w.planner.log()[0]!.reason).toMatch(/waited 600 s/)
+    // The limit is read at each admission: a shorter hold limit set later applies to the next one.
+    holdMinutes = 1
+    const q = w.planner.admit('big')
+    await tick()
+    now += 61_000
+    w.changed()
+    expect(await q).toMatchObject({ kind: 'cannot-fit' })
+    expect(w.planner.log()[0]!.reason).toMatch(/waited 60 s/)
   })
 
   it('serialises starts on a GPU: the second admission waits until the first start settles', async () => {

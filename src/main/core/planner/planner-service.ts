@@ -26,7 +26,10 @@ export interface PlannerOptions {
   maxFraction: number
   defaultContextTokens: number
   defaultSequences: number
-  /** Longest wait for busy models to drain, or for a start on the same GPU to settle. */
+  /**
+   * Longest wait for busy models to drain, or for a start on the same GPU to settle, when deps.drainLimitMs is absent.
+   * The app passes the gateway's hold limit there, so a held request is refused only once it could not be held longer.
+   */
   drainLimitMs: number
   /** Longest wait for the telemetry to show memory an eviction freed. */
   freeWaitMs: number
@@ -55,6 +58,12 @@ export interface PlannerDeps {
   /** Host RAM free now, for level 1 sleep's pinned copy of the weights (default os.freemem: MemAvailable on Linux). */
   hostFreeBytes?: () => number
   now?: () => number
+  /**
+   * The drain limit now (read at each admission): create-planner passes the gateway's hold limit
+   * (Settings.gatewayMaxWaitMinutes), so a request is held for drains as long as it may be held at all. Absent:
+   * options.drainLimitMs.
+   */
+  drainLimitMs?: () => number
   logger: Pick<Logger, 'info' | 'warn'>
   options?: Partial<PlannerOptions>
 }
@@ -298,7 +307,8 @@ export class PlannerService {
   }
 
   private async decide(id: string): Promise<Admission> {
-    const deadline = this.now() + this.o.drainLimitMs
+    const limitMs = this.d.drainLimitMs?.() ?? this.o.drainLimitMs
+    const deadline = this.now() + limitMs
     for (;;) {
       const dep = this.d.deployments.list().find((x) => x.definition.id === id)
       if (!dep) throw new Error(`planner: no deployment ${id}`)
@@ -350,7 +360,7 @@ export class PlannerService {
               ? `the memory of a stopped model is being released on GPU ${releasing.join(', ')}`
               : null
       if (waitFor) {
-        if (this.now() >= deadline) return this.refuse(name, `${waitFor} (waited ${Math.round(this.o.drainLimitMs / 1000)} s)`, 15)
+        if (this.now() >= deadline) return this.refuse(name, `${waitFor} (waited ${Math.round(limitMs / 1000)} s)`, 15)
         this.record('wait', name, waitFor)
         await this.changed(Math.max(1, deadline - this.now()))
         continue
