@@ -1,6 +1,7 @@
 /**
  * The memory planner as the app runs it: a PlannerService over the GPU telemetry, the deployments, the gateway's
- * traffic and the footprint store, and the gateway's backends wrapped so every gateway start is admitted first.
+ * traffic and the footprint store, the gateway's backends wrapped so every gateway start is admitted first, and the
+ * admission the deploy job asks for a manual start.
  */
 import { freemem } from 'node:os'
 import type { Logger } from 'pino'
@@ -12,6 +13,8 @@ import type { GatewayBackends } from '../gateway/gateway-service'
 import type { SettingsService } from '../settings/settings-service'
 import type { FootprintLookup } from './learned'
 import { deploymentFingerprint, storeEstimates } from './model-files'
+import type { StartAdmission } from '../deployments/deployment-service'
+import { manualAdmission } from './manual-admission'
 import { plannedBackends, type InnerBackends } from './planner-backends'
 import { PlannerService } from './planner-service'
 
@@ -32,7 +35,7 @@ export function createPlanner(o: {
   /** Settings.gatewayMaxWaitMinutes, the gateway's hold limit, is the planner's drain limit. */
   settings: Pick<SettingsService, 'get'>
   logger: Logger
-}): { planner: PlannerService; backends: GatewayBackends } {
+}): { planner: PlannerService; backends: GatewayBackends; admission: StartAdmission } {
   const traffic = {
     inFlight: (id: string) => o.gateway().traffic(id).inFlight,
     lastUsedAt: (id: string) => o.gateway().traffic(id).lastUsedAt,
@@ -55,5 +58,10 @@ export function createPlanner(o: {
     drainLimitMs: () => o.settings.get().gatewayMaxWaitMinutes * 60_000,
     logger: o.logger,
   })
-  return { planner, backends: plannedBackends({ inner: o.inner, planner, traffic, logger: o.logger }) }
+  return {
+    planner,
+    backends: plannedBackends({ inner: o.inner, planner, traffic, logger: o.logger }),
+    // Manual starts evict through the same inner backends (an idle stop parks a sleep-capable model).
+    admission: manualAdmission({ inner: o.inner, planner, traffic }),
+  }
 }

@@ -34,6 +34,8 @@ export interface PlannerModelSleep {
 
 export interface PlannerModel {
   id: string
+  /** What messages call it (the deployment's name); absent: its id. */
+  name?: string
   gpus: number[]
   /** What it holds per GPU when awake (its start's requested bytes). */
   reservedBytesPerGpu: number
@@ -95,6 +97,8 @@ export interface EvictionAction {
 export interface Holder {
   gpu: number
   modelId: string | null
+  /** The model's name (messages, the fix); absent for other programs. */
+  name?: string
   bytes: number
   why: 'always-on' | 'in-flight' | 'loading' | 'external'
 }
@@ -201,9 +205,10 @@ function describeShort(input: EvictionInput, avail: Map<number, number>, o: Evic
             ? 'loading'
             : null
       if (!why) continue
-      holders.push({ gpu: gi, modelId: m.id, bytes: heldBytesPerGpu(m), why })
+      const called = m.name ?? m.id
+      holders.push({ gpu: gi, modelId: m.id, name: called, bytes: heldBytesPerGpu(m), why })
       const note = why === 'in-flight' ? `${m.inFlight} request${m.inFlight === 1 ? '' : 's'} in flight` : why === 'loading' ? m.state : why
-      held.push(`${m.id} ${fmt(heldBytesPerGpu(m))} (${note})`)
+      held.push(`${called} ${fmt(heldBytesPerGpu(m))} (${note})`)
     }
     if (g.externalBytes > 0) {
       holders.push({ gpu: gi, modelId: null, bytes: g.externalBytes, why: 'external' })

@@ -248,6 +248,7 @@ describe('PlannerService.admit', () => {
     expect(r).toMatchObject({ kind: 'cannot-fit', retryAfterSeconds: 60 })
     if (r.kind === 'cannot-fit')
       expect(r.message).toMatch(/Not enough GPU memory to start big: GPU 0 .*held by a \d+\.\d\d GiB \(always-on\)/)
+    expect(r).toMatchObject({ fix: 'Stop a (always-on models are never evicted) or set it to on-demand; then start it again.' })
     expect(w.planner.log()[0]).toMatchObject({ kind: 'refuse', model: 'big' })
   })
 

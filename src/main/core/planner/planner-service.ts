@@ -19,7 +19,10 @@ import type { EstimateSource } from './model-files'
 import { autoNeed, gpuCount, memoryPolicy } from './need'
 import { planPlacement } from './placement'
 import { plannerStatus } from './planner-status'
+import { CannotFitError, refusalFix } from './refusal'
 import { requestedBytes, utilizationForGpus } from './utilization'
+
+export { CannotFitError } from './refusal'
 
 export interface PlannerOptions {
   /** vLLM's guidance for the sum of fractions on one GPU. */
@@ -85,17 +88,8 @@ export type Admission =
       /** Run these first (stop or put to sleep each idle model), then waitFree(), then start. */
       evictions: EvictionAction[]
     }
-  | { kind: 'cannot-fit'; message: string; retryAfterSeconds: number }
-
-/** A start refused for memory: the gateway answers 503 with Retry-After and this message. */
-export class CannotFitError extends Error {
-  readonly retryAfterSeconds: number
-  constructor(message: string, retryAfterSeconds: number) {
-    super(message)
-    this.name = 'CannotFitError'
-    this.retryAfterSeconds = retryAfterSeconds
-  }
-}
+  /** `fix`: what the user can do about the holders (refusal.ts). */
+  | { kind: 'cannot-fit'; message: string; retryAfterSeconds: number; fix: string }
 
 const fmt = (b: number): string => `${(b / GiB).toFixed(2)} GiB`
 
@@ -360,12 +354,15 @@ export class PlannerService {
               ? `the memory of a stopped model is being released on GPU ${releasing.join(', ')}`
               : null
       if (waitFor) {
-        if (this.now() >= deadline) return this.refuse(name, `${waitFor} (waited ${Math.round(limitMs / 1000)} s)`, 15)
+        if (this.now() >= deadline) {
+          const fix = 'Try again when the GPU is less busy, or stop a model on it.'
+          return this.refuse(name, `${waitFor} (waited ${Math.round(limitMs / 1000)} s)`, 15, fix)
+        }
         this.record('wait', name, waitFor)
         await this.changed(Math.max(1, deadline - this.now()))
         continue
       }
-      if (plan.kind === 'cannot-fit') return this.refuse(name, plan.message, plan.retryAfterSeconds)
+      if (plan.kind === 'cannot-fit') return this.refuse(name, plan.message, plan.retryAfterSeconds, refusalFix(plan.holders))
       if (plan.kind === 'wait') continue
       const totals = placed.gpus.map((i) => v.gpus.find((g) => g.index === i)!.totalBytes)
       const u =
@@ -397,8 +394,8 @@ export class PlannerService {
     }
   }
 
-  private refuse(name: string, message: string, retryAfterSeconds: number): Admission {
+  private refuse(name: string, message: string, retryAfterSeconds: number, fix: string): Admission {
     this.record('refuse', name, `refused ${name}: ${message}`)
-    return { kind: 'cannot-fit', message: `Not enough GPU memory to start ${name}: ${message}`, retryAfterSeconds }
+    return { kind: 'cannot-fit', message: `Not enough GPU memory to start ${name}: ${message}`, retryAfterSeconds, fix }
   }
 }
