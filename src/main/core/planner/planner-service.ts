@@ -7,7 +7,7 @@
  */
 import { freemem } from 'node:os'
 import type { Logger } from 'pino'
-import type { Deployment } from '../../../shared/contract/deployments'
+import { MEMORY_DEFAULTS, type Deployment } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import type { PlannerDecision, PlannerStatus } from '../../../shared/contract/planner'
 import { latestOnly, Publisher, type Disposable } from '../events/publisher'
@@ -41,8 +41,8 @@ export interface PlannerOptions {
 
 export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
   maxFraction: 0.95,
-  defaultContextTokens: 8192,
-  defaultSequences: 4,
+  defaultContextTokens: MEMORY_DEFAULTS.contextTokens,
+  defaultSequences: MEMORY_DEFAULTS.sequences,
   drainLimitMs: 120_000,
   freeWaitMs: 20_000,
   logSize: 200,
