@@ -9,7 +9,17 @@ const GiB = 1024 ** 3
 const TOTAL_MIB = 24_576
 
 /** A fake workstation: GPUs with external use, deployments with states, traffic; `changed()` fires every listener. */
-function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number; now?: () => number; drainLimitMs?: () => number } = {}) {
+function world(
+  o: {
+    gpus?: number
+    external?: number[]
+    hostFreeBytes?: number
+    now?: () => number
+    drainLimitMs?: () => number
+    /** When the telemetry sample was taken (default: now). */
+    sampledAt?: () => string
+  } = {},
+) {
   const events = new Publisher<void>()
   /** Deployments the gateway backends parked in vLLM's sleep, with their level. */
   const sleeping = new Map<string, 1 | 2 | null>()
@@ -20,7 +30,7 @@ function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number; 
   const lingering = new Set<string>()
   const snapshot = (): GpusSnapshot => ({
     status: 'ok',
-    at: new Date().toISOString(),
+    at: o.sampledAt?.() ?? new Date().toISOString(),
     intervalMs: 500,
     fault: null,
     gpus: Array.from({ length: o.gpus ?? 1 }, (_, i) => {
@@ -270,6 +280,26 @@ describe('PlannerService.admit', () => {
     const r = await w.planner.admit('a')
     expect(r.kind).toBe('cannot-fit')
     if (r.kind === 'cannot-fit') expect(r.message).toContain('other programs 19.53 GiB')
+  })
+
+  it('refuses only on a sample taken after the admission began: memory let go since the last sample is seen', async () => {
+    let at = new Date(Date.now() - 60_000).toISOString()
+    const w = world({ external: [20_000], sampledAt: () => at })
+    w.add('a')
+    let settled: Admission | null = null
+    const p = w.planner.admit('a').then((r) => (settled = r))
+    await new Promise((r) => setImmediate(r))
+    expect(settled).toBeNull()
+    // The next sample: the other program let go.
+    w.external[0] = 0
+    at = new Date().toISOString()
+    w.changed()
+    expect(await p).toMatchObject({ kind: 'go' })
+    // Still held on the fresh sample: refused at once.
+    w.planner.started('a', false)
+    w.external[0] = 20_000
+    at = new Date(Date.now() + 60_000).toISOString()
+    expect(await w.planner.admit('a')).toMatchObject({ kind: 'cannot-fit' })
   })
 
   it('waits for a model with requests in flight to drain before evicting it, never evicting it while busy', async () => {

@@ -16,6 +16,7 @@ import { GiB } from './footprint-lines'
 import { gpuView, torchTotalBytes, type Asleep, type GpuView, type Known, type Reservation, type Traffic } from './gpu-view'
 import type { FootprintLookup } from './learned'
 import type { EstimateSource } from './model-files'
+import { nextChange } from './next-change'
 import { autoNeed, gpuCount, memoryPolicy } from './need'
 import { planPlacement } from './placement'
 import { plannerStatus } from './planner-status'
@@ -170,7 +171,7 @@ export class PlannerService {
           15,
         )
       }
-      await this.changed(Math.max(1, until - this.now()), ['gpus'])
+      await nextChange(this.d, Math.max(1, until - this.now()), ['gpus'])
     }
   }
 
@@ -242,22 +243,6 @@ export class PlannerService {
     })
   }
 
-  /** Resolves on the next change of the given sources, or after `ms`. */
-  private changed(ms: number, from: Array<'gpus' | 'deployments' | 'traffic'> = ['gpus', 'deployments', 'traffic']): Promise<void> {
-    return new Promise((resolve) => {
-      const subs: Disposable[] = []
-      const done = (): void => {
-        clearTimeout(t)
-        subs.forEach((s) => s.dispose())
-        resolve()
-      }
-      const t = setTimeout(done, ms)
-      if (from.includes('gpus')) subs.push(this.d.gpus.onSnapshot(done))
-      if (from.includes('deployments')) subs.push(this.d.deployments.onChange(done))
-      if (from.includes('traffic')) subs.push(this.d.traffic.onChange(done))
-    })
-  }
-
   private async need(dep: Deployment, v: GpuView): Promise<Need | { pass: string }> {
     const def = dep.definition
     const policy = memoryPolicy(def)
@@ -302,7 +287,9 @@ export class PlannerService {
 
   private async decide(id: string): Promise<Admission> {
     const limitMs = this.d.drainLimitMs?.() ?? this.o.drainLimitMs
-    const deadline = this.now() + limitMs
+    const began = this.now()
+    const deadline = began + limitMs
+    let resampled = false
     for (;;) {
       const dep = this.d.deployments.list().find((x) => x.definition.id === id)
       if (!dep) throw new Error(`planner: no deployment ${id}`)
@@ -359,10 +346,19 @@ export class PlannerService {
           return this.refuse(name, `${waitFor} (waited ${Math.round(limitMs / 1000)} s)`, 15, fix)
         }
         this.record('wait', name, waitFor)
-        await this.changed(Math.max(1, deadline - this.now()))
+        await nextChange(this.d, Math.max(1, deadline - this.now()))
         continue
       }
-      if (plan.kind === 'cannot-fit') return this.refuse(name, plan.message, plan.retryAfterSeconds, refusalFix(plan.holders))
+      if (plan.kind === 'cannot-fit') {
+        // Refused only on a sample taken after this admission began (memory may have been let go since the last one).
+        const s = this.d.gpus.snapshot()
+        if (!resampled && s.at !== null && Date.parse(s.at) < began) {
+          resampled = true
+          await nextChange(this.d, 2 * s.intervalMs, ['gpus'])
+          continue
+        }
+        return this.refuse(name, plan.message, plan.retryAfterSeconds, refusalFix(plan.holders))
+      }
       if (plan.kind === 'wait') continue
       const totals = placed.gpus.map((i) => v.gpus.find((g) => g.index === i)!.totalBytes)
       const u =
