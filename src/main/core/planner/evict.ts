@@ -126,13 +126,16 @@ export function neededSoonProbability(m: PlannerModel, now: number, o: EvictionO
   return 1 - Math.exp(-rate * o.horizonSeconds)
 }
 
+/** maxFraction × total, rounded up as a start's requested bytes are: a fixed utilization of maxFraction fits an empty GPU. */
+const capBytes = (g: PlannerGpu, o: EvictionOptions): number => Math.ceil(o.maxFraction * g.totalBytes)
+
 /** Usable bytes per GPU for a new model now (see the header). */
 export function usableBytes(input: Pick<EvictionInput, 'gpus' | 'models' | 'options'>): Map<number, number> {
   const o = { ...DEFAULT_EVICTION_OPTIONS, ...input.options }
   const out = new Map<number, number>()
   for (const g of input.gpus) {
     const ours = input.models.filter((m) => m.gpus.includes(g.index)).reduce((s, m) => s + heldBytesPerGpu(m), 0)
-    out.set(g.index, Math.min(g.freeBytes, o.maxFraction * g.totalBytes - g.externalBytes - ours))
+    out.set(g.index, Math.min(g.freeBytes, capBytes(g, o) - g.externalBytes - ours))
   }
   return out
 }
@@ -194,7 +197,7 @@ function describeShort(input: EvictionInput, avail: Map<number, number>, o: Evic
     const have = avail.get(gi) ?? 0
     if (have >= input.need.bytesPerGpu) continue
     const label = `GPU ${gi}${g.name ? ` (${g.name})` : ''}`
-    const usable = o.maxFraction * g.totalBytes
+    const usable = capBytes(g, o)
     const held: string[] = []
     for (const m of input.models.filter((x) => x.gpus.includes(gi))) {
       const why: Holder['why'] | null = m.alwaysOn
