@@ -5,6 +5,7 @@ import Docker from 'dockerode'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { Deployment, DeploymentSpecInput, OrphanContainer } from '../../src/shared/contract/deployments'
 import type { GpusSnapshot } from '../../src/shared/contract/gpu'
+import type { PlannerStatus } from '../../src/shared/contract/planner'
 import type { Job } from '../../src/shared/contract/jobs'
 import { simPaths } from '../sim/config.js'
 import { restartPrivateDockerd } from '../sim/engine/dockerd.js'
@@ -275,10 +276,36 @@ describe('vLLM deployments on the simulated workstation', { shuffle: false }, ()
   })
 
   it('fails with vLLM’s reason at 0.95 on a GPU with external use, and the one-click fix makes it start', async () => {
-    setExternalGpuUsage(1, 3000, { simDir: env.INFERADMIN_SIM_DIR })
     const c = await createDeployment(server, spec('charlie', gpu1!.uuid, 0.95))
     ids.c = c.definition.id
+    // With the memory already taken, the memory planner refuses the start before any container (#16): it names the
+    // other programs and the fix.
+    setExternalGpuUsage(1, 3000, { simDir: env.INFERADMIN_SIM_DIR })
+    await waitFor('the planner sees the external use', async () =>
+      ((await server.api<PlannerStatus>('GET', '/planner')).body.gpus[1]?.externalBytes ?? 0) >= 3000 * 1024 ** 2 ? true : undefined,
+    )
+    await action(server, ids.c, 'start')
+    const refused = (await waitState(server, ids.c, 'failed')).status.diagnosis!
+    expect(refused.reason).toMatch(/^Not enough GPU memory to start charlie: GPU 1 .*other programs/)
+    expect(refused.hint).toMatch(/^Free the memory other programs hold on GPU 1 /)
+    // Taken after the planner admitted the start (its container is being created), vLLM's own check fails.
+    setExternalGpuUsage(1, 0, { simDir: env.INFERADMIN_SIM_DIR })
+    await waitFor('the planner sees the memory free', async () =>
+      ((await server.api<PlannerStatus>('GET', '/planner')).body.gpus[1]?.externalBytes ?? 1) === 0 ? true : undefined,
+    )
+    const rpcWatch = await server.rpc()
+    const ac = new AbortController()
+    const taken = (async () => {
+      for await (const e of await rpcWatch.client.deployments.watch(undefined, { signal: ac.signal }))
+        if (e.type === 'update' && e.deployment.definition.id === ids.c && ['creating', 'starting'].includes(e.deployment.status.state)) {
+          setExternalGpuUsage(1, 3000, { simDir: env.INFERADMIN_SIM_DIR })
+          return
+        }
+    })()
     const job = await action(server, ids.c, 'start')
+    await taken
+    ac.abort()
+    rpcWatch.close()
     const failed = await waitState(server, ids.c, 'failed')
     const d = failed.status.diagnosis!
     expect(d.kind).toBe('gpu-memory-utilization')
