@@ -48,6 +48,21 @@ describe('admitManual', () => {
     expect(r.diagnosis).toMatchObject({ reason: err.message, hint: 'Stop a; then start it again.', kind: 'exited' })
   })
 
+  it('a refused fixed utilization that would fit lower carries the one-click fix that sets it', async () => {
+    const r = rt('stopped')
+    const err = new AppError('UNAVAILABLE', 'Not enough GPU memory to start big: GPU 0: …', {
+      fix: 'Free the memory other programs hold on GPU 0; then start it again.',
+      fixArgs: { '--gpu-memory-utilization': 0.82 },
+    })
+    await expect(admitManual({ admit: async () => Promise.reject(err) }, base, r)).rejects.toBe(err)
+    expect(r.diagnosis).toMatchObject({
+      kind: 'gpu-memory-utilization',
+      reason: err.message,
+      hint: 'Free the memory other programs hold on GPU 0; then start it again. Or lower --gpu-memory-utilization to 0.82.',
+      fix: { label: 'Set --gpu-memory-utilization 0.82', setArgs: { '--gpu-memory-utilization': 0.82 }, removeExtra: [] },
+    })
+  })
+
   it('a cancelled wait leaves the state as it was (no failure shown)', async () => {
     const r = rt('stopped')
     const admission: StartAdmission = { admit: async () => Promise.reject(new Error('cancelled')) }

@@ -48,9 +48,22 @@ export async function admitManual(
   try {
     return await admission.admit(o.id, { name: o.name, signal: o.signal, progress: (message) => o.progress({ message }) })
   } catch (err) {
-    if (err instanceof AppError) rt.fail(refusal(err.message, err.data?.fix ?? 'Read the planner log on the GPU page.'))
+    if (err instanceof AppError) rt.fail(refusal(err.message, err.data?.fix ?? 'Read the planner log on the GPU page.', err.data?.fixArgs))
     throw err
   }
 }
 
-const refusal = (reason: string, hint: string): Diagnosis => ({ kind: 'exited', reason, hint, lines: [], exitCode: null })
+/** A refusal's diagnosis; with `fixArgs` (a fixed utilization that fits now) it carries the one-click fix. */
+function refusal(reason: string, hint: string, fixArgs?: Record<string, number>): Diagnosis {
+  const u = fixArgs?.['--gpu-memory-utilization']
+  if (u === undefined) return { kind: 'exited', reason, hint, lines: [], exitCode: null }
+  const fix = { label: `Set --gpu-memory-utilization ${u}`, setArgs: { '--gpu-memory-utilization': u }, removeExtra: [] }
+  return {
+    kind: 'gpu-memory-utilization',
+    reason,
+    hint: `${hint} Or lower --gpu-memory-utilization to ${u}.`,
+    lines: [],
+    exitCode: null,
+    fix,
+  }
+}

@@ -48,7 +48,10 @@ export function manualAdmission(o: RoomDeps & { planner: RoomDeps['planner'] & P
           },
         }
       } catch (err) {
-        if (err instanceof CannotFitError) throw new AppError('UNAVAILABLE', err.message, { fix: err.fix })
+        if (err instanceof CannotFitError) {
+          const fixArgs = err.fitsUtilization === null ? undefined : { '--gpu-memory-utilization': err.fitsUtilization }
+          throw new AppError('UNAVAILABLE', err.message, { fix: err.fix, ...(fixArgs ? { fixArgs } : {}) })
+        }
         throw err
       } finally {
         sub.dispose()

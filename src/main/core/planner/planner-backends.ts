@@ -50,7 +50,7 @@ export async function makeRoom(o: RoomDeps, id: string, signal?: AbortSignal): P
   for (let attempt = 0; ; attempt++) {
     const a = await o.planner.admit(id)
     if (a.kind === 'pass') return a
-    if (a.kind === 'cannot-fit') throw new CannotFitError(a.message, a.retryAfterSeconds, a.fix)
+    if (a.kind === 'cannot-fit') throw new CannotFitError(a.message, a.retryAfterSeconds, a.fix, a.fitsUtilization ?? null)
     try {
       signal?.throwIfAborted()
       let replan = false

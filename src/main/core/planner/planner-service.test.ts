@@ -282,6 +282,14 @@ describe('PlannerService.admit', () => {
     if (r.kind === 'cannot-fit') expect(r.message).toContain('other programs 19.53 GiB')
   })
 
+  it('a refused fixed utilization names the largest that fits beside the other programs (the one-click fix)', async () => {
+    const w = world({ external: [3000] })
+    w.add('a', { args: { '--gpu-memory-utilization': 0.95 } })
+    const r = await w.planner.admit('a')
+    // usable = 0.95 × total − 3000 MiB external: 0.95 − 3000 / 24576 = 0.8279… → 0.82
+    expect(r).toMatchObject({ kind: 'cannot-fit', fitsUtilization: 0.82 })
+  })
+
   it('refuses only on a sample taken after the admission began: memory let go since the last sample is seen', async () => {
     let at = new Date(Date.now() - 60_000).toISOString()
     const w = world({ external: [20_000], sampledAt: () => at })

@@ -11,7 +11,7 @@ import { MEMORY_DEFAULTS, type Deployment } from '../../../shared/contract/deplo
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import type { PlannerDecision, PlannerStatus } from '../../../shared/contract/planner'
 import { latestOnly, Publisher, type Disposable } from '../events/publisher'
-import { heldBytesPerGpu, type EvictionAction } from './evict'
+import { heldBytesPerGpu, usableBytes, type EvictionAction } from './evict'
 import { GiB } from './footprint-lines'
 import { gpuView, torchTotalBytes, type Asleep, type GpuView, type Known, type Reservation, type Traffic } from './gpu-view'
 import type { FootprintLookup } from './learned'
@@ -20,7 +20,7 @@ import { nextChange } from './next-change'
 import { autoNeed, gpuCount, memoryPolicy } from './need'
 import { planPlacement } from './placement'
 import { plannerStatus } from './planner-status'
-import { CannotFitError, refusalFix } from './refusal'
+import { CannotFitError, fittingUtilization, refusalFix } from './refusal'
 import { requestedBytes, utilizationForGpus } from './utilization'
 
 export { CannotFitError } from './refusal'
@@ -90,7 +90,7 @@ export type Admission =
       evictions: EvictionAction[]
     }
   /** `fix`: what the user can do about the holders (refusal.ts). */
-  | { kind: 'cannot-fit'; message: string; retryAfterSeconds: number; fix: string }
+  | { kind: 'cannot-fit'; message: string; retryAfterSeconds: number; fix: string; fitsUtilization?: number | null }
 
 const fmt = (b: number): string => `${(b / GiB).toFixed(2)} GiB`
 
@@ -357,7 +357,10 @@ export class PlannerService {
           await nextChange(this.d, 2 * s.intervalMs, ['gpus'])
           continue
         }
-        return this.refuse(name, plan.message, plan.retryAfterSeconds, refusalFix(plan.holders))
+        const usable = usableBytes({ gpus: v.gpus, models: others, options: { maxFraction: this.o.maxFraction } })
+        const on = v.gpus.filter((g) => need.pinned?.includes(g.index)).map((g) => ({ ...g, usableBytes: usable.get(g.index) ?? 0 }))
+        const fits = need.fixedUtilization === null ? null : fittingUtilization({ asked: need.fixedUtilization, gpus: on })
+        return this.refuse(name, plan.message, plan.retryAfterSeconds, refusalFix(plan.holders), fits)
       }
       if (plan.kind === 'wait') continue
       const totals = placed.gpus.map((i) => v.gpus.find((g) => g.index === i)!.totalBytes)
@@ -390,8 +393,8 @@ export class PlannerService {
     }
   }
 
-  private refuse(name: string, message: string, retryAfterSeconds: number, fix: string): Admission {
+  private refuse(name: string, message: string, retryAfterSeconds: number, fix: string, fitsUtilization: number | null = null): Admission {
     this.record('refuse', name, `refused ${name}: ${message}`)
-    return { kind: 'cannot-fit', message: `Not enough GPU memory to start ${name}: ${message}`, retryAfterSeconds, fix }
+    return { kind: 'cannot-fit', message: `Not enough GPU memory to start ${name}: ${message}`, retryAfterSeconds, fix, fitsUtilization }
   }
 }

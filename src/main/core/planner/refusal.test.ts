@@ -1,5 +1,22 @@
 import { describe, expect, it } from 'vitest'
-import { CannotFitError, GENERIC_FIX, refusalFix } from './refusal'
+import { CannotFitError, fittingUtilization, GENERIC_FIX, refusalFix } from './refusal'
+
+describe('fittingUtilization (the one-click fix of a refused fixed utilization)', () => {
+  const GiB = 1024 ** 3
+  it('is the largest utilization, rounded down to 0.01, that the usable memory of every GPU of the start holds', () => {
+    expect(fittingUtilization({ asked: 0.95, gpus: [{ usableBytes: 19.87 * GiB, totalBytes: 24 * GiB }] })).toBe(0.82)
+    const two = [
+      { usableBytes: 20 * GiB, totalBytes: 24 * GiB },
+      { usableBytes: 12 * GiB, totalBytes: 24 * GiB },
+    ]
+    expect(fittingUtilization({ asked: 0.9, gpus: two })).toBe(0.5)
+  })
+  it('is null when nothing lower fits usefully (below 0.05), it would not be lower than asked, or no GPU is pinned', () => {
+    expect(fittingUtilization({ asked: 0.95, gpus: [{ usableBytes: 0.5 * GiB, totalBytes: 24 * GiB }] })).toBeNull()
+    expect(fittingUtilization({ asked: 0.5, gpus: [{ usableBytes: 20 * GiB, totalBytes: 24 * GiB }] })).toBeNull()
+    expect(fittingUtilization({ asked: 0.95, gpus: [] })).toBeNull()
+  })
+})
 
 describe('refusalFix', () => {
   it('names each holder with what to do about it', () => {

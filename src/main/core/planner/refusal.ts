@@ -8,12 +8,25 @@ import type { Holder } from './evict'
 export class CannotFitError extends Error {
   readonly retryAfterSeconds: number
   readonly fix: string
-  constructor(message: string, retryAfterSeconds: number, fix = GENERIC_FIX) {
+  /** For a fixed --gpu-memory-utilization: the largest that fits now (the one-click fix), if one does. */
+  readonly fitsUtilization: number | null
+  constructor(message: string, retryAfterSeconds: number, fix = GENERIC_FIX, fitsUtilization: number | null = null) {
     super(message)
     this.name = 'CannotFitError'
     this.retryAfterSeconds = retryAfterSeconds
     this.fix = fix
+    this.fitsUtilization = fitsUtilization
   }
+}
+
+/**
+ * The largest --gpu-memory-utilization (2 decimals, rounded down) that fits the usable memory of every GPU of a start
+ * now, for a user who set a fixed one that does not fit; null when it is not lower than asked or below 0.05.
+ */
+export function fittingUtilization(o: { asked: number; gpus: readonly { usableBytes: number; totalBytes: number }[] }): number | null {
+  if (o.gpus.length === 0) return null
+  const fits = Math.floor(Math.min(...o.gpus.map((g) => g.usableBytes / g.totalBytes)) * 100) / 100
+  return fits >= 0.05 && fits < o.asked ? fits : null
 }
 
 export const GENERIC_FIX = 'Stop a model on that GPU or free memory other programs hold, then start it again.'
