@@ -110,7 +110,8 @@ export async function oursBackends(o) {
     logger: o.logger,
     hostFreeBytes: () => ws.hostFree(),
     options: {
-      drainLimitMs: 120_000 / C,
+      // The app's drain limit is the gateway's hold limit (Settings.gatewayMaxWaitMinutes, 10 min by default).
+      drainLimitMs: 600_000 / C,
       freeWaitMs: 20_000 / C,
       reservationGraceMs: 60_000 / C,
       eviction: { horizonSeconds: 600 / C, windowSeconds: 3600 / C },

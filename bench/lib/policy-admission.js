@@ -9,6 +9,9 @@
  * reads the telemetry: waitFree returns at once (they trust their own accounting; vLLM's check is the judge).
  */
 
+/** The refusal's fix (the app's refusal.ts names holders; these policies do not track them). */
+const FIX = 'Stop a model on that GPU or free memory, then start it again.'
+
 /**
  * @param {{ policy: import('./replay.js').Policy, ws: import('./workstation.js').Workstation,
  *   traffic: { inFlight(id: string): number, lastUsedAt(id: string): number | null, onChange(fn: () => void): { dispose(): void } },
@@ -73,7 +76,7 @@ export function policyAdmission(o) {
     for (;;) {
       const d = o.policy.decide(world(), id)
       if (d.kind === 'refuse')
-        return { kind: 'cannot-fit', message: `Not enough GPU memory to start ${id}: ${d.why}`, retryAfterSeconds: 15 }
+        return { kind: 'cannot-fit', message: `Not enough GPU memory to start ${id}: ${d.why}`, retryAfterSeconds: 15, fix: FIX }
       if (d.kind === 'start') {
         const u = /** @type {number} */ (o.utilization.get(id))
         pending.set(id, d.gpus)
@@ -99,7 +102,8 @@ export function policyAdmission(o) {
         }
       }
       const left = deadline - performance.now()
-      if (left <= 0) return { kind: 'cannot-fit', message: `Not enough GPU memory to start ${id}: waited too long`, retryAfterSeconds: 15 }
+      if (left <= 0)
+        return { kind: 'cannot-fit', message: `Not enough GPU memory to start ${id}: waited too long`, retryAfterSeconds: 15, fix: FIX }
       await changed(left)
     }
   }

@@ -9,6 +9,8 @@ export const ErrorData = z.object({
   fix: z.string(),
   /** Field paths (dot-joined) and what is wrong with each, for input problems. */
   fields: z.record(z.string(), z.string()).optional(),
+  /** vLLM arguments that apply the fix (a deployment's one-click fix), when there are such. */
+  fixArgs: z.record(z.string(), z.number()).optional(),
 })
 export type ErrorData = z.infer<typeof ErrorData>
 

@@ -168,13 +168,22 @@ describe('learned footprints', { shuffle: false }, () => {
   it('free memory below the request: the footprint is not raised, the retry runs with fresh memory and starts', async () => {
     const before = core!.deployments.get(id)
     await core!.deployments.update(id, { ...before.definition, env: { INFERADMIN_SIM_SPEED: '4' } })
-    setExternalGpuUsage(1, 22_000, { simDir: env.INFERADMIN_SIM_DIR })
-    // The other program lets go when the retry is announced (before the second container is created).
-    const freed = core!.jobs.onUpdate((j) => {
-      if (/Retrying once/.test(j.progress.message ?? '')) setExternalGpuUsage(1, 0, { simDir: env.INFERADMIN_SIM_DIR })
+    // Another program takes the memory once the planner has admitted the start (its container is being created), so
+    // vLLM's own check fails; it lets go when that start fails (before the retry is admitted again).
+    let phase: 'admitting' | 'taken' | 'freed' = 'admitting'
+    const other = core!.deployments.onEvent((e) => {
+      if (e.type !== 'update' || e.deployment.definition.id !== id) return
+      const st = e.deployment.status.state
+      if (phase === 'admitting' && st === 'creating') {
+        phase = 'taken'
+        setExternalGpuUsage(1, 22_000, { simDir: env.INFERADMIN_SIM_DIR })
+      } else if (phase === 'taken' && st === 'failed') {
+        phase = 'freed'
+        setExternalGpuUsage(1, 0, { simDir: env.INFERADMIN_SIM_DIR })
+      }
     })
     const run = await startAndFollow(core!, id)
-    freed.dispose()
+    other.dispose()
     expect(run.messages.some((m) => /other programs held GPU memory.*Retrying once/.test(m))).toBe(true)
     expect(run.state).toBe('done')
     expect(run.containers.size).toBe(2)

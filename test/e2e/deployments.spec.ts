@@ -143,6 +143,57 @@ test.describe('Deployments', () => {
     }
   })
 
+  test('memory, placement and sleep mode fields are saved and shown again when the dialog reopens (#16)', async ({ page, request }) => {
+    const app = new AppShell(page)
+    await app.open(server)
+    const deployments = new DeploymentsPage(app)
+    await deployments.open()
+    const image = `${sim.env.INFERADMIN_SIM_VLLM_IMAGE}:latest`
+    await deployments.newButton.click()
+    const dialog = deployments.dialog
+    await dialog.getByLabel('Name', { exact: true }).fill('e2e-planned')
+    await dialog.getByLabel('Image', { exact: true }).fill(image)
+    await dialog.getByRole('radio', { name: 'Any', exact: true }).check()
+    await expect(dialog.getByRole('checkbox', { name: /^GPU 0 / })).toBeDisabled()
+    await dialog.getByLabel('Number of GPUs', { exact: true }).fill('1')
+    await expect(dialog.getByRole('radio', { name: /^Auto/ })).toBeChecked()
+    // The defaults are shown as placeholders; a count that is not a number is refused naming the field and the range.
+    await expect(dialog.getByLabel('Context tokens', { exact: true })).toHaveAttribute('placeholder', /8192/)
+    await expect(dialog.getByLabel('Sequences', { exact: true })).toHaveAttribute('placeholder', '4 (default)')
+    await dialog.getByLabel('Context tokens', { exact: true }).fill('16k')
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await expect(dialog.getByRole('alert').first()).toContainText('Context tokens: a whole number from 16 to 10000000')
+    await dialog.getByLabel('Context tokens', { exact: true }).fill('16384')
+    await dialog.getByLabel('Sequences', { exact: true }).fill('2')
+    await dialog.getByLabel('Sleep mode', { exact: true }).selectOption('auto')
+    await expect(dialog.getByTestId('sleep-help')).toContainText('Needs the container published on loopback')
+    await expect(dialog.getByRole('region', { name: 'vLLM arguments' }).getByText(`from ${image}`)).toBeVisible({ timeout: 20_000 })
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await expect(dialog).toBeHidden()
+
+    const card = deployments.card('e2e-planned')
+    await card.getByRole('button', { name: 'Edit' }).click()
+    const edit = page.getByRole('dialog', { name: 'Edit e2e-planned' })
+    await expect(edit.getByRole('radio', { name: 'Any', exact: true })).toBeChecked()
+    await expect(edit.getByLabel('Number of GPUs', { exact: true })).toHaveValue('1')
+    await expect(edit.getByRole('radio', { name: /^Auto/ })).toBeChecked()
+    await expect(edit.getByLabel('Context tokens', { exact: true })).toHaveValue('16384')
+    await expect(edit.getByLabel('Sequences', { exact: true })).toHaveValue('2')
+    await expect(edit.getByLabel('Sleep mode', { exact: true })).toHaveValue('auto')
+    await page.keyboard.press('Escape')
+    await expect(edit).toBeHidden()
+    const rest = new RestApi(request, server)
+    const all =
+      await rest.get<{ definition: { id: string; name: string; gpus: string[]; placement?: unknown; memory?: unknown } }[]>('/deployments')
+    const def = all.find((d) => d.definition.name === 'e2e-planned')!.definition
+    expect(def).toMatchObject({
+      gpus: [],
+      placement: { gpus: 'any', count: 1 },
+      memory: { mode: 'auto', contextTokens: 16384, sequences: 2 },
+    })
+    await rest.delete(`/deployments/${def.id}`)
+  })
+
   test('a host port something listens on is refused at Save, naming the holder (#14 point 8)', async ({ page }) => {
     const app = new AppShell(page)
     await app.open(server)

@@ -77,7 +77,7 @@ export interface Core {
   notify: NotifyService
   /** Learned memory footprints per fingerprint (issue #16): admission reads it as a FootprintLookup. */
   footprints: FootprintStore
-  /** Admission, eviction and placement of gateway starts (issue #16). */
+  /** Admission, eviction and placement of gateway and manual starts (issue #16). */
   planner: PlannerService
   /** Prometheus text for GET /metrics. */
   metrics: { contentType: string; render(): Promise<string> }
@@ -190,10 +190,13 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     latest: latestImageResolver({ engine, jobs, docker: dockerClient, logger }),
     front,
     footprints,
+    // Manual starts are admitted by the memory planner too (built below: it needs the deployments).
+    admission: { admit: (id, o) => admission.admit(id, o) },
   })
   const inspector = new DeploymentInspector({ docker: dockerClient, definitions, monitor, front })
-  // The memory planner admits every gateway start (evicting idle models, refusing with what holds the memory).
-  const { planner, backends } = createPlanner({
+  // The memory planner admits every start, the gateway's and manual ones (evicting idle models, refusing with what
+  // holds the memory).
+  const { planner, backends, admission } = createPlanner({
     gpu,
     deployments,
     models,
@@ -210,6 +213,7 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
         logger,
       },
     }),
+    settings,
     logger,
   })
   started.defer(() => planner.dispose())

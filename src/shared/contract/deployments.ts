@@ -27,6 +27,9 @@ export type SleepMode = z.infer<typeof SleepMode>
 export const ServeMode = z.enum(['on-demand', 'always-on', 'off'])
 export type ServeMode = z.infer<typeof ServeMode>
 
+/** The KV budget of memory mode auto when the definition leaves it out (the planner's defaults). */
+export const MEMORY_DEFAULTS = { contextTokens: 8192, sequences: 4 } as const
+
 export const DeploymentSpec = z.object({
   name: bounded(64)
     .trim()

@@ -22,6 +22,9 @@ import type { DeploymentFootprints } from './footprint-learner'
 import { diagnose } from './log-analysis'
 import type { Runtime } from './runtime'
 import { sleepModeProblem, withSleepMode } from './sleep-mode'
+import { admitManual, StartOverride, type Admitted, type StartAdmission } from './start-admission'
+
+export { StartOverride, type StartAdmission } from './start-admission'
 
 /** What the deployment jobs need, and nothing more (wired by the deployment service). */
 export interface JobDeps {
@@ -41,6 +44,8 @@ export interface JobDeps {
   front?: GatewayFront
   /** The footprint learner: after a failed start, raises the footprint and says whether to retry once. */
   footprints?: Pick<DeploymentFootprints, 'afterFailedStart'>
+  /** The memory planner's admission of a start that did not come through it; absent = started as configured. */
+  admission?: StartAdmission
   moveToImage(id: string, image: string): Promise<void>
   recordImageDigest(id: string, digest: string | null): Promise<void>
   forget(id: string): Promise<void>
@@ -76,16 +81,7 @@ export interface LatestImageResolver {
   >
 }
 
-/**
- * One start's deviation from the saved definition, chosen by the memory planner: the GPUs (UUIDs) and the memory
- * arguments (--gpu-memory-utilization / --kv-cache-memory-bytes) of this start only; the definition is unchanged.
- */
-export const StartOverride = z.object({
-  gpus: z.array(z.string()).optional(),
-  args: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
-})
-export type StartOverride = z.infer<typeof StartOverride>
-
+/** `override` present: the planner admitted this start (the gateway's); absent: a manual start, admitted by the job. */
 const Params = z.object({ id: z.string(), restart: z.boolean().optional(), override: StartOverride.optional() })
 type Params = z.infer<typeof Params>
 
@@ -142,6 +138,7 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
   const rt = d.monitor.runtime(id)
   const docker = d.docker()
   let cid: string | null = null
+  let admitted: Admitted | null = null
   await rt.operate(async () => {
     try {
       // Always latest: move onto the newest release (pulled) before a running container is stopped.
@@ -158,7 +155,8 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
           fix: 'Stop it first, or use restart.',
         })
       const saved = d.definitions.get(id)
-      const o = ctx.params.override
+      admitted = await admitManual(d.admission, { ...ctx.params, name: saved.name, signal: ctx.signal, progress: ctx.progress }, rt)
+      const o = ctx.params.override ?? admitted?.override
       const def = o ? { ...saved, gpus: o.gpus ?? saved.gpus, args: { ...saved.args, ...o.args } } : saved
       rt.clearExpectedExit()
       rt.setState('creating', { containerId: null, hostPort: null, endpoint: null, listen: null, networkUrls: [] })
@@ -224,6 +222,7 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
         await container.start()
         // Follow from the first line once it runs (a log request on a created container ends at once).
         d.monitor.follow(rt, cid)
+        admitted?.settle(true)
       } catch (err) {
         const msg = (err as { json?: { message?: string } }).json?.message ?? (err as Error).message
         rt.fail(diagnose([msg], null, { args: def.args, extraArgs: def.extraArgs }))
@@ -232,6 +231,7 @@ async function deploy(d: JobDeps, ctx: JobContext<Params>): Promise<{ state: str
         })
       }
     } catch (err) {
+      admitted?.settle(false)
       if (rt.state === 'creating' || rt.state === 'stopping') {
         const e = err as AppError
         rt.fail(failure(e.message, (e.data as { fix?: string } | undefined)?.fix ?? 'Read the log.'))

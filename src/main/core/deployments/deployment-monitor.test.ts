@@ -116,7 +116,7 @@ describe('deployment state machine: a load', () => {
     h.docker.exit('c1', 1)
     await h.until('failed', () => h!.monitor.runtime('a').state === 'failed')
     const st = h.monitor.runtime('a').status
-    const fix = { setArgs: { '--gpu-memory-utilization': 0.86 } }
+    const fix = { setArgs: { '--gpu-memory-utilization': 0.82 } }
     expect(st.diagnosis).toMatchObject({ kind: 'gpu-memory-utilization', exitCode: 1, fix })
     expect(st).toMatchObject({ phase: null, progress: null, etaSeconds: null })
     // The log is kept after the container is gone.

@@ -11,13 +11,19 @@ import type { JobService } from '../jobs/job-service'
 import type { ModelService } from '../models/model-service'
 import type { SettingsService } from '../settings/settings-service'
 import type { DeploymentDefinitions } from './definitions'
-import { registerDeploymentJobs, type GatewayFront, type LatestImageResolver, type StartOverride } from './deployment-jobs'
+import {
+  registerDeploymentJobs,
+  type GatewayFront,
+  type LatestImageResolver,
+  type StartAdmission,
+  type StartOverride,
+} from './deployment-jobs'
 import type { DeploymentMonitor } from './deployment-monitor'
 import type { DeploymentFootprints } from './footprint-learner'
 import { checkHostPort, checkNames, checkSpec, specOf } from './spec-check'
 import { waitSettle } from './wait-settle'
 
-export type { GatewayFront, LatestImageResolver, StartOverride } from './deployment-jobs'
+export type { GatewayFront, LatestImageResolver, StartAdmission, StartOverride } from './deployment-jobs'
 export { modelUsers } from './spec-check'
 
 /** The images deployment definitions name (with Docker's default tag), and by which deployment. */
@@ -43,6 +49,8 @@ export interface DeploymentServiceOptions {
   front?: GatewayFront
   /** The footprint learner (issue #16): the footprint in each deployment's view, the retry after a memory failure. */
   footprints?: DeploymentFootprints
+  /** The memory planner's admission of manual starts (issue #16); absent = started as configured. */
+  admission?: StartAdmission
 }
 
 const ACTIVE = new Set(['ready', 'loading', 'starting', 'creating'])

@@ -36,7 +36,7 @@ describe('failure diagnosis', () => {
       ctx,
     )
     expect(d.kind).toBe('gpu-memory-utilization')
-    expect(d.fix?.setArgs).toEqual({ '--gpu-memory-utilization': 0.86 })
+    expect(d.fix?.setArgs).toEqual({ '--gpu-memory-utilization': 0.82 })
     expect(d.lines[0]).toMatch(/^ValueError: Free memory/)
   })
 

@@ -88,7 +88,9 @@ const RULES: Rule[] = [
       const free = Number(m[2])
       const total = Number(m[3])
       const asked = Number(m[4])
-      const fits = round2down(free / total - 0.01)
+      // Leave the 5 % of the GPU that vLLM's guidance keeps free (vllm-facts §3), as the memory planner does when it
+      // admits the fixed start: its usable memory is 0.95 × total minus what others hold = free − 0.05 × total.
+      const fits = round2down(free / total - 0.05)
       return {
         reason: `The GPU has ${free.toFixed(2)} GiB free of ${total.toFixed(2)} GiB, less than the ${Number(m[5]).toFixed(2)} GiB that --gpu-memory-utilization ${asked} asks for (other processes use the rest).`,
         hint:

@@ -1,6 +1,7 @@
 /**
  * The memory planner as the app runs it: a PlannerService over the GPU telemetry, the deployments, the gateway's
- * traffic and the footprint store, and the gateway's backends wrapped so every gateway start is admitted first.
+ * traffic and the footprint store, the gateway's backends wrapped so every gateway start is admitted first, and the
+ * admission the deploy job asks for a manual start.
  */
 import { freemem } from 'node:os'
 import type { Logger } from 'pino'
@@ -9,8 +10,11 @@ import type { Disposable } from '../events/publisher'
 import type { GpuService } from '../gpu/gpu-service'
 import type { ModelService } from '../models/model-service'
 import type { GatewayBackends } from '../gateway/gateway-service'
+import type { SettingsService } from '../settings/settings-service'
 import type { FootprintLookup } from './learned'
 import { deploymentFingerprint, storeEstimates } from './model-files'
+import type { StartAdmission } from '../deployments/deployment-service'
+import { manualAdmission } from './manual-admission'
 import { plannedBackends, type InnerBackends } from './planner-backends'
 import { PlannerService, type PlannerOptions } from './planner-service'
 
@@ -28,12 +32,14 @@ export function createPlanner(o: {
   /** The gateway (called lazily: it is built with the backends this returns). */
   gateway: () => PlannerTraffic
   inner: InnerBackends
+  /** Settings.gatewayMaxWaitMinutes, the gateway's hold limit, is the planner's drain limit (absent: options'). */
+  settings?: Pick<SettingsService, 'get'>
   logger: Logger
   /** The planner's timings and limits; absent: DEFAULT_PLANNER_OPTIONS (the benchmark scales them to its clock). */
   options?: Partial<PlannerOptions>
   /** Host RAM free for level-1 sleep (default os.freemem; the benchmark's virtual workstation has its own). */
   hostFreeBytes?: () => number
-}): { planner: PlannerService; backends: GatewayBackends } {
+}): { planner: PlannerService; backends: GatewayBackends; admission: StartAdmission } {
   const traffic = {
     inFlight: (id: string) => o.gateway().traffic(id).inFlight,
     lastUsedAt: (id: string) => o.gateway().traffic(id).lastUsedAt,
@@ -53,8 +59,15 @@ export function createPlanner(o: {
       onChange: (fn) => o.inner.onChange(fn),
     },
     hostFreeBytes: o.hostFreeBytes ?? freemem,
+    // A request is held for drains as long as the gateway may hold it at all (not refused while it could still wait).
+    ...(o.settings ? { drainLimitMs: () => o.settings!.get().gatewayMaxWaitMinutes * 60_000 } : {}),
     logger: o.logger,
     options: o.options,
   })
-  return { planner, backends: plannedBackends({ inner: o.inner, planner, traffic, logger: o.logger }) }
+  return {
+    planner,
+    backends: plannedBackends({ inner: o.inner, planner, traffic, logger: o.logger }),
+    // Manual starts evict through the same inner backends (an idle stop parks a sleep-capable model).
+    admission: manualAdmission({ inner: o.inner, planner, traffic }),
+  }
 }

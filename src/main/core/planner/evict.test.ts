@@ -36,6 +36,15 @@ const input = (models: PlannerModel[], need: number, o: Partial<EvictionInput> =
 const burst = (n: number, everyMin: number): number[] => Array.from({ length: n }, (_, i) => NOW - i * everyMin * MIN)
 
 describe('planEviction', () => {
+  it("a fixed utilization of exactly maxFraction fits an empty GPU (its requested bytes round up as vLLM's do)", () => {
+    const g = gpu(0, { totalBytes: 23.6 * GiB + 123, freeBytes: 23.6 * GiB + 123 })
+    const need = Math.ceil(g.totalBytes * 0.95)
+    expect(planEviction({ now: NOW, need: { gpus: [0], bytesPerGpu: need }, gpus: [g], models: [], hostRamFreeBytes: 0 }).kind).toBe('fits')
+    expect(planEviction({ now: NOW, need: { gpus: [0], bytesPerGpu: need + 1 }, gpus: [g], models: [], hostRamFreeBytes: 0 }).kind).toBe(
+      'cannot-fit',
+    )
+  })
+
   it('fits without eviction when usable memory (≤ 0.95 × total, live free) covers the need', () => {
     const models = [model('a')]
     expect(planEviction(input(models, 14 * GiB))).toEqual({ kind: 'fits', actions: [], expectedCostSeconds: 0 })
@@ -148,7 +157,7 @@ describe('planEviction', () => {
     const m = model('z', { state: 'sleeping', sleep })
     const inp = input([m], 21 * GiB)
     inp.gpus = [gpu(0, { freeBytes: 22 * GiB })]
-    expect(usableBytes(inp).get(0)).toBeCloseTo(0.95 * 24 * GiB - 2 * GiB)
+    expect(usableBytes(inp).get(0)).toBe(Math.ceil(0.95 * 24 * GiB) - 2 * GiB)
     const plan = planEviction(inp)
     expect(plan.kind === 'evict' && plan.actions.map((a) => [a.kind, a.modelId, a.freesBytesPerGpu])).toEqual([['stop', 'z', 2 * GiB]])
   })

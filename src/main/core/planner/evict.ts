@@ -34,6 +34,8 @@ export interface PlannerModelSleep {
 
 export interface PlannerModel {
   id: string
+  /** What messages call it (the deployment's name); absent: its id. */
+  name?: string
   gpus: number[]
   /** What it holds per GPU when awake (its start's requested bytes). */
   reservedBytesPerGpu: number
@@ -95,6 +97,8 @@ export interface EvictionAction {
 export interface Holder {
   gpu: number
   modelId: string | null
+  /** The model's name (messages, the fix); absent for other programs. */
+  name?: string
   bytes: number
   why: 'always-on' | 'in-flight' | 'loading' | 'external'
 }
@@ -122,13 +126,16 @@ export function neededSoonProbability(m: PlannerModel, now: number, o: EvictionO
   return 1 - Math.exp(-rate * o.horizonSeconds)
 }
 
+/** maxFraction × total, rounded up as a start's requested bytes are: a fixed utilization of maxFraction fits an empty GPU. */
+const capBytes = (g: PlannerGpu, o: EvictionOptions): number => Math.ceil(o.maxFraction * g.totalBytes)
+
 /** Usable bytes per GPU for a new model now (see the header). */
 export function usableBytes(input: Pick<EvictionInput, 'gpus' | 'models' | 'options'>): Map<number, number> {
   const o = { ...DEFAULT_EVICTION_OPTIONS, ...input.options }
   const out = new Map<number, number>()
   for (const g of input.gpus) {
     const ours = input.models.filter((m) => m.gpus.includes(g.index)).reduce((s, m) => s + heldBytesPerGpu(m), 0)
-    out.set(g.index, Math.min(g.freeBytes, o.maxFraction * g.totalBytes - g.externalBytes - ours))
+    out.set(g.index, Math.min(g.freeBytes, capBytes(g, o) - g.externalBytes - ours))
   }
   return out
 }
@@ -190,7 +197,7 @@ function describeShort(input: EvictionInput, avail: Map<number, number>, o: Evic
     const have = avail.get(gi) ?? 0
     if (have >= input.need.bytesPerGpu) continue
     const label = `GPU ${gi}${g.name ? ` (${g.name})` : ''}`
-    const usable = o.maxFraction * g.totalBytes
+    const usable = capBytes(g, o)
     const held: string[] = []
     for (const m of input.models.filter((x) => x.gpus.includes(gi))) {
       const why: Holder['why'] | null = m.alwaysOn
@@ -201,9 +208,10 @@ function describeShort(input: EvictionInput, avail: Map<number, number>, o: Evic
             ? 'loading'
             : null
       if (!why) continue
-      holders.push({ gpu: gi, modelId: m.id, bytes: heldBytesPerGpu(m), why })
+      const called = m.name ?? m.id
+      holders.push({ gpu: gi, modelId: m.id, name: called, bytes: heldBytesPerGpu(m), why })
       const note = why === 'in-flight' ? `${m.inFlight} request${m.inFlight === 1 ? '' : 's'} in flight` : why === 'loading' ? m.state : why
-      held.push(`${m.id} ${fmt(heldBytesPerGpu(m))} (${note})`)
+      held.push(`${called} ${fmt(heldBytesPerGpu(m))} (${note})`)
     }
     if (g.externalBytes > 0) {
       holders.push({ gpu: gi, modelId: null, bytes: g.externalBytes, why: 'external' })

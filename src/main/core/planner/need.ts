@@ -99,3 +99,13 @@ export function sourceOf(learned: LearnedFootprint | undefined): string {
     return `discovery load (nothing learned yet), estimate raised after ${learned.failures} memory failure${learned.failures === 1 ? '' : 's'}:`
   return 'discovery load (nothing learned yet), estimated'
 }
+
+/** What one start needs of the GPUs, as the planner admits it. */
+export interface StartNeed {
+  bytesPerGpu: number
+  count: number
+  pinned: number[] | null
+  fixedUtilization: number | null
+  /** Auto: fixed + KV, for utilizationForGpus. */
+  auto: { fixedBytes: number; kvBytes: number; detail: string } | null
+}

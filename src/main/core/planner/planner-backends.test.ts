@@ -54,4 +54,22 @@ describe('plannedBackends: evictions', () => {
     await b.start('new')
     expect(calls).toEqual(['stop a idle', 'stop s manual', 'waitFree', 'start new {"--gpu-memory-utilization":0.5}'])
   })
+
+  it('a start the planner passes is issued with an empty override (the deploy job then does not admit it again)', async () => {
+    const calls: string[] = []
+    const inner: InnerBackends = {
+      list: () => [backend('cpu', 'stopped')],
+      onChange: () => ({ dispose: () => undefined }),
+      stop: async () => undefined,
+      start: (id: string, override?: object) => void calls.push(`start ${id} ${JSON.stringify(override)}`),
+    }
+    const b = plannedBackends({
+      inner,
+      planner: { admit: async () => ({ kind: 'pass', reason: 'no GPU' }), started: () => undefined, waitFree: async () => undefined },
+      traffic: { inFlight: () => 0 },
+      logger: { warn: () => undefined },
+    })
+    await b.start('cpu')
+    expect(calls).toEqual(['start cpu {}'])
+  })
 })

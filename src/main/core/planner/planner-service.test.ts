@@ -11,7 +11,18 @@ const GiB = 1024 ** 3
 const TOTAL_MIB = 24_576
 
 /** A fake workstation: GPUs with external use, deployments with states, traffic; `changed()` fires every listener. */
-function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number; options?: Partial<PlannerOptions> } = {}) {
+function world(
+  o: {
+    gpus?: number
+    external?: number[]
+    hostFreeBytes?: number
+    now?: () => number
+    drainLimitMs?: () => number
+    options?: Partial<PlannerOptions>
+    /** When the telemetry sample was taken (default: now). */
+    sampledAt?: () => string
+  } = {},
+) {
   const events = new Publisher<void>()
   /** Deployments the gateway backends parked in vLLM's sleep, with their level. */
   const sleeping = new Map<string, 1 | 2 | null>()
@@ -25,7 +36,7 @@ function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number; 
   const snapshot = (): GpusSnapshot => frozen ?? live()
   const live = (): GpusSnapshot => ({
     status: 'ok',
-    at: new Date().toISOString(),
+    at: o.sampledAt?.() ?? new Date().toISOString(),
     intervalMs: 500,
     fault: null,
     gpus: Array.from({ length: o.gpus ?? 1 }, (_, i) => {
@@ -117,6 +128,8 @@ function world(o: { gpus?: number; external?: number[]; hostFreeBytes?: number; 
     hostFreeBytes: () => o.hostFreeBytes ?? 64 * GiB,
     logger: { info: () => undefined, warn: () => undefined },
     options: { drainLimitMs: 2000, ...o.options },
+    ...(o.now ? { now: o.now } : {}),
+    ...(o.drainLimitMs ? { drainLimitMs: o.drainLimitMs } : {}),
   })
   /** The backends put it to sleep: the container runs on (the deployment says ready) holding `keptMiB`. */
   const sleep = (id: string, level: 1 | 2, keptMiB: number): void => {
@@ -304,6 +317,7 @@ describe('PlannerService.admit', () => {
     expect(r).toMatchObject({ kind: 'cannot-fit', retryAfterSeconds: 60 })
     if (r.kind === 'cannot-fit')
       expect(r.message).toMatch(/Not enough GPU memory to start big: GPU 0 .*held by a \d+\.\d\d GiB \(always-on\)/)
+    expect(r).toMatchObject({ fix: 'Stop a (always-on models are never evicted) or set it to on-demand; then start it again.' })
     expect(w.planner.log()[0]).toMatchObject({ kind: 'refuse', model: 'big' })
   })
 
@@ -327,6 +341,34 @@ describe('PlannerService.admit', () => {
     if (r.kind === 'cannot-fit') expect(r.message).toContain('other programs 19.53 GiB')
   })
 
+  it('a refused fixed utilization names the largest that fits beside the other programs (the one-click fix)', async () => {
+    const w = world({ external: [3000] })
+    w.add('a', { args: { '--gpu-memory-utilization': 0.95 } })
+    const r = await w.planner.admit('a')
+    // usable = 0.95 × total − 3000 MiB external: 0.95 − 3000 / 24576 = 0.8279… → 0.82
+    expect(r).toMatchObject({ kind: 'cannot-fit', fitsUtilization: 0.82 })
+  })
+
+  it('refuses only on a sample taken after the admission began: memory let go since the last sample is seen', async () => {
+    let at = new Date(Date.now() - 60_000).toISOString()
+    const w = world({ external: [20_000], sampledAt: () => at })
+    w.add('a')
+    let settled: Admission | null = null
+    const p = w.planner.admit('a').then((r) => (settled = r))
+    await new Promise((r) => setImmediate(r))
+    expect(settled).toBeNull()
+    // The next sample: the other program let go.
+    w.external[0] = 0
+    at = new Date().toISOString()
+    w.changed()
+    expect(await p).toMatchObject({ kind: 'go' })
+    // Still held on the fresh sample: refused at once.
+    w.planner.started('a', false)
+    w.external[0] = 20_000
+    at = new Date(Date.now() + 60_000).toISOString()
+    expect(await w.planner.admit('a')).toMatchObject({ kind: 'cannot-fit' })
+  })
+
   it('waits for a model with requests in flight to drain before evicting it, never evicting it while busy', async () => {
     const w = world()
     w.add('a')
@@ -341,6 +383,38 @@ describe('PlannerService.admit', () => {
     w.inFlight.set('a', 0)
     w.changed()
     expect(await p).toMatchObject({ kind: 'go', evictions: [{ modelId: 'a' }] })
+  })
+
+  it('holds a drain wait as long as the drain limit it is given now (the gateway hold limit), then refuses', async () => {
+    let now = 1_000_000
+    let holdMinutes = 10
+    const w = world({ now: () => now, drainLimitMs: () => holdMinutes * 60_000 })
+    w.add('a')
+    w.add('big', { memory: { mode: 'auto', contextTokens: 8192, sequences: 16 } })
+    w.run('a', await w.planner.admit('a'))
+    w.inFlight.set('a', 1)
+    let settled: Admission | null = null
+    const p = w.planner.admit('big').then((r) => (settled = r))
+    const tick = (): Promise<void> => new Promise((r) => setImmediate(r))
+    await tick()
+    // Past the option's 2 s (and the old fixed 120 s): still held, as the hold limit is 10 min.
+    now += 300_000
+    w.changed()
+    await tick()
+    expect(settled).toBeNull()
+    expect(w.planner.log()[0]).toMatchObject({ kind: 'wait', model: 'big' })
+    now += 300_000
+    w.changed()
+    expect(await p).toMatchObject({ kind: 'cannot-fit', retryAfterSeconds: 15 })
+    expect(w.planner.log()[0]!.reason).toMatch(/waited 600 s/)
+    // The limit is read at each admission: a shorter hold limit set later applies to the next one.
+    holdMinutes = 1
+    const q = w.planner.admit('big')
+    await tick()
+    now += 61_000
+    w.changed()
+    expect(await q).toMatchObject({ kind: 'cannot-fit' })
+    expect(w.planner.log()[0]!.reason).toMatch(/waited 60 s/)
   })
 
   it('serialises starts on a GPU: the second admission waits until the first start settles', async () => {

@@ -7,26 +7,33 @@
  */
 import { freemem } from 'node:os'
 import type { Logger } from 'pino'
-import type { Deployment } from '../../../shared/contract/deployments'
+import { MEMORY_DEFAULTS, type Deployment } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import type { PlannerDecision, PlannerStatus } from '../../../shared/contract/planner'
 import { latestOnly, Publisher, type Disposable } from '../events/publisher'
-import { heldBytesPerGpu, type EvictionAction, type EvictionOptions } from './evict'
+import { heldBytesPerGpu, usableBytes, type EvictionAction, type EvictionOptions } from './evict'
 import { GiB } from './footprint-lines'
 import { gpuView, torchTotalBytes, type Asleep, type GpuView, type Known, type Reservation, type Traffic } from './gpu-view'
 import type { FootprintLookup } from './learned'
 import type { EstimateSource } from './model-files'
-import { autoNeed, gpuCount, memoryPolicy, sourceOf } from './need'
+import { nextChange } from './next-change'
+import { autoNeed, gpuCount, memoryPolicy, sourceOf, type StartNeed } from './need'
 import { planPlacement } from './placement'
 import { plannerStatus } from './planner-status'
+import { CannotFitError, fittingUtilization, refusalFix } from './refusal'
 import { requestedBytes, utilizationForGpus } from './utilization'
+
+export { CannotFitError } from './refusal'
 
 export interface PlannerOptions {
   /** vLLM's guidance for the sum of fractions on one GPU. */
   maxFraction: number
   defaultContextTokens: number
   defaultSequences: number
-  /** Longest wait for busy models to drain, or for a start on the same GPU to settle. */
+  /**
+   * Longest wait for busy models to drain, or for a start on the same GPU to settle, when deps.drainLimitMs is absent.
+   * The app passes the gateway's hold limit there, so a held request is refused only once it could not be held longer.
+   */
   drainLimitMs: number
   /** Longest wait for the telemetry to show memory an eviction freed. */
   freeWaitMs: number
@@ -39,8 +46,8 @@ export interface PlannerOptions {
 
 export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
   maxFraction: 0.95,
-  defaultContextTokens: 8192,
-  defaultSequences: 4,
+  defaultContextTokens: MEMORY_DEFAULTS.contextTokens,
+  defaultSequences: MEMORY_DEFAULTS.sequences,
   drainLimitMs: 120_000,
   freeWaitMs: 20_000,
   reservationGraceMs: 60_000,
@@ -60,6 +67,12 @@ export interface PlannerDeps {
   /** Host RAM free now, for level 1 sleep's pinned copy of the weights (default os.freemem: MemAvailable on Linux). */
   hostFreeBytes?: () => number
   now?: () => number
+  /**
+   * The drain limit now (read at each admission): create-planner passes the gateway's hold limit
+   * (Settings.gatewayMaxWaitMinutes), so a request is held for drains as long as it may be held at all. Absent:
+   * options.drainLimitMs.
+   */
+  drainLimitMs?: () => number
   logger: Pick<Logger, 'info' | 'warn'>
   options?: Partial<PlannerOptions>
 }
@@ -81,28 +94,10 @@ export type Admission =
       /** Run these first (stop or put to sleep each idle model), then waitFree(), then start. */
       evictions: EvictionAction[]
     }
-  | { kind: 'cannot-fit'; message: string; retryAfterSeconds: number }
-
-/** A start refused for memory: the gateway answers 503 with Retry-After and this message. */
-export class CannotFitError extends Error {
-  readonly retryAfterSeconds: number
-  constructor(message: string, retryAfterSeconds: number) {
-    super(message)
-    this.name = 'CannotFitError'
-    this.retryAfterSeconds = retryAfterSeconds
-  }
-}
+  /** `fix`: what the user can do about the holders (refusal.ts). */
+  | { kind: 'cannot-fit'; message: string; retryAfterSeconds: number; fix: string; fitsUtilization?: number | null }
 
 const fmt = (b: number): string => `${(b / GiB).toFixed(2)} GiB`
-
-interface Need {
-  bytesPerGpu: number
-  count: number
-  pinned: number[] | null
-  fixedUtilization: number | null
-  /** Auto: fixed + KV, for utilizationForGpus. */
-  auto: { fixedBytes: number; kvBytes: number; detail: string } | null
-}
 
 export class PlannerService {
   private readonly o: PlannerOptions
@@ -172,7 +167,7 @@ export class PlannerService {
           15,
         )
       }
-      await this.changed(Math.max(1, until - this.now()), ['gpus'])
+      await nextChange(this.d, Math.max(1, until - this.now()), ['gpus'])
     }
   }
 
@@ -244,23 +239,7 @@ export class PlannerService {
     })
   }
 
-  /** Resolves on the next change of the given sources, or after `ms`. */
-  private changed(ms: number, from: Array<'gpus' | 'deployments' | 'traffic'> = ['gpus', 'deployments', 'traffic']): Promise<void> {
-    return new Promise((resolve) => {
-      const subs: Disposable[] = []
-      const done = (): void => {
-        clearTimeout(t)
-        subs.forEach((s) => s.dispose())
-        resolve()
-      }
-      const t = setTimeout(done, ms)
-      if (from.includes('gpus')) subs.push(this.d.gpus.onSnapshot(done))
-      if (from.includes('deployments')) subs.push(this.d.deployments.onChange(done))
-      if (from.includes('traffic')) subs.push(this.d.traffic.onChange(done))
-    })
-  }
-
-  private async need(dep: Deployment, v: GpuView): Promise<Need | { pass: string }> {
+  private async need(dep: Deployment, v: GpuView): Promise<StartNeed | { pass: string }> {
     const def = dep.definition
     const policy = memoryPolicy(def)
     if (policy.mode === 'none') return { pass: `started as configured: ${policy.why}` }
@@ -303,7 +282,10 @@ export class PlannerService {
   }
 
   private async decide(id: string): Promise<Admission> {
-    const deadline = this.now() + this.o.drainLimitMs
+    const limitMs = this.d.drainLimitMs?.() ?? this.o.drainLimitMs
+    const began = this.now()
+    const deadline = began + limitMs
+    let resampled = false
     for (;;) {
       const dep = this.d.deployments.list().find((x) => x.definition.id === id)
       if (!dep) throw new Error(`planner: no deployment ${id}`)
@@ -356,12 +338,27 @@ export class PlannerService {
               ? `the memory of a stopped or sleeping model is being released on GPU ${releasing.join(', ')}`
               : null
       if (waitFor) {
-        if (this.now() >= deadline) return this.refuse(name, `${waitFor} (waited ${Math.round(this.o.drainLimitMs / 1000)} s)`, 15)
+        if (this.now() >= deadline) {
+          const fix = 'Try again when the GPU is less busy, or stop a model on it.'
+          return this.refuse(name, `${waitFor} (waited ${Math.round(limitMs / 1000)} s)`, 15, fix)
+        }
         this.record('wait', name, waitFor)
-        await this.changed(Math.max(1, deadline - this.now()))
+        await nextChange(this.d, Math.max(1, deadline - this.now()))
         continue
       }
-      if (plan.kind === 'cannot-fit') return this.refuse(name, plan.message, plan.retryAfterSeconds)
+      if (plan.kind === 'cannot-fit') {
+        // Refused only on a sample taken after this admission began (memory may have been let go since the last one).
+        const s = this.d.gpus.snapshot()
+        if (!resampled && s.at !== null && Date.parse(s.at) < began) {
+          resampled = true
+          await nextChange(this.d, 2 * s.intervalMs, ['gpus'])
+          continue
+        }
+        const usable = usableBytes({ gpus: v.gpus, models: others, options: { maxFraction: this.o.maxFraction } })
+        const on = v.gpus.filter((g) => need.pinned?.includes(g.index)).map((g) => ({ ...g, usableBytes: usable.get(g.index) ?? 0 }))
+        const fits = need.fixedUtilization === null ? null : fittingUtilization({ asked: need.fixedUtilization, gpus: on })
+        return this.refuse(name, plan.message, plan.retryAfterSeconds, refusalFix(plan.holders), fits)
+      }
       if (plan.kind === 'wait') continue
       const totals = placed.gpus.map((i) => v.gpus.find((g) => g.index === i)!.totalBytes)
       const u =
@@ -393,8 +390,8 @@ export class PlannerService {
     }
   }
 
-  private refuse(name: string, message: string, retryAfterSeconds: number): Admission {
+  private refuse(name: string, message: string, retryAfterSeconds: number, fix: string, fitsUtilization: number | null = null): Admission {
     this.record('refuse', name, `refused ${name}: ${message}`)
-    return { kind: 'cannot-fit', message: `Not enough GPU memory to start ${name}: ${message}`, retryAfterSeconds }
+    return { kind: 'cannot-fit', message: `Not enough GPU memory to start ${name}: ${message}`, retryAfterSeconds, fix, fitsUtilization }
   }
 }
