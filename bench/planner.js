@@ -72,10 +72,10 @@ const specs = MODELS.map((m) => {
 const trace = dayTrace()
 
 const policies = () => [
-  { policy: oursPolicy({ planPlacement }), refuseAfterSeconds: 120 },
-  { policy: oursPolicy({ planPlacement, requestHistory: true, name: 'ours+rates' }), refuseAfterSeconds: 120 },
-  { policy: oursPolicy({ planPlacement, sleep: true, name: 'ours+sleep' }), refuseAfterSeconds: 120 },
-  { policy: oursPolicy({ planPlacement, requestHistory: true, sleep: true, name: 'ours+rates+sleep' }), refuseAfterSeconds: 120 },
+  { policy: oursPolicy({ planPlacement }), refuseAfterSeconds: 600 },
+  { policy: oursPolicy({ planPlacement, requestHistory: true, name: 'ours+rates' }), refuseAfterSeconds: 600 },
+  { policy: oursPolicy({ planPlacement, sleep: true, name: 'ours+sleep' }), refuseAfterSeconds: 600 },
+  { policy: oursPolicy({ planPlacement, requestHistory: true, sleep: true, name: 'ours+rates+sleep' }), refuseAfterSeconds: 600 },
   { policy: lruPolicy() },
   { policy: swapPolicy() },
 ]
