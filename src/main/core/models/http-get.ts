@@ -239,6 +239,7 @@ class Conn {
     if (list.length >= 16 || this.socket.destroyed) return void this.socket.destroy()
     list.push(this)
     idle.set(this.origin, list)
+    this.socket.unref() // an idle connection does not keep the process alive
     this.socket.resume()
     this.idleTimer = setTimeout(() => this.socket.destroy(), IDLE_MS).unref()
   }
@@ -328,7 +329,10 @@ function acquire(u: URL): { conn: Conn; reused: boolean } {
   const list = idle.get(u.origin)
   while (list && list.length > 0) {
     const c = list.pop() as Conn
-    if (!c.socket.destroyed) return { conn: c, reused: true }
+    if (!c.socket.destroyed) {
+      c.socket.ref()
+      return { conn: c, reused: true }
+    }
   }
   return { conn: new Conn(u.origin, u), reused: false }
 }
