@@ -158,6 +158,7 @@ async function downloadAndVerify(p: RepoPaths, spec: BlobSpec, o: TransferOption
     complete = true
     return ok
   } finally {
+    file.close()
     await fd.close()
     await (complete ? state.stop() : state.close()).catch(() => undefined)
   }
