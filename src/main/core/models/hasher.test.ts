@@ -4,8 +4,8 @@ import { makeHasher, OFF_THREAD_BYTES } from './hasher'
 
 /** Feeds `data` through a hasher in 4 MiB pool-like buffers (reusing what comes back), as the file writer does. */
 async function hashInBuffers(data: Buffer, lfs: boolean): Promise<{ hex: string; reused: number }> {
-  const h = makeHasher({ size: data.length, lfs })
-  const pool = [Buffer.allocUnsafeSlow(4 << 20), Buffer.allocUnsafeSlow(4 << 20)]
+  const h = makeHasher({ size: data.length, lfs }, true)
+  const pool: Buffer[] = [Buffer.allocUnsafeSlow(4 << 20), Buffer.allocUnsafeSlow(4 << 20)]
   let reused = 0
   const pending: Promise<void>[] = []
   for (let pos = 0; pos < data.length; pos += 4 << 20) {

@@ -3,7 +3,8 @@
  * threads shared by all downloads, each file on one of them): the buffer is transferred there, not
  * copied, and comes back for reuse, so the main thread only moves bytes between sockets and disk
  * (#18: hashing on the main thread competed with the socket reads and held the event loop ~2.5 ms per
- * 4 MiB). Small files are hashed inline: a round trip costs more than hashing a few MiB.
+ * 4 MiB). Small files are hashed inline: a round trip costs more than hashing a few MiB. Only where
+ * there are ≥ 4 cores (see THREADS_BY_DEFAULT).
  */
 import { createHash, type Hash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
@@ -20,8 +21,16 @@ export interface Hasher {
 /** Files at least this big are hashed on a hash thread. */
 export const OFF_THREAD_BYTES = 16 * 1024 * 1024
 
-export function makeHasher(spec: { size: number; lfs: boolean }): Hasher {
-  return spec.size >= OFF_THREAD_BYTES ? new ThreadHasher(spec) : new InlineHasher(spec)
+/**
+ * Hash threads only with cores to spare: on the 2-core development machine they did not pay (A/B on
+ * big-4g, same session: 310–345 MiB/s and 2.5–3.4 CPU s/GiB on threads vs 414–777 MiB/s and 1.6–1.9
+ * inline — the hash then runs on another core than the one the bytes were just read on, and competes
+ * with everything else for two cores). Not measured on ≥ 4 cores.
+ */
+export const THREADS_BY_DEFAULT = availableParallelism() >= 4
+
+export function makeHasher(spec: { size: number; lfs: boolean }, threads = THREADS_BY_DEFAULT): Hasher {
+  return threads && spec.size >= OFF_THREAD_BYTES ? new ThreadHasher(spec) : new InlineHasher(spec)
 }
 
 const start = (spec: { size: number; lfs: boolean }): Hash =>
@@ -65,6 +74,8 @@ interface Thread {
   /** Per file id: what waits for answers, in order. */
   waiting: Map<number, ((m: { mem?: ArrayBuffer; hex?: string }) => void)[]>
   files: number
+  /** Answers due: the thread keeps the process alive only while there are some. */
+  due: number
   failed?: Error
 }
 
@@ -75,14 +86,18 @@ function thread(): Thread {
   const max = Math.max(1, Math.min(2, availableParallelism() - 1))
   if (threads.length < max) {
     const worker = new Worker(CODE, { eval: true })
-    worker.unref() // an idle hash thread does not keep the process alive
-    const t: Thread = { worker, waiting: new Map(), files: 0 }
-    worker.on('message', (m: { id: number; mem?: ArrayBuffer; hex?: string }) => t.waiting.get(m.id)?.shift()?.(m))
+    const t: Thread = { worker, waiting: new Map(), files: 0, due: 0 }
+    worker.on('message', (m: { id: number; mem?: ArrayBuffer; hex?: string }) => {
+      if (--t.due === 0) worker.unref()
+      t.waiting.get(m.id)?.shift()?.(m)
+    })
     worker.on('error', (err) => {
       t.failed = err
+      t.due = 0
       threads.splice(threads.indexOf(t), 1)
       for (const q of t.waiting.values()) for (const cb of q.splice(0)) cb({})
     })
+    worker.unref() // an idle hash thread does not keep the process alive (after the listeners: they ref it)
     threads.push(t)
     return t
   }
@@ -101,6 +116,7 @@ class ThreadHasher implements Hasher {
   }
 
   private answer(): Promise<{ mem?: ArrayBuffer; hex?: string }> {
+    if (this.t.due++ === 0) this.t.worker.ref()
     return new Promise((resolve) => this.queue.push(resolve))
   }
 
