@@ -36,8 +36,11 @@ export interface Store {
 }
 
 /** The real services (settings, secrets, CPU pool, I/O limiter, jobs, model store) on a temp dir. */
-export async function makeStore(hubUrl: string, opts: { store?: string; tuning?: Partial<ModelServiceOptions> } = {}): Promise<Store> {
-  const home = mkdtempSync(join(tmpdir(), 'inferadmin-models-'))
+export async function makeStore(
+  hubUrl: string,
+  opts: { home?: string; store?: string; tuning?: Partial<ModelServiceOptions> } = {},
+): Promise<Store> {
+  const home = opts.home ?? mkdtempSync(join(tmpdir(), 'inferadmin-models-'))
   const store = opts.store ?? join(home, 'hub')
   const logger = silentLogger()
   const secrets = new SecretStore(home, fileModeCodec, logger)

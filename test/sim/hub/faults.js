@@ -19,6 +19,8 @@
  * @property {number} [ms]           stall: how long to hang before closing the socket (default 60000)
  * @property {number} [at]           corrupt: file offset of the byte to flip
  * @property {number} [bytesPerSec]  throttle
+ * @property {(n: number) => void} [onSent]  throttle: called with each slice of body bytes as it is written (a
+ *   test's trigger, e.g. kill the client after N bytes)
  * @property {HostileField} [field]  hostile: which value of the Hub's answers is replaced
  * @property {unknown} [value]       hostile: what the Hub answers instead (any JSON value)
  * @property {number} [hits]         filled in: how many requests it has hit

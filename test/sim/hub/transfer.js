@@ -111,6 +111,7 @@ export async function writeBody(res, content, start, end, faults) {
       if (!res.write(part)) await drainOrClose(res)
       if (closed) return sent
       sent += part.length
+      throttle?.onSent?.(part.length)
       if (throttle) {
         const due = began + (sent / (throttle.bytesPerSec ?? 1 << 20)) * 1000
         if (due > Date.now()) await sleep(due - Date.now())

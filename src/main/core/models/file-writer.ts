@@ -5,8 +5,8 @@
  * split file, or a partial from before a restart) are read back and hashed when the hash reaches
  * them. The sidecar (partial-state.ts) records what is on disk per chunk, at checkpoints.
  */
-import { createHash, type Hash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
+import { makeHasher, type Hasher } from './hasher'
 import type { BodySink } from './http-get'
 import type { PartialState } from './partial-state'
 
@@ -37,8 +37,9 @@ export function contiguousEnd(size: number, chunkSize: number, done: number[]): 
 /** One file being downloaded: its descriptor, sidecar and running checksum. */
 export class FileWriter {
   private hashed = 0
-  private readonly hash: Hash
+  private readonly hash: Hasher
   private catchingUp: Promise<void> | undefined
+  private hashError: unknown
 
   constructor(
     readonly fd: FileHandle,
@@ -46,13 +47,18 @@ export class FileWriter {
     private readonly spec: { size: number; lfs: boolean; path: string },
     private readonly onBytes: (delta: number) => void,
   ) {
-    this.hash = spec.lfs ? createHash('sha256') : createHash('sha1').update(`blob ${spec.size}\0`)
+    this.hash = makeHasher(spec)
   }
 
-  /** `n` bytes of `buf` are on disk at `pos`. */
-  written(pos: number, buf: Buffer, n: number): void {
+  /**
+   * `n` bytes of `buf` are on disk at `pos`. When they are next in file order the hasher takes `buf`:
+   * the promise gives back a buffer to reuse once they are hashed; else `buf` is the caller's again.
+   */
+  written(pos: number, buf: Buffer, n: number): Promise<Buffer> | undefined {
+    let taken: Promise<Buffer> | undefined
     if (pos === this.hashed && !this.catchingUp) {
-      this.hash.update(buf.subarray(0, n))
+      taken = this.hash.update(buf, n)
+      taken.catch((err: unknown) => (this.hashError ??= err))
       this.hashed += n
     }
     const { chunkSize, done } = this.state.rec
@@ -64,23 +70,24 @@ export class FileWriter {
     this.onBytes(n)
     this.state.mark()
     this.catchUp()
+    return taken
   }
 
   /** Hashes bytes that are on disk but not hashed yet (in order), reading them back. */
   private catchUp(): void {
     if (this.catchingUp || this.hashed >= this.end()) return
     this.catchingUp = (async () => {
-      const buf = takeBuffer()
+      let buf = takeBuffer()
       try {
         for (let end = this.end(); this.hashed < end; end = this.end()) {
           const want = Math.min(buf.length, end - this.hashed)
           const { bytesRead } = await this.fd.read(buf, 0, want, this.hashed)
           if (bytesRead <= 0) throw new Error(`${this.spec.path}: the partial file is shorter than its record`)
-          this.hash.update(buf.subarray(0, bytesRead))
+          buf = await this.hash.update(buf, bytesRead)
           this.hashed += bytesRead
         }
       } finally {
-        giveBuffer(buf)
+        if (buf.length > 0) giveBuffer(buf)
         this.catchingUp = undefined
       }
     })()
@@ -99,7 +106,14 @@ export class FileWriter {
       else break
     }
     if (this.hashed !== this.spec.size) throw new Error(`${this.spec.path}: ${this.hashed} of ${this.spec.size} bytes hashed`)
-    return this.hash.digest('hex')
+    const hex = await this.hash.digest()
+    if (this.hashError !== undefined) throw this.hashError
+    return hex
+  }
+
+  /** The download stopped: the hash is let go. */
+  close(): void {
+    this.hash.close()
   }
 }
 
@@ -136,7 +150,8 @@ export class RangeWriter implements BodySink {
   }
 
   get paused(): boolean {
-    return this.queued >= 2
+    // one buffer filling, and up to three being written or hashed
+    return this.queued >= 3
   }
 
   space(): Buffer | null {
@@ -183,19 +198,25 @@ export class RangeWriter implements BodySink {
     this.pos += n
     this.queued++
     this.lastFlush = Date.now()
+    const release = (back: Buffer): void => {
+      if (back.length > 0) giveBuffer(back)
+      this.queued--
+      if (!this.paused) this.resume?.()
+    }
     this.tail = this.tail.then(async () => {
+      let hashing: Promise<Buffer> | undefined
       try {
         if (this.error === undefined) {
           await writeAll(this.file.fd, buf, n, pos)
-          this.file.written(pos, buf, n)
+          hashing = this.file.written(pos, buf, n)
           this.writtenTo = pos + n
         }
       } catch (err) {
         this.error = err
       } finally {
-        giveBuffer(buf)
-        this.queued--
-        if (!this.paused) this.resume?.()
+        // the next write need not wait for this buffer's hash; the buffer counts until it is back
+        if (hashing) void hashing.then(release, () => release(Buffer.alloc(0)))
+        else release(buf)
       }
     })
   }

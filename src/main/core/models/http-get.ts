@@ -8,6 +8,7 @@
  */
 import { connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
+import { dechunk, HttpProtocolError, newChunkState, type ChunkState } from './http-chunked'
 
 /** Where a response body goes. */
 export interface BodySink {
@@ -35,8 +36,13 @@ export interface HttpResponse {
   destroy(err?: Error): void
 }
 
+/** TLS trust beyond the system's: `ca` (PEM) — a test's own CA. Production sets none (NODE_EXTRA_CA_CERTS works). */
+export interface HttpGetOptions {
+  ca?: string | Buffer
+}
+
 const SCRATCH = 64 * 1024
-const MAX_HEAD = 64 * 1024
+export const MAX_HEAD = 64 * 1024
 const IDLE_MS = 4000
 const idle = new Map<string, Conn[]>()
 
@@ -47,6 +53,7 @@ function truncated(left: number): Error {
 
 class Conn {
   readonly socket: Socket
+  private readonly host: string
   private readonly scratch = Buffer.allocUnsafe(SCRATCH)
   private head: Buffer[] = []
   private headBytes = 0
@@ -62,14 +69,17 @@ class Conn {
   private onBody?: (err?: Error) => void
 
   constructor(
+    /** The idle pool it goes back to (origin and trust). */
     readonly origin: string,
     u: URL,
+    opts: HttpGetOptions,
   ) {
+    this.host = u.host
     const port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80)
     const onread = { buffer: (): Buffer => this.region(), callback: (n: number, buf: Buffer): boolean => this.data(n, buf) }
     this.socket =
       u.protocol === 'https:'
-        ? tlsConnect({ host: u.hostname, port, servername: u.hostname, ALPNProtocols: ['http/1.1'], onread } as never)
+        ? tlsConnect({ host: u.hostname, port, servername: u.hostname, ALPNProtocols: ['http/1.1'], ca: opts.ca, onread } as never)
         : netConnect({ host: u.hostname, port, onread, noDelay: true })
     this.socket.on('error', (err) => this.fail(err))
     this.socket.on('end', () => this.fail(undefined))
@@ -140,14 +150,16 @@ class Conn {
     this.headBytes += bytes.length
     const all = this.head.length === 1 ? (this.head[0] as Buffer) : Buffer.concat(this.head)
     const end = all.indexOf('\r\n\r\n')
-    if (end < 0) {
-      if (this.headBytes > MAX_HEAD) this.destroy(new Error('response headers too large'))
-      return true
+    // the limit holds wherever the end falls (it may come in the read that crosses the limit)
+    if (end < 0 ? this.headBytes > MAX_HEAD : end + 4 > MAX_HEAD) {
+      this.destroy(new HttpProtocolError(`${this.host} sent response headers larger than ${MAX_HEAD / 1024} KiB`))
+      return false
     }
+    if (end < 0) return true
     const lines = all.subarray(0, end).toString('latin1').split('\r\n')
     const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '')
     if (!m) {
-      this.destroy(new Error(`not an HTTP/1.1 response: ${JSON.stringify((lines[0] ?? '').slice(0, 40))}`))
+      this.destroy(new HttpProtocolError(`${this.host}: not an HTTP/1.1 response: ${JSON.stringify((lines[0] ?? '').slice(0, 40))}`))
       return false
     }
     const headers = new Headers()
@@ -168,7 +180,7 @@ class Conn {
     this.chunk = undefined
     if (status === 204 || status === 304 || (status >= 100 && status < 200)) this.left = 0
     else if (te.includes('chunked')) {
-      this.chunk = { size: -1, line: '', trailer: false }
+      this.chunk = newChunkState()
       this.left = -1
     } else if (cl !== null && /^\d+$/.test(cl.trim())) this.left = Number(cl)
     else {
@@ -191,7 +203,13 @@ class Conn {
 
   private bodyCopy(buf: Buffer): void {
     if (this.chunk) {
-      for (const part of dechunk(this.chunk, buf)) this.deliver(part)
+      let parts: Buffer[]
+      try {
+        parts = dechunk(this.chunk, buf)
+      } catch (err) {
+        return this.destroy(err as Error)
+      }
+      for (const part of parts) this.deliver(part)
       if (this.chunk.size === -2) return this.finishBody(true)
     } else {
       const take = this.left >= 0 ? buf.subarray(0, this.left) : buf
@@ -239,6 +257,7 @@ class Conn {
     if (list.length >= 16 || this.socket.destroyed) return void this.socket.destroy()
     list.push(this)
     idle.set(this.origin, list)
+    this.socket.unref() // an idle connection does not keep the process alive
     this.socket.resume()
     this.idleTimer = setTimeout(() => this.socket.destroy(), IDLE_MS).unref()
   }
@@ -265,7 +284,8 @@ class Conn {
     this.onHead = undefined
     this.onBody = undefined
     this.socket.destroy()
-    head?.(Object.assign(new TypeError('fetch failed', { cause: e }), { noResponse: !this.gotBytes }))
+    // a broken response is said as it is; network failures as fetch says them (retry.ts knows those)
+    head?.(e instanceof HttpProtocolError ? e : Object.assign(new TypeError('fetch failed', { cause: e }), { noResponse: !this.gotBytes }))
     body?.(e)
   }
 
@@ -284,64 +304,41 @@ class Conn {
   }
 }
 
-interface ChunkState {
-  /** Bytes left in the current chunk; -1 = reading a size line; -2 = the last chunk was read. */
-  size: number
-  line: string
-  trailer: boolean
-}
-
-/** Decodes chunked transfer-encoding incrementally: the payload parts in `buf`. */
-function dechunk(st: ChunkState, buf: Buffer): Buffer[] {
-  const out: Buffer[] = []
-  let i = 0
-  while (i < buf.length && st.size !== -2) {
-    if (st.size > 0) {
-      const take = Math.min(st.size, buf.length - i)
-      out.push(buf.subarray(i, i + take))
-      st.size -= take
-      i += take
-      if (st.size === 0) st.size = -3 // the CRLF after the data
-      continue
-    }
-    const nl = buf.indexOf(10, i)
-    const piece = buf.subarray(i, nl < 0 ? buf.length : nl + 1).toString('latin1')
-    i = nl < 0 ? buf.length : nl + 1
-    st.line += piece
-    if (nl < 0) continue
-    const line = st.line.trim()
-    st.line = ''
-    if (st.size === -3) st.size = -1
-    else if (st.trailer) {
-      if (line === '') st.size = -2
-    } else {
-      const n = parseInt(line, 16)
-      if (!Number.isFinite(n)) throw new Error('bad chunked encoding')
-      if (n === 0) st.trailer = true
-      else st.size = n
-    }
-  }
-  return out
-}
-
-function acquire(u: URL): { conn: Conn; reused: boolean } {
-  const list = idle.get(u.origin)
+function acquire(u: URL, opts: HttpGetOptions): { conn: Conn; reused: boolean } {
+  const key = poolKey(u, opts)
+  const list = idle.get(key)
   while (list && list.length > 0) {
     const c = list.pop() as Conn
-    if (!c.socket.destroyed) return { conn: c, reused: true }
+    if (!c.socket.destroyed) {
+      c.socket.ref()
+      return { conn: c, reused: true }
+    }
   }
-  return { conn: new Conn(u.origin, u), reused: false }
+  return { conn: new Conn(key, u, opts), reused: false }
+}
+
+const caIds = new Map<string | Buffer, number>()
+/** Connections are reused per origin and trust (a connection made with a test CA serves only that CA's callers). */
+function poolKey(u: URL, opts: HttpGetOptions): string {
+  if (opts.ca === undefined) return u.origin
+  if (!caIds.has(opts.ca)) caIds.set(opts.ca, caIds.size + 1)
+  return `${u.origin} ca#${caIds.get(opts.ca)}`
 }
 
 /**
  * GET `url` without following redirects. Network failures reject with `TypeError('fetch failed')`
  * carrying the cause, as fetch does, so retry and error mapping treat both the same.
  */
-export async function httpGet(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<HttpResponse> {
+export async function httpGet(
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  opts: HttpGetOptions = {},
+): Promise<HttpResponse> {
   const u = new URL(url)
   for (let attempt = 0; ; attempt++) {
     signal.throwIfAborted()
-    const { conn, reused } = acquire(u)
+    const { conn, reused } = acquire(u, opts)
     const head = conn.request(`${u.pathname}${u.search}`, u.host, headers)
     const gen = conn.gen
     const onAbort = (): void => {
@@ -376,36 +373,4 @@ export async function httpGet(url: string, headers: Record<string, string>, sign
       if (!(reused && attempt === 0 && (err as { noResponse?: boolean }).noResponse === true)) throw err
     }
   }
-}
-
-/** A sink that keeps up to `limit` bytes (for error texts and drained bodies); `stop`: done at the limit. */
-function collect(limit: number, stop = true): BodySink & { parts: Buffer[]; n: number } {
-  return {
-    parts: [],
-    n: 0,
-    paused: false,
-    get done() {
-      return stop && this.n >= limit
-    },
-    space: () => null,
-    filled: () => undefined,
-    copy(buf) {
-      if (this.n < limit) this.parts.push(buf.subarray(0, limit - this.n))
-      this.n += buf.length
-    },
-  }
-}
-
-/** Lets a response with an empty or small body go (the connection is reused), else drops it. */
-export function discard(res: HttpResponse): void {
-  const length = Number(res.headers.get('content-length') ?? NaN)
-  if (Number.isFinite(length) && length <= 65536) void res.read(collect(0, false)).catch(() => undefined)
-  else res.destroy()
-}
-
-/** The body as text (at most `limit` bytes), for error messages. */
-export async function bodyText(res: HttpResponse, limit = 4096): Promise<string> {
-  const sink = collect(limit)
-  await res.read(sink)
-  return Buffer.concat(sink.parts).toString('utf8').slice(0, limit)
 }

@@ -1,4 +1,5 @@
-import { bodyText, discard, httpGet, type HttpResponse } from './http-get'
+import { bodyText, discard } from './http-body'
+import { httpGet, type HttpResponse } from './http-get'
 import { HubHttpError } from './hub-errors'
 
 export interface LocatorSpec {

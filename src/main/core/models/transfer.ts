@@ -79,6 +79,8 @@ async function sizeOf(path: string): Promise<number | undefined> {
 async function fetchBlobUnlocked(p: RepoPaths, spec: BlobSpec, o: TransferOptions): Promise<void> {
   const final = await guard(p, blobPath(p, spec.etag), 'write')
   if ((await sizeOf(final)) === spec.size) {
+    // a run killed between the rename and the sidecar's removal left the sidecar behind
+    await removeSidecar(p, spec.etag)
     o.onBytes(spec.size)
     o.onState?.('done')
     return
@@ -94,8 +96,15 @@ async function fetchBlobUnlocked(p: RepoPaths, spec: BlobSpec, o: TransferOption
   }
   await chmod(partialPath(p, spec.etag), 0o644)
   await rename(partialPath(p, spec.etag), final)
-  await rm(partialStatePath(p, spec.etag), { force: true })
+  await removeSidecar(p, spec.etag)
   o.onState?.('done')
+}
+
+/** The sidecar of a blob that is complete, and the temporary file of a sidecar write a kill cut short. */
+async function removeSidecar(p: RepoPaths, etag: string): Promise<void> {
+  const side = await guard(p, partialStatePath(p, etag), 'remove')
+  await rm(side, { force: true })
+  await rm(`${side}.tmp`, { force: true })
 }
 
 /** Fetches what is missing of the partial, hashing as it goes. false = checksum mismatch. */
@@ -149,6 +158,7 @@ async function downloadAndVerify(p: RepoPaths, spec: BlobSpec, o: TransferOption
     complete = true
     return ok
   } finally {
+    file.close()
     await fd.close()
     await (complete ? state.stop() : state.close()).catch(() => undefined)
   }
