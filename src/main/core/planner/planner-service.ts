@@ -16,7 +16,7 @@ import { GiB } from './footprint-lines'
 import { gpuView, torchTotalBytes, type Asleep, type GpuView, type Known, type Reservation, type Traffic } from './gpu-view'
 import type { FootprintLookup } from './learned'
 import type { EstimateSource } from './model-files'
-import { nextChange } from './next-change'
+import { nextChange, type ChangeSource } from './next-change'
 import { autoNeed, gpuCount, memoryPolicy, sourceOf, type StartNeed } from './need'
 import { planPlacement } from './placement'
 import { plannerStatus } from './planner-status'
@@ -97,6 +97,19 @@ export type Admission =
   /** `fix`: what the user can do about the holders (refusal.ts). */
   | { kind: 'cannot-fit'; message: string; retryAfterSeconds: number; fix: string; fitsUtilization?: number | null }
 
+/** One admission's state across its decisions. */
+interface Turn {
+  began: number
+  limitMs: number
+  /** The sample was taken again once before a refusal. */
+  resampled: boolean
+  /** The last reason it waited for (logged once). */
+  waitedFor: string | null
+}
+
+/** Decide again on the next change of `from` (default all), or after `ms`. */
+type Wait = { kind: 'wait'; ms: number; from?: ChangeSource[] }
+
 const fmt = (b: number): string => `${(b / GiB).toFixed(2)} GiB`
 
 export class PlannerService {
@@ -131,13 +144,20 @@ export class PlannerService {
   }
 
   /**
-   * Decide a start of deployment `id`. Admissions run one at a time; one whose GPUs have a start in progress, or
-   * that needs busy models to drain, waits (up to drainLimitMs) and decides again.
+   * Decide a start of deployment `id`. Decisions run one at a time; one that must wait (a start in progress on its
+   * GPUs, busy models to drain, memory being released) leaves the line while it waits — so it holds up no admission
+   * that fits elsewhere — and decides again on the next change, until the drain limit.
    */
-  admit(id: string): Promise<Admission> {
-    const run = this.queue.then(() => this.decide(id))
-    this.queue = run.catch(() => undefined)
-    return run
+  async admit(id: string): Promise<Admission> {
+    const limitMs = this.d.drainLimitMs?.() ?? this.o.drainLimitMs
+    const t: Turn = { began: this.now(), limitMs, resampled: false, waitedFor: null }
+    for (;;) {
+      const run = this.queue.then(() => this.decide(id, t))
+      this.queue = run.catch(() => undefined)
+      const r = await run
+      if (r.kind !== 'wait') return r
+      await nextChange(this.d, Math.max(1, r.ms), r.from)
+    }
   }
 
   /** The start of an admitted model was issued (or failed to be): its reservation follows the deployment from here. */
@@ -281,112 +301,109 @@ export class PlannerService {
     return { bytesPerGpu: a.bytesPerGpu + step, count, pinned, fixedUtilization: null, auto: { fixedBytes, kvBytes: a.kvBytes, detail } }
   }
 
-  private async decide(id: string): Promise<Admission> {
-    const limitMs = this.d.drainLimitMs?.() ?? this.o.drainLimitMs
-    const began = this.now()
+  /** One decision for admission `t` of `id`: an answer, or how long to wait for a change before deciding again. */
+  private async decide(id: string, t: Turn): Promise<Admission | Wait> {
+    const { began, limitMs } = t
     const deadline = began + limitMs
-    let resampled = false
-    for (;;) {
-      const dep = this.d.deployments.list().find((x) => x.definition.id === id)
-      if (!dep) throw new Error(`planner: no deployment ${id}`)
-      const name = dep.definition.name
-      let v = this.view()
-      const need = await this.need(dep, v)
-      if ('pass' in need) {
-        this.record('pass', name, need.pass)
-        return { kind: 'pass', reason: need.pass }
+    const dep = this.d.deployments.list().find((x) => x.definition.id === id)
+    if (!dep) throw new Error(`planner: no deployment ${id}`)
+    const name = dep.definition.name
+    let v = this.view()
+    const need = await this.need(dep, v)
+    if ('pass' in need) {
+      this.record('pass', name, need.pass)
+      return { kind: 'pass', reason: need.pass }
+    }
+    this.needs.set(id, { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned })
+    v = this.view()
+    const others = v.models.filter((m) => m.id !== id)
+    // A wake: its container is up and asleep (the gateway backends say sleeping, the deployment ready). It grows back
+    // in place, on its own GPUs, to what it held awake, at the utilization it started with: it needs its reservation
+    // less what it keeps (held), which is in `used` and so not in the live free. (Admitted while running — a wake
+    // that finished meanwhile — it holds all of it and needs nothing more.) Other programs that grew meanwhile count.
+    const self = v.models.find((m) => m.id === id && (m.state === 'sleeping' || m.state === 'running'))
+    const held = self ? heldBytesPerGpu(self) : 0
+    const wakeBytes = self
+      ? self.utilization === null
+        ? Math.max(self.reservedBytesPerGpu, need.bytesPerGpu)
+        : self.reservedBytesPerGpu
+      : 0
+    const wake = self ? { bytesPerGpu: wakeBytes, count: self.gpus.length, pinned: self.gpus } : null
+    // The live free lacks what memory.used holds of it (its reservation while that sample predates the sleep).
+    const inUsed = self ? self.inUsedBytesPerGpu : 0
+    const gpus = self ? v.gpus.map((g) => (self.gpus.includes(g.index) ? { ...g, freeBytes: g.freeBytes + inUsed } : g)) : v.gpus
+    const placed = planPlacement({
+      now: this.now(),
+      need: { name, ...(wake ?? { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned }) },
+      gpus,
+      models: others,
+      hostRamFreeBytes: (this.d.hostFreeBytes ?? freemem)(),
+      options: { ...this.o.eviction, maxFraction: this.o.maxFraction },
+    })
+    const plan = placed.plan
+    // A start or wake in progress on a chosen GPU: serialise (vLLM profiles memory assuming nobody else changes it;
+    // a wake claims its memory back).
+    const starting = others.filter((m) => (m.state === 'loading' || m.state === 'waking') && m.gpus.some((g) => placed.gpus.includes(g)))
+    // Memory a model gave back by a stop or a sleep is still in the last sample: wait for the next one rather than evict or refuse.
+    const candidates = placed.gpus.length ? placed.gpus : (need.pinned ?? v.gpus.map((g) => g.index))
+    const releasing = plan.kind === 'fits' ? [] : candidates.filter((g) => (v.releasingBytes.get(g) ?? 0) > 0)
+    const waitFor =
+      starting.length > 0
+        ? `${starting.map((m) => m.name).join(', ')} ${starting.length === 1 ? 'is' : 'are'} starting on GPU ${placed.gpus.join(', ')}`
+        : plan.kind === 'wait'
+          ? plan.message
+          : releasing.length > 0
+            ? `the memory of a stopped or sleeping model is being released on GPU ${releasing.join(', ')}`
+            : null
+    if (waitFor) {
+      if (this.now() >= deadline) {
+        const fix = 'Try again when the GPU is less busy, or stop a model on it.'
+        return this.refuse(name, `${waitFor} (waited ${Math.round(limitMs / 1000)} s)`, 15, fix)
       }
-      this.needs.set(id, { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned })
-      v = this.view()
-      const others = v.models.filter((m) => m.id !== id)
-      // A wake: its container is up and asleep (the gateway backends say sleeping, the deployment ready). It grows back
-      // in place, on its own GPUs, to what it held awake, at the utilization it started with: it needs its reservation
-      // less what it keeps (held), which is in `used` and so not in the live free. (Admitted while running — a wake
-      // that finished meanwhile — it holds all of it and needs nothing more.) Other programs that grew meanwhile count.
-      const self = v.models.find((m) => m.id === id && (m.state === 'sleeping' || m.state === 'running'))
-      const held = self ? heldBytesPerGpu(self) : 0
-      const wakeBytes = self
-        ? self.utilization === null
-          ? Math.max(self.reservedBytesPerGpu, need.bytesPerGpu)
-          : self.reservedBytesPerGpu
-        : 0
-      const wake = self ? { bytesPerGpu: wakeBytes, count: self.gpus.length, pinned: self.gpus } : null
-      // The live free lacks what memory.used holds of it (its reservation while that sample predates the sleep).
-      const inUsed = self ? self.inUsedBytesPerGpu : 0
-      const gpus = self ? v.gpus.map((g) => (self.gpus.includes(g.index) ? { ...g, freeBytes: g.freeBytes + inUsed } : g)) : v.gpus
-      const placed = planPlacement({
-        now: this.now(),
-        need: { name, ...(wake ?? { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned }) },
-        gpus,
-        models: others,
-        hostRamFreeBytes: (this.d.hostFreeBytes ?? freemem)(),
-        options: { ...this.o.eviction, maxFraction: this.o.maxFraction },
-      })
-      const plan = placed.plan
-      // A start or wake in progress on a chosen GPU: serialise (vLLM profiles memory assuming nobody else changes it;
-      // a wake claims its memory back).
-      const starting = others.filter((m) => (m.state === 'loading' || m.state === 'waking') && m.gpus.some((g) => placed.gpus.includes(g)))
-      // Memory a model gave back by a stop or a sleep is still in the last sample: wait for the next one rather than evict or refuse.
-      const candidates = placed.gpus.length ? placed.gpus : (need.pinned ?? v.gpus.map((g) => g.index))
-      const releasing = plan.kind === 'fits' ? [] : candidates.filter((g) => (v.releasingBytes.get(g) ?? 0) > 0)
-      const waitFor =
-        starting.length > 0
-          ? `${starting.map((m) => m.name).join(', ')} ${starting.length === 1 ? 'is' : 'are'} starting on GPU ${placed.gpus.join(', ')}`
-          : plan.kind === 'wait'
-            ? plan.message
-            : releasing.length > 0
-              ? `the memory of a stopped or sleeping model is being released on GPU ${releasing.join(', ')}`
-              : null
-      if (waitFor) {
-        if (this.now() >= deadline) {
-          const fix = 'Try again when the GPU is less busy, or stop a model on it.'
-          return this.refuse(name, `${waitFor} (waited ${Math.round(limitMs / 1000)} s)`, 15, fix)
-        }
-        this.record('wait', name, waitFor)
-        await nextChange(this.d, Math.max(1, deadline - this.now()))
-        continue
+      // Logged when the reason changes, not at every sample.
+      if (waitFor !== t.waitedFor) this.record('wait', name, waitFor)
+      t.waitedFor = waitFor
+      return { kind: 'wait', ms: deadline - this.now() }
+    }
+    if (plan.kind === 'wait') return { kind: 'wait', ms: deadline - this.now() } // (waitFor above)
+    if (plan.kind === 'cannot-fit') {
+      // Refused only on a sample taken after this admission began (memory may have been let go since the last one).
+      const s = this.d.gpus.snapshot()
+      if (!t.resampled && s.at !== null && Date.parse(s.at) < began) {
+        t.resampled = true
+        return { kind: 'wait', ms: 2 * s.intervalMs, from: ['gpus'] }
       }
-      if (plan.kind === 'cannot-fit') {
-        // Refused only on a sample taken after this admission began (memory may have been let go since the last one).
-        const s = this.d.gpus.snapshot()
-        if (!resampled && s.at !== null && Date.parse(s.at) < began) {
-          resampled = true
-          await nextChange(this.d, 2 * s.intervalMs, ['gpus'])
-          continue
-        }
-        const usable = usableBytes({ gpus: v.gpus, models: others, options: { maxFraction: this.o.maxFraction } })
-        const on = v.gpus.filter((g) => need.pinned?.includes(g.index)).map((g) => ({ ...g, usableBytes: usable.get(g.index) ?? 0 }))
-        const fits = need.fixedUtilization === null ? null : fittingUtilization({ asked: need.fixedUtilization, gpus: on })
-        return this.refuse(name, plan.message, plan.retryAfterSeconds, refusalFix(plan.holders), fits)
-      }
-      if (plan.kind === 'wait') continue
-      const totals = placed.gpus.map((i) => v.gpus.find((g) => g.index === i)!.totalBytes)
-      const u =
-        self?.utilization ??
-        (need.auto
-          ? utilizationForGpus(totals, { fixedBytes: need.auto.fixedBytes, kvBytes: need.auto.kvBytes })[0]!.utilization
-          : need.fixedUtilization!)
-      const bytes = self ? wakeBytes : Math.max(...totals.map((t) => requestedBytes(t, u)))
-      for (const a of plan.actions) {
-        const victim = v.models.find((m) => m.id === a.modelId)?.name ?? a.modelId
-        const what = a.kind === 'sleep' ? `put ${victim} to sleep (level ${a.level ?? 2})` : `stopped ${victim}`
-        this.record('evict', name, `${what}${a.reason.slice(`${a.kind} ${a.modelId}`.length)} (for ${name})`)
-      }
-      this.reservations.set(id, { gpus: placed.gpus, bytesPerGpu: bytes, utilization: u, pending: true, seenActive: false, at: this.now() })
-      const why = need.auto ? `${need.auto.detail}` : `fixed utilization`
-      const verb = self?.state === 'sleeping' ? `woke ${name} (it kept ${fmt(held)})` : `started ${name}`
-      this.record('start', name, `${verb} on GPU ${placed.gpus.join(', ')} at ${u} (${fmt(bytes)} per GPU: ${why})`)
-      return {
-        kind: 'go',
-        id,
-        gpus: placed.gpus,
-        gpuUuids: placed.gpus.map((i) => v.uuidOf.get(i)!),
-        args: { '--gpu-memory-utilization': u },
-        utilization: u,
-        bytesPerGpu: bytes,
-        holdsBytesPerGpu: held,
-        evictions: plan.actions,
-      }
+      const usable = usableBytes({ gpus: v.gpus, models: others, options: { maxFraction: this.o.maxFraction } })
+      const on = v.gpus.filter((g) => need.pinned?.includes(g.index)).map((g) => ({ ...g, usableBytes: usable.get(g.index) ?? 0 }))
+      const fits = need.fixedUtilization === null ? null : fittingUtilization({ asked: need.fixedUtilization, gpus: on })
+      return this.refuse(name, plan.message, plan.retryAfterSeconds, refusalFix(plan.holders), fits)
+    }
+    const totals = placed.gpus.map((i) => v.gpus.find((g) => g.index === i)!.totalBytes)
+    const u =
+      self?.utilization ??
+      (need.auto
+        ? utilizationForGpus(totals, { fixedBytes: need.auto.fixedBytes, kvBytes: need.auto.kvBytes })[0]!.utilization
+        : need.fixedUtilization!)
+    const bytes = self ? wakeBytes : Math.max(...totals.map((t) => requestedBytes(t, u)))
+    for (const a of plan.actions) {
+      const victim = v.models.find((m) => m.id === a.modelId)?.name ?? a.modelId
+      const what = a.kind === 'sleep' ? `put ${victim} to sleep (level ${a.level ?? 2})` : `stopped ${victim}`
+      this.record('evict', name, `${what}${a.reason.slice(`${a.kind} ${a.modelId}`.length)} (for ${name})`)
+    }
+    this.reservations.set(id, { gpus: placed.gpus, bytesPerGpu: bytes, utilization: u, pending: true, seenActive: false, at: this.now() })
+    const why = need.auto ? `${need.auto.detail}` : `fixed utilization`
+    const verb = self?.state === 'sleeping' ? `woke ${name} (it kept ${fmt(held)})` : `started ${name}`
+    this.record('start', name, `${verb} on GPU ${placed.gpus.join(', ')} at ${u} (${fmt(bytes)} per GPU: ${why})`)
+    return {
+      kind: 'go',
+      id,
+      gpus: placed.gpus,
+      gpuUuids: placed.gpus.map((i) => v.uuidOf.get(i)!),
+      args: { '--gpu-memory-utilization': u },
+      utilization: u,
+      bytesPerGpu: bytes,
+      holdsBytesPerGpu: held,
+      evictions: plan.actions,
     }
   }
 
