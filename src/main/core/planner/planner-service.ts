@@ -17,7 +17,8 @@ import { gpuView, torchTotalBytes, type Asleep, type GpuView, type Known, type R
 import type { FootprintLookup } from './learned'
 import type { EstimateSource } from './model-files'
 import { nextChange, type ChangeSource } from './next-change'
-import { autoNeed, gpuCount, memoryPolicy, sourceOf, type StartNeed } from './need'
+import { startNeed } from './start-need'
+import type { StartNeed } from './need'
 import { planPlacement } from './placement'
 import { plannerStatus } from './planner-status'
 import { CannotFitError, fittingUtilization, refusalFix } from './refusal'
@@ -259,46 +260,12 @@ export class PlannerService {
     })
   }
 
-  private async need(dep: Deployment, v: GpuView): Promise<StartNeed | { pass: string }> {
-    const def = dep.definition
-    const policy = memoryPolicy(def)
-    if (policy.mode === 'none') return { pass: `started as configured: ${policy.why}` }
-    const count = gpuCount(def)
-    const pinned = def.placement?.gpus === 'any' ? null : def.gpus.map((u) => v.indexOf.get(u) ?? -1)
-    if (pinned?.includes(-1)) return { pass: 'started as configured: a pinned GPU is not in the telemetry' }
-    const totals = (pinned ?? v.gpus.map((g) => g.index)).map((i) => v.gpus.find((g) => g.index === i)?.totalBytes ?? 0)
-    const maxTotal = Math.max(0, ...totals)
-    const names = (pinned ?? v.gpus.slice(0, count).map((g) => g.index)).map((i) => v.gpus.find((g) => g.index === i)?.name ?? '')
-    const key = await this.d.fingerprintOf(dep, names).catch(() => null)
-    const learned = key ? this.d.footprints.get(key) : undefined
-    this.loadSeconds.set(def.id, learned?.loadSeconds ?? null)
-    this.known.set(def.id, { learned })
-    // Also for a fixed utilization: a model that is not in the store cannot start, so nothing is evicted for it (the
-    // start then fails with its own message).
-    let est
-    try {
-      est = await this.d.estimate(def, { tp: def.tensorParallelSize ?? count })
-    } catch (err) {
-      return { pass: `started as configured: no estimate (${(err as Error).message})` }
-    }
-    this.known.set(def.id, { learned, estimateFixedBytesPerGpu: est.fixedBytesPerGpu })
-    if (policy.mode === 'fixed')
-      return { bytesPerGpu: requestedBytes(maxTotal, policy.utilization), count, pinned, fixedUtilization: policy.utilization, auto: null }
-    const fixedBytes = learned?.fixedBytesPerGpu ?? est.fixedBytesPerGpu
-    const kvPerToken = learned?.kvBytesPerToken ?? est.kvBytesPerToken
-    const maxLen = Number(def.args['--max-model-len']) || est.maxPositionEmbeddings
-    const a = autoNeed({
-      fixedBytesPerGpu: fixedBytes,
-      kvBytesPerToken: kvPerToken,
-      maxModelLen: maxLen,
-      contextTokens: policy.contextTokens,
-      sequences: policy.sequences,
-      defaults: { contextTokens: this.o.defaultContextTokens, sequences: this.o.defaultSequences },
+  private need(dep: Deployment, v: GpuView): Promise<StartNeed | { pass: string }> {
+    const defaults = { contextTokens: this.o.defaultContextTokens, sequences: this.o.defaultSequences }
+    return startNeed(this.d, dep, v, defaults, (known, loadSeconds) => {
+      this.known.set(dep.definition.id, known)
+      this.loadSeconds.set(dep.definition.id, loadSeconds)
     })
-    // Rounding the utilization up to its 0.001 step may ask for one step more than the need.
-    const step = Math.ceil(maxTotal * 0.001)
-    const detail = `${sourceOf(learned)} ${fmt(fixedBytes)} + KV ${fmt(a.kvBytes)} (${a.sequences} × ${a.contextTokens} tokens)`
-    return { bytesPerGpu: a.bytesPerGpu + step, count, pinned, fixedUtilization: null, auto: { fixedBytes, kvBytes: a.kvBytes, detail } }
   }
 
   /** One decision for admission `t` of `id`: an answer, or how long to wait for a change before deciding again. */
