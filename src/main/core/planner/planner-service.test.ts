@@ -82,6 +82,43 @@ describe('PlannerService.admit', () => {
     expect(await w.planner.admit('a')).toMatchObject({ kind: 'cannot-fit' })
   })
 
+  it('starts a sleeping "any GPU" model cold on a free GPU rather than wait for its own GPU to drain; a pinned one waits', async () => {
+    for (const pinned of [false, true]) {
+      const w = world({ gpus: 2, external: [0, 20_000] })
+      const where = pinned ? { gpus: ['GPU-0'] } : { gpus: [], placement: { gpus: 'any' as const, count: 1 } }
+      w.add('s', { ...where, args: { '--gpu-memory-utilization': 0.5 } })
+      w.add('a', { args: { '--gpu-memory-utilization': 0.6 } })
+      w.run('s', await w.planner.admit('s'))
+      w.sleep('s', 2, 1024)
+      w.run('a', await w.planner.admit('a'))
+      // GPU 1's other program has gone; a, beside s asleep on GPU 0, is answering a request: s's wake must wait for it.
+      w.external[1] = 0
+      w.inFlight.set('a', 1)
+      w.changed()
+      let r: Admission | null = null
+      const p = w.planner.admit('s').then((x) => (r = x))
+      await new Promise((res) => setImmediate(res))
+      if (pinned) {
+        expect(r).toBeNull()
+        expect(w.planner.log()[0]).toMatchObject({ kind: 'wait', model: 's' })
+        w.inFlight.set('a', 0)
+        w.changed()
+        expect(await p).toMatchObject({ kind: 'go', gpus: [0], holdsBytesPerGpu: GiB, evictions: [{ kind: 'stop', modelId: 'a' }] })
+        continue
+      }
+      expect(await p).toMatchObject({
+        kind: 'go',
+        gpus: [1],
+        utilization: 0.5,
+        holdsBytesPerGpu: 0,
+        evictions: [{ kind: 'stop', modelId: 's' }],
+      })
+      const log = w.planner.log()
+      expect(log[0]!.reason).toMatch(/^started s on GPU 1 at 0\.5/)
+      expect(log[1]!.reason).toMatch(/^stopped s: asleep on busy GPU 0 \(Waiting for requests to finish.*\), cold start on GPU 1 instead/)
+    }
+  })
+
   it('waits for the memory of a model that just stopped instead of evicting or refusing (the telemetry lags a stop)', async () => {
     const w = world()
     w.add('a', { args: { '--gpu-memory-utilization': 0.5 } })

@@ -19,7 +19,7 @@ import type { EstimateSource } from './model-files'
 import { nextChange, type ChangeSource } from './next-change'
 import { startNeed } from './start-need'
 import type { StartNeed } from './need'
-import { planPlacement } from './placement'
+import { placeNeed, type Placing } from './place-need'
 import { plannerStatus } from './planner-status'
 import { CannotFitError, fittingUtilization, refusalFix } from './refusal'
 import { requestedBytes, utilizationForGpus } from './utilization'
@@ -288,40 +288,40 @@ export class PlannerService {
     // in place, on its own GPUs, to what it held awake, at the utilization it started with: it needs its reservation
     // less what it keeps (held), which is in `used` and so not in the live free. (Admitted while running — a wake
     // that finished meanwhile — it holds all of it and needs nothing more.) Other programs that grew meanwhile count.
-    const self = v.models.find((m) => m.id === id && (m.state === 'sleeping' || m.state === 'running'))
-    const held = self ? heldBytesPerGpu(self) : 0
-    const wakeBytes = self
-      ? self.utilization === null
-        ? Math.max(self.reservedBytesPerGpu, need.bytesPerGpu)
-        : self.reservedBytesPerGpu
-      : 0
-    const wake = self ? { bytesPerGpu: wakeBytes, count: self.gpus.length, pinned: self.gpus } : null
-    // The live free lacks what memory.used holds of it (its reservation while that sample predates the sleep).
-    const inUsed = self ? self.inUsedBytesPerGpu : 0
-    const gpus = self ? v.gpus.map((g) => (self.gpus.includes(g.index) ? { ...g, freeBytes: g.freeBytes + inUsed } : g)) : v.gpus
-    const placed = planPlacement({
-      now: this.now(),
-      need: { name, ...(wake ?? { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned }) },
-      gpus,
-      models: others,
-      hostRamFreeBytes: (this.d.hostFreeBytes ?? freemem)(),
-      options: { ...this.o.eviction, maxFraction: this.o.maxFraction },
-    })
+    const found = v.models.find((m) => m.id === id && (m.state === 'sleeping' || m.state === 'running'))
+    let self = found
+    let placing = placeNeed(this.placing(), { name, need, self, v, others, gpus: v.gpus })
+    // A wake restores in place, so it waits while its GPU drains or settles (unbounded: requests keep coming). A model
+    // that may run on any GPUs starts cold where it fits now instead, its sleeping container stopped first.
+    let moved: EvictionAction | null = null
+    if (found?.state === 'sleeping' && need.pinned === null && placing.waitFor && !placing.releasing) {
+      const elsewhere = placeNeed(this.placing(), {
+        name,
+        need,
+        self: undefined,
+        v,
+        others,
+        gpus: v.gpus.filter((g) => !found.gpus.includes(g.index)),
+      })
+      if (!elsewhere.waitFor && elsewhere.placed.plan.kind !== 'cannot-fit') {
+        const reason = `stop ${found.id}: asleep on busy GPU ${found.gpus.join(', ')} (${placing.waitFor}), cold start on GPU ${elsewhere.placed.gpus.join(', ')} instead`
+        moved = {
+          kind: 'stop',
+          modelId: found.id,
+          gpus: found.gpus,
+          freesBytesPerGpu: heldBytesPerGpu(found),
+          hostBytes: 0,
+          expectedCostSeconds: 0,
+          reason,
+        }
+        placing = elsewhere
+        self = undefined
+      }
+    }
+    const { placed, waitFor } = placing
     const plan = placed.plan
-    // A start or wake in progress on a chosen GPU: serialise (vLLM profiles memory assuming nobody else changes it;
-    // a wake claims its memory back).
-    const starting = others.filter((m) => (m.state === 'loading' || m.state === 'waking') && m.gpus.some((g) => placed.gpus.includes(g)))
-    // Memory a model gave back by a stop or a sleep is still in the last sample: wait for the next one rather than evict or refuse.
-    const candidates = placed.gpus.length ? placed.gpus : (need.pinned ?? v.gpus.map((g) => g.index))
-    const releasing = plan.kind === 'fits' ? [] : candidates.filter((g) => (v.releasingBytes.get(g) ?? 0) > 0)
-    const waitFor =
-      starting.length > 0
-        ? `${starting.map((m) => m.name).join(', ')} ${starting.length === 1 ? 'is' : 'are'} starting on GPU ${placed.gpus.join(', ')}`
-        : plan.kind === 'wait'
-          ? plan.message
-          : releasing.length > 0
-            ? `the memory of a stopped or sleeping model is being released on GPU ${releasing.join(', ')}`
-            : null
+    const held = self ? heldBytesPerGpu(self) : 0
+    const wakeBytes = self ? placing.wakeBytes : 0
     if (waitFor) {
       if (this.now() >= deadline) {
         const fix = 'Try again when the GPU is less busy, or stop a model on it.'
@@ -352,7 +352,8 @@ export class PlannerService {
         ? utilizationForGpus(totals, { fixedBytes: need.auto.fixedBytes, kvBytes: need.auto.kvBytes })[0]!.utilization
         : need.fixedUtilization!)
     const bytes = self ? wakeBytes : Math.max(...totals.map((t) => requestedBytes(t, u)))
-    for (const a of plan.actions) {
+    const evictions = moved ? [moved, ...plan.actions] : plan.actions
+    for (const a of evictions) {
       const victim = v.models.find((m) => m.id === a.modelId)?.name ?? a.modelId
       const what = a.kind === 'sleep' ? `put ${victim} to sleep (level ${a.level ?? 2})` : `stopped ${victim}`
       this.record('evict', name, `${what}${a.reason.slice(`${a.kind} ${a.modelId}`.length)} (for ${name})`)
@@ -370,8 +371,13 @@ export class PlannerService {
       utilization: u,
       bytesPerGpu: bytes,
       holdsBytesPerGpu: held,
-      evictions: plan.actions,
+      evictions,
     }
+  }
+
+  private placing(): Placing {
+    const hostRamFreeBytes = (this.d.hostFreeBytes ?? freemem)()
+    return { now: this.now(), hostRamFreeBytes, options: { ...this.o.eviction, maxFraction: this.o.maxFraction } }
   }
 
   private refuse(name: string, message: string, retryAfterSeconds: number, fix: string, fitsUtilization: number | null = null): Admission {
