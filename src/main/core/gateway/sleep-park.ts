@@ -90,10 +90,10 @@ export class SleepPark {
       this.#d.logger?.warn({ err, deployment: def.id }, 'vLLM sleep failed: stopping the deployment instead')
       return false
     }
+    const wallSeconds = (Date.now() - t0) / 1000
     this.#asleep.set(def.id, { level, containerId: st.containerId })
     this.#d.changed()
-    const facts = await this.#facts(def.id, ASLEEP, count(lines, ASLEEP) + 1)
-    this.#d.onSleepFacts?.(def.id, { ...facts, level, event: 'asleep', wallSeconds: (Date.now() - t0) / 1000 })
+    this.#report(def.id, ASLEEP, count(lines, ASLEEP) + 1, { level, event: 'asleep', wallSeconds })
     return true
   }
 
@@ -122,8 +122,8 @@ export class SleepPark {
         this.#waking.delete(id)
         this.#d.changed()
       }
-      const facts = await this.#facts(id, WOKE, before + a.level) // level 2 wakes in two tagged steps
-      this.#d.onSleepFacts?.(id, { ...facts, level: a.level, event: 'awake', wallSeconds: (Date.now() - t0) / 1000 })
+      // Level 2 wakes in two tagged steps.
+      this.#report(id, WOKE, before + a.level, { level: a.level, event: 'awake', wallSeconds: (Date.now() - t0) / 1000 })
     })()
     this.#waking.set(id, p)
     this.#d.changed()
@@ -144,6 +144,18 @@ export class SleepPark {
       else return null
     }
     return this.#weights.get(key) ?? null
+  }
+
+  /**
+   * Report the facts of a sleep or wake once vLLM's lines are in the log — in the background: the caller (an eviction
+   * making room, a held request) does not wait for the log.
+   */
+  #report(id: string, re: RegExp, want: number, e: Pick<SleepRecord, 'level' | 'event' | 'wallSeconds'>): void {
+    if (!this.#d.onSleepFacts) return
+    void this.#facts(id, re, want).then(
+      (facts) => this.#d.onSleepFacts?.(id, { ...facts, ...e }),
+      () => undefined,
+    )
   }
 
   /** The sleep facts once `want` of vLLM's lines for this event are in the log (or the wait is over). */
