@@ -19,7 +19,8 @@ import { register } from 'tsx/esm/api'
 import { dayTrace, kvBytesPerToken, loadSeconds, MODELS, SEED, SIM_TO_REAL, TOTAL } from './lib/day.js'
 import { replay } from './lib/replay.js'
 import { lruPolicy, oursPolicy, swapPolicy } from './lib/policies.js'
-import { GiB, planMemory } from '../test/sim/vllm/memory.js'
+import { GiB } from '../test/sim/vllm/memory.js'
+import { planModel } from './lib/plan-model.js'
 
 register()
 const { planPlacement } = await import('../src/main/core/planner/placement.ts')
@@ -39,23 +40,7 @@ const specs = MODELS.map((m) => {
     sequences: m.seqs ?? null,
     defaults: { contextTokens: 8192, sequences: 4 },
   }).kvBytes
-  const p = planMemory({
-    requestedBytes: TOTAL,
-    weightBytes: m.w * GiB,
-    hiddenSize: m.hidden,
-    dtypeBytes: 2,
-    numLayers: m.layers,
-    numKvHeads: m.kv,
-    headDim: m.dim,
-    tp: 1,
-    kvDtypeBytes: 2,
-    maxModelLen: m.ctx ?? 8192,
-    maxModelLenAuto: false,
-    maxNumBatchedTokens: 2048,
-    enforceEager: false,
-    graphsInBudget: true,
-    kvCacheMemoryBytes: kv,
-  })
+  const p = planModel(m, { requestedBytes: TOTAL, maxModelLen: m.ctx ?? 8192, kvCacheMemoryBytes: kv })
   const fixedBytes = p.allocatedBytes - p.kvBytes
   const bytesPerGpu = utilizationForGpus([TOTAL], { fixedBytes, kvBytes: kv })[0].requestedBytes
   // sleep.js: asleep it keeps activation + non-torch + graphs; a level-1 wake copies the weights back (0.07 + 0.03 s/GiB),

@@ -23,7 +23,8 @@
  * host RAM (`hostFreeBytes` less every server's pinned bytes, kept after a wake until the server stops, §1.5); each
  * server's log (the "Model loading took" line of its start, then the sleep lines) is `logLines(id)`.
  */
-import { MemoryError, planMemory, requestMemory } from '../../test/sim/vllm/memory.js'
+import { MemoryError, requestMemory } from '../../test/sim/vllm/memory.js'
+import { planModel } from './plan-model.js'
 import { simBackend } from './sim-backend.js'
 
 const MiB = 1024 ** 2
@@ -58,23 +59,7 @@ export function startCheck(o) {
         freeBytes: g.freeBytes,
         utilization: o.utilization,
       })
-      const p = planMemory({
-        requestedBytes,
-        weightBytes: m.w * GiB,
-        hiddenSize: m.hidden,
-        dtypeBytes: 2,
-        numLayers: m.layers,
-        numKvHeads: m.kv,
-        headDim: m.dim,
-        tp: 1,
-        kvDtypeBytes: 2,
-        maxModelLen: m.maxModelLen,
-        maxModelLenAuto: false,
-        maxNumBatchedTokens: 2048,
-        enforceEager: false,
-        graphsInBudget: true,
-        kvCacheMemoryBytes: null,
-      })
+      const p = planModel(m, { requestedBytes, maxModelLen: m.maxModelLen })
       if (p.allocatedBytes >= held) parts = { weightBytes: p.weightBytes, kvBytes: p.kvBytes }
       held = Math.max(held, p.allocatedBytes)
     }

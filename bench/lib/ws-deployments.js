@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GiB, planMemory } from '../../test/sim/vllm/memory.js'
+import { GiB } from '../../test/sim/vllm/memory.js'
+import { planModel } from './plan-model.js'
 
 /** Each model's snapshot commit (the footprint key starts from it). @param {string} id */
 const commitOf = (id) => createHash('sha1').update(id).digest('hex')
@@ -22,23 +23,7 @@ const repo = (/** @type {string} */ id) => `bench/${id}`
  * @returns {{ fixedBytesPerGpu: number, kvBytesPerToken: number, weightBytes: number, graphBytes: number }}
  */
 export function trueFootprint(m, totalBytes) {
-  const p = planMemory({
-    requestedBytes: totalBytes,
-    weightBytes: m.w * GiB,
-    hiddenSize: m.hidden,
-    dtypeBytes: 2,
-    numLayers: m.layers,
-    numKvHeads: m.kv,
-    headDim: m.dim,
-    tp: 1,
-    kvDtypeBytes: 2,
-    maxModelLen: m.maxModelLen,
-    maxModelLenAuto: false,
-    maxNumBatchedTokens: 2048,
-    enforceEager: false,
-    graphsInBudget: true,
-    kvCacheMemoryBytes: null,
-  })
+  const p = planModel(m, { requestedBytes: totalBytes, maxModelLen: m.maxModelLen })
   return {
     fixedBytesPerGpu: p.allocatedBytes - p.kvBytes,
     kvBytesPerToken: p.bytesPerToken,

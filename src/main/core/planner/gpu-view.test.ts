@@ -73,14 +73,18 @@ function planBig(s: GpusSnapshot) {
     ]),
     traffic: { inFlight: () => 0, lastUsedAt: () => 0 },
   })
-  const placed = planPlacement({
+  return { external: v.gpus[0]!.externalBytes, plan: placeBig(v, 14.7 * GiB) }
+}
+
+/** Where a start of big pinned to GPU 0 needing `bytesPerGpu` goes in view `v` (a minute in, no host RAM for sleep). */
+function placeBig(v: ReturnType<typeof gpuView>, bytesPerGpu: number) {
+  return planPlacement({
     now: 60_000,
-    need: { name: 'big', bytesPerGpu: 14.7 * GiB, count: 1, pinned: [0] },
+    need: { name: 'big', bytesPerGpu, count: 1, pinned: [0] },
     gpus: v.gpus,
     models: v.models,
     hostRamFreeBytes: 0,
-  })
-  return { external: v.gpus[0]!.externalBytes, plan: placed.plan }
+  }).plan
 }
 
 describe('gpuView + planPlacement: memory of a model that just became ready', () => {
@@ -191,14 +195,8 @@ describe('gpuView: a model parked in vLLM sleep', () => {
       const v = wakeView(asleep)
       expect(v.models.find((m) => m.id === 'a')).toMatchObject({ state: 'waking', reservedBytesPerGpu: SMALL * MiB })
       // A start that needs a's memory must not stop a under its wake: only b (idle, running) may go.
-      const placed = planPlacement({
-        now: 60_000,
-        need: { name: 'big', bytesPerGpu: 12 * GiB, count: 1, pinned: [0] },
-        gpus: v.gpus,
-        models: v.models,
-        hostRamFreeBytes: 0,
-      })
-      const victims = placed.plan.kind === 'evict' ? placed.plan.actions.map((x) => x.modelId) : []
+      const plan = placeBig(v, 12 * GiB)
+      const victims = plan.kind === 'evict' ? plan.actions.map((x) => x.modelId) : []
       expect(victims).not.toContain('a')
     }
   })

@@ -2,18 +2,11 @@ import { describe, expect, it } from 'vitest'
 import type { PlannerDecision } from '../../../shared/contract/planner'
 import { AppError } from '../errors'
 import { Publisher } from '../events/publisher'
-import type { GatewayBackend } from '../gateway/gateway-service'
 import { manualAdmission, progressOf } from './manual-admission'
 import type { Admission } from './planner-service'
+import { backend } from './planner-world.fixture'
 
 const decision = (kind: PlannerDecision['kind'], model: string, reason: string): PlannerDecision => ({ at: '', kind, model, reason })
-const backend = (id: string, state: GatewayBackend['state']): GatewayBackend => ({
-  id,
-  servedNames: [id],
-  serve: 'on-demand',
-  state,
-  endpoint: null,
-})
 
 /** A planner that answers `answers` in turn, logging `logged` before each; records started() and stops. */
 function setup(answers: Admission[], logged: PlannerDecision[] = []) {

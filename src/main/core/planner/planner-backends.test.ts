@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import type { GatewayBackend } from '../gateway/gateway-service'
 import type { EvictionAction } from './evict'
 import { plannedBackends, type InnerBackends } from './planner-backends'
 import type { Admission } from './planner-service'
+import { backend } from './planner-world.fixture'
 
-const backend = (id: string, state: GatewayBackend['state']): GatewayBackend => ({
-  id,
-  servedNames: [id],
-  serve: 'on-demand',
-  state,
-  endpoint: null,
-})
 const action = (kind: 'stop' | 'sleep', modelId: string): EvictionAction => ({
   kind,
   modelId,

@@ -1,12 +1,25 @@
-/** A fake workstation for PlannerService's unit tests: GPUs with external use, deployments with states, traffic. */
+/**
+ * A fake workstation for the planner's unit tests: GPUs with external use, deployments with states, traffic; and the
+ * gateway's view of a deployment (`backend`).
+ */
 import type { Deployment, DeploymentDefinition } from '../../../shared/contract/deployments'
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
+import type { GatewayBackend } from '../gateway/gateway-service'
 import { Publisher } from '../events/publisher'
 import { PlannerService, type Admission, type PlannerOptions } from './planner-service'
 
 export const MiB = 1024 ** 2
 export const GiB = 1024 ** 3
 export const TOTAL_MIB = 24_576
+
+/** The gateway's backend for deployment `id` (served as `id`, on demand) in `state`. */
+export const backend = (id: string, state: GatewayBackend['state']): GatewayBackend => ({
+  id,
+  servedNames: [id],
+  serve: 'on-demand',
+  state,
+  endpoint: null,
+})
 
 /** A fake workstation: GPUs with external use, deployments with states, traffic; `changed()` fires every listener. */
 export function world(
