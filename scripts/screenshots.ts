@@ -1,6 +1,6 @@
 /**
  * README screenshots: starts the headless server like the e2e setup, fills in representative settings
- * and saves 1280x800 PNGs of Dashboard, System and Settings (light and dark) to docs/screenshots/.
+ * and saves 1280x800 PNGs of every page (light and dark) to docs/screenshots/.
  * Run manually after `npm run build`:  npx tsx scripts/screenshots.ts
  * With the simulated workstation up (`eval "$(npm run -s sim -- up)"`) it first pulls a model and starts a
  * deployment, so the Dashboard, Models and Deployments pages show a working machine.
@@ -19,6 +19,11 @@ const pages = [
     file: 'deployments',
     link: 'Deployments',
     ready: (p: Page) => expect(p.getByRole('heading', { level: 1, name: 'Deployments' })).toBeVisible(),
+  },
+  {
+    file: 'gateway',
+    link: 'Gateway',
+    ready: (p: Page) => expect(p.getByRole('region', { name: 'Memory planner log' })).toBeVisible(),
   },
   {
     file: 'system',
