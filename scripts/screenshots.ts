@@ -23,7 +23,8 @@ const pages = [
   {
     file: 'gateway',
     link: 'Gateway',
-    ready: (p: Page) => expect(p.getByRole('region', { name: 'Memory planner log' })).toBeVisible(),
+    // The planner's decisions (the seeded start) rather than the endpoint at the top.
+    ready: (p: Page) => p.getByRole('region', { name: 'Memory planner log' }).scrollIntoViewIfNeeded(),
   },
   {
     file: 'system',
@@ -75,6 +76,9 @@ async function main(): Promise<void> {
         await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: shot.link, exact: true }).click()
         await expect(page.getByRole('heading', { level: 1, name: shot.link })).toBeVisible()
         await shot.ready(page)
+        // Notifications (the seeded deployment became ready) would cover the page.
+        for (const close of await page.getByRole('button', { name: 'Close toast' }).all()) await close.click().catch(() => undefined)
+        await expect(page.locator('[data-sonner-toast]')).toHaveCount(0)
         await page.mouse.move(1279, 799)
         await page.waitForTimeout(400) // let transitions settle
         const file = join(outDir, theme === 'light' ? `${shot.file}.png` : `${shot.file}-dark.png`)
