@@ -83,8 +83,12 @@ describe('PlannerService.admit', () => {
   })
 
   it('starts a sleeping "any GPU" model cold on a free GPU rather than wait for its own GPU to drain; a pinned one waits', async () => {
-    for (const pinned of [false, true]) {
-      const w = world({ gpus: 2, external: [0, 20_000] })
+    for (const [pinned, gpus] of [
+      [false, 2],
+      [true, 2],
+      [false, 1],
+    ] as const) {
+      const w = world({ gpus, external: [0, 20_000] })
       const where = pinned ? { gpus: ['GPU-0'] } : { gpus: [], placement: { gpus: 'any' as const, count: 1 } }
       w.add('s', { ...where, args: { '--gpu-memory-utilization': 0.5 } })
       w.add('a', { args: { '--gpu-memory-utilization': 0.6 } })
@@ -98,7 +102,8 @@ describe('PlannerService.admit', () => {
       let r: Admission | null = null
       const p = w.planner.admit('s').then((x) => (r = x))
       await new Promise((res) => setImmediate(res))
-      if (pinned) {
+      // Pinned, or with no other GPU: it waits for the drain and wakes in place.
+      if (pinned || gpus === 1) {
         expect(r).toBeNull()
         expect(w.planner.log()[0]).toMatchObject({ kind: 'wait', model: 's' })
         w.inFlight.set('a', 0)

@@ -284,10 +284,8 @@ export class PlannerService {
     this.needs.set(id, { bytesPerGpu: need.bytesPerGpu, count: need.count, pinned: need.pinned })
     v = this.view()
     const others = v.models.filter((m) => m.id !== id)
-    // A wake: its container is up and asleep (the gateway backends say sleeping, the deployment ready). It grows back
-    // in place, on its own GPUs, to what it held awake, at the utilization it started with: it needs its reservation
-    // less what it keeps (held), which is in `used` and so not in the live free. (Admitted while running — a wake
-    // that finished meanwhile — it holds all of it and needs nothing more.) Other programs that grew meanwhile count.
+    // A wake: its container is up and asleep (the gateway backends say sleeping, the deployment ready); placeNeed
+    // places it in place, on its own GPUs.
     const found = v.models.find((m) => m.id === id && (m.state === 'sleeping' || m.state === 'running'))
     let self = found
     let placing = placeNeed(this.placing(), { name, need, self, v, others, gpus: v.gpus })
