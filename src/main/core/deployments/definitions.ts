@@ -10,6 +10,7 @@ import { DeploymentStore, type PhaseTimings } from './store'
 export class DeploymentDefinitions {
   private readonly defs = new Map<string, DeploymentDefinition>()
   private timings: Record<string, PhaseTimings> = {}
+  private stopped: Record<string, string> = {}
   private readonly store: DeploymentStore
 
   constructor(o: { dataDir: string; logger: Logger }) {
@@ -19,6 +20,7 @@ export class DeploymentDefinitions {
   async load(): Promise<void> {
     for (const d of await this.store.loadDefinitions()) this.defs.set(d.id, d)
     this.timings = await this.store.loadTimings()
+    this.stopped = await this.store.loadStopped()
   }
 
   ids(): string[] {
@@ -48,8 +50,10 @@ export class DeploymentDefinitions {
   async remove(id: string): Promise<void> {
     this.defs.delete(id)
     delete this.timings[id]
+    delete this.stopped[id]
     await this.store.saveDefinitions([...this.defs.values()])
     await this.store.saveTimings(this.timings)
+    await this.store.saveStopped(this.stopped)
   }
 
   timingsOf(id: string): PhaseTimings | undefined {
@@ -59,6 +63,17 @@ export class DeploymentDefinitions {
   saveTimings(id: string, t: PhaseTimings): void {
     this.timings[id] = t
     void this.store.saveTimings(this.timings)
+  }
+
+  /** The app stopped this container of the deployment (its exit code, 137 after the grace period, is no failure). */
+  markStopped(id: string, containerId: string): Promise<void> {
+    this.stopped[id] = containerId
+    return this.store.saveStopped(this.stopped)
+  }
+
+  /** The container the app last stopped for this deployment, if any. */
+  stoppedByApp(id: string): string | undefined {
+    return this.stopped[id]
   }
 
   flush(): Promise<void> {

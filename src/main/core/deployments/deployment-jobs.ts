@@ -34,7 +34,7 @@ export interface JobDeps {
   settings: Pick<SettingsService, 'get'>
   logger: Logger
   flags: Pick<FlagCatalogService, 'forImage'>
-  definitions: Pick<DeploymentDefinitions, 'get'>
+  definitions: Pick<DeploymentDefinitions, 'get' | 'markStopped'>
   monitor: Pick<DeploymentMonitor, 'runtime' | 'follow' | 'onChange'>
   /** Seconds between SIGTERM and SIGKILL on stop. */
   stopGraceSeconds: number
@@ -100,6 +100,8 @@ async function stopContainers(d: JobDeps, rt: Runtime, id: string): Promise<void
       .catch((err: { statusCode?: number }) => {
         if (err.statusCode !== 304 && err.statusCode !== 404) throw err
       })
+    // Remembered across app restarts: the exit code of a stop (137 after SIGKILL) then reads as a stop, not a failure.
+    await d.definitions.markStopped(id, c.Id)
   }
 }
 

@@ -91,17 +91,22 @@ describe('a container killed with 137 after the stop grace period', () => {
     expect(h.history.get('a')).not.toContain('failed')
   })
 
-  // Known limit: Docker does not record who stopped a container, and the app does not persist it, so a
-  // container the app stopped with SIGKILL (137) reads as a failure once the app restarts. Fixing it needs the
-  // stop job to persist the stopped container id (deployment store) for the monitor to consult at adoption.
-  it.fails('after an app restart, a container the app stopped with 137 still reads as stopped (KNOWN LIMIT: fails today)', async () => {
-    const docker = new ScriptedDocker()
-    docker.create('c1', 'a', 1, { emit: false })
-    docker.start('c1', { emit: false })
-    docker.exit('c1', 137, { emit: false })
-    h = startMonitor(['a'], { docker })
-    await h.monitor.reconcile()
-    expect(h.monitor.runtime('a').state).toBe('stopped')
+  // Docker does not record who stopped a container: the stop job persists the container id (stopped.json), and at
+  // adoption an exited container the app stopped reads as stopped whatever its exit code.
+  it('after an app restart, a container the app stopped with 137 still reads as stopped; one it did not stop, failed', async () => {
+    for (const [byApp, state] of [
+      [true, 'stopped'],
+      [false, 'failed'],
+    ] as const) {
+      const docker = new ScriptedDocker()
+      docker.create('c1', 'a', 1, { emit: false })
+      docker.start('c1', { emit: false })
+      docker.exit('c1', 137, { emit: false })
+      h = startMonitor(['a'], { docker, stoppedByApp: byApp ? { a: 'c1' } : {} })
+      await h.monitor.reconcile()
+      expect(h.monitor.runtime('a').state).toBe(state)
+      h.monitor.dispose()
+    }
   })
 })
 

@@ -178,7 +178,10 @@ export interface Harness {
 }
 
 /** A monitor over the scripted Docker for `ids` (definitions with no GPUs, no args), started. */
-export function startMonitor(ids: string[], o: { docker?: ScriptedDocker; saved?: Map<string, PhaseTimings> } = {}): Harness {
+export function startMonitor(
+  ids: string[],
+  o: { docker?: ScriptedDocker; saved?: Map<string, PhaseTimings>; stoppedByApp?: Record<string, string> } = {},
+): Harness {
   const docker = o.docker ?? new ScriptedDocker()
   const saved = o.saved ?? new Map<string, PhaseTimings>()
   const history = new Map<string, string[]>()
@@ -202,6 +205,7 @@ export function startMonitor(ids: string[], o: { docker?: ScriptedDocker; saved?
       ids: () => [...defs.keys()],
       timingsOf: (id) => saved.get(id),
       saveTimings: (id, t) => void saved.set(id, t),
+      stoppedByApp: (id) => o.stoppedByApp?.[id],
     },
   })
   monitor.onChange((r: Runtime) => {

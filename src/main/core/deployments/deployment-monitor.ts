@@ -28,6 +28,8 @@ export interface MonitoredDefinitions {
   ids(): string[]
   timingsOf(id: string): PhaseTimings | undefined
   saveTimings(id: string, t: PhaseTimings): void
+  /** The container the app last stopped for this deployment (persisted), if any. */
+  stoppedByApp(id: string): string | undefined
 }
 
 /** The OpenAI-compatible base URL of a container published on `iface`:`port`. */
@@ -223,7 +225,8 @@ export class DeploymentMonitor {
     if (info.State.Restarting) return
     if (rt.followedContainer === containerId) rt.stopFollowing()
     if (rt.state === 'stopped' || rt.state === 'failed') {
-      if (fresh && info.State.ExitCode !== 0 && rt.state === 'stopped' && info.State.Status !== 'created')
+      const byApp = this.d.definitions.stoppedByApp(rt.id) === containerId
+      if (fresh && info.State.ExitCode !== 0 && rt.state === 'stopped' && info.State.Status !== 'created' && !byApp)
         await this.exited(rt, containerId, info.State.ExitCode, true)
       return
     }

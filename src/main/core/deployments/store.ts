@@ -6,6 +6,8 @@ import { DeploymentDefinition, PhaseTiming } from '../../../shared/contract/depl
 
 const DefinitionsFile = z.object({ version: z.literal(1), definitions: z.array(z.unknown()) })
 const TimingsFile = z.record(z.string(), z.array(PhaseTiming))
+/** Per deployment, the id of the container the app last stopped (Docker does not record who stopped it). */
+const StoppedFile = z.record(z.string(), z.string())
 export type PhaseTimings = z.infer<typeof PhaseTiming>[]
 
 /** Atomic JSON write: temp file in the same directory, then rename. */
@@ -17,7 +19,8 @@ async function writeAtomic(file: string, value: unknown): Promise<void> {
 
 /**
  * Deployment definitions (dataDir/deployments/definitions.json) and the phase timings of each
- * definition's last successful load (timings.json, for the ETA). Writes are serialised and atomic.
+ * definition's last successful load (timings.json, for the ETA), and the container each was last stopped in by the
+ * app (stopped.json). Writes are serialised and atomic.
  */
 export class DeploymentStore {
   private readonly dir: string
@@ -64,6 +67,22 @@ export class DeploymentStore {
     } catch {
       return {}
     }
+  }
+
+  async loadStopped(): Promise<Record<string, string>> {
+    try {
+      return StoppedFile.parse(JSON.parse(await readFile(this.file('stopped.json'), 'utf8')))
+    } catch {
+      return {}
+    }
+  }
+
+  saveStopped(s: Record<string, string>): Promise<void> {
+    const snapshot = { ...s }
+    return this.queue(async () => {
+      await mkdir(this.dir, { recursive: true })
+      await writeAtomic(this.file('stopped.json'), snapshot)
+    })
   }
 
   private queue(fn: () => Promise<void>): Promise<void> {
