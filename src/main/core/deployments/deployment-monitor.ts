@@ -4,13 +4,14 @@ import type { DeploymentDefinition, LogLine, OrphanContainer } from '../../../sh
 import type { GpusSnapshot } from '../../../shared/contract/gpu'
 import { DockerEvents, type ContainerEvent } from '../docker/events'
 import { Publisher, type Disposable } from '../events/publisher'
-import { httpUrl, networkUrls, reachHost } from '../docker/net'
 import type { GpuService } from '../gpu/gpu-service'
 import type { SettingsService } from '../settings/settings-service'
 import { LABEL } from './container-spec'
 import { diagnose, phaseOf, READY_LINE } from './log-analysis'
 import { LogFollower, parseLogBuffer } from './log-follower'
 import { containerVram, verifyPlacement } from './gpu-placement'
+import { httpUrl, reachHost } from '../docker/net'
+import { publishedAt } from './published'
 import { Runtime } from './runtime'
 import type { PhaseTimings } from './store'
 
@@ -30,16 +31,6 @@ export interface MonitoredDefinitions {
   saveTimings(id: string, t: PhaseTimings): void
   /** The container the app last stopped for this deployment (persisted), if any. */
   stoppedByApp(id: string): string | undefined
-}
-
-/** The OpenAI-compatible base URL of a container published on `iface`:`port`. */
-export function endpointOf(iface: string, port: number): string {
-  return httpUrl(reachHost(iface), port, '/v1')
-}
-
-/** Where a container published on `iface`:`port` is reached: from here, and from the network (if at all). */
-export function publishedAt(iface: string, port: number): { endpoint: string; listen: string; networkUrls: string[] } {
-  return { endpoint: endpointOf(iface, port), listen: iface, networkUrls: networkUrls(iface, port, '/v1') }
 }
 
 /**

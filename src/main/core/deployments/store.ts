@@ -61,27 +61,32 @@ export class DeploymentStore {
     }
   }
 
-  async loadTimings(): Promise<Record<string, PhaseTimings>> {
-    try {
-      return TimingsFile.parse(JSON.parse(await readFile(this.file('timings.json'), 'utf8')))
-    } catch {
-      return {}
-    }
+  loadTimings(): Promise<Record<string, PhaseTimings>> {
+    return this.readRecord('timings.json', TimingsFile)
   }
 
-  async loadStopped(): Promise<Record<string, string>> {
-    try {
-      return StoppedFile.parse(JSON.parse(await readFile(this.file('stopped.json'), 'utf8')))
-    } catch {
-      return {}
-    }
+  loadStopped(): Promise<Record<string, string>> {
+    return this.readRecord('stopped.json', StoppedFile)
   }
 
   saveStopped(s: Record<string, string>): Promise<void> {
-    const snapshot = { ...s }
+    return this.writeRecord('stopped.json', s)
+  }
+
+  /** A JSON file of this directory as `schema` says; empty when missing or unreadable. */
+  private async readRecord<T>(name: string, schema: z.ZodType<Record<string, T>>): Promise<Record<string, T>> {
+    try {
+      return schema.parse(JSON.parse(await readFile(this.file(name), 'utf8')))
+    } catch {
+      return {}
+    }
+  }
+
+  private writeRecord(name: string, value: Record<string, unknown>): Promise<void> {
+    const snapshot = structuredClone(value)
     return this.queue(async () => {
       await mkdir(this.dir, { recursive: true })
-      await writeAtomic(this.file('stopped.json'), snapshot)
+      await writeAtomic(this.file(name), snapshot)
     })
   }
 
@@ -100,11 +105,7 @@ export class DeploymentStore {
   }
 
   saveTimings(t: Record<string, PhaseTimings>): Promise<void> {
-    const snapshot = structuredClone(t)
-    return this.queue(async () => {
-      await mkdir(this.dir, { recursive: true })
-      await writeAtomic(this.file('timings.json'), snapshot)
-    })
+    return this.writeRecord('timings.json', t)
   }
 
   flush(): Promise<void> {
