@@ -5,7 +5,7 @@ import tailwindcss from '@tailwindcss/vite'
 
 // Three builds from one config:
 // - main: the Electron shell entry AND the headless server entry (both ESM, deps external),
-//   plus the piscina worker entry;
+//   plus the worker entries (piscina pool, GPU sampler, downloads);
 // - preload: CommonJS so the renderer keeps `sandbox: true`;
 // - renderer: the Vue app, served by the shell (app://) and by the headless server (http).
 export default defineConfig({
@@ -18,6 +18,7 @@ export default defineConfig({
           server: resolve('src/main/server/cli.ts'),
           'pool-worker': resolve('src/main/core/workers/pool-worker.js'),
           'gpu-worker': resolve('src/main/core/gpu/gpu-worker.js'),
+          'transfer-worker': resolve('src/main/core/models/transfer-worker.ts'),
         },
       },
     },

@@ -4,17 +4,20 @@
 // - big: inferadmin-sim/big-4g (4 × 1 GiB safetensors + small files, generated on the fly);
 // - small: inferadmin-sim/many-small (200 files of 100 KB–5 MB: per-request overhead dominates).
 // Ours = the app's pull job (stream per file, sha256/git-sha1 of every file before the rename, sidecar,
-// atomic renames), start → done. curl = one process per file, no verification (big: all files at once;
+// atomic renames; on the app's transfer thread, one for all rounds; files ≥ 64 MiB written with O_DIRECT),
+// start → done. curl = one process per file, no verification (big: all files at once;
 // small: 8 at a time, the app's connection count); curlParallel (small only) = ONE curl with --parallel
 // (8 connections, kept alive). Rounds alternate which goes first (both then write into page cache freed by
-// the other); medians are printed. Also ours: CPU seconds per GiB (whole process: main thread, libuv
-// threads, CPU pool) and event-loop delay p99/max (ms) during the pull. ONE JSON line.
+// the other); medians are printed. Also ours: CPU seconds per GiB (whole process: main thread, transfer
+// thread, libuv threads, CPU pool) and the main thread's event-loop delay p99/max (ms) during the pull.
+// ONE JSON line.
 import { execSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
+import { build } from 'esbuild'
 import { register } from 'tsx/esm/api'
 
 register()
@@ -60,6 +63,23 @@ const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[Mat
 const r1 = (/** @type {number} */ x) => Math.round(x * 10) / 10
 const r2 = (/** @type {number} */ x) => Math.round(x * 100) / 100
 
+// The transfer thread as the app runs it: its entry bundled like the build does (not through tsx, whose
+// loader compiles it again in every new thread); packages resolve from the project's node_modules.
+const bundles = join(root, 'node_modules/.cache/inferadmin-bench')
+const transferWorker = { file: join(bundles, `transfer-worker-${process.pid}.mjs`) }
+await build({
+  entryPoints: [join(root, 'src/main/core/models/transfer-worker.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  packages: 'external',
+  outfile: transferWorker.file,
+  logLevel: 'warning',
+})
+// one transfer thread for every round, as the app keeps one for all its downloads
+const { TransferThread } = await import('../src/main/core/models/transfer-thread.ts')
+const { IoLimiter } = await import('../src/main/core/workers/io-limiter.ts')
+const transfers = new TransferThread({ entry: transferWorker, io: new IoLimiter(8), logger: { info() {}, warn() {} } })
 const sim = await startSim()
 const work = mkdtempSync(join(tmpdir(), 'inferadmin-bench-'))
 /** @type {typeof import('../test/models/support.ts')} */
@@ -82,7 +102,9 @@ try {
     const m = { ours: [], curl: [], curlParallel: [], cpu: [], eldP99: [], eldMax: [] }
 
     const ours = async () => {
-      const s = await support.makeStore(sim.url, { store: join(work, 'hub'), tuning: { stallMs: 30_000 } })
+      // the app's O_DIRECT threshold (the tests' support lowers it)
+      const tuning = { stallMs: 30_000, directBytes: undefined }
+      const s = await support.makeStore(sim.url, { store: join(work, 'hub'), tuning, transfers })
       execSync('sync') // no dirty pages from the previous phase
       const h = monitorEventLoopDelay({ resolution: 5 })
       h.enable()
@@ -141,7 +163,7 @@ try {
       cpuSecondsPerGiB: r2(median(m.cpu ?? [])),
       eventLoopDelayP99Ms: r1(median(m.eldP99 ?? [])),
       eventLoopDelayMaxMs: r1(median(m.eldMax ?? [])),
-      runs: { ours: (m.ours ?? []).map(r1), curl: (m.curl ?? []).map(r1) },
+      runs: { ours: (m.ours ?? []).map(r1), curl: (m.curl ?? []).map(r1), eventLoopDelayP99Ms: (m.eldP99 ?? []).map(r1) },
     }
   }
   const big = /** @type {{ ratio: number }} */ (out.big)
@@ -152,4 +174,6 @@ try {
 } finally {
   sim.proc.kill('SIGTERM')
   rmSync(work, { recursive: true, force: true })
+  await transfers.dispose()
+  rmSync(transferWorker.file, { force: true })
 }

@@ -30,6 +30,7 @@ const PULL_BYTES = 7_400_000
 const LANES = 2
 const lanes: { sim: Sim; commit: string; onSent?: (n: number) => void }[] = []
 let child = ''
+let worker = ''
 /** sha256 of each file of tiny-chat's main commit, from the stand-in's own content. */
 const expected = new Map<string, string>()
 /** Blob name (sha256 or git sha1) → repo path. */
@@ -55,13 +56,19 @@ beforeAll(async () => {
   const dir = join(repoRoot, 'node_modules/.cache/inferadmin-test')
   mkdirSync(dir, { recursive: true })
   child = join(dir, `pull-child-${process.pid}.mjs`)
+  worker = join(dir, `transfer-worker-${process.pid}.mjs`)
   await build({
-    entryPoints: [join(import.meta.dirname, 'pull-child.ts')],
+    entryPoints: {
+      [`pull-child-${process.pid}`]: join(import.meta.dirname, 'pull-child.ts'),
+      // the child's downloads run on the transfer thread: its entry, bundled the same way
+      [`transfer-worker-${process.pid}`]: join(repoRoot, 'src/main/core/models/transfer-worker.ts'),
+    },
     bundle: true,
     platform: 'node',
     format: 'esm',
     packages: 'external',
-    outfile: child,
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
     logLevel: 'warning',
   })
   for (let i = 0; i < LANES; i++) {
@@ -85,6 +92,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const l of lanes) await l.sim.close()
   if (child) rmSync(child, { force: true })
+  if (worker) rmSync(worker, { force: true })
 })
 
 type Kill = { bytes: number } | 'linking' | 'never'
@@ -98,7 +106,8 @@ async function runChild(
 ): Promise<{ end: string; startedAt: number }> {
   const startedAt = Date.now()
   const args = [child, lane.sim.url, home, TINY, ...(files ? [files.join(',')] : [])]
-  const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+  const env = { ...process.env, INFERADMIN_TEST_TRANSFER_WORKER: worker }
+  const proc = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()))
   let end = 'exited'

@@ -13,6 +13,8 @@ import { SecretStore } from '../../src/main/core/settings/secrets'
 import { SettingsService } from '../../src/main/core/settings/settings-service'
 import { CpuPool } from '../../src/main/core/workers/cpu-pool'
 import { IoLimiter } from '../../src/main/core/workers/io-limiter'
+import type { BlobFetcher } from '../../src/main/core/models/transfer'
+import { TransferThread, transferWorkerBeside, type WorkerEntry } from '../../src/main/core/models/transfer-thread'
 
 export const TINY = 'inferadmin-sim/tiny-chat'
 export const GATED = 'inferadmin-sim/tiny-gated'
@@ -38,7 +40,15 @@ export interface Store {
 /** The real services (settings, secrets, CPU pool, I/O limiter, jobs, model store) on a temp dir. */
 export async function makeStore(
   hubUrl: string,
-  opts: { home?: string; store?: string; tuning?: Partial<ModelServiceOptions> } = {},
+  opts: {
+    home?: string
+    store?: string
+    tuning?: Partial<ModelServiceOptions>
+    /** The transfer thread's entry (default: the source, through tsx). */
+    transferWorker?: WorkerEntry
+    /** A transfer thread that outlives the store, as the app's does its downloads (not disposed with it). */
+    transfers?: BlobFetcher
+  } = {},
 ): Promise<Store> {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), 'inferadmin-models-'))
   const store = opts.store ?? join(home, 'hub')
@@ -55,6 +65,8 @@ export async function makeStore(
   })
   const cpu = new CpuPool({ workerFile: new URL('../../src/main/core/workers/pool-worker.js', import.meta.url).pathname, size: 2, logger })
   const io = new IoLimiter(8)
+  const own = opts.transfers ? undefined : new TransferThread({ entry: opts.transferWorker ?? transferWorkerBeside(undefined), io, logger })
+  const transfers = opts.transfers ?? (own as TransferThread)
   const jobs = new JobService({ dir: join(home, 'jobs'), logger })
   let inUse: InUseCheck = () => []
   let namedBy = (_repo: string): string[] => []
@@ -65,12 +77,14 @@ export async function makeStore(
     secrets,
     jobs,
     io,
-    cpu,
+    transfers,
     logger,
     dataDir: home,
     env: {},
     retry: FAST_RETRY,
     stallMs: 1500,
+    // tiny-chat's 6 MiB shard is written with O_DIRECT (its aligned 4 MiB, then its tail through the page cache)
+    directBytes: 1 << 20,
     ...opts.tuning,
   })
   await jobs.restore()
@@ -104,6 +118,7 @@ export async function makeStore(
     waitJob,
     async dispose() {
       await jobs.dispose()
+      await own?.dispose()
       await io.close(1000)
       await cpu.close(1000)
     },

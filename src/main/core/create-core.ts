@@ -21,6 +21,7 @@ import { DockerEndpoint } from './docker/endpoint'
 import { HostService } from './host/host-service'
 import { JobService } from './jobs/job-service'
 import { ModelService, type ModelServiceOptions } from './models/model-service'
+import { TransferThread, transferWorkerBeside, type WorkerEntry } from './models/transfer-thread'
 import { createLogger } from './logging/logger'
 import { NotifyService } from './notify/notify-service'
 import type { AppPaths } from './paths'
@@ -46,6 +47,8 @@ export interface CoreOptions {
   secretCodec: SecretCodec
   /** Built piscina worker entry; defaults to pool-worker.js next to the entry file. */
   workerFile?: string
+  /** The transfer thread's entry; defaults to transfer-worker.js next to the pool worker (or the source through tsx). */
+  transferWorker?: WorkerEntry
   /** Built GPU sampler worker entry; defaults to gpu-worker.js next to the entry file. */
   gpuWorkerFile?: string
   /** GPU sampler backoff / cadence overrides (tests). */
@@ -125,6 +128,9 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     const [ioResult] = await Promise.all([io.close(4000), cpu.close(4000)])
     logger.info({ io: ioResult }, 'pools closed')
   })
+  // Downloads run on their own thread (#18); it stops after the jobs using it (deferred earlier).
+  const transfers = new TransferThread({ entry: opts.transferWorker ?? transferWorkerBeside(opts.workerFile), io, logger })
+  started.defer(() => transfers.dispose())
   const docker = new DockerEndpoint(settings, env)
   const smiPath = nvidiaSmiPath(env)
   const gpu = new GpuService({
@@ -145,7 +151,7 @@ async function buildCore(opts: CoreOptions, logger: Logger, started: DisposeStac
     secrets,
     jobs,
     io,
-    cpu,
+    transfers,
     logger,
     dataDir: opts.paths.dataDir,
     env,

@@ -6,22 +6,13 @@
  * them. The sidecar (partial-state.ts) records what is on disk per chunk, at checkpoints.
  */
 import type { FileHandle } from 'node:fs/promises'
+import { ALIGN, giveBuffer, isAligned, takeBuffer } from './buffers'
 import { makeHasher, type Hasher } from './hasher'
 import type { BodySink } from './http-get'
 import type { PartialState } from './partial-state'
 
-export const BUFFER_BYTES = 4 * 1024 * 1024
 /** A partially filled buffer is written after this long, so progress and the sidecar keep up on slow links. */
 const FLUSH_MS = 250
-const pool: Buffer[] = []
-
-function takeBuffer(): Buffer {
-  return pool.pop() ?? Buffer.allocUnsafeSlow(BUFFER_BYTES)
-}
-function giveBuffer(b: Buffer): void {
-  if (pool.length < 32) pool.push(b)
-}
-
 /** End of the bytes on disk that are contiguous from 0, by the sidecar's per-chunk counts. */
 export function contiguousEnd(size: number, chunkSize: number, done: number[]): number {
   let end = 0
@@ -46,8 +37,29 @@ export class FileWriter {
     readonly state: PartialState,
     private readonly spec: { size: number; lfs: boolean; path: string },
     private readonly onBytes: (delta: number) => void,
+    /** The same file opened with O_DIRECT, for whole aligned buffers (none: every write goes through `fd`). */
+    private direct?: FileHandle,
   ) {
     this.hash = makeHasher(spec)
+  }
+
+  /**
+   * Writes `n` bytes of `buf` at `pos`: aligned whole blocks straight to the disk (O_DIRECT: no copy into the page
+   * cache, which cost this machine 0.2–2.3 CPU s/GiB, and no other program's cached files pushed out by a model's
+   * hundreds of GB), the rest (a file's tail, a partial flush) through the page cache. A file system that refuses
+   * O_DIRECT writes (EINVAL) gets them all through the page cache.
+   */
+  async write(buf: Buffer, n: number, pos: number): Promise<void> {
+    const d = this.direct
+    if (d && pos % ALIGN === 0 && n % ALIGN === 0 && isAligned(buf)) {
+      try {
+        return await writeAll(d, buf, n, pos)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err
+        this.direct = undefined
+      }
+    }
+    await writeAll(this.fd, buf, n, pos)
   }
 
   /**
@@ -207,7 +219,7 @@ export class RangeWriter implements BodySink {
       let hashing: Promise<Buffer> | undefined
       try {
         if (this.error === undefined) {
-          await writeAll(this.file.fd, buf, n, pos)
+          await this.file.write(buf, n, pos)
           hashing = this.file.written(pos, buf, n)
           this.writtenTo = pos + n
         }

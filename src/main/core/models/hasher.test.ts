@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { giveBuffer, takeBuffer } from './buffers'
 import { makeHasher, OFF_THREAD_BYTES } from './hasher'
 
 /** Feeds `data` through a hasher in 4 MiB pool-like buffers (reusing what comes back), as the file writer does. */
@@ -33,6 +34,18 @@ describe('makeHasher', () => {
     expect(sha256.reused).toBe(Math.ceil(data.length / (4 << 20)))
     const sha1 = await hashInBuffers(data, false)
     expect(sha1.hex).toBe(createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex'))
+  })
+
+  it('hashes from the aligned pool’s shared memory on a hash thread without moving the buffers', async () => {
+    const h = makeHasher({ size: data.length, lfs: true }, true)
+    const bufs = [takeBuffer(), takeBuffer()]
+    for (let pos = 0, i = 0; pos < data.length; pos += 4 << 20, i++) {
+      const buf = bufs[i % 2] as Buffer
+      const n = data.copy(buf, 0, pos, pos + (4 << 20))
+      expect(await h.update(buf, n)).toBe(buf)
+    }
+    expect(await h.digest()).toBe(createHash('sha256').update(data).digest('hex'))
+    for (const b of bufs) giveBuffer(b)
   })
 
   it('hashes a small file inline, the same way', async () => {

@@ -59,8 +59,9 @@ const hashes = new Map()
 parentPort.on('message', (m) => {
   if (m.op === 'start') hashes.set(m.id, m.lfs ? createHash('sha256') : createHash('sha1').update('blob ' + m.size + '\\0'))
   else if (m.op === 'update') {
-    hashes.get(m.id).update(new Uint8Array(m.mem, 0, m.n))
-    parentPort.postMessage({ id: m.id, mem: m.mem }, [m.mem])
+    hashes.get(m.id).update(new Uint8Array(m.mem, m.off, m.n))
+    if (m.mem instanceof SharedArrayBuffer) parentPort.postMessage({ id: m.id, ok: true })
+    else parentPort.postMessage({ id: m.id, mem: m.mem, ok: true }, [m.mem])
   } else if (m.op === 'digest') {
     const h = hashes.get(m.id)
     hashes.delete(m.id)
@@ -69,10 +70,17 @@ parentPort.on('message', (m) => {
 })
 `
 
+/** A hash thread's answer: an update's memory back (ok), or the digest; {} when the thread failed. */
+interface Answer {
+  ok?: boolean
+  mem?: ArrayBuffer
+  hex?: string
+}
+
 interface Thread {
   worker: Worker
   /** Per file id: what waits for answers, in order. */
-  waiting: Map<number, ((m: { mem?: ArrayBuffer; hex?: string }) => void)[]>
+  waiting: Map<number, ((m: Answer) => void)[]>
   files: number
   /** Answers due: the thread keeps the process alive only while there are some. */
   due: number
@@ -87,7 +95,7 @@ function thread(): Thread {
   if (threads.length < max) {
     const worker = new Worker(CODE, { eval: true })
     const t: Thread = { worker, waiting: new Map(), files: 0, due: 0 }
-    worker.on('message', (m: { id: number; mem?: ArrayBuffer; hex?: string }) => {
+    worker.on('message', (m: Answer & { id: number }) => {
       if (--t.due === 0) worker.unref()
       t.waiting.get(m.id)?.shift()?.(m)
     })
@@ -107,7 +115,7 @@ function thread(): Thread {
 class ThreadHasher implements Hasher {
   private readonly t = thread()
   private readonly id = nextId++
-  private readonly queue: ((m: { mem?: ArrayBuffer; hex?: string }) => void)[] = []
+  private readonly queue: ((m: Answer) => void)[] = []
 
   constructor(spec: { size: number; lfs: boolean }) {
     this.t.files++
@@ -115,17 +123,23 @@ class ThreadHasher implements Hasher {
     this.t.worker.postMessage({ op: 'start', id: this.id, size: spec.size, lfs: spec.lfs })
   }
 
-  private answer(): Promise<{ mem?: ArrayBuffer; hex?: string }> {
+  private answer(): Promise<Answer> {
     if (this.t.due++ === 0) this.t.worker.ref()
     return new Promise((resolve) => this.queue.push(resolve))
   }
 
   async update(buf: Buffer, n: number): Promise<Buffer> {
-    // the pool's buffers own their memory (allocUnsafeSlow): transferable as a whole
-    if (buf.byteOffset !== 0 || buf.buffer.byteLength !== buf.length) throw new Error('a hash buffer must own its memory')
-    const mem = buf.buffer as ArrayBuffer
     const back = this.answer()
-    this.t.worker.postMessage({ op: 'update', id: this.id, mem, n }, [mem])
+    if (buf.buffer instanceof SharedArrayBuffer) {
+      // the aligned pool (buffers.ts): the thread reads the shared memory; the same buffer is reused
+      this.t.worker.postMessage({ op: 'update', id: this.id, mem: buf.buffer, off: buf.byteOffset, n })
+      if (!(await back).ok) throw new Error(`the hash thread failed: ${this.t.failed?.message}`)
+      return buf
+    }
+    // other buffers must own their memory (allocUnsafeSlow): transferred as a whole, and back
+    if (buf.byteOffset !== 0 || buf.buffer.byteLength !== buf.length) throw new Error('a hash buffer must own its memory')
+    const mem = buf.buffer
+    this.t.worker.postMessage({ op: 'update', id: this.id, mem, off: 0, n }, [mem])
     const m = await back
     if (!m.mem) throw new Error(`the hash thread failed: ${this.t.failed?.message}`)
     return Buffer.from(m.mem)

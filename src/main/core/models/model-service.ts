@@ -10,12 +10,12 @@ import { latestOnly, Publisher } from '../events/publisher'
 import type { JobService } from '../jobs/job-service'
 import type { SecretStore } from '../settings/secrets'
 import type { SettingsService } from '../settings/settings-service'
-import type { CpuPool } from '../workers/cpu-pool'
 import type { IoLimiter } from '../workers/io-limiter'
 import { deleteModelFolder, deleteSnapshot } from './delete'
 import { diskSpace, formatBytes } from '../disk'
 import { HubClient } from './hub-client'
 import { hubAppError } from './hub-errors'
+import type { BlobFetcher } from './transfer'
 import { diskShortMessage, pullJobKind, spaceCheck, type PullParams } from './pull-job'
 import { DEFAULT_RETRY, type RetryOptions } from './retry'
 import { scanLocation, scanModel, type ScannedModel } from './scan'
@@ -32,7 +32,8 @@ export interface ModelServiceOptions {
   secrets: SecretStore
   jobs: JobService
   io: IoLimiter
-  cpu: CpuPool
+  /** Fetches blobs for downloads: the transfer thread (transfer-thread.ts) in the app. */
+  transfers: BlobFetcher
   logger: Logger
   dataDir: string
   env?: NodeJS.ProcessEnv
@@ -41,6 +42,8 @@ export interface ModelServiceOptions {
   stallMs?: number
   /** Ranged chunk size for large files (default 64 MiB). */
   chunkSize?: number
+  /** Files at least this big are written with O_DIRECT where the file system has it (default 64 MiB). */
+  directBytes?: number
   /** Names of the deployments serving (repo, commit) now: such a revision is not deleted or pruned. */
   inUse?: InUseCheck
   /** Names of the deployment definitions naming `repo` in any state: deleting it asks first. */
@@ -76,10 +79,11 @@ export class ModelService {
       hub: this.hub,
       token: () => o.secrets.get('hfToken') || undefined,
       io: o.io,
-      cpu: o.cpu,
+      transfers: o.transfers,
       retry,
       stallMs: o.stallMs ?? 30_000,
       chunkSize: o.chunkSize ?? 64 * 1024 * 1024,
+      directBytes: o.directBytes,
       logger: o.logger,
       changed: () => this.changed(),
       replaced: (repo: string, location: string, old: string) => this.retire(repo, location, old),

@@ -8,7 +8,6 @@ import { RepoId, Revision } from '../../../shared/contract/models'
 import { AppError } from '../errors'
 import { JobPaused, type JobContext, type JobKindDef } from '../jobs/job-service'
 import { fieldErrors, summarizeFields } from '../settings/issues'
-import type { CpuPool } from '../workers/cpu-pool'
 import type { IoLimiter } from '../workers/io-limiter'
 import { diskSpace, formatBytes, spaceMargin } from '../disk'
 import type { HubClient } from './hub-client'
@@ -16,7 +15,7 @@ import { hubAppError } from './hub-errors'
 import { blobPath, guard, linkSnapshotFile, partialPath, partialStatePath, repoPaths, safeRepoPath, writeRef } from './layout'
 import { streamsPerFile } from './partial-state'
 import type { RetryOptions } from './retry'
-import { DiskFullError, fetchBlob } from './transfer'
+import { DiskFullError, type BlobFetcher } from './transfer'
 
 const safePath = (p: string): boolean => {
   try {
@@ -53,10 +52,13 @@ export interface PullDeps {
   hub: HubClient
   token(): string | undefined
   io: IoLimiter
-  cpu: CpuPool
+  /** Fetches each blob (on the transfer thread in the app). */
+  transfers: BlobFetcher
   retry: RetryOptions
   stallMs: number
   chunkSize: number
+  /** Files at least this big are written with O_DIRECT (default 64 MiB). */
+  directBytes?: number
   logger: Logger
   /** The local list changed (a snapshot appeared, a ref moved). */
   changed(): void
@@ -154,36 +156,36 @@ async function runPull(ctx: JobContext<PullParams>, deps: PullDeps): Promise<{ c
     const results = await Promise.allSettled(
       params.files.map((f, idx) =>
         limitFiles(() =>
-          fetchBlob(p, f, {
-            endpoint: deps.hub.endpoint,
-            token,
-            repo: params.repo,
-            commit: params.commit,
-            io: deps.io,
-            cpu: deps.cpu,
-            retry: deps.retry,
-            stallMs: deps.stallMs,
-            chunkSize: deps.chunkSize,
-            streams: streams[idx],
-            logger: deps.logger,
-            signal: inner.signal,
-            onBytes: (d) => {
-              done += d
+          deps.transfers
+            .fetchBlob(p, f, {
+              endpoint: deps.hub.endpoint,
+              token,
+              repo: params.repo,
+              commit: params.commit,
+              retry: deps.retry,
+              stallMs: deps.stallMs,
+              chunkSize: deps.chunkSize,
+              directBytes: deps.directBytes,
+              streams: streams[idx],
+              signal: inner.signal,
+              onBytes: (d) => {
+                done += d
+                const it = items[idx]
+                if (it) it.bytesDone += d
+                report()
+              },
+              onState: (s) => {
+                const it = items[idx]
+                if (it) it.state = s
+                report()
+              },
+            })
+            .catch((err: unknown) => {
               const it = items[idx]
-              if (it) it.bytesDone += d
-              report()
-            },
-            onState: (s) => {
-              const it = items[idx]
-              if (it) it.state = s
-              report()
-            },
-          }).catch((err: unknown) => {
-            const it = items[idx]
-            if (it) it.state = 'failed'
-            if (!inner.signal.aborted) inner.abort(err)
-            throw err
-          }),
+              if (it) it.state = 'failed'
+              if (!inner.signal.aborted) inner.abort(err)
+              throw err
+            }),
         ),
       ),
     )

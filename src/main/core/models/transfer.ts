@@ -10,10 +10,8 @@
  * (LFS) or git-sha1 is known when the last byte lands, before the atomic rename. Why: the profile
  * in the dl-speed commit (garbage from per-read Buffers, then reading every file back to hash it).
  */
+import { constants } from 'node:fs'
 import { chmod, open, rename, rm, stat, type FileHandle } from 'node:fs/promises'
-import type { Logger } from 'pino'
-import type { CpuPool } from '../workers/cpu-pool'
-import type { IoLimiter } from '../workers/io-limiter'
 import { FileWriter, RangeWriter } from './file-writer'
 import type { HttpResponse } from './http-get'
 import { HubHttpError } from './hub-errors'
@@ -30,23 +28,50 @@ export interface BlobSpec {
   lfs: boolean
 }
 
-export interface TransferOptions {
+/** What a download needs to know: plain data, so it can be handed to the transfer thread. */
+export interface TransferRequest {
   endpoint: string
   token?: string
   repo: string
   commit: string
-  io: IoLimiter
-  cpu: CpuPool
   retry: RetryOptions
   /** No body bytes for this long → abort the request and retry from where it stopped. */
   stallMs: number
   chunkSize: number
   /** Parallel ranged requests for this file (1 = one stream). */
   streams?: number
-  logger: Logger
+  /** Files at least this big are written with O_DIRECT where they can be (file-writer.ts); default 64 MiB. */
+  directBytes?: number
+}
+
+export type BlobState = 'running' | 'verifying' | 'done'
+
+/** The caller's side of one blob's download: cancel, progress. */
+export interface TransferCalls {
   signal: AbortSignal
   onBytes(delta: number): void
-  onState?(state: 'running' | 'verifying' | 'done'): void
+  onState?(state: BlobState): void
+}
+
+/** Grants connections (the app's I/O limiter, or the transfer thread's stand-in for it). */
+export interface SlotGate {
+  run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>
+}
+
+/** The log lines a transfer writes (a pino logger, or the transfer thread's relay of one). */
+export interface TransferLog {
+  info(obj: Record<string, unknown>, msg: string): void
+  warn(obj: Record<string, unknown>, msg: string): void
+}
+
+export interface TransferOptions extends TransferRequest, TransferCalls {
+  io: SlotGate
+  logger: TransferLog
+}
+
+/** Downloads blobs into a store: in this thread (fetchBlob) or on the transfer thread (transfer-thread.ts). */
+export interface BlobFetcher {
+  fetchBlob(p: RepoPaths, spec: BlobSpec, o: TransferRequest & TransferCalls): Promise<void>
 }
 
 /** The disk filled up while writing; partials are kept. */
@@ -131,7 +156,8 @@ async function downloadAndVerify(p: RepoPaths, spec: BlobSpec, o: TransferOption
   }
   o.onBytes(state.bytesDone)
   o.onState?.('running')
-  const file = new FileWriter(fd, state, spec, o.onBytes)
+  const direct = spec.size >= (o.directBytes ?? DIRECT_BYTES) ? await openDirect(part) : undefined
+  const file = new FileWriter(fd, state, spec, o.onBytes, direct)
   const locator = new Locator(spec, o)
   try {
     const inner = new AbortController()
@@ -159,9 +185,19 @@ async function downloadAndVerify(p: RepoPaths, spec: BlobSpec, o: TransferOption
     return ok
   } finally {
     file.close()
+    await direct?.close()
     await fd.close()
     await (complete ? state.stop() : state.close()).catch(() => undefined)
   }
+}
+
+/** Below this, a file's few writes are cheap in the page cache, and its data may be read again soon. */
+const DIRECT_BYTES = 64 * 1024 * 1024
+
+/** The partial opened for O_DIRECT writes; none where the file system does not have them (tmpfs, some FUSE). */
+async function openDirect(path: string): Promise<FileHandle | undefined> {
+  if (process.platform !== 'linux') return undefined
+  return open(path, constants.O_WRONLY | constants.O_DIRECT).catch(() => undefined)
 }
 
 function diskError(err: unknown, o: TransferOptions): unknown {
